@@ -1,0 +1,38 @@
+# Thin wrapper: every target first installs missing Debian packages, then defers to CMake.
+BUILD      ?= build
+ASAN_BUILD ?= build-asan
+JOBS       ?= $(shell nproc)
+CONFIG     ?= conf/bus.yaml
+LISTEN     ?= 127.0.0.1:8080
+
+.PHONY: all deps build run test test-asan clean format
+
+all: build
+
+deps:
+	@scripts/install-deps.sh
+
+$(BUILD)/CMakeCache.txt: | deps
+	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo
+
+build: deps $(BUILD)/CMakeCache.txt
+	cmake --build $(BUILD) -j $(JOBS)
+
+run: build
+	scripts/run-demo.sh $(BUILD)/egovbus $(CONFIG) $(LISTEN)
+
+test: build
+	cd $(BUILD) && ctest --output-on-failure
+
+$(ASAN_BUILD)/CMakeCache.txt: | deps
+	cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DEGOV_SANITIZE=ON
+
+test-asan: deps $(ASAN_BUILD)/CMakeCache.txt
+	cmake --build $(ASAN_BUILD) -j $(JOBS)
+	cd $(ASAN_BUILD) && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 ctest --output-on-failure
+
+format:
+	clang-format -i $$(git ls-files 'core/*.[ch]pp' 'adapters/*.[ch]pp' 'tests/*.[ch]pp')
+
+clean:
+	rm -rf $(BUILD) $(ASAN_BUILD)

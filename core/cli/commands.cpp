@@ -1,0 +1,229 @@
+#include "core/cli/commands.hpp"
+
+#include <csignal>
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+#include <thread>
+
+#include "core/engine/bus.hpp"
+#include "core/json/json_xml.hpp"
+#include "core/log/log.hpp"
+#include "core/net/api.hpp"
+#include "core/net/http_server.hpp"
+
+namespace egov::core {
+namespace {
+
+// Thread counts come from bus.yaml before the pools exist; the full load comes after.
+std::optional<BusConfig> readBusSettings(const std::string& config) {
+  ConfigErrors errors;
+  auto root = ConfigNode::loadFile(config, &errors);
+  BusConfig bus;
+  if (root.valid()) bus = parseBusConfig(root, std::filesystem::absolute(config));
+  if (!errors.empty()) {
+    std::fputs(errors.str().c_str(), stderr);
+    return std::nullopt;
+  }
+  return bus;
+}
+
+std::size_t routeCount(const Generation& generation) {
+  std::size_t routes = 0;
+  for (const auto& tenant : generation.tenants) routes += tenant->routes.size();
+  return routes;
+}
+
+// Drains on SIGTERM/SIGINT: stop accepting, let requests in flight finish (bounded by
+// drain_timeout), then stop. Reloads on SIGHUP, on the worker pool so no I/O thread compiles.
+class SignalHandling {
+ public:
+  SignalHandling(net::io_context& io, Bus& bus, HttpServer& server, net::thread_pool& workers)
+      : io_(io),
+        bus_(bus),
+        server_(server),
+        workers_(workers),
+        signals_(io, SIGTERM, SIGINT, SIGHUP),
+        drain_timer_(io) {}
+
+  void start() { wait(); }
+
+ private:
+  void wait() {
+    signals_.async_wait([this](const boost::system::error_code& ec, int signal) {
+      if (ec) return;
+      if (signal == SIGHUP) {
+        net::post(workers_, [this] { reload(); });
+        return wait();
+      }
+      logEvent(LogLevel::info, "draining", {{"signal", static_cast<std::int64_t>(signal)}});
+      bus_.startDraining();
+      server_.stopAccepting();
+      deadline_ = Clock::now() + bus_.generation()->bus.limits.drain_timeout;
+      checkDrained();
+    });
+  }
+
+  void reload() {
+    ConfigErrors errors;
+    if (bus_.reload(errors)) {
+      logEvent(LogLevel::info, "config reloaded",
+               {{"generation", static_cast<std::int64_t>(bus_.generation()->number)}});
+    } else {
+      logEvent(LogLevel::error, "config reload rejected; the previous generation keeps serving",
+               {{"errors", errors.str()}});
+    }
+  }
+
+  void checkDrained() {
+    if (server_.activeConnections() == 0 || Clock::now() >= deadline_) {
+      logEvent(LogLevel::info, "stopped",
+               {{"open_connections", static_cast<std::int64_t>(server_.activeConnections())}});
+      io_.stop();
+      return;
+    }
+    drain_timer_.expires_after(std::chrono::milliseconds(50));
+    drain_timer_.async_wait([this](const boost::system::error_code&) { checkDrained(); });
+  }
+
+  net::io_context& io_;
+  Bus& bus_;
+  HttpServer& server_;
+  net::thread_pool& workers_;
+  net::signal_set signals_;
+  net::steady_timer drain_timer_;
+  Clock::time_point deadline_{};
+};
+
+}  // namespace
+
+int serveCommand(const ServeOptions& options, const AdapterRegistry& adapters) {
+  auto settings = readBusSettings(options.config);
+  if (!settings) return 1;
+  std::string listen = options.listen.empty() ? settings->listen : options.listen;
+  std::string host;
+  unsigned short port = 0;
+  if (!splitHostPort(listen, host, port)) {
+    std::fprintf(stderr, "egovbus: --listen expects ADDR:PORT, got %s\n", listen.c_str());
+    return 2;
+  }
+
+  net::io_context io(settings->io_threads);
+  net::thread_pool workers(static_cast<std::size_t>(settings->worker_threads));
+  Metrics metrics;
+  RuntimeServices runtime(workers.get_executor(), metrics);
+  Bus bus(options.config, adapters, runtime);
+  ConfigErrors errors;
+  if (!bus.reload(errors)) {
+    std::fputs(errors.str().c_str(), stderr);
+    return 1;
+  }
+
+  ApiHandler api(bus);
+  HttpServer server(
+      io, [&api](HttpRequest request) { return api.handle(std::move(request)); },
+      [&bus] { return bus.generation()->bus.limits; });
+  try {
+    port = server.listen(host, port);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "egovbus: cannot listen on %s: %s\n", listen.c_str(), e.what());
+    return 1;
+  }
+  server.start();
+  SignalHandling signals(io, bus, server, workers);
+  signals.start();
+  const auto generation = bus.generation();
+  logEvent(LogLevel::info, "listening",
+           {{"address", host},
+            {"port", static_cast<std::int64_t>(port)},
+            {"tenants", static_cast<std::int64_t>(generation->tenants.size())},
+            {"routes", static_cast<std::int64_t>(routeCount(*generation))},
+            {"io_threads", static_cast<std::int64_t>(settings->io_threads)},
+            {"worker_threads", static_cast<std::int64_t>(settings->worker_threads)}});
+
+  std::vector<std::thread> threads;
+  for (int i = 1; i < settings->io_threads; ++i) threads.emplace_back([&io] { io.run(); });
+  io.run();
+  for (auto& thread : threads) thread.join();
+  workers.join();
+  runtime.shutdown();
+  return 0;
+}
+
+int checkCommand(const std::string& config, const AdapterRegistry& adapters) {
+  net::thread_pool workers(1);
+  Metrics metrics;
+  RuntimeServices runtime(workers.get_executor(), metrics);
+  ConfigErrors errors;
+  auto generation = loadGeneration(config, adapters, runtime, errors);
+  runtime.shutdown();
+  if (!generation) {
+    std::fputs(errors.str().c_str(), stderr);
+    std::fprintf(stderr, "%zu error%s in %s\n", errors.size(), errors.size() == 1 ? "" : "s",
+                 config.c_str());
+    return 1;
+  }
+  std::size_t endpoints = 0;
+  for (const auto& tenant : generation->tenants) endpoints += tenant->endpoints.size();
+  std::printf("%s: ok: %zu tenants, %zu routes, %zu endpoints\n", config.c_str(),
+              generation->tenants.size(), routeCount(*generation), endpoints);
+  return 0;
+}
+
+int mapCommand(const MapOptions& options) {
+  std::string text;
+  if (options.input == "-") {
+    std::ostringstream in;
+    in << std::cin.rdbuf();
+    text = in.str();
+  } else {
+    std::ifstream in(options.input, std::ios::binary);
+    if (!in) {
+      std::fprintf(stderr, "egovbus: cannot read %s\n", options.input.c_str());
+      return 1;
+    }
+    std::ostringstream content;
+    content << in.rdbuf();
+    text = content.str();
+  }
+  const auto first = text.find_first_not_of(" \t\r\n\xEF\xBB\xBF");
+  const bool is_xml = first != std::string::npos && text[first] == '<';
+  auto input = is_xml ? parseXml(text, {}, options.input.c_str()) : jsonToXml(text);
+  if (!input) {
+    std::fprintf(stderr, "%s: %s\n", options.input.c_str(), input.error().message.c_str());
+    return 1;
+  }
+  auto mapping = XsltMapping::compile(options.stylesheet);
+  if (!mapping) {
+    std::fprintf(stderr, "%s\n", mapping.error().message.c_str());
+    return 1;
+  }
+  LookupTables tables;
+  if (!options.config.empty()) {
+    ConfigErrors errors;
+    auto root = ConfigNode::loadFile(options.config, &errors);
+    BusConfig bus;
+    if (root.valid()) bus = parseBusConfig(root, std::filesystem::absolute(options.config));
+    tables = loadLookupTables(bus);
+    if (!errors.empty()) {
+      std::fputs(errors.str().c_str(), stderr);
+      return 1;
+    }
+  }
+  MappingContext context{&tables};
+  auto output = (*mapping)->apply(**input, options.params, context);
+  if (!output) {
+    std::fprintf(stderr, "%s\n", output.error().message.c_str());
+    return 1;
+  }
+  // Output in the JSON representation prints as JSON; any other XML prints as XML.
+  if (auto json = xmlToJson(**output); json.ok()) {
+    std::printf("%s\n", json->c_str());
+  } else {
+    std::printf("%s\n", serializeXml(**output).c_str());
+  }
+  return 0;
+}
+
+}  // namespace egov::core

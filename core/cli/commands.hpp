@@ -1,0 +1,29 @@
+// The egovbus command line: serve, check, map. Each returns the process exit code.
+#pragma once
+
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "core/engine/endpoint.hpp"
+
+namespace egov::core {
+
+struct ServeOptions {
+  std::string config = "conf/bus.yaml";
+  std::string listen;  // overrides bus.yaml when set
+};
+int serveCommand(const ServeOptions& options, const AdapterRegistry& adapters);
+
+// Loads the whole config; prints every error (exit 1) or a summary (exit 0).
+int checkCommand(const std::string& config, const AdapterRegistry& adapters);
+
+struct MapOptions {
+  std::string stylesheet;
+  std::string input;  // a .json or .xml file; "-" for standard input
+  std::vector<std::pair<std::string, std::string>> params;
+  std::string config;  // optional: lookup tables come from its `tables`
+};
+int mapCommand(const MapOptions& options);
+
+}  // namespace egov::core

@@ -1,0 +1,94 @@
+// egovbus: the interoperability bus of the E-Gov 2 programme (Città Metropolitana di Bari).
+#include <cstdio>
+#include <cstring>
+#include <string>
+
+#include "adapters/register.hpp"
+#include "core/cli/commands.hpp"
+
+namespace {
+
+constexpr const char* kUsage =
+    "usage:\n"
+    "  egovbus serve [--config FILE] [--listen ADDR:PORT]\n"
+    "  egovbus check [--config FILE]\n"
+    "  egovbus map STYLESHEET INPUT [--param NAME=VALUE]... [--config FILE]\n"
+    "  egovbus --version\n";
+
+int usage(const char* problem) {
+  if (problem) std::fprintf(stderr, "egovbus: %s\n", problem);
+  std::fputs(kUsage, stderr);
+  return 2;
+}
+
+struct LibraryScope {
+  LibraryScope() { egov::adapters::initLibraries(); }
+  ~LibraryScope() { egov::adapters::shutdownLibraries(); }
+};
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 2) return usage(nullptr);
+  const std::string command = argv[1];
+  if (command == "--version" || command == "version") {
+    std::printf("egovbus %s\n", EGOV_VERSION);
+    return 0;
+  }
+  if (command == "--help" || command == "help") {
+    std::fputs(kUsage, stdout);
+    return 0;
+  }
+
+  std::string config = "conf/bus.yaml";
+  std::string listen;
+  std::vector<std::string> positional;
+  std::vector<std::pair<std::string, std::string>> params;
+  for (int i = 2; i < argc; ++i) {
+    const std::string arg = argv[i];
+    auto value = [&](const char* name) -> const char* {
+      if (i + 1 >= argc) return nullptr;
+      (void)name;
+      return argv[++i];
+    };
+    if (arg == "--config") {
+      const char* v = value("--config");
+      if (!v) return usage("--config needs a file");
+      config = v;
+    } else if (arg == "--listen") {
+      const char* v = value("--listen");
+      if (!v) return usage("--listen needs ADDR:PORT");
+      listen = v;
+    } else if (arg == "--param") {
+      const char* v = value("--param");
+      const char* eq = v ? std::strchr(v, '=') : nullptr;
+      if (!eq) return usage("--param needs NAME=VALUE");
+      params.emplace_back(std::string(v, eq), std::string(eq + 1));
+    } else if (arg.starts_with("--")) {
+      return usage(("unknown option " + arg).c_str());
+    } else {
+      positional.push_back(arg);
+    }
+  }
+
+  LibraryScope libraries;
+  egov::core::AdapterRegistry adapters;
+  egov::adapters::registerBuiltinAdapters(adapters);
+  if (command == "serve") {
+    if (!positional.empty()) return usage("serve takes no arguments");
+    return egov::core::serveCommand({config, listen}, adapters);
+  }
+  if (command == "check") {
+    if (!positional.empty()) return usage("check takes no arguments");
+    return egov::core::checkCommand(config, adapters);
+  }
+  if (command == "map") {
+    if (positional.size() != 2) return usage("map needs STYLESHEET and INPUT");
+    bool config_given = false;
+    for (int i = 2; i < argc; ++i)
+      config_given = config_given || std::strcmp(argv[i], "--config") == 0;
+    return egov::core::mapCommand(
+        {positional[0], positional[1], params, config_given ? config : ""});
+  }
+  return usage(("unknown command " + command).c_str());
+}

@@ -1,0 +1,108 @@
+#include "core/config/bus_config.hpp"
+
+#include <charconv>
+
+namespace egov::core {
+
+bool splitHostPort(const std::string& address, std::string& host, unsigned short& port) {
+  auto colon = address.rfind(':');
+  if (colon == std::string::npos || colon == 0) return false;
+  host = address.substr(0, colon);
+  if (host.size() > 2 && host.front() == '[' && host.back() == ']') {
+    host = host.substr(1, host.size() - 2);
+  }
+  const char* begin = address.data() + colon + 1;
+  const char* end = address.data() + address.size();
+  unsigned value = 0;
+  auto [ptr, ec] = std::from_chars(begin, end, value);
+  if (ec != std::errc() || ptr != end || value > 65535 || begin == end) return false;
+  port = static_cast<unsigned short>(value);
+  return true;
+}
+
+namespace {
+
+std::filesystem::path resolveDir(const ConfigNode& paths, std::string_view key,
+                                 const std::string& fallback, const std::filesystem::path& base) {
+  std::filesystem::path dir = paths.valid() ? paths.optionalString(key, fallback) : fallback;
+  if (dir.is_relative()) dir = base / dir;
+  dir = dir.lexically_normal();
+  std::error_code ec;
+  if (!std::filesystem::is_directory(dir, ec)) {
+    if (paths.has(key)) {
+      paths.errorAt(key, "not a directory: " + dir.string());
+    } else {
+      paths.errors().add(ConfigError{paths.file(), 0, 0, "paths." + std::string(key),
+                                     "not a directory: " + dir.string()});
+    }
+  }
+  return dir;
+}
+
+void parseLimits(const ConfigNode& node, Limits& limits) {
+  if (!node.valid()) return;
+  node.allowKeys({"max_body", "max_header", "read_timeout", "idle_timeout", "drain_timeout",
+                  "json_depth", "xml_depth"});
+  limits.max_body_bytes = node.bytes("max_body", limits.max_body_bytes);
+  limits.max_header_bytes = node.bytes("max_header", limits.max_header_bytes);
+  limits.read_timeout = node.duration("read_timeout", limits.read_timeout);
+  limits.idle_timeout = node.duration("idle_timeout", limits.idle_timeout);
+  limits.drain_timeout = node.duration("drain_timeout", limits.drain_timeout);
+  limits.json_depth = static_cast<unsigned>(node.integer("json_depth", limits.json_depth, 1, 512));
+  limits.xml_depth = static_cast<unsigned>(node.integer("xml_depth", limits.xml_depth, 1, 256));
+}
+
+void parseTables(const ConfigNode& node, const std::filesystem::path& base,
+                 std::vector<TableSpec>& tables) {
+  if (!node.valid() || !node.expectMap()) return;
+  for (const auto& [name, table] : node.entries()) {
+    table.allowKeys({"file", "key", "value", "delimiter"});
+    TableSpec spec{name,
+                   table.requiredString("file"),
+                   table.requiredString("key"),
+                   table.optionalString("value", "value"),
+                   ',',
+                   table};
+    if (spec.file.is_relative()) spec.file = (base / spec.file).lexically_normal();
+    auto delimiter = table.optionalString("delimiter", ",");
+    if (delimiter == "\\t" || delimiter == "tab") delimiter = "\t";
+    if (delimiter != "," && delimiter != ";" && delimiter != "\t") {
+      table.errorAt("delimiter", "expected \",\", \";\" or tab");
+    }
+    spec.delimiter = delimiter.empty() ? ',' : delimiter[0];
+    tables.push_back(std::move(spec));
+  }
+}
+
+}  // namespace
+
+BusConfig parseBusConfig(const ConfigNode& root, const std::filesystem::path& file) {
+  BusConfig bus;
+  bus.file = file;
+  const auto base = file.parent_path();
+  if (!root.allowKeys({"listen", "threads", "limits", "routes", "paths", "tables"})) return bus;
+
+  bus.listen = root.optionalString("listen", bus.listen);
+  std::string host;
+  unsigned short port = 0;
+  if (!splitHostPort(bus.listen, host, port)) root.errorAt("listen", "expected HOST:PORT");
+
+  if (auto threads = root["threads"]; threads.valid() && threads.allowKeys({"io", "workers"})) {
+    bus.io_threads = static_cast<int>(threads.integer("io", bus.io_threads, 1, 256));
+    bus.worker_threads = static_cast<int>(threads.integer("workers", bus.worker_threads, 1, 1024));
+  }
+  parseLimits(root["limits"], bus.limits);
+  if (auto routes = root["routes"]; routes.valid() && routes.allowKeys({"default_deadline"})) {
+    bus.default_deadline = routes.duration("default_deadline", bus.default_deadline);
+  }
+  auto paths = root["paths"];
+  if (paths.valid()) paths.allowKeys({"tenants", "profiles", "mappings", "schemas"});
+  bus.tenants_dir = resolveDir(paths, "tenants", "tenants", base);
+  bus.profiles_dir = resolveDir(paths, "profiles", "profiles", base);
+  bus.mappings_dir = resolveDir(paths, "mappings", "../mappings", base);
+  bus.schemas_dir = resolveDir(paths, "schemas", "../schemas", base);
+  parseTables(root["tables"], base, bus.tables);
+  return bus;
+}
+
+}  // namespace egov::core

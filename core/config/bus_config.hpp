@@ -1,0 +1,53 @@
+// conf/bus.yaml: the process-wide settings. Parsed once per config generation.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "core/config/config_node.hpp"
+
+namespace egov::core {
+
+struct Limits {
+  std::uint64_t max_body_bytes = 1024 * 1024;
+  std::uint64_t max_header_bytes = 16 * 1024;
+  std::chrono::milliseconds read_timeout{30'000};   // a request must arrive whole within this
+  std::chrono::milliseconds idle_timeout{60'000};   // keep-alive connection with no request
+  std::chrono::milliseconds drain_timeout{20'000};  // SIGTERM: time given to requests in flight
+  unsigned json_depth = 64;
+  unsigned xml_depth = 256;
+};
+
+// A lookup table for the mapping function egov:lookup(table, key [, column]).
+struct TableSpec {
+  std::string name;
+  std::filesystem::path file;
+  std::string key_column;
+  std::string value_column = "value";
+  char delimiter = ',';
+  ConfigNode where;  // for error messages
+};
+
+struct BusConfig {
+  std::filesystem::path file;  // bus.yaml itself
+  std::string listen = "127.0.0.1:8080";
+  int io_threads = 2;
+  int worker_threads = 4;
+  Limits limits;
+  std::chrono::milliseconds default_deadline{10'000};
+  std::filesystem::path tenants_dir;  // absolute, resolved against bus.yaml's folder
+  std::filesystem::path profiles_dir;
+  std::filesystem::path mappings_dir;
+  std::filesystem::path schemas_dir;
+  std::vector<TableSpec> tables;
+};
+
+BusConfig parseBusConfig(const ConfigNode& root, const std::filesystem::path& file);
+
+// Splits "host:port"; false when malformed.
+bool splitHostPort(const std::string& address, std::string& host, unsigned short& port);
+
+}  // namespace egov::core

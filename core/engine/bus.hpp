@@ -1,0 +1,41 @@
+// The running bus: the current config generation, the adapters and the runtime services.
+// generation() may be called from any thread; reload() swaps generations atomically and
+// keeps the old one serving when the new config has errors.
+#pragma once
+
+#include <atomic>
+#include <filesystem>
+#include <memory>
+#include <mutex>
+
+#include "core/engine/generation.hpp"
+#include "core/metrics/metrics.hpp"
+
+namespace egov::core {
+
+class Bus {
+ public:
+  Bus(std::filesystem::path config_file, const AdapterRegistry& adapters, RuntimeServices& runtime);
+
+  // Loads the config file into a new generation. On success it becomes current; on failure
+  // the errors are returned and the current generation stays.
+  bool reload(ConfigErrors& errors);
+
+  std::shared_ptr<const Generation> generation() const { return current_.load(); }
+  Metrics& metrics() const { return runtime_.metrics(); }
+  RuntimeServices& runtime() const { return runtime_; }
+
+  bool draining() const { return draining_.load(); }
+  void startDraining() { draining_ = true; }
+
+ private:
+  std::filesystem::path config_file_;
+  const AdapterRegistry& adapters_;
+  RuntimeServices& runtime_;
+  std::mutex reload_mutex_;  // one reload at a time
+  std::atomic<std::shared_ptr<const Generation>> current_;
+  std::atomic<bool> draining_{false};
+  std::uint64_t next_number_ = 1;
+};
+
+}  // namespace egov::core

@@ -1,0 +1,37 @@
+// One message in flight through the bus.
+#pragma once
+
+#include <chrono>
+#include <map>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "core/xml/xml.hpp"
+
+namespace egov::core {
+
+using Clock = std::chrono::steady_clock;
+
+// Who is asking: the authenticated client and, when known, the citizen.
+struct Identity {
+  std::string client;               // API client name
+  std::string citizen_fiscal_code;  // from SPID, empty when anonymous
+};
+
+struct Exchange {
+  std::string id;        // UUID v4, returned to the caller and logged
+  std::string trace_id;  // from traceparent / X-Request-Id when given, else the id
+  std::string tenant_istat;
+  std::string tenant_slug;
+  std::string service;  // canonical service name, e.g. "tributi.posizioni"
+  std::string method;   // HTTP method of the inbound call, "" for non-HTTP sources
+  std::map<std::string, std::string> headers;  // selected inbound headers, lower-case names
+  std::vector<std::pair<std::string, std::string>> query;
+  XmlDocPtr body;  // canonical XML body; never null once routed
+  Identity identity;
+  Clock::time_point deadline;
+  int status = 200;  // reply status chosen by the route
+};
+
+}  // namespace egov::core

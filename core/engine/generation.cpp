@@ -1,0 +1,234 @@
+#include "core/engine/generation.hpp"
+
+#include <algorithm>
+#include <regex>
+
+#include "core/engine/route_compiler.hpp"
+
+namespace egov::core {
+
+const Tenant* Generation::findTenant(std::string_view istat_or_slug) const {
+  auto it = by_key_.find(istat_or_slug);
+  return it == by_key_.end() ? nullptr : it->second;
+}
+
+const Route* Generation::findRoute(const Tenant& tenant, std::string_view service) {
+  auto it = tenant.routes.find(service);
+  return it == tenant.routes.end() ? nullptr : &it->second;
+}
+
+void Generation::index() {
+  by_key_.clear();
+  for (const auto& tenant : tenants) {
+    by_key_[tenant->istat] = tenant.get();
+    by_key_[tenant->slug] = tenant.get();
+  }
+}
+
+namespace {
+
+struct Profile {
+  std::string name;
+  ConfigNode routes;
+};
+
+// *.yaml files of a folder, sorted so that errors come out in a stable order.
+std::vector<std::filesystem::path> yamlFiles(const std::filesystem::path& dir) {
+  std::vector<std::filesystem::path> files;
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator(dir, ec)) {
+    auto ext = entry.path().extension();
+    if (entry.is_regular_file() && (ext == ".yaml" || ext == ".yml")) files.push_back(entry.path());
+  }
+  std::sort(files.begin(), files.end());
+  return files;
+}
+
+std::map<std::string, Profile> loadProfiles(const BusConfig& bus, ConfigErrors& errors) {
+  std::map<std::string, Profile> profiles;
+  for (const auto& file : yamlFiles(bus.profiles_dir)) {
+    auto root = ConfigNode::loadFile(file.string(), &errors);
+    if (!root.valid()) continue;
+    root.allowKeys({"description", "routes"});
+    if (!root.has("routes")) root.errorAt("routes", "missing key");
+    profiles.emplace(file.stem().string(), Profile{file.stem().string(), root["routes"]});
+  }
+  return profiles;
+}
+
+}  // namespace
+
+LookupTables loadLookupTables(const BusConfig& bus) {
+  std::map<std::string, LookupTable, std::less<>> tables;
+  for (const auto& spec : bus.tables) {
+    auto table = LookupTable::loadCsv(
+        spec.file, CsvTableSpec{spec.key_column, spec.value_column, spec.delimiter});
+    if (!table) {
+      spec.where.error(table.error().message);
+      continue;
+    }
+    tables.emplace(spec.name, std::move(table).value());
+  }
+  return LookupTables(std::move(tables));
+}
+
+namespace {
+
+void parseTenantHeader(const ConfigNode& header, Tenant& tenant) {
+  if (!header.allowKeys({"istat", "slug", "name", "fiscal_code"})) return;
+  static const std::regex kIstat("[0-9]{6}");
+  static const std::regex kSlug("[a-z0-9]+(-[a-z0-9]+)*");
+  static const std::regex kFiscalCode("[0-9]{11}");
+  tenant.istat = header.requiredString("istat");
+  tenant.slug = header.requiredString("slug");
+  tenant.name = header.requiredString("name");
+  tenant.fiscal_code = header.optionalString("fiscal_code");
+  if (!tenant.istat.empty() && !std::regex_match(tenant.istat, kIstat)) {
+    header.errorAt("istat", "expected the 6-digit ISTAT code, e.g. \"072006\" (quoted)");
+  }
+  if (!tenant.slug.empty() && !std::regex_match(tenant.slug, kSlug)) {
+    header.errorAt("slug", "expected lower-case letters, digits and dashes");
+  }
+  if (!tenant.fiscal_code.empty() && !std::regex_match(tenant.fiscal_code, kFiscalCode)) {
+    header.errorAt("fiscal_code", "expected the 11-digit fiscal code of the municipality");
+  }
+}
+
+class TenantLoader {
+ public:
+  TenantLoader(const BusConfig& bus, const std::map<std::string, Profile>& profiles,
+               const AdapterRegistry& adapters, RuntimeServices& runtime, CompileCache& cache)
+      : bus_(bus), profiles_(profiles), adapters_(adapters), runtime_(runtime), cache_(cache) {}
+
+  std::unique_ptr<Tenant> load(const std::filesystem::path& file, ConfigErrors& errors) const {
+    auto root = ConfigNode::loadFile(file.string(), &errors);
+    if (!root.valid()) return nullptr;
+    if (!root.expectMap()) return nullptr;
+    root.allowKeys({"tenant", "profile", "endpoints", "params", "routes"});
+    auto tenant = std::make_unique<Tenant>();
+    tenant->file = file;
+    if (!root.has("tenant")) {
+      root.errorAt("tenant", "missing key");
+      return nullptr;
+    }
+    parseTenantHeader(root["tenant"], *tenant);
+    loadParams(root["params"], *tenant);
+    loadEndpoints(root["endpoints"], *tenant);
+
+    RouteCompiler compiler(bus_, *tenant, cache_);
+    tenant->profile = root.optionalString("profile");
+    if (!tenant->profile.empty()) {
+      auto it = profiles_.find(tenant->profile);
+      if (it == profiles_.end()) {
+        root.errorAt("profile", "unknown profile " + tenant->profile + " (no " +
+                                    (bus_.profiles_dir / (tenant->profile + ".yaml")).string() +
+                                    ")");
+      } else {
+        addRoutes(compiler, it->second.routes, *tenant, /*overrides=*/false);
+      }
+    }
+    // A tenant's own routes replace the profile's route for the same service.
+    if (root.has("routes")) addRoutes(compiler, root["routes"], *tenant, /*overrides=*/true);
+    return tenant;
+  }
+
+ private:
+  void loadParams(const ConfigNode& params, Tenant& tenant) const {
+    if (!params.valid() || !params.expectMap()) return;
+    for (const auto& [key, value] : params.entries())
+      tenant.params.emplace_back(key, value.asString());
+  }
+
+  void loadEndpoints(const ConfigNode& endpoints, Tenant& tenant) const {
+    if (!endpoints.valid() || !endpoints.expectMap()) return;
+    for (const auto& [key, settings] : endpoints.entries()) {
+      if (!settings.expectMap()) continue;
+      auto type = settings.requiredString("type");
+      const auto* factory = adapters_.find(type);
+      if (!factory) {
+        if (!type.empty()) {
+          std::string known;
+          for (const auto& t : adapters_.types()) known += (known.empty() ? "" : ", ") + t;
+          settings.errorAt("type", "unknown adapter " + type + " (known: " + known + ")");
+        }
+        tenant.endpoints[key] = nullptr;
+        continue;
+      }
+      tenant.endpoints[key] =
+          (*factory)(EndpointContext{tenant.slug + "/" + key, settings, runtime_});
+    }
+  }
+
+  void addRoutes(const RouteCompiler& compiler, const ConfigNode& routes, Tenant& tenant,
+                 bool overrides) const {
+    if (!routes.isSequence()) {
+      routes.error("expected a list of routes");
+      return;
+    }
+    std::set<std::string> seen;
+    for (const auto& node : routes.items()) {
+      auto route = compiler.compileRoute(node);
+      if (!route) continue;
+      if (!seen.insert(route->service).second) {
+        node.errorAt("service", "route for " + route->service + " defined twice");
+        continue;
+      }
+      if (overrides) tenant.routes.erase(route->service);
+      tenant.routes.emplace(route->service, std::move(*route));
+    }
+  }
+
+  const BusConfig& bus_;
+  const std::map<std::string, Profile>& profiles_;
+  const AdapterRegistry& adapters_;
+  RuntimeServices& runtime_;
+  CompileCache& cache_;
+};
+
+void checkUnique(const std::vector<std::unique_ptr<Tenant>>& tenants, ConfigErrors& errors) {
+  std::map<std::string, const Tenant*> istat, slug;
+  for (const auto& tenant : tenants) {
+    if (auto [it, fresh] = istat.emplace(tenant->istat, tenant.get()); !fresh) {
+      errors.add(tenant->file.string(), "tenant.istat: duplicate tenant " + tenant->istat +
+                                            " (also in " + it->second->file.string() + ")");
+    }
+    if (auto [it, fresh] = slug.emplace(tenant->slug, tenant.get()); !fresh) {
+      errors.add(tenant->file.string(), "tenant.slug: duplicate slug " + tenant->slug +
+                                            " (also in " + it->second->file.string() + ")");
+    }
+  }
+}
+
+}  // namespace
+
+std::shared_ptr<const Generation> loadGeneration(const std::filesystem::path& bus_file,
+                                                 const AdapterRegistry& adapters,
+                                                 RuntimeServices& runtime, ConfigErrors& errors,
+                                                 std::uint64_t number) {
+  auto root = ConfigNode::loadFile(bus_file.string(), &errors);
+  if (!root.valid()) {
+    if (errors.empty()) errors.add(bus_file.string(), "empty config");
+    return nullptr;
+  }
+  auto generation = std::make_shared<Generation>();
+  generation->number = number;
+  generation->bus = parseBusConfig(root, std::filesystem::absolute(bus_file));
+  if (!errors.empty()) return nullptr;  // paths are unusable; the rest would only add noise
+
+  generation->tables = loadLookupTables(generation->bus);
+  auto profiles = loadProfiles(generation->bus, errors);
+  CompileCache cache;
+  TenantLoader loader(generation->bus, profiles, adapters, runtime, cache);
+  for (const auto& file : yamlFiles(generation->bus.tenants_dir)) {
+    if (auto tenant = loader.load(file, errors)) generation->tenants.push_back(std::move(tenant));
+  }
+  if (generation->tenants.empty() && errors.empty()) {
+    errors.add(generation->bus.tenants_dir.string(), "no tenant files (*.yaml)");
+  }
+  checkUnique(generation->tenants, errors);
+  if (!errors.empty()) return nullptr;
+  generation->index();
+  return generation;
+}
+
+}  // namespace egov::core

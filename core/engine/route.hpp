@@ -1,0 +1,74 @@
+// A compiled route: what happens to an exchange of one service for one tenant.
+// Built at config load, immutable afterwards, shared by all threads.
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include <libxml/xpath.h>
+
+#include "core/engine/endpoint.hpp"
+#include "core/mapping/xslt_mapping.hpp"
+#include "core/schema/xsd_schema.hpp"
+
+namespace egov::core {
+
+struct XPathDeleter {
+  void operator()(xmlXPathCompExpr* expr) const { xmlXPathFreeCompExpr(expr); }
+};
+using XPathPtr = std::unique_ptr<xmlXPathCompExpr, XPathDeleter>;
+
+struct Step;
+using Steps = std::vector<Step>;
+
+struct ValidateStep {
+  std::shared_ptr<const XsdSchema> schema;
+};
+
+struct MapStep {
+  std::shared_ptr<const XsltMapping> mapping;
+  MappingParams params;  // tenant params overlaid by the step's own
+};
+
+struct CallStep {
+  std::shared_ptr<Endpoint> endpoint;
+};
+
+struct ChooseStep {
+  struct When {
+    std::string test;  // the XPath as written, for messages
+    XPathPtr expr;
+    Steps steps;
+  };
+  std::vector<When> whens;
+  Steps otherwise;
+};
+
+struct ReplyStep {
+  int status = 200;
+  std::optional<ErrorKind> error;  // reply with a problem instead of the body
+  std::string detail;
+};
+
+struct Step {
+  std::variant<ValidateStep, MapStep, CallStep, ChooseStep, ReplyStep> action;
+  std::string where;  // "file:line" of the step in its profile, for errors and logs
+};
+
+struct Route {
+  std::string service;
+  std::set<std::string> methods;  // empty: any of GET, POST, PUT, DELETE
+  std::chrono::milliseconds deadline{10'000};
+  Steps steps;
+  std::string where;
+};
+
+// Namespace prefixes available to `choose` XPath expressions.
+inline constexpr const char* kXPathFnPrefix = "fn";  // http://www.w3.org/2005/xpath-functions
+
+}  // namespace egov::core

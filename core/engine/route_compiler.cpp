@@ -1,0 +1,219 @@
+#include "core/engine/route_compiler.hpp"
+
+#include <libxml/xmlerror.h>
+
+#include "core/engine/generation.hpp"
+
+namespace egov::core {
+namespace {
+
+std::string whereOf(const ConfigNode& node) {
+  return node.file() + ":" + std::to_string(node.line());
+}
+
+const std::set<std::string> kMethods = {"GET", "POST", "PUT", "DELETE"};
+
+void ignoreXPathError(void*, xmlError*) {}
+
+// Compiles an XPath with libxml2's errors silenced: they are reported as config errors.
+XPathPtr compileXPath(const std::string& text) {
+  xmlSetStructuredErrorFunc(nullptr, ignoreXPathError);
+  XPathPtr expr(xmlXPathCompile(reinterpret_cast<const xmlChar*>(text.c_str())));
+  xmlSetStructuredErrorFunc(nullptr, nullptr);
+  return expr;
+}
+
+}  // namespace
+
+std::optional<Route> RouteCompiler::compileRoute(const ConfigNode& node) const {
+  const auto before = node.errors().size();
+  if (!node.expectMap()) return std::nullopt;
+  node.allowKeys({"service", "methods", "deadline", "description", "steps"});
+  Route route;
+  route.where = whereOf(node);
+  route.service = node.requiredString("service");
+  if (!route.service.empty()) {
+    for (char c : route.service) {
+      if (!(std::islower(static_cast<unsigned char>(c)) ||
+            std::isdigit(static_cast<unsigned char>(c)) || c == '.' || c == '-' || c == '_')) {
+        node.errorAt("service",
+                     "service names use a-z, 0-9, '.', '-', '_' (e.g. tributi.posizioni)");
+        break;
+      }
+    }
+  }
+  for (const auto& method : node.stringList("methods")) {
+    if (!kMethods.contains(method)) {
+      node.errorAt("methods", "unknown method " + method + " (GET, POST, PUT, DELETE)");
+    }
+    route.methods.insert(method);
+  }
+  route.deadline = node.duration("deadline", bus_.default_deadline);
+  if (!node.has("steps")) {
+    node.errorAt("steps", "missing key");
+  } else {
+    route.steps = compileSteps(node["steps"]);
+  }
+  if (node.errors().size() != before) return std::nullopt;
+  return route;
+}
+
+Steps RouteCompiler::compileSteps(const ConfigNode& list) const {
+  Steps steps;
+  if (!list.isSequence()) {
+    list.error("expected a list of steps");
+    return steps;
+  }
+  if (list.items().empty()) list.error("a route needs at least one step");
+  for (const auto& item : list.items()) {
+    if (auto step = compileStep(item)) steps.push_back(std::move(*step));
+  }
+  return steps;
+}
+
+std::optional<Step> RouteCompiler::compileStep(const ConfigNode& node) const {
+  if (!node.isMap() || node.entries().size() != 1) {
+    node.error("a step is a map with one key: validate, map, call, choose or reply");
+    return std::nullopt;
+  }
+  auto [kind, value] = node.entries().front();
+  if (kind == "map") return compileMap(value);
+  if (kind == "validate") return compileValidate(value);
+  if (kind == "call") return compileCall(value);
+  if (kind == "choose") return compileChoose(value);
+  if (kind == "reply") return compileReply(value);
+  node.errorAt(kind, "unknown step (validate, map, call, choose, reply)");
+  return std::nullopt;
+}
+
+std::shared_ptr<const XsltMapping> RouteCompiler::mapping(const ConfigNode& at,
+                                                          const std::string& name) const {
+  auto path = (bus_.mappings_dir / name).lexically_normal();
+  if (auto it = cache_.mappings.find(path); it != cache_.mappings.end()) return it->second;
+  if (auto it = cache_.failures.find(path); it != cache_.failures.end()) {
+    at.error(it->second);
+    return nullptr;
+  }
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(path, ec)) {
+    cache_.failures[path] = "mapping not found: " + path.string();
+  } else if (auto compiled = XsltMapping::compile(path); compiled.ok()) {
+    return cache_.mappings[path] = std::move(compiled).value();
+  } else {
+    cache_.failures[path] = "mapping does not compile: " + compiled.error().message;
+  }
+  at.error(cache_.failures[path]);
+  return nullptr;
+}
+
+std::shared_ptr<const XsdSchema> RouteCompiler::schema(const ConfigNode& at,
+                                                       const std::string& name) const {
+  auto path = (bus_.schemas_dir / name).lexically_normal();
+  if (auto it = cache_.schemas.find(path); it != cache_.schemas.end()) return it->second;
+  if (auto it = cache_.failures.find(path); it != cache_.failures.end()) {
+    at.error(it->second);
+    return nullptr;
+  }
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(path, ec)) {
+    cache_.failures[path] = "schema not found: " + path.string();
+  } else if (auto loaded = XsdSchema::load(path); loaded.ok()) {
+    return cache_.schemas[path] = std::move(loaded).value();
+  } else {
+    cache_.failures[path] = "schema does not load: " + loaded.error().message;
+  }
+  at.error(cache_.failures[path]);
+  return nullptr;
+}
+
+std::optional<Step> RouteCompiler::compileMap(const ConfigNode& value) const {
+  MapStep step{nullptr, tenant_.params};
+  std::string name;
+  if (value.isScalar()) {
+    name = value.asString();
+  } else if (value.allowKeys({"stylesheet", "params"})) {
+    name = value.requiredString("stylesheet");
+    if (auto params = value["params"]; params.valid() && params.expectMap()) {
+      for (const auto& [key, param] : params.entries()) {
+        std::erase_if(step.params, [&](const auto& p) { return p.first == key; });
+        step.params.emplace_back(key, param.asString());
+      }
+    }
+  }
+  if (name.empty()) return std::nullopt;
+  step.mapping = mapping(value, name);
+  if (!step.mapping) return std::nullopt;
+  return Step{std::move(step), whereOf(value)};
+}
+
+std::optional<Step> RouteCompiler::compileValidate(const ConfigNode& value) const {
+  auto name = value.asString();
+  if (name.empty()) return std::nullopt;
+  auto compiled = schema(value, name);
+  if (!compiled) return std::nullopt;
+  return Step{ValidateStep{std::move(compiled)}, whereOf(value)};
+}
+
+std::optional<Step> RouteCompiler::compileCall(const ConfigNode& value) const {
+  auto key = value.asString();
+  if (key.empty()) return std::nullopt;
+  auto it = tenant_.endpoints.find(key);
+  if (it == tenant_.endpoints.end()) {
+    value.error("endpoint " + key + " is not defined by tenant " + tenant_.slug + " (" +
+                tenant_.file.string() + ")");
+    return std::nullopt;
+  }
+  if (!it->second) return std::nullopt;  // its own config error was reported already
+  return Step{CallStep{it->second}, whereOf(value)};
+}
+
+std::optional<Step> RouteCompiler::compileChoose(const ConfigNode& value) const {
+  if (!value.isSequence() || value.items().empty()) {
+    value.error("expected a list of {when, steps} and an optional {otherwise}");
+    return std::nullopt;
+  }
+  ChooseStep choose;
+  bool ok = true;
+  for (const auto& branch : value.items()) {
+    if (branch.has("otherwise")) {
+      branch.allowKeys({"otherwise"});
+      choose.otherwise = compileSteps(branch["otherwise"]);
+      continue;
+    }
+    if (!branch.allowKeys({"when", "steps"})) {
+      ok = false;
+      continue;
+    }
+    ChooseStep::When when;
+    when.test = branch.requiredString("when");
+    when.expr = compileXPath(when.test);
+    if (!when.test.empty() && !when.expr) {
+      branch.errorAt("when", "invalid XPath: " + when.test);
+      ok = false;
+    }
+    if (!branch.has("steps")) {
+      branch.errorAt("steps", "missing key");
+      ok = false;
+    } else {
+      when.steps = compileSteps(branch["steps"]);
+    }
+    choose.whens.push_back(std::move(when));
+  }
+  if (!ok) return std::nullopt;
+  return Step{std::move(choose), whereOf(value)};
+}
+
+std::optional<Step> RouteCompiler::compileReply(const ConfigNode& value) const {
+  if (!value.allowKeys({"status", "error", "detail"})) return std::nullopt;
+  ReplyStep reply;
+  reply.status = static_cast<int>(value.integer("status", 200, 200, 599));
+  if (value.has("error")) {
+    auto name = value.requiredString("error");
+    reply.error = errorKindFromName(name);
+    if (!reply.error) value.errorAt("error", "unknown error kind " + name);
+  }
+  reply.detail = value.optionalString("detail");
+  return Step{std::move(reply), whereOf(value)};
+}
+
+}  // namespace egov::core

@@ -1,0 +1,165 @@
+#include "core/engine/route_runner.hpp"
+
+#include <libxml/xpathInternals.h>
+
+#include "core/json/json_xml.hpp"
+
+namespace egov::core {
+namespace {
+
+struct XPathContextDeleter {
+  void operator()(xmlXPathContext* ctx) const { xmlXPathFreeContext(ctx); }
+};
+struct XPathObjectDeleter {
+  void operator()(xmlXPathObject* obj) const { xmlXPathFreeObject(obj); }
+};
+
+const xmlChar* xc(const char* s) {
+  return reinterpret_cast<const xmlChar*>(s);
+}
+
+void setVariable(xmlXPathContext* ctx, const std::string& name, const std::string& value) {
+  // The context owns registered values and frees them with itself.
+  xmlXPathRegisterVariable(ctx, xc(name.c_str()), xmlXPathNewString(xc(value.c_str())));
+}
+
+Result<bool> evaluateTest(const ChooseStep::When& when, const Exchange& exchange,
+                          const Tenant& tenant) {
+  std::unique_ptr<xmlXPathContext, XPathContextDeleter> ctx(
+      xmlXPathNewContext(exchange.body.get()));
+  if (!ctx) return makeError(ErrorKind::internal, "out of memory for XPath");
+  ctx->node = reinterpret_cast<xmlNode*>(exchange.body.get());
+  xmlXPathRegisterNs(ctx.get(), xc(kXPathFnPrefix), xc(kXpathFunctionsNs));
+  for (const auto& [key, value] : tenant.params) setVariable(ctx.get(), key, value);
+  setVariable(ctx.get(), "tenant", tenant.slug);
+  setVariable(ctx.get(), "service", exchange.service);
+  setVariable(ctx.get(), "method", exchange.method);
+  std::unique_ptr<xmlXPathObject, XPathObjectDeleter> result(
+      xmlXPathCompiledEval(when.expr.get(), ctx.get()));
+  if (!result) return makeError(ErrorKind::internal, "XPath failed: " + when.test);
+  return xmlXPathCastToBoolean(result.get()) != 0;
+}
+
+// A stylesheet may choose the error kind: <xsl:message terminate="yes">not-found: ...
+ErrorKind kindOfMappingError(const std::string& message) {
+  for (int k = 0; k <= static_cast<int>(ErrorKind::internal); ++k) {
+    auto kind = static_cast<ErrorKind>(k);
+    if (message.find(": " + std::string(errorKindName(kind)) + ":") != std::string::npos)
+      return kind;
+  }
+  return ErrorKind::mapping_failed;
+}
+
+Error located(Error error, const Step& step) {
+  error.message = step.where + ": " + error.message;
+  return error;
+}
+
+MappingParams mappingParams(const MapStep& step, const Exchange& exchange) {
+  MappingParams params = step.params;
+  params.emplace_back("exchange-id", exchange.id);
+  params.emplace_back("tenant", exchange.tenant_slug);
+  params.emplace_back("tenant-istat", exchange.tenant_istat);
+  params.emplace_back("service", exchange.service);
+  params.emplace_back("method", exchange.method);
+  return params;
+}
+
+// Walks steps; `stopped` turns true when a reply step ends the route.
+class Runner {
+ public:
+  Runner(const Generation& generation, const Tenant& tenant, Exchange& exchange, Metrics& metrics)
+      : generation_(generation), tenant_(tenant), exchange_(exchange), metrics_(metrics) {}
+
+  awaitable<Result<void>> run(const Steps& steps) {
+    for (const auto& step : steps) {
+      if (stopped_) break;
+      if (Clock::now() >= exchange_.deadline) {
+        co_return makeError(ErrorKind::deadline_exceeded,
+                            "route deadline passed before " + step.where);
+      }
+      auto result = co_await runStep(step);
+      if (!result) co_return std::move(result).error();
+    }
+    co_return Result<void>{};
+  }
+
+ private:
+  awaitable<Result<void>> runStep(const Step& step) {
+    if (const auto* map = std::get_if<MapStep>(&step.action)) co_return runMap(*map, step);
+    if (const auto* validate = std::get_if<ValidateStep>(&step.action)) {
+      auto valid = validate->schema->validate(*exchange_.body);
+      if (valid) co_return Result<void>{};
+      auto error = std::move(valid).error();
+      // After a call, an invalid document is the back-end's fault, not the caller's.
+      if (called_) error.kind = ErrorKind::backend_invalid;
+      co_return located(std::move(error), step);
+    }
+    if (const auto* call = std::get_if<CallStep>(&step.action)) co_return co_await runCall(*call);
+    if (const auto* choose = std::get_if<ChooseStep>(&step.action)) {
+      for (const auto& when : choose->whens) {
+        auto matched = evaluateTest(when, exchange_, tenant_);
+        if (!matched) co_return located(std::move(matched).error(), step);
+        if (*matched) co_return co_await run(when.steps);
+      }
+      co_return co_await run(choose->otherwise);
+    }
+    const auto& reply = std::get<ReplyStep>(step.action);
+    stopped_ = true;
+    if (reply.error) {
+      co_return Error{*reply.error, reply.detail.empty() ? step.where : reply.detail, 0};
+    }
+    exchange_.status = reply.status;
+    co_return Result<void>{};
+  }
+
+  Result<void> runMap(const MapStep& map, const Step& step) {
+    MappingContext context{&generation_.tables};
+    auto output = map.mapping->apply(*exchange_.body, mappingParams(map, exchange_), context);
+    if (!output) {
+      auto error = std::move(output).error();
+      error.kind = kindOfMappingError(error.message);
+      return located(std::move(error), step);
+    }
+    exchange_.body = std::move(output).value();
+    return {};
+  }
+
+  awaitable<Result<void>> runCall(const CallStep& call) {
+    const auto started = Clock::now();
+    auto reply =
+        co_await call.endpoint->call(CallRequest{exchange_, *exchange_.body, exchange_.deadline});
+    const double seconds = std::chrono::duration<double>(Clock::now() - started).count();
+    const std::string outcome = reply ? "ok" : std::string(errorKindName(reply.error().kind));
+    metrics_.add("egov_outbound_calls_total",
+                 {{"endpoint", call.endpoint->name()}, {"outcome", outcome}});
+    metrics_.observe("egov_outbound_duration_seconds", {{"endpoint", call.endpoint->name()}},
+                     seconds);
+    called_ = true;
+    if (!reply) co_return std::move(reply).error();
+    exchange_.body = std::move(reply).value();
+    co_return Result<void>{};
+  }
+
+  const Generation& generation_;
+  const Tenant& tenant_;
+  Exchange& exchange_;
+  Metrics& metrics_;
+  bool stopped_ = false;
+  bool called_ = false;
+};
+
+}  // namespace
+
+void declareRouteMetrics(Metrics& metrics) {
+  metrics.declareCounter("egov_outbound_calls_total", "Calls to endpoints by outcome.");
+  metrics.declareHistogram("egov_outbound_duration_seconds", "Duration of calls to endpoints.");
+}
+
+awaitable<Result<void>> runRoute(const Generation& generation, const Tenant& tenant,
+                                 const Route& route, Exchange& exchange, Metrics& metrics) {
+  Runner runner(generation, tenant, exchange, metrics);
+  co_return co_await runner.run(route.steps);
+}
+
+}  // namespace egov::core

@@ -1,0 +1,19 @@
+// Runs a compiled route over an exchange. Runs on the calling (I/O) thread: map, validate
+// and choose are CPU work bounded by the body limits; `call` awaits the endpoint, which
+// never blocks the thread.
+#pragma once
+
+#include "core/engine/generation.hpp"
+#include "core/metrics/metrics.hpp"
+
+namespace egov::core {
+
+// On success ex.body holds the reply and ex.status its status. Errors carry the step's
+// place ("profiles/x.yaml:12") in their message when the step caused them.
+awaitable<Result<void>> runRoute(const Generation& generation, const Tenant& tenant,
+                                 const Route& route, Exchange& exchange, Metrics& metrics);
+
+// Declares the metric families the runner updates.
+void declareRouteMetrics(Metrics& metrics);
+
+}  // namespace egov::core

@@ -1,0 +1,338 @@
+#include "core/net/api.hpp"
+
+#include <libxml/tree.h>
+
+#include "core/common/ids.hpp"
+#include "core/engine/route_runner.hpp"
+#include "core/json/json_xml.hpp"
+#include "core/log/log.hpp"
+#include "core/net/problem.hpp"
+
+namespace egov::core {
+namespace {
+
+constexpr std::string_view kApiPrefix = "/api/v1/";
+const xmlChar* xc(const char* s) {
+  return reinterpret_cast<const xmlChar*>(s);
+}
+
+bool isServiceSegment(std::string_view s) {
+  if (s.empty() || s.size() > 64) return false;
+  for (char c : s) {
+    if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_')) return false;
+  }
+  return true;
+}
+
+// Accepts a caller's trace id only when it is short and plain, so it is safe to log.
+std::string traceIdOf(const HttpRequest& request, const std::string& fallback) {
+  auto it = request.find("X-Request-Id");
+  if (it == request.end()) return fallback;
+  std::string_view value(it->value().data(), it->value().size());
+  if (value.empty() || value.size() > 128) return fallback;
+  for (char c : value) {
+    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.')) {
+      return fallback;
+    }
+  }
+  return std::string(value);
+}
+
+std::string_view mediaType(std::string_view content_type) {
+  auto semicolon = content_type.find(';');
+  auto type = content_type.substr(0, semicolon);
+  while (!type.empty() && type.back() == ' ') type.remove_suffix(1);
+  return type;
+}
+
+bool isJsonType(std::string_view type) {
+  return type == "application/json" || (type.size() > 5 && type.substr(type.size() - 5) == "+json");
+}
+bool isXmlType(std::string_view type) {
+  return type == "application/xml" || type == "text/xml" ||
+         (type.size() > 4 && type.substr(type.size() - 4) == "+xml");
+}
+
+// JSON unless the caller prefers XML; an Accept that allows neither is an error.
+Result<bool> wantsXml(const HttpRequest& request) {
+  auto it = request.find(http::field::accept);
+  if (it == request.end()) return false;
+  std::string_view accept(it->value().data(), it->value().size());
+  bool json = false, xml = false, any = false;
+  while (!accept.empty()) {
+    auto comma = accept.find(',');
+    auto item = mediaType(accept.substr(0, comma));
+    while (!item.empty() && item.front() == ' ') item.remove_prefix(1);
+    json = json || isJsonType(item) || item == "application/problem+json";
+    xml = xml || isXmlType(item);
+    any = any || item == "*/*" || item == "application/*";
+    accept = comma == std::string_view::npos ? std::string_view{} : accept.substr(comma + 1);
+  }
+  if (json || any) return false;
+  if (xml) return true;
+  return makeError(ErrorKind::not_acceptable,
+                   "this API answers application/json or application/xml");
+}
+
+using QueryParams = std::vector<std::pair<std::string, std::string>>;
+
+Result<QueryParams> parseQuery(std::string_view query) {
+  QueryParams params;
+  while (!query.empty()) {
+    auto amp = query.find('&');
+    auto item = query.substr(0, amp);
+    query = amp == std::string_view::npos ? std::string_view{} : query.substr(amp + 1);
+    if (item.empty()) continue;
+    auto eq = item.find('=');
+    std::string key, value;
+    if (!percentDecode(item.substr(0, eq), key, true) ||
+        (eq != std::string_view::npos && !percentDecode(item.substr(eq + 1), value, true))) {
+      return makeError(ErrorKind::bad_request, "malformed percent-encoding in query string");
+    }
+    params.emplace_back(std::move(key), std::move(value));
+  }
+  return params;
+}
+
+// Query parameters join the top-level JSON object as strings (a repeated one as an array
+// of strings); a name present in both places is ambiguous and refused.
+Result<void> mergeQuery(xmlDoc& doc, const QueryParams& params) {
+  if (params.empty()) return {};
+  xmlNode* root = xmlDocGetRootElement(&doc);
+  if (!root || !root->ns || xmlStrcmp(root->name, xc("map")) != 0 ||
+      xmlStrcmp(root->ns->href, xc(kXpathFunctionsNs)) != 0) {
+    return makeError(ErrorKind::bad_request, "query parameters need a JSON object body (or none)");
+  }
+  for (xmlNode* child = root->children; child; child = child->next) {
+    if (child->type != XML_ELEMENT_NODE) continue;
+    const auto key = xmlAttr(child, "key");
+    for (const auto& [name, _] : params) {
+      if (name == key) {
+        return makeError(ErrorKind::bad_request,
+                         "\"" + name + "\" is both a query parameter and a body member");
+      }
+    }
+  }
+  for (std::size_t i = 0; i < params.size(); ++i) {
+    const auto& name = params[i].first;
+    bool seen_before = false, repeated = false;
+    for (std::size_t j = 0; j < params.size(); ++j) {
+      if (j != i && params[j].first == name) (j < i ? seen_before : repeated) = true;
+    }
+    if (seen_before) continue;
+    xmlNode* parent = root;
+    if (repeated) {
+      parent = xmlNewChild(root, root->ns, xc("array"), nullptr);
+      xmlSetProp(parent, xc("key"), xc(name.c_str()));
+    }
+    for (std::size_t j = i; j < params.size(); ++j) {
+      if (params[j].first != name) continue;
+      xmlNode* value =
+          xmlNewTextChild(parent, root->ns, xc("string"), xc(params[j].second.c_str()));
+      if (!repeated) xmlSetProp(value, xc("key"), xc(name.c_str()));
+    }
+  }
+  return {};
+}
+
+Result<XmlDocPtr> canonicalBody(const HttpRequest& request, const Limits& limits) {
+  if (request.body().empty()) return jsonToXml("{}");
+  auto it = request.find(http::field::content_type);
+  auto type = it == request.end()
+                  ? std::string_view{}
+                  : mediaType(std::string_view(it->value().data(), it->value().size()));
+  if (isJsonType(type)) {
+    return jsonToXml(request.body(), JsonLimits{limits.max_body_bytes, limits.json_depth});
+  }
+  if (isXmlType(type)) {
+    return parseXml(request.body(), XmlLimits{limits.max_body_bytes, limits.xml_depth, 1'000'000},
+                    "body");
+  }
+  return makeError(
+      ErrorKind::unsupported_media_type,
+      "send application/json or application/xml, not " +
+          (type.empty() ? std::string("a body without Content-Type") : std::string(type)));
+}
+
+}  // namespace
+
+bool percentDecode(std::string_view in, std::string& out, bool plus_is_space) {
+  out.clear();
+  for (std::size_t i = 0; i < in.size(); ++i) {
+    char c = in[i];
+    if (c == '+' && plus_is_space) {
+      out += ' ';
+    } else if (c == '%') {
+      if (i + 2 >= in.size()) return false;
+      auto hex = [](char h) -> int {
+        if (h >= '0' && h <= '9') return h - '0';
+        if (h >= 'a' && h <= 'f') return h - 'a' + 10;
+        if (h >= 'A' && h <= 'F') return h - 'A' + 10;
+        return -1;
+      };
+      int hi = hex(in[i + 1]), lo = hex(in[i + 2]);
+      if (hi < 0 || lo < 0) return false;
+      out += static_cast<char>(hi * 16 + lo);
+      i += 2;
+    } else {
+      out += c;
+    }
+  }
+  return true;
+}
+
+ApiHandler::ApiHandler(Bus& bus) : bus_(bus) {
+  auto& metrics = bus_.metrics();
+  metrics.declareCounter("egov_requests_total",
+                         "Requests to the unified API by tenant, service and status.");
+  metrics.declareHistogram("egov_request_duration_seconds", "Duration of unified API requests.");
+}
+
+HttpResponse ApiHandler::plain(const HttpRequest& request, http::status status, std::string body,
+                               const char* content_type) const {
+  HttpResponse response{status, request.version()};
+  response.set(http::field::content_type, content_type);
+  response.set(http::field::cache_control, "no-store");
+  response.keep_alive(request.keep_alive() && !bus_.draining());
+  response.body() = std::move(body);
+  response.prepare_payload();
+  return response;
+}
+
+awaitable<HttpResponse> ApiHandler::handle(HttpRequest request) {
+  std::string_view target(request.target().data(), request.target().size());
+  auto question = target.find('?');
+  auto path = target.substr(0, question);
+  auto query =
+      question == std::string_view::npos ? std::string_view{} : target.substr(question + 1);
+
+  if (path == "/healthz") co_return plain(request, http::status::ok, "ok\n", "text/plain");
+  if (path == "/readyz") {
+    const bool ready = bus_.generation() && !bus_.draining();
+    co_return plain(request, ready ? http::status::ok : http::status::service_unavailable,
+                    ready ? "ready\n" : "not ready\n", "text/plain");
+  }
+  if (path == "/metrics") {
+    co_return plain(request, http::status::ok, bus_.metrics().render(),
+                    "text/plain; version=0.0.4; charset=utf-8");
+  }
+  if (path.starts_with(kApiPrefix)) co_return co_await handleService(request, path, query);
+  Error error = makeError(ErrorKind::not_found, "no such resource; the API lives under /api/v1/");
+  co_return plain(request, http::status::not_found, problemJson(error, ""),
+                  "application/problem+json");
+}
+
+awaitable<HttpResponse> ApiHandler::handleService(const HttpRequest& request, std::string_view path,
+                                                  std::string_view query) {
+  const auto started = Clock::now();
+  Exchange exchange;
+  exchange.id = newUuid();
+  exchange.trace_id = traceIdOf(request, exchange.id);
+  exchange.method = std::string(request.method_string());
+  std::string tenant_label = "unknown", service_label = "unknown";
+  std::vector<std::string> allow;
+
+  auto result = co_await [&]() -> awaitable<Result<void>> {
+    auto generation = bus_.generation();
+    if (!generation || bus_.draining())
+      co_return makeError(ErrorKind::unavailable, "the bus is not serving");
+    std::vector<std::string> segments;
+    for (auto rest = path.substr(kApiPrefix.size()); !rest.empty();) {
+      auto slash = rest.find('/');
+      std::string segment;
+      if (!percentDecode(rest.substr(0, slash), segment, false)) {
+        co_return makeError(ErrorKind::bad_request, "malformed percent-encoding in path");
+      }
+      segments.push_back(std::move(segment));
+      rest = slash == std::string_view::npos ? std::string_view{} : rest.substr(slash + 1);
+    }
+    if (segments.size() < 2)
+      co_return makeError(ErrorKind::not_found, "expected /api/v1/{tenant}/{service path}");
+    const Tenant* tenant = generation->findTenant(segments[0]);
+    if (!tenant) co_return makeError(ErrorKind::not_found, "unknown tenant " + segments[0]);
+    tenant_label = tenant->slug;
+    exchange.tenant_istat = tenant->istat;
+    exchange.tenant_slug = tenant->slug;
+    for (std::size_t i = 1; i < segments.size(); ++i) {
+      if (!isServiceSegment(segments[i]))
+        co_return makeError(ErrorKind::not_found, "unknown service");
+      exchange.service += (i > 1 ? "." : "") + segments[i];
+    }
+    const Route* route = Generation::findRoute(*tenant, exchange.service);
+    if (!route) {
+      co_return makeError(ErrorKind::not_found,
+                          "tenant " + tenant->slug + " has no service " + exchange.service);
+    }
+    service_label = exchange.service;
+    static const std::set<std::string> kAnyMethod = {"DELETE", "GET", "POST", "PUT"};
+    const auto& methods = route->methods.empty() ? kAnyMethod : route->methods;
+    if (!methods.contains(exchange.method)) {
+      allow.assign(methods.begin(), methods.end());
+      co_return makeError(ErrorKind::method_not_allowed,
+                          exchange.service + " does not accept " + exchange.method);
+    }
+    auto xml_reply = wantsXml(request);
+    if (!xml_reply) co_return std::move(xml_reply).error();
+    auto body = canonicalBody(request, generation->bus.limits);
+    if (!body) co_return std::move(body).error();
+    auto params = parseQuery(query);
+    if (!params) co_return std::move(params).error();
+    if (auto merged = mergeQuery(**body, *params); !merged) co_return std::move(merged).error();
+    exchange.body = std::move(body).value();
+    exchange.query = std::move(params).value();
+    for (const auto& field : request) {
+      std::string name(field.name_string());
+      for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      if (name == "authorization" || name == "cookie" || name == "proxy-authorization") continue;
+      exchange.headers[name] = std::string(field.value());
+    }
+    exchange.deadline = started + route->deadline;
+    co_return co_await runRoute(*generation, *tenant, *route, exchange, bus_.metrics());
+  }();
+
+  HttpResponse response;
+  if (result) {
+    auto wants_xml = wantsXml(request);
+    if (wants_xml.ok() && *wants_xml) {
+      response = plain(request, static_cast<http::status>(exchange.status),
+                       serializeXml(*exchange.body), "application/xml");
+    } else if (auto json = xmlToJson(*exchange.body)) {
+      response = plain(request, static_cast<http::status>(exchange.status), std::move(json).value(),
+                       "application/json");
+    } else {
+      result = Error{ErrorKind::mapping_failed,
+                     "the route's reply is not JSON: " + json.error().message, 0};
+    }
+  }
+  if (!result) {
+    const auto& error = result.error();
+    response = plain(request, static_cast<http::status>(httpStatus(error.kind)),
+                     problemJson(error, exchange.id), "application/problem+json");
+    if (!allow.empty()) {
+      std::string value;
+      for (const auto& m : allow) value += (value.empty() ? "" : ", ") + m;
+      response.set(http::field::allow, value);
+    }
+  }
+  response.set("X-Egov-Exchange-Id", exchange.id);
+
+  const double seconds = std::chrono::duration<double>(Clock::now() - started).count();
+  const auto status = std::to_string(response.result_int());
+  bus_.metrics().add("egov_requests_total",
+                     {{"tenant", tenant_label}, {"service", service_label}, {"status", status}});
+  bus_.metrics().observe("egov_request_duration_seconds",
+                         {{"tenant", tenant_label}, {"service", service_label}}, seconds);
+  const std::string error_text = result ? std::string() : result.error().message;
+  logEvent(result || response.result_int() < 500 ? LogLevel::info : LogLevel::warn, "exchange",
+           {{"exchange", exchange.id},
+            {"trace", exchange.trace_id},
+            {"tenant", tenant_label},
+            {"service", service_label},
+            {"method", exchange.method},
+            {"status", static_cast<std::int64_t>(response.result_int())},
+            {"duration_ms", seconds * 1000.0},
+            {"error", error_text}});
+  co_return response;
+}
+
+}  // namespace egov::core

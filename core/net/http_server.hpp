@@ -1,0 +1,51 @@
+// The HTTP/1.1 listener (Boost.Beast): accepts, reads requests with header and body limits
+// and read/idle timeouts, hands each to a handler, writes the response, keeps connections
+// alive. Runs on the io_context's threads; one coroutine per connection.
+#pragma once
+
+#include <atomic>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+
+#include "core/config/bus_config.hpp"
+#include "core/net/beast.hpp"
+
+namespace egov::core {
+
+using RequestHandler = std::function<awaitable<HttpResponse>(HttpRequest)>;
+
+class HttpServer {
+ public:
+  // Limits are read per connection from `limits()`, so a reload can change them.
+  HttpServer(net::io_context& io, RequestHandler handler, std::function<Limits()> limits);
+
+  // Binds and listens; returns the bound port (useful with port 0). Throws on failure
+  // (control plane: start-up).
+  unsigned short listen(const std::string& host, unsigned short port);
+  void start();
+
+  // Stops accepting and closes connections waiting for a request; connections busy with
+  // a request finish it, answer with `Connection: close` and close.
+  void stopAccepting();
+  std::size_t activeConnections() const { return active_.load(); }
+
+ private:
+  awaitable<void> acceptLoop();
+  awaitable<void> session(net::ip::tcp::socket socket);
+
+  net::io_context& io_;
+  RequestHandler handler_;
+  std::function<Limits()> limits_;
+  net::ip::tcp::acceptor acceptor_;
+  std::atomic<std::size_t> active_{0};
+  std::atomic<bool> stopping_{false};
+  std::mutex readers_mutex_;
+  std::uint64_t next_reader_ = 0;
+  // Connections now waiting for (part of) a request, so a drain can cancel their read.
+  std::map<std::uint64_t, std::weak_ptr<beast::tcp_stream>> readers_;
+};
+
+}  // namespace egov::core
