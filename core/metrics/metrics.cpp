@@ -1,6 +1,6 @@
 #include "core/metrics/metrics.hpp"
 
-#include <cstdio>
+#include <charconv>
 #include <iterator>
 
 namespace egov::core {
@@ -36,10 +36,11 @@ std::string formatLabels(const Labels& labels, const char* extra_key = nullptr,
   return out + "}";
 }
 
+// Shortest text that reads back as the same double: "0.005", not "0.0050000000000000001".
 std::string number(double v) {
   char buf[64];
-  std::snprintf(buf, sizeof buf, "%.17g", v);
-  return buf;
+  auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v);
+  return ec == std::errc() ? std::string(buf, end) : "NaN";
 }
 
 }  // namespace
