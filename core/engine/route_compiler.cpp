@@ -7,8 +7,12 @@
 namespace egov::core {
 namespace {
 
-std::string whereOf(const ConfigNode& node) {
-  return node.file() + ":" + std::to_string(node.line());
+// "profiles/demo-rest.yaml:8": relative to bus.yaml's folder, because step places reach
+// callers in problem details, and absolute server paths are nobody's business.
+std::string whereOf(const ConfigNode& node, const BusConfig& bus) {
+  auto file = std::filesystem::path(node.file()).lexically_relative(bus.file.parent_path());
+  if (file.empty() || *file.begin() == "..") file = std::filesystem::path(node.file()).filename();
+  return file.string() + ":" + std::to_string(node.line());
 }
 
 const std::set<std::string> kMethods = {"GET", "POST", "PUT", "DELETE"};
@@ -30,7 +34,7 @@ std::optional<Route> RouteCompiler::compileRoute(const ConfigNode& node) const {
   if (!node.expectMap()) return std::nullopt;
   node.allowKeys({"service", "methods", "deadline", "description", "steps"});
   Route route;
-  route.where = whereOf(node);
+  route.where = whereOf(node, bus_);
   route.service = node.requiredString("service");
   if (!route.service.empty()) {
     for (char c : route.service) {
@@ -143,7 +147,7 @@ std::optional<Step> RouteCompiler::compileMap(const ConfigNode& value) const {
   if (name.empty()) return std::nullopt;
   step.mapping = mapping(value, name);
   if (!step.mapping) return std::nullopt;
-  return Step{std::move(step), whereOf(value)};
+  return Step{std::move(step), whereOf(value, bus_)};
 }
 
 std::optional<Step> RouteCompiler::compileValidate(const ConfigNode& value) const {
@@ -151,7 +155,7 @@ std::optional<Step> RouteCompiler::compileValidate(const ConfigNode& value) cons
   if (name.empty()) return std::nullopt;
   auto compiled = schema(value, name);
   if (!compiled) return std::nullopt;
-  return Step{ValidateStep{std::move(compiled)}, whereOf(value)};
+  return Step{ValidateStep{std::move(compiled)}, whereOf(value, bus_)};
 }
 
 std::optional<Step> RouteCompiler::compileCall(const ConfigNode& value) const {
@@ -164,7 +168,7 @@ std::optional<Step> RouteCompiler::compileCall(const ConfigNode& value) const {
     return std::nullopt;
   }
   if (!it->second) return std::nullopt;  // its own config error was reported already
-  return Step{CallStep{it->second}, whereOf(value)};
+  return Step{CallStep{it->second}, whereOf(value, bus_)};
 }
 
 std::optional<Step> RouteCompiler::compileChoose(const ConfigNode& value) const {
@@ -200,7 +204,7 @@ std::optional<Step> RouteCompiler::compileChoose(const ConfigNode& value) const 
     choose.whens.push_back(std::move(when));
   }
   if (!ok) return std::nullopt;
-  return Step{std::move(choose), whereOf(value)};
+  return Step{std::move(choose), whereOf(value, bus_)};
 }
 
 std::optional<Step> RouteCompiler::compileReply(const ConfigNode& value) const {
@@ -213,7 +217,7 @@ std::optional<Step> RouteCompiler::compileReply(const ConfigNode& value) const {
     if (!reply.error) value.errorAt("error", "unknown error kind " + name);
   }
   reply.detail = value.optionalString("detail");
-  return Step{std::move(reply), whereOf(value)};
+  return Step{std::move(reply), whereOf(value, bus_)};
 }
 
 }  // namespace egov::core
