@@ -1,0 +1,58 @@
+// An RFC 4180 CSV reader over a std::istream, with hard limits so that a hostile or
+// broken export cannot make the bus allocate without bound.
+//
+// Accepted beyond the letter of RFC 4180, because municipal exports do it:
+//  - the delimiter may be ',' ';' or '\t' (Italian Excel writes ';');
+//  - records may end with CRLF, LF or a lone CR; the last record may lack an end of line;
+//  - a UTF-8 byte order mark at the very start is skipped;
+//  - a '"' inside an unquoted field is kept literally (12" pipe), as most readers do;
+//  - empty lines are skipped rather than read as a record with one empty field.
+// Refused, with "line N: reason" (ErrorKind::bad_request): text after a closing quote
+// (`"a"b`), a quoted field still open at end of input, a field or record over the limits.
+// Bytes are returned as they are: charset conversion is the caller's business.
+#pragma once
+
+#include <cstddef>
+#include <istream>
+#include <string>
+#include <vector>
+
+#include "core/common/result.hpp"
+
+namespace egov::core {
+
+struct CsvOptions {
+  char delimiter = ',';
+  std::size_t max_field_bytes = 64 * 1024;     // one field, after unquoting
+  std::size_t max_record_bytes = 1024 * 1024;  // one record as read, quotes and delimiters included
+  std::size_t max_fields = 4096;               // fields in one record
+};
+
+// Reads one record at a time. Not thread-safe; one reader per stream. The stream must outlive
+// the reader. After an error the reader is finished: next() keeps returning that error.
+class CsvReader {
+ public:
+  CsvReader(std::istream& in, CsvOptions options = {});
+
+  // Reads the next record into `fields` (replacing its content). true: a record was read;
+  // false: end of input; an Error: malformed input or a limit was hit.
+  Result<bool> next(std::vector<std::string>& fields);
+
+  // 1-based physical line where the record last returned by next() started; 0 before the first.
+  std::size_t line() const { return record_line_; }
+
+ private:
+  int get();
+  int peek();
+  Error fail(std::size_t line, std::string reason);
+
+  std::streambuf* in_;
+  CsvOptions options_;
+  std::size_t current_line_ = 1;  // physical line of the next byte to read
+  std::size_t record_line_ = 0;
+  bool started_ = false;
+  bool failed_ = false;
+  Error error_;
+};
+
+}  // namespace egov::core

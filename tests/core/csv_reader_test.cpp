@@ -1,0 +1,141 @@
+#include <doctest/doctest.h>
+
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "core/csv/csv_reader.hpp"
+
+using namespace egov::core;
+
+namespace {
+
+using Records = std::vector<std::vector<std::string>>;
+
+// Reads all records; on error returns the records so far and sets `error`.
+Records readAll(const std::string& text, CsvOptions options = {}, std::string* error = nullptr) {
+  std::istringstream in(text);
+  CsvReader reader(in, options);
+  Records records;
+  std::vector<std::string> fields;
+  for (;;) {
+    auto more = reader.next(fields);
+    if (!more.ok()) {
+      if (error != nullptr) *error = more.error().message;
+      CHECK(more.error().kind == ErrorKind::bad_request);
+      return records;
+    }
+    if (!*more) return records;
+    records.push_back(fields);
+  }
+}
+
+std::string errorOf(const std::string& text, CsvOptions options = {}) {
+  std::string error;
+  readAll(text, options, &error);
+  return error;
+}
+
+}  // namespace
+
+TEST_CASE("csv reads plain records with LF, CRLF and a missing final newline") {
+  CHECK(readAll("a,b,c\n1,2,3\n") == Records{{"a", "b", "c"}, {"1", "2", "3"}});
+  CHECK(readAll("a,b\r\n1,2\r\n") == Records{{"a", "b"}, {"1", "2"}});
+  CHECK(readAll("a,b\n1,2") == Records{{"a", "b"}, {"1", "2"}});
+  CHECK(readAll("a,b\r1,2\r") == Records{{"a", "b"}, {"1", "2"}});
+  CHECK(readAll("").empty());
+}
+
+TEST_CASE("csv keeps empty fields, leading and trailing") {
+  CHECK(readAll(",a,,\n") == Records{{"", "a", "", ""}});
+  CHECK(readAll("\"\"\n") == Records{{""}});
+}
+
+TEST_CASE("csv skips blank lines") {
+  CHECK(readAll("\n\na\n\r\n\nb\n\n") == Records{{"a"}, {"b"}});
+}
+
+TEST_CASE("csv unquotes fields with escaped quotes, delimiters and newlines") {
+  auto records = readAll("\"a,b\",\"say \"\"hi\"\"\",\"two\nlines\",\"crlf\r\nkept\"\nnext,row\n");
+  REQUIRE(records.size() == 2);
+  CHECK(records[0] == std::vector<std::string>{"a,b", "say \"hi\"", "two\nlines", "crlf\r\nkept"});
+  CHECK(records[1] == std::vector<std::string>{"next", "row"});
+}
+
+TEST_CASE("csv keeps a quote inside an unquoted field literally") {
+  CHECK(readAll("tubo 12\" ferro,x\n") == Records{{"tubo 12\" ferro", "x"}});
+}
+
+TEST_CASE("csv skips a UTF-8 byte order mark only at the start") {
+  CHECK(readAll("\xEF\xBB\xBFistat,nome\n") == Records{{"istat", "nome"}});
+  CHECK(readAll("a\n\xEF\xBB\xBF"
+                "b\n") == Records{{"a"},
+                                  {"\xEF\xBB\xBF"
+                                   "b"}});
+  CHECK(errorOf("\xEF\x41\n").find("line 1: invalid byte order mark") == 0);
+}
+
+TEST_CASE("csv reads semicolon and tab delimited files") {
+  CsvOptions semicolon;
+  semicolon.delimiter = ';';
+  CHECK(readAll("a;\"b;c\";d,e\n", semicolon) == Records{{"a", "b;c", "d,e"}});
+  CsvOptions tab;
+  tab.delimiter = '\t';
+  CHECK(readAll("a\tb c\t\"d\te\"\n", tab) == Records{{"a", "b c", "d\te"}});
+}
+
+TEST_CASE("csv line() is the line where the record started, across quoted newlines") {
+  std::istringstream in("h1,h2\n\n\"multi\nline\",x\r\nlast,y\n");
+  CsvReader reader(in);
+  std::vector<std::string> fields;
+  CHECK(reader.line() == 0);
+  REQUIRE(*reader.next(fields));
+  CHECK(reader.line() == 1);
+  REQUIRE(*reader.next(fields));
+  CHECK(reader.line() == 3);
+  REQUIRE(*reader.next(fields));
+  CHECK(reader.line() == 5);
+  CHECK(fields == std::vector<std::string>{"last", "y"});
+  auto end = reader.next(fields);
+  REQUIRE(end.ok());
+  CHECK(!*end);
+}
+
+TEST_CASE("csv refuses text after a closing quote, naming the line") {
+  CHECK(errorOf("ok\n\"a\"b,c\n") == "line 2: unexpected character 'b' after closing quote");
+  CHECK(errorOf("\"a\" ,b\n") == "line 1: unexpected character ' ' after closing quote");
+}
+
+TEST_CASE("csv refuses a quoted field left open, naming the line it opened on") {
+  CHECK(errorOf("a,b\nc,\"open\nstill open\nand more") ==
+        "line 2: quoted field is not closed at end of input");
+}
+
+TEST_CASE("csv enforces the field, record and field-count limits") {
+  CsvOptions options;
+  options.max_field_bytes = 4;
+  CHECK(readAll("abcd,1234\n", options) == Records{{"abcd", "1234"}});
+  CHECK(errorOf("ok\nabcde\n", options) == "line 2: field longer than 4 bytes");
+  CHECK(errorOf("ok\n\"ab\"\"cd\"\n", options) == "line 2: field longer than 4 bytes");
+
+  options = {};
+  options.max_record_bytes = 10;
+  CHECK(readAll("1,2,3,4,5\n", options).size() == 1);
+  CHECK(errorOf("a\n12345,123456\n", options) == "line 2: record longer than 10 bytes");
+  CHECK(errorOf("\"a\nb\nc\nd\ne\nf\"\n", options) == "line 1: record longer than 10 bytes");
+
+  options = {};
+  options.max_fields = 3;
+  CHECK(readAll("a,b,c\n", options).size() == 1);
+  CHECK(errorOf("a,b,c,d\n", options) == "line 1: more than 3 fields");
+}
+
+TEST_CASE("csv reader stays failed after an error") {
+  std::istringstream in("\"a\"x\nb\n");
+  CsvReader reader(in);
+  std::vector<std::string> fields;
+  CHECK(!reader.next(fields).ok());
+  auto again = reader.next(fields);
+  REQUIRE(!again.ok());
+  CHECK(again.error().message == "line 1: unexpected character 'x' after closing quote");
+}

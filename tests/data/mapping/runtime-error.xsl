@@ -1,0 +1,9 @@
+<?xml version="1.0"?>
+<xsl:stylesheet version="1.0" xmlns:xsl="http://www.w3.org/1999/XSL/Transform">
+  <xsl:template match="/">
+    <xsl:message>a note before the error</xsl:message>
+    <out>
+      <xsl:value-of select="$undefined"/>
+    </out>
+  </xsl:template>
+</xsl:stylesheet>

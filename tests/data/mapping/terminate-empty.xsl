@@ -1,0 +1,8 @@
+<?xml version="1.0"?>
+<xsl:stylesheet version="1.0" xmlns:xsl="http://www.w3.org/1999/XSL/Transform">
+  <xsl:template match="/">
+    <xsl:message>a note, not the reason</xsl:message>
+    <xsl:message terminate="yes"/>
+    <out/>
+  </xsl:template>
+</xsl:stylesheet>
