@@ -10,8 +10,8 @@
 #include <libxslt/extensions.h>
 #include <libxslt/xsltInternals.h>
 #include <libxslt/xsltutils.h>
-#include <openssl/rand.h>
 
+#include "core/common/ids.hpp"
 #include "core/mapping/date_pattern.hpp"
 #include "core/mapping/fiscal_code.hpp"
 #include "core/mapping/lookup_table.hpp"
@@ -70,20 +70,7 @@ void run(xmlXPathParserContext* ctxt, int nargs, const char* name, int min_args,
 }
 
 xmlXPathObject* uuid(xmlXPathParserContext*, const std::vector<std::string>&) {
-  std::array<unsigned char, 16> bytes{};
-  if (RAND_bytes(bytes.data(), static_cast<int>(bytes.size())) != 1) {
-    throw XPathFailure{"uuid(): no random bytes available"};
-  }
-  bytes[6] = static_cast<unsigned char>((bytes[6] & 0x0F) | 0x40);  // version 4
-  bytes[8] = static_cast<unsigned char>((bytes[8] & 0x3F) | 0x80);  // RFC 4122 variant
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string text;
-  for (std::size_t i = 0; i < bytes.size(); ++i) {
-    if (i == 4 || i == 6 || i == 8 || i == 10) text.push_back('-');
-    text.push_back(kHex[bytes[i] >> 4]);
-    text.push_back(kHex[bytes[i] & 0x0F]);
-  }
-  return newString(text);
+  return newString(newUuid());
 }
 
 xmlXPathObject* now(xmlXPathParserContext*, const std::vector<std::string>&) {
