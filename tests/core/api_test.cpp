@@ -7,7 +7,7 @@
 #include "adapters/memory/memory_endpoint.hpp"
 #include "core/engine/bus.hpp"
 #include "core/net/api.hpp"
-#include "tests/support/run_awaitable.hpp"
+#include "tests/support/run_coroutine.hpp"
 #include "tests/support/temp_config.hpp"
 
 using namespace egov;
@@ -106,7 +106,7 @@ struct ApiFixture {
     }
     if (!accept.empty()) request.set(http::field::accept, accept);
     request.prepare_payload();
-    return test::runAwaitable(api->handle(std::move(request)));
+    return test::runCoroutine(api->handle(std::move(request)));
   }
 };
 

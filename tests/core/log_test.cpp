@@ -12,7 +12,9 @@ using namespace egov::core;
 
 namespace {
 std::vector<std::string> g_lines;
-void capture(std::string_view line) { g_lines.emplace_back(line); }
+void capture(std::string_view line) {
+  g_lines.emplace_back(line);
+}
 void discard(std::string_view) {}
 }  // namespace
 
@@ -66,11 +68,15 @@ TEST_CASE("metrics: counters, gauges and histograms in Prometheus text format") 
   metrics.observe("egov_test_seconds", {{"endpoint", "bari/x"}}, 20);
   const auto text = metrics.render();
   CHECK(text.find("# TYPE egov_test_total counter\n") != std::string::npos);
-  CHECK(text.find("egov_test_total{tenant=\"bari\",note=\"a \\\"quoted\\\"\\nvalue\"} 3\n") != std::string::npos);
+  CHECK(text.find("egov_test_total{tenant=\"bari\",note=\"a \\\"quoted\\\"\\nvalue\"} 3\n") !=
+        std::string::npos);
   CHECK(text.find("egov_test_gauge 7\n") != std::string::npos);
-  CHECK(text.find("egov_test_seconds_bucket{endpoint=\"bari/x\",le=\"0.0025\"} 0\n") != std::string::npos);
-  CHECK(text.find("egov_test_seconds_bucket{endpoint=\"bari/x\",le=\"0.005\"} 1\n") != std::string::npos);
-  CHECK(text.find("egov_test_seconds_bucket{endpoint=\"bari/x\",le=\"+Inf\"} 2\n") != std::string::npos);
+  CHECK(text.find("egov_test_seconds_bucket{endpoint=\"bari/x\",le=\"0.0025\"} 0\n") !=
+        std::string::npos);
+  CHECK(text.find("egov_test_seconds_bucket{endpoint=\"bari/x\",le=\"0.005\"} 1\n") !=
+        std::string::npos);
+  CHECK(text.find("egov_test_seconds_bucket{endpoint=\"bari/x\",le=\"+Inf\"} 2\n") !=
+        std::string::npos);
   CHECK(text.find("egov_test_seconds_count{endpoint=\"bari/x\"} 2\n") != std::string::npos);
   CHECK(text.find("egov_undeclared_total") == std::string::npos);
 }

@@ -1,0 +1,42 @@
+// Typed settings of an `http` endpoint and their parser.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "adapters/http/curl_multi_loop.hpp"
+#include "core/config/config_node.hpp"
+
+namespace egov::adapters::http {
+
+// How the canonical body is sent and which representation is asked for in Accept.
+enum class HttpFormat { json, xml };
+
+struct HttpConfig {
+  std::string url;  // http:// or https://, without fragment
+  std::string method = "POST";
+  HttpFormat format = HttpFormat::json;
+  std::chrono::milliseconds timeout{10'000};
+  std::chrono::milliseconds connect_timeout{3'000};
+  std::vector<std::pair<std::string, std::string>> headers;  // values may be secrets
+  HttpTlsOptions tls;
+  std::uint64_t max_response_bytes = 10 * 1024 * 1024;
+};
+
+// Reads an endpoint's settings (the map that also holds `type: http`). Every problem is
+// reported into settings.errors() with its line; returns nullopt when there was any.
+std::optional<HttpConfig> parseHttpConfig(const core::ConfigNode& settings);
+
+// Shared with the request envelope, which may override these per call.
+bool isHttpMethod(std::string_view method);
+bool isHeaderName(std::string_view name);
+bool isHeaderValue(std::string_view value);
+// Content-Length, Transfer-Encoding, Host, Expect (any case): framing is curl's business.
+bool isReservedHeader(std::string_view name);
+
+}  // namespace egov::adapters::http
