@@ -90,44 +90,43 @@ std::optional<Step> RouteCompiler::compileStep(const ConfigNode& node) const {
   return std::nullopt;
 }
 
+namespace {
+
+// Compiles a stylesheet or schema once per generation; a failure is remembered too, so that
+// every step naming the file reports the same error without compiling it again.
+template <class T, class Load>
+std::shared_ptr<const T> compileOnce(
+    const ConfigNode& at, const std::filesystem::path& path,
+    std::map<std::filesystem::path, std::shared_ptr<const T>>& done,
+    std::map<std::filesystem::path, std::string>& failures, const char* what, const char* failure,
+    Load load) {
+  if (auto it = done.find(path); it != done.end()) return it->second;
+  if (!failures.contains(path)) {
+    std::error_code ec;
+    if (!std::filesystem::is_regular_file(path, ec)) {
+      failures[path] = std::string(what) + " not found: " + path.string();
+    } else if (auto loaded = load(path); loaded.ok()) {
+      return done[path] = std::move(loaded).value();
+    } else {
+      failures[path] = std::string(what) + " " + failure + ": " + loaded.error().message;
+    }
+  }
+  at.error(failures[path]);
+  return nullptr;
+}
+
+}  // namespace
+
 std::shared_ptr<const XsltMapping> RouteCompiler::mapping(const ConfigNode& at,
                                                           const std::string& name) const {
-  auto path = (bus_.mappings_dir / name).lexically_normal();
-  if (auto it = cache_.mappings.find(path); it != cache_.mappings.end()) return it->second;
-  if (auto it = cache_.failures.find(path); it != cache_.failures.end()) {
-    at.error(it->second);
-    return nullptr;
-  }
-  std::error_code ec;
-  if (!std::filesystem::is_regular_file(path, ec)) {
-    cache_.failures[path] = "mapping not found: " + path.string();
-  } else if (auto compiled = XsltMapping::compile(path); compiled.ok()) {
-    return cache_.mappings[path] = std::move(compiled).value();
-  } else {
-    cache_.failures[path] = "mapping does not compile: " + compiled.error().message;
-  }
-  at.error(cache_.failures[path]);
-  return nullptr;
+  return compileOnce(at, (bus_.mappings_dir / name).lexically_normal(), cache_.mappings,
+                     cache_.failures, "mapping", "does not compile", XsltMapping::compile);
 }
 
 std::shared_ptr<const XsdSchema> RouteCompiler::schema(const ConfigNode& at,
                                                        const std::string& name) const {
-  auto path = (bus_.schemas_dir / name).lexically_normal();
-  if (auto it = cache_.schemas.find(path); it != cache_.schemas.end()) return it->second;
-  if (auto it = cache_.failures.find(path); it != cache_.failures.end()) {
-    at.error(it->second);
-    return nullptr;
-  }
-  std::error_code ec;
-  if (!std::filesystem::is_regular_file(path, ec)) {
-    cache_.failures[path] = "schema not found: " + path.string();
-  } else if (auto loaded = XsdSchema::load(path); loaded.ok()) {
-    return cache_.schemas[path] = std::move(loaded).value();
-  } else {
-    cache_.failures[path] = "schema does not load: " + loaded.error().message;
-  }
-  at.error(cache_.failures[path]);
-  return nullptr;
+  return compileOnce(at, (bus_.schemas_dir / name).lexically_normal(), cache_.schemas,
+                     cache_.failures, "schema", "does not load", XsdSchema::load);
 }
 
 std::optional<Step> RouteCompiler::compileMap(const ConfigNode& value) const {
