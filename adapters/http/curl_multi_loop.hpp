@@ -19,6 +19,7 @@
 
 #include "core/common/result.hpp"
 #include "core/net/asio.hpp"
+#include "core/net/completion.hpp"
 
 namespace egov::core {
 class Metrics;
@@ -88,44 +89,10 @@ class CurlMultiLoop {
   std::size_t inflight() const;
 
  private:
-  // The type-erased completion handler of one operation. Handlers are move-only (an
-  // awaitable's handler owns the suspended coroutine), so std::function cannot hold them.
-  class Completion {
-   public:
-    virtual ~Completion() = default;
-    // Posts the handler with the result to its executor. Called exactly once, from the
-    // loop thread or from submit(). noexcept on purpose: a handler that cannot be posted
-    // (out of memory) cannot be dropped either, as it owns a suspended coroutine.
-    virtual void complete(core::Result<HttpReply> result) noexcept = 0;
-  };
-
-  template <class Handler>
-  class HandlerCompletion final : public Completion {
-   public:
-    explicit HandlerCompletion(Handler handler)
-        : work_(net::prefer(net::get_associated_executor(handler),
-                            net::execution::outstanding_work.tracked)),
-          handler_(std::move(handler)) {}
-
-    void complete(core::Result<HttpReply> result) noexcept override {
-      // The io_context must not run out of work while the transfer is on the curl thread:
-      // work_ keeps it counted until the handler has been posted back.
-      auto work = std::move(work_);
-      net::post(work, [handler = std::move(handler_), result = std::move(result)]() mutable {
-        std::move(handler)(std::move(result));
-      });
-    }
-
-   private:
-    std::decay_t<decltype(net::prefer(std::declval<net::associated_executor_t<Handler>>(),
-                                      net::execution::outstanding_work.tracked))>
-        work_;
-    Handler handler_;
-  };
-
+  using Completion = core::Completion<core::Result<HttpReply>>;
   template <class Handler>
   static std::unique_ptr<Completion> makeCompletion(Handler handler) {
-    return std::make_unique<HandlerCompletion<Handler>>(std::move(handler));
+    return core::makeCompletion<core::Result<HttpReply>>(std::move(handler));
   }
 
   struct Transfer;

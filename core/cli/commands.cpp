@@ -8,6 +8,8 @@
 #include <thread>
 
 #include "core/engine/bus.hpp"
+#include "core/journal/delivery.hpp"
+#include "core/journal/sqlite_journal.hpp"
 #include "core/json/json_xml.hpp"
 #include "core/log/log.hpp"
 #include "core/net/api.hpp"
@@ -39,11 +41,13 @@ std::size_t routeCount(const Generation& generation) {
 // drain_timeout), then stop. Reloads on SIGHUP, on the worker pool so no I/O thread compiles.
 class SignalHandling {
  public:
-  SignalHandling(net::io_context& io, Bus& bus, HttpServer& server, net::thread_pool& workers)
+  SignalHandling(net::io_context& io, Bus& bus, HttpServer& server, net::thread_pool& workers,
+                 DeliveryWorker& delivery)
       : io_(io),
         bus_(bus),
         server_(server),
         workers_(workers),
+        delivery_(delivery),
         signals_(io, SIGTERM, SIGINT, SIGHUP),
         drain_timer_(io) {}
 
@@ -60,6 +64,7 @@ class SignalHandling {
       logEvent(LogLevel::info, "draining", {{"signal", static_cast<std::int64_t>(signal)}});
       bus_.startDraining();
       server_.stopAccepting();
+      delivery_.stop();
       deadline_ = Clock::now() + bus_.generation()->bus.limits.drain_timeout;
       checkDrained();
     });
@@ -91,6 +96,7 @@ class SignalHandling {
   Bus& bus_;
   HttpServer& server_;
   net::thread_pool& workers_;
+  DeliveryWorker& delivery_;
   net::signal_set signals_;
   net::steady_timer drain_timer_;
   Clock::time_point deadline_{};
@@ -120,6 +126,15 @@ int serveCommand(const ServeOptions& options, const AdapterRegistry& adapters) {
     return 1;
   }
 
+  auto journal = SqliteJournal::open(settings->journal.path);
+  if (!journal) {
+    std::fprintf(stderr, "egovbus: %s\n", journal.error().message.c_str());
+    return 1;
+  }
+  bus.setJournal(journal->get());
+  DeliveryWorker delivery(io, bus, **journal, settings->journal);
+  bus.setDeliveryWake([&delivery] { delivery.wake(); });
+
   ApiHandler api(bus);
   HttpServer server(
       io, [&api](HttpRequest request) { return api.handle(std::move(request)); },
@@ -131,7 +146,8 @@ int serveCommand(const ServeOptions& options, const AdapterRegistry& adapters) {
     return 1;
   }
   server.start();
-  SignalHandling signals(io, bus, server, workers);
+  delivery.start();
+  SignalHandling signals(io, bus, server, workers, delivery);
   signals.start();
   const auto generation = bus.generation();
   logEvent(LogLevel::info, "listening",
@@ -147,6 +163,8 @@ int serveCommand(const ServeOptions& options, const AdapterRegistry& adapters) {
   io.run();
   for (auto& thread : threads) thread.join();
   workers.join();
+  bus.setJournal(nullptr);
+  journal->reset();  // finishes queued journal work: nothing accepted is left unwritten
   runtime.shutdown();
   return 0;
 }

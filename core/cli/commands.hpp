@@ -26,4 +26,14 @@ struct MapOptions {
 };
 int mapCommand(const MapOptions& options);
 
+struct DlqOptions {
+  std::string config = "conf/bus.yaml";
+  std::string action;  // list, show, replay, discard
+  std::string id;      // show, replay, discard
+  std::string tenant;  // list: only this tenant's (ISTAT code)
+  std::string reason;  // replay, discard: recorded
+  std::string by;      // who, recorded; defaults to $USER
+};
+int dlqCommand(const DlqOptions& options);
+
 }  // namespace egov::core

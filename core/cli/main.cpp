@@ -1,5 +1,6 @@
 // egovbus: the interoperability bus of the E-Gov 2 programme (Città Metropolitana di Bari).
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <string>
 
@@ -13,6 +14,8 @@ constexpr const char* kUsage =
     "  egovbus serve [--config FILE] [--listen ADDR:PORT]\n"
     "  egovbus check [--config FILE]\n"
     "  egovbus map STYLESHEET INPUT [--param NAME=VALUE]... [--config FILE]\n"
+    "  egovbus dlq list [--tenant ISTAT] [--config FILE]\n"
+    "  egovbus dlq show|replay|discard ID [--reason TEXT] [--by NAME] [--config FILE]\n"
     "  egovbus --version\n";
 
 int usage(const char* problem) {
@@ -44,6 +47,7 @@ int main(int argc, char** argv) {
   std::string listen;
   std::vector<std::string> positional;
   std::vector<std::pair<std::string, std::string>> params;
+  std::string tenant, reason, by;
   for (int i = 2; i < argc; ++i) {
     const std::string arg = argv[i];
     auto value = [&](const char* name) -> const char* {
@@ -59,6 +63,10 @@ int main(int argc, char** argv) {
       const char* v = value("--listen");
       if (!v) return usage("--listen needs ADDR:PORT");
       listen = v;
+    } else if (arg == "--tenant" || arg == "--reason" || arg == "--by") {
+      const char* v = value(arg.c_str());
+      if (!v) return usage((arg + " needs a value").c_str());
+      (arg == "--tenant" ? tenant : arg == "--reason" ? reason : by) = v;
     } else if (arg == "--param") {
       const char* v = value("--param");
       const char* eq = v ? std::strchr(v, '=') : nullptr;
@@ -89,6 +97,17 @@ int main(int argc, char** argv) {
       config_given = config_given || std::strcmp(argv[i], "--config") == 0;
     return egov::core::mapCommand(
         {positional[0], positional[1], params, config_given ? config : ""});
+  }
+  if (command == "dlq") {
+    if (positional.empty()) return usage("dlq needs list, show, replay or discard");
+    const auto& action = positional[0];
+    const bool needs_id = action == "show" || action == "replay" || action == "discard";
+    if (!(needs_id || action == "list") || positional.size() != (needs_id ? 2u : 1u)) {
+      return usage("dlq list | dlq show|replay|discard ID");
+    }
+    const char* user = std::getenv("USER");
+    return egov::core::dlqCommand({config, action, needs_id ? positional[1] : "", tenant, reason,
+                                   by.empty() ? (user ? user : "unknown") : by});
   }
   return usage(("unknown command " + command).c_str());
 }

@@ -74,13 +74,27 @@ void parseTables(const ConfigNode& node, const std::filesystem::path& base,
   }
 }
 
+void parseJournal(const ConfigNode& node, const std::filesystem::path& base, JournalConfig& journal) {
+  std::filesystem::path path = "../var/journal.db";
+  if (node.valid() && node.allowKeys({"path", "idempotency_window", "poll_interval", "lease", "deliveries"})) {
+    path = node.optionalString("path", path.string());
+    journal.idempotency_window = node.duration("idempotency_window", journal.idempotency_window);
+    journal.poll_interval = node.duration("poll_interval", journal.poll_interval);
+    journal.lease = node.duration("lease", journal.lease);
+    journal.deliveries = static_cast<int>(node.integer("deliveries", journal.deliveries, 1, 1024));
+  }
+  journal.path = (path.is_relative() ? base / path : path).lexically_normal();
+}
+
 }  // namespace
 
 BusConfig parseBusConfig(const ConfigNode& root, const std::filesystem::path& file) {
   BusConfig bus;
   bus.file = file;
   const auto base = file.parent_path();
-  if (!root.allowKeys({"listen", "threads", "limits", "routes", "paths", "tables"})) return bus;
+  if (!root.allowKeys({"listen", "threads", "limits", "routes", "paths", "tables", "journal"})) {
+    return bus;
+  }
 
   bus.listen = root.optionalString("listen", bus.listen);
   std::string host;
@@ -102,6 +116,7 @@ BusConfig parseBusConfig(const ConfigNode& root, const std::filesystem::path& fi
   bus.mappings_dir = resolveDir(paths, "mappings", "../mappings", base);
   bus.schemas_dir = resolveDir(paths, "schemas", "../schemas", base);
   parseTables(root["tables"], base, bus.tables);
+  parseJournal(root["journal"], base, bus.journal);
   return bus;
 }
 

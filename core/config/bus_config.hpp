@@ -31,6 +31,15 @@ struct TableSpec {
   ConfigNode where;  // for error messages
 };
 
+// The journal of one-way exchanges (read at start; a reload does not move it).
+struct JournalConfig {
+  std::filesystem::path path;  // SQLite file; default ../var/journal.db beside conf/
+  std::chrono::milliseconds idempotency_window{24 * 3'600'000};
+  std::chrono::milliseconds poll_interval{200};  // how often due deliveries are looked for
+  std::chrono::milliseconds lease{60'000};       // a claimed delivery not settled by then is retaken
+  int deliveries = 16;                           // deliveries in flight at once
+};
+
 struct BusConfig {
   std::filesystem::path file;  // bus.yaml itself
   std::string listen = "127.0.0.1:8080";
@@ -43,6 +52,7 @@ struct BusConfig {
   std::filesystem::path mappings_dir;
   std::filesystem::path schemas_dir;
   std::vector<TableSpec> tables;
+  JournalConfig journal;
 };
 
 BusConfig parseBusConfig(const ConfigNode& root, const std::filesystem::path& file);

@@ -5,10 +5,12 @@
 
 #include <atomic>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <mutex>
 
 #include "core/engine/generation.hpp"
+#include "core/journal/journal.hpp"
 #include "core/metrics/metrics.hpp"
 
 namespace egov::core {
@@ -25,6 +27,15 @@ class Bus {
   Metrics& metrics() const { return runtime_.metrics(); }
   RuntimeServices& runtime() const { return runtime_; }
 
+  // The journal of one-way exchanges, owned by whoever started the bus; null when none.
+  Journal* journal() const { return journal_.load(); }
+  void setJournal(Journal* journal) { journal_ = journal; }
+  // Called after an enqueue so that delivery need not wait for its next poll.
+  void setDeliveryWake(std::function<void()> wake) { delivery_wake_ = std::move(wake); }
+  void wakeDelivery() const {
+    if (delivery_wake_) delivery_wake_();
+  }
+
   bool draining() const { return draining_.load(); }
   void startDraining() { draining_ = true; }
 
@@ -35,6 +46,8 @@ class Bus {
   std::mutex reload_mutex_;  // one reload at a time
   std::atomic<std::shared_ptr<const Generation>> current_;
   std::atomic<bool> draining_{false};
+  std::atomic<Journal*> journal_{nullptr};
+  std::function<void()> delivery_wake_;  // set once before serving
   std::uint64_t next_number_ = 1;
 };
 

@@ -60,11 +60,23 @@ struct Step {
   std::string where;  // "file:line" of the step in its profile, for errors and logs
 };
 
+// How a one-way route's deliveries are retried before the exchange is dead-lettered.
+struct DeliveryPolicy {
+  int max_attempts = 10;
+  std::chrono::milliseconds backoff{1'000};  // first retry; doubles each time, with jitter
+  std::chrono::milliseconds max_backoff{300'000};
+  std::chrono::milliseconds max_age{24 * 3'600'000};
+};
+
 struct Route {
   std::string service;
   std::set<std::string> methods;  // empty: any of GET, POST, PUT, DELETE
   std::chrono::milliseconds deadline{10'000};
   Steps steps;
+  // One-way routes: steps before this index run while the caller waits; then the exchange
+  // is journaled, the caller gets 202, and delivery runs the rest. Empty: request-reply.
+  std::optional<std::size_t> enqueue_at;
+  DeliveryPolicy delivery;
   std::string where;
 };
 

@@ -32,7 +32,7 @@ XPathPtr compileXPath(const std::string& text) {
 std::optional<Route> RouteCompiler::compileRoute(const ConfigNode& node) const {
   const auto before = node.errors().size();
   if (!node.expectMap()) return std::nullopt;
-  node.allowKeys({"service", "methods", "deadline", "description", "steps"});
+  node.allowKeys({"service", "methods", "deadline", "description", "mode", "delivery", "steps"});
   Route route;
   route.where = whereOf(node, bus_);
   route.service = node.requiredString("service");
@@ -56,10 +56,53 @@ std::optional<Route> RouteCompiler::compileRoute(const ConfigNode& node) const {
   if (!node.has("steps")) {
     node.errorAt("steps", "missing key");
   } else {
-    route.steps = compileSteps(node["steps"]);
+    compileTopLevel(node["steps"], route);
+  }
+  const auto mode = node.optionalString("mode", "request-reply");
+  if (mode == "one-way") {
+    if (!route.enqueue_at) route.enqueue_at = 0;
+  } else if (mode != "request-reply") {
+    node.errorAt("mode", "expected request-reply or one-way");
+  } else if (node.has("mode") && route.enqueue_at) {
+    node.errorAt("mode", "a route with an enqueue step is one-way");
+  }
+  if (auto delivery = node["delivery"]; delivery.valid()) {
+    delivery.allowKeys({"attempts", "backoff", "max_backoff", "max_age"});
+    auto& policy = route.delivery;
+    policy.max_attempts = static_cast<int>(delivery.integer("attempts", policy.max_attempts, 1, 1000));
+    policy.backoff = delivery.duration("backoff", policy.backoff);
+    policy.max_backoff = delivery.duration("max_backoff", policy.max_backoff);
+    policy.max_age = delivery.duration("max_age", policy.max_age);
+    if (!route.enqueue_at) node.errorAt("delivery", "only one-way routes are delivered later");
   }
   if (node.errors().size() != before) return std::nullopt;
   return route;
+}
+
+void RouteCompiler::compileTopLevel(const ConfigNode& list, Route& route) const {
+  // `enqueue` is a hand-off point, not an action: only the route's own list may hold it,
+  // once, and it is kept as an index instead of a step.
+  Steps steps;
+  if (!list.isSequence()) {
+    list.error("expected a list of steps");
+    return;
+  }
+  for (const auto& item : list.items()) {
+    if (item.isMap() && item.has("enqueue")) {
+      auto value = item["enqueue"];
+      if (item.entries().size() != 1 || !(value.isMap() && value.entries().empty())) {
+        item.error("write the hand-off as `- enqueue: {}`");
+      } else if (route.enqueue_at) {
+        item.error("a route has at most one enqueue step");
+      } else {
+        route.enqueue_at = steps.size();
+      }
+      continue;
+    }
+    if (auto step = compileStep(item)) steps.push_back(std::move(*step));
+  }
+  if (list.items().empty()) list.error("a route needs at least one step");
+  route.steps = std::move(steps);
 }
 
 Steps RouteCompiler::compileSteps(const ConfigNode& list) const {
@@ -86,7 +129,11 @@ std::optional<Step> RouteCompiler::compileStep(const ConfigNode& node) const {
   if (kind == "call") return compileCall(value);
   if (kind == "choose") return compileChoose(value);
   if (kind == "reply") return compileReply(value);
-  node.errorAt(kind, "unknown step (validate, map, call, choose, reply)");
+  if (kind == "enqueue") {
+    node.errorAt(kind, "enqueue belongs in the route's own step list, not inside choose");
+    return std::nullopt;
+  }
+  node.errorAt(kind, "unknown step (validate, map, call, choose, reply, enqueue)");
   return std::nullopt;
 }
 

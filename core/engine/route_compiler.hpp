@@ -30,6 +30,7 @@ class RouteCompiler {
   std::optional<Route> compileRoute(const ConfigNode& node) const;
 
  private:
+  void compileTopLevel(const ConfigNode& list, Route& route) const;
   Steps compileSteps(const ConfigNode& list) const;
   std::optional<Step> compileStep(const ConfigNode& node) const;
   std::optional<Step> compileMap(const ConfigNode& value) const;

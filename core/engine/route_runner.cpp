@@ -2,6 +2,8 @@
 
 #include <libxml/xpathInternals.h>
 
+#include <algorithm>
+
 #include "core/json/json_xml.hpp"
 
 namespace egov::core {
@@ -71,8 +73,10 @@ class Runner {
   Runner(const Generation& generation, const Tenant& tenant, Exchange& exchange, Metrics& metrics)
       : generation_(generation), tenant_(tenant), exchange_(exchange), metrics_(metrics) {}
 
-  awaitable<Result<void>> run(const Steps& steps) {
-    for (const auto& step : steps) {
+  awaitable<Result<void>> run(const Steps& steps, std::size_t first = 0,
+                              std::size_t last = SIZE_MAX) {
+    for (std::size_t i = first; i < std::min(last, steps.size()); ++i) {
+      const auto& step = steps[i];
       if (stopped_) break;
       if (Clock::now() >= exchange_.deadline) {
         co_return makeError(ErrorKind::deadline_exceeded,
@@ -157,9 +161,10 @@ void declareRouteMetrics(Metrics& metrics) {
 }
 
 awaitable<Result<void>> runRoute(const Generation& generation, const Tenant& tenant,
-                                 const Route& route, Exchange& exchange, Metrics& metrics) {
+                                 const Route& route, Exchange& exchange, Metrics& metrics,
+                                 std::size_t first, std::size_t last) {
   Runner runner(generation, tenant, exchange, metrics);
-  co_return co_await runner.run(route.steps);
+  co_return co_await runner.run(route.steps, first, last);
 }
 
 }  // namespace egov::core

@@ -3,15 +3,19 @@
 // never blocks the thread.
 #pragma once
 
+#include <cstdint>
+
 #include "core/engine/generation.hpp"
 #include "core/metrics/metrics.hpp"
 
 namespace egov::core {
 
-// On success ex.body holds the reply and ex.status its status. Errors carry the step's
-// place ("profiles/x.yaml:12") in their message when the step caused them.
+// Runs the route's top-level steps [first, last) (all of them by default). On success
+// ex.body holds the reply and ex.status its status. Errors carry the step's place
+// ("profiles/x.yaml:12") in their message when the step caused them.
 awaitable<Result<void>> runRoute(const Generation& generation, const Tenant& tenant,
-                                 const Route& route, Exchange& exchange, Metrics& metrics);
+                                 const Route& route, Exchange& exchange, Metrics& metrics,
+                                 std::size_t first = 0, std::size_t last = SIZE_MAX);
 
 // Declares the metric families the runner updates.
 void declareRouteMetrics(Metrics& metrics);

@@ -231,6 +231,7 @@ awaitable<HttpResponse> ApiHandler::handleService(const HttpRequest& request, st
   exchange.method = std::string(request.method_string());
   std::string tenant_label = "unknown", service_label = "unknown";
   std::vector<std::string> allow;
+  HeaderList extra_headers;
 
   auto result = co_await [&]() -> awaitable<Result<void>> {
     auto generation = bus_.generation();
@@ -253,6 +254,14 @@ awaitable<HttpResponse> ApiHandler::handleService(const HttpRequest& request, st
     tenant_label = tenant->slug;
     exchange.tenant_istat = tenant->istat;
     exchange.tenant_slug = tenant->slug;
+    if (segments.size() == 3 && segments[1] == "exchanges") {
+      service_label = "exchanges";
+      if (exchange.method != "GET") {
+        allow = {"GET"};
+        co_return makeError(ErrorKind::method_not_allowed, "exchange states are read with GET");
+      }
+      co_return co_await exchangeStatus(*tenant, segments[2], exchange);
+    }
     for (std::size_t i = 1; i < segments.size(); ++i) {
       if (!isServiceSegment(segments[i]))
         co_return makeError(ErrorKind::not_found, "unknown service");
@@ -287,6 +296,9 @@ awaitable<HttpResponse> ApiHandler::handleService(const HttpRequest& request, st
       exchange.headers[name] = std::string(field.value());
     }
     exchange.deadline = started + route->deadline;
+    if (route->enqueue_at) {
+      co_return co_await handOff(request, *generation, *tenant, *route, exchange, extra_headers);
+    }
     co_return co_await runRoute(*generation, *tenant, *route, exchange, bus_.metrics());
   }();
 
@@ -315,6 +327,7 @@ awaitable<HttpResponse> ApiHandler::handleService(const HttpRequest& request, st
     }
   }
   response.set("X-Egov-Exchange-Id", exchange.id);
+  for (const auto& [name, value] : extra_headers) response.set(name, value);
 
   const double seconds = std::chrono::duration<double>(Clock::now() - started).count();
   const auto status = std::to_string(response.result_int());

@@ -2,10 +2,16 @@
 // sockets: /api/v1/{tenant}/{service path}, /healthz, /readyz, /metrics.
 #pragma once
 
+#include <string>
+#include <utility>
+#include <vector>
+
 #include "core/engine/bus.hpp"
 #include "core/net/beast.hpp"
 
 namespace egov::core {
+
+using HeaderList = std::vector<std::pair<std::string, std::string>>;
 
 class ApiHandler {
  public:
@@ -17,6 +23,13 @@ class ApiHandler {
  private:
   awaitable<HttpResponse> handleService(const HttpRequest& request, std::string_view path,
                                         std::string_view query);
+  // One-way routes: run the steps before `enqueue`, journal the exchange, answer 202.
+  awaitable<Result<void>> handOff(const HttpRequest& request, const Generation& generation,
+                                  const Tenant& tenant, const Route& route, Exchange& exchange,
+                                  HeaderList& extra_headers);
+  // GET /api/v1/{tenant}/exchanges/{id}: a journaled exchange's state.
+  awaitable<Result<void>> exchangeStatus(const Tenant& tenant, const std::string& id,
+                                         Exchange& exchange);
   HttpResponse plain(const HttpRequest& request, http::status status, std::string body,
                      const char* content_type) const;
 

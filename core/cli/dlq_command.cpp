@@ -1,0 +1,83 @@
+// egovbus dlq list|show|replay|discard: dead letters from the command line. Opens the
+// journal file named by bus.yaml beside a running bus (SQLite WAL allows it).
+#include <cstdio>
+#include <optional>
+
+#include "core/cli/commands.hpp"
+#include "core/config/bus_config.hpp"
+#include "core/journal/sqlite_journal.hpp"
+#include "core/log/log.hpp"
+
+namespace egov::core {
+namespace {
+
+// Runs one journal operation to completion on a private io_context.
+template <class T>
+Result<T> wait(awaitable<Result<T>> operation) {
+  net::io_context io;
+  std::optional<Result<T>> result;
+  net::co_spawn(
+      io,
+      [&]() -> awaitable<void> { result.emplace(co_await std::move(operation)); },
+      net::detached);
+  io.run();
+  if (!result) return makeError(ErrorKind::internal, "journal operation did not complete");
+  return std::move(*result);
+}
+
+void printEntry(const JournalEntry& e, bool with_body) {
+  std::printf("%s  %s/%s  %s  attempts=%d  error=%s\n", e.id.c_str(), e.tenant_slug.c_str(),
+              e.tenant_istat.c_str(), e.service.c_str(), e.attempts,
+              maskFiscalCodes(e.last_error).c_str());
+  if (with_body) std::printf("%s\n", maskFiscalCodes(e.body).c_str());
+}
+
+}  // namespace
+
+int dlqCommand(const DlqOptions& options) {
+  ConfigErrors errors;
+  auto root = ConfigNode::loadFile(options.config, &errors);
+  BusConfig bus;
+  if (root.valid()) bus = parseBusConfig(root, std::filesystem::absolute(options.config));
+  if (!errors.empty()) {
+    std::fputs(errors.str().c_str(), stderr);
+    return 1;
+  }
+  auto journal = SqliteJournal::open(bus.journal.path);
+  if (!journal) {
+    std::fprintf(stderr, "egovbus: %s\n", journal.error().message.c_str());
+    return 1;
+  }
+  if (options.action == "list" || options.action == "show") {
+    auto dead = wait((*journal)->listDead(options.action == "list" ? options.tenant : "", 100000));
+    if (!dead) {
+      std::fprintf(stderr, "egovbus: %s\n", dead.error().message.c_str());
+      return 1;
+    }
+    bool found = false;
+    for (const auto& entry : *dead) {
+      if (options.action == "show" && entry.id != options.id) continue;
+      printEntry(entry, options.action == "show");
+      found = true;
+    }
+    if (options.action == "show" && !found) {
+      std::fprintf(stderr, "egovbus: no dead letter %s\n", options.id.c_str());
+      return 1;
+    }
+    if (options.action == "list") std::printf("%zu dead letter%s\n", dead->size(), dead->size() == 1 ? "" : "s");
+    return 0;
+  }
+  if (options.reason.empty()) {
+    std::fprintf(stderr, "egovbus: dlq %s needs --reason TEXT (it is recorded)\n", options.action.c_str());
+    return 2;
+  }
+  auto done = wait((*journal)->resolveDead({options.id, options.action, options.by, options.reason}));
+  if (!done) {
+    std::fprintf(stderr, "egovbus: %s\n", done.error().message.c_str());
+    return 1;
+  }
+  std::printf("%s: %s\n", options.id.c_str(), options.action == "replay" ? "queued again" : "discarded");
+  return 0;
+}
+
+}  // namespace egov::core

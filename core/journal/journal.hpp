@@ -1,0 +1,85 @@
+// The journal: the durable store of one-way exchanges (outbox), their delivery attempts,
+// dead letters and idempotency keys. One interface; SqliteJournal is the embedded backend.
+//
+// Every operation is asynchronous and completes on the caller's executor; the backend does
+// its blocking I/O on a thread of its own, never on an I/O thread. When enqueue() completes
+// successfully the entry is durable (committed and synced).
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/common/result.hpp"
+#include "core/net/asio.hpp"
+
+namespace egov::core {
+
+enum class EntryState { queued, delivering, delivered, dead, discarded };
+std::string_view entryStateName(EntryState state);
+std::optional<EntryState> entryStateFromName(std::string_view name);
+
+// Milliseconds since the Unix epoch: the journal's only clock, comparable across processes.
+using EpochMs = std::int64_t;
+EpochMs nowMs();
+
+struct JournalEntry {
+  std::string id;  // the exchange id, also the tracking id given to the caller
+  std::string tenant_istat;
+  std::string tenant_slug;
+  std::string service;
+  std::string method;
+  std::string trace_id;
+  std::string client;
+  std::string body;            // canonical XML, serialized
+  int resume_step = 0;         // first top-level route step to run at delivery
+  std::string idempotency_key; // empty: none
+  EntryState state = EntryState::queued;
+  int attempts = 0;
+  EpochMs created_ms = 0;
+  EpochMs updated_ms = 0;
+  EpochMs next_attempt_ms = 0;
+  std::string last_error;
+};
+
+struct EnqueueOutcome {
+  std::string id;          // of the new entry, or of the earlier one with the same key
+  bool duplicate = false;  // the idempotency key was already used within its window
+};
+
+struct DeadLetterAction {
+  std::string id;
+  std::string action;  // "replay" or "discard"
+  std::string who;
+  std::string why;
+};
+
+class Journal {
+ public:
+  virtual ~Journal() = default;
+
+  // Stores a new entry, or finds the live one with the same (tenant, idempotency key).
+  virtual awaitable<Result<EnqueueOutcome>> enqueue(JournalEntry entry,
+                                                    std::chrono::milliseconds idempotency_window) = 0;
+  // The entry of this tenant with this id; an empty optional when there is none.
+  virtual awaitable<Result<std::optional<JournalEntry>>> find(std::string tenant_istat,
+                                                              std::string id) = 0;
+  // Takes up to `limit` entries due now (queued and due, or delivering with an expired
+  // lease, as after a crash) and leases them to the caller for `lease`.
+  virtual awaitable<Result<std::vector<JournalEntry>>> claimDue(std::size_t limit,
+                                                                std::chrono::milliseconds lease) = 0;
+  virtual awaitable<Result<void>> markDelivered(std::string id, int attempts) = 0;
+  virtual awaitable<Result<void>> reschedule(std::string id, int attempts, EpochMs next_attempt_ms,
+                                             std::string error) = 0;
+  virtual awaitable<Result<void>> deadLetter(std::string id, int attempts, std::string error) = 0;
+
+  // Dead letters: listed, replayed (queued again, attempts reset) or discarded; every
+  // replay and discard is recorded with who and why.
+  virtual awaitable<Result<std::vector<JournalEntry>>> listDead(std::string tenant_istat,
+                                                                std::size_t limit) = 0;
+  virtual awaitable<Result<void>> resolveDead(DeadLetterAction action) = 0;
+};
+
+}  // namespace egov::core

@@ -1,0 +1,406 @@
+#include "core/journal/sqlite_journal.hpp"
+
+#include <array>
+
+#include "core/journal/sqlite_statement.hpp"
+
+namespace egov::core {
+namespace {
+
+// Versioned migrations, applied in order at open; never edit one that has shipped.
+constexpr std::array<const char*, SqliteJournal::kSchemaVersion> kMigrations = {
+    R"sql(
+CREATE TABLE exchanges (
+  id TEXT PRIMARY KEY,
+  tenant TEXT NOT NULL,
+  tenant_slug TEXT NOT NULL,
+  service TEXT NOT NULL,
+  method TEXT NOT NULL,
+  trace_id TEXT NOT NULL,
+  client TEXT NOT NULL,
+  body TEXT NOT NULL,
+  resume_step INTEGER NOT NULL,
+  idempotency_key TEXT,
+  state TEXT NOT NULL,
+  attempts INTEGER NOT NULL DEFAULT 0,
+  created_ms INTEGER NOT NULL,
+  updated_ms INTEGER NOT NULL,
+  next_attempt_ms INTEGER NOT NULL,
+  lease_until_ms INTEGER NOT NULL DEFAULT 0,
+  last_error TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX exchanges_due ON exchanges (state, next_attempt_ms);
+CREATE TABLE idempotency_keys (
+  tenant TEXT NOT NULL,
+  key TEXT NOT NULL,
+  exchange_id TEXT NOT NULL,
+  expires_ms INTEGER NOT NULL,
+  PRIMARY KEY (tenant, key)
+);
+CREATE TABLE attempts (
+  exchange_id TEXT NOT NULL,
+  attempt INTEGER NOT NULL,
+  at_ms INTEGER NOT NULL,
+  outcome TEXT NOT NULL,
+  error TEXT NOT NULL
+);
+CREATE TABLE dead_letter_actions (
+  exchange_id TEXT NOT NULL,
+  at_ms INTEGER NOT NULL,
+  action TEXT NOT NULL,
+  who TEXT NOT NULL,
+  why TEXT NOT NULL
+);
+)sql"};
+
+constexpr const char* kEntryColumns =
+    "id, tenant, tenant_slug, service, method, trace_id, client, body, resume_step, "
+    "COALESCE(idempotency_key, ''), state, attempts, created_ms, updated_ms, next_attempt_ms, "
+    "last_error";
+
+JournalEntry readEntry(const SqliteStatement& row) {
+  JournalEntry e;
+  e.id = row.text(0);
+  e.tenant_istat = row.text(1);
+  e.tenant_slug = row.text(2);
+  e.service = row.text(3);
+  e.method = row.text(4);
+  e.trace_id = row.text(5);
+  e.client = row.text(6);
+  e.body = row.text(7);
+  e.resume_step = static_cast<int>(row.integer(8));
+  e.idempotency_key = row.text(9);
+  e.state = entryStateFromName(row.text(10)).value_or(EntryState::queued);
+  e.attempts = static_cast<int>(row.integer(11));
+  e.created_ms = row.integer(12);
+  e.updated_ms = row.integer(13);
+  e.next_attempt_ms = row.integer(14);
+  e.last_error = row.text(15);
+  return e;
+}
+
+Error dbError(sqlite3* db, std::string_view what) {
+  return makeError(ErrorKind::internal, "journal: " + std::string(what) + ": " + sqlite3_errmsg(db));
+}
+
+Result<void> exec(sqlite3* db, const char* sql) {
+  char* message = nullptr;
+  if (sqlite3_exec(db, sql, nullptr, nullptr, &message) == SQLITE_OK) return {};
+  std::string text = message ? message : "unknown error";
+  sqlite3_free(message);
+  return makeError(ErrorKind::internal, "journal: " + text);
+}
+
+// Runs a statement that returns no rows; error when it fails.
+Result<void> execute(SqliteStatement& stmt, sqlite3* db, std::string_view what) {
+  if (stmt.step() != SQLITE_DONE) return dbError(db, what);
+  return {};
+}
+
+Result<void> recordAttempt(sqlite3* db, const std::string& id, int attempt, const char* outcome,
+                           const std::string& error) {
+  SqliteStatement stmt(db, "INSERT INTO attempts VALUES (?, ?, ?, ?, ?)");
+  stmt.bind(1, id).bind(2, std::int64_t{attempt}).bind(3, nowMs()).bind(4, outcome).bind(5, error);
+  return execute(stmt, db, "record attempt");
+}
+
+Result<void> migrate(sqlite3* db) {
+  if (auto r = exec(db, "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)"); !r) return r;
+  SqliteStatement current(db, "SELECT COALESCE(MAX(version), 0) FROM schema_version");
+  if (current.step() != SQLITE_ROW) return dbError(db, "read schema version");
+  const auto version = static_cast<std::size_t>(current.integer(0));
+  if (version > kMigrations.size()) {
+    return makeError(ErrorKind::internal, "journal: schema version " + std::to_string(version) +
+                                              " is newer than this egovbus (" +
+                                              std::to_string(kMigrations.size()) + ")");
+  }
+  for (std::size_t v = version; v < kMigrations.size(); ++v) {
+    if (auto r = exec(db, "BEGIN IMMEDIATE"); !r) return r;
+    auto applied = exec(db, kMigrations[v]);
+    if (applied) {
+      applied = exec(db, ("INSERT INTO schema_version VALUES (" + std::to_string(v + 1) + ")").c_str());
+    }
+    if (!applied) {
+      (void)exec(db, "ROLLBACK");
+      return applied;
+    }
+    if (auto r = exec(db, "COMMIT"); !r) return r;
+  }
+  return {};
+}
+
+}  // namespace
+
+std::string_view entryStateName(EntryState state) {
+  switch (state) {
+    case EntryState::queued: return "queued";
+    case EntryState::delivering: return "delivering";
+    case EntryState::delivered: return "delivered";
+    case EntryState::dead: return "dead";
+    case EntryState::discarded: return "discarded";
+  }
+  return "queued";
+}
+
+std::optional<EntryState> entryStateFromName(std::string_view name) {
+  for (auto s : {EntryState::queued, EntryState::delivering, EntryState::delivered, EntryState::dead,
+                 EntryState::discarded}) {
+    if (entryStateName(s) == name) return s;
+  }
+  return std::nullopt;
+}
+
+EpochMs nowMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+// --- the journal thread --------------------------------------------------------------------
+
+template <class T>
+class SqliteJournal::TypedTask final : public Task {
+ public:
+  TypedTask(std::function<Result<T>(sqlite3*)> work, std::unique_ptr<Completion<Result<T>>> done)
+      : work_(std::move(work)), done_(std::move(done)) {}
+  bool run(sqlite3* db) override {
+    result_.emplace(work_(db));
+    return result_->ok();
+  }
+  void fail(Error error) override { result_.emplace(std::move(error)); }
+  void finish() noexcept override {
+    if (!result_) result_.emplace(makeError(ErrorKind::internal, "journal: task not run"));
+    done_->complete(std::move(*result_));
+  }
+
+ private:
+  std::function<Result<T>(sqlite3*)> work_;
+  std::unique_ptr<Completion<Result<T>>> done_;
+  std::optional<Result<T>> result_;
+};
+
+template <class T>
+awaitable<Result<T>> SqliteJournal::submit(std::function<Result<T>(sqlite3*)> work) {
+  return net::async_initiate<decltype(net::use_awaitable), void(Result<T>)>(
+      [this](auto handler, std::function<Result<T>(sqlite3*)> task) {
+        push(std::make_unique<TypedTask<T>>(std::move(task),
+                                            makeCompletion<Result<T>>(std::move(handler))));
+      },
+      net::use_awaitable, std::move(work));
+}
+
+Result<std::unique_ptr<SqliteJournal>> SqliteJournal::open(const std::filesystem::path& file) {
+  std::error_code ec;
+  if (file.has_parent_path()) std::filesystem::create_directories(file.parent_path(), ec);
+  sqlite3* raw = nullptr;
+  const int rc = sqlite3_open_v2(file.c_str(), &raw,
+                                 SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
+  DbPtr db(raw);
+  if (rc != SQLITE_OK) {
+    return makeError(ErrorKind::internal, "journal " + file.string() + ": " +
+                                              (db ? sqlite3_errmsg(db.get()) : "cannot open"));
+  }
+  sqlite3_busy_timeout(db.get(), 5000);
+  // WAL lets the CLI read while the bus writes; synchronous=FULL makes a commit durable
+  // (fsynced) before enqueue() completes, which is what a 202 promises.
+  for (const char* pragma : {"PRAGMA journal_mode=WAL", "PRAGMA synchronous=FULL", "PRAGMA foreign_keys=ON"}) {
+    if (auto r = exec(db.get(), pragma); !r) {
+      return makeError(ErrorKind::internal, "journal " + file.string() + ": " + r.error().message);
+    }
+  }
+  if (auto r = migrate(db.get()); !r) {
+    return makeError(ErrorKind::internal, "journal " + file.string() + ": " + r.error().message);
+  }
+  return std::unique_ptr<SqliteJournal>(new SqliteJournal(std::move(db)));
+}
+
+SqliteJournal::SqliteJournal(DbPtr db) : db_(std::move(db)), thread_([this] { run(); }) {}
+
+SqliteJournal::~SqliteJournal() {
+  {
+    std::lock_guard lock(mutex_);
+    stopping_ = true;
+  }
+  wake_.notify_all();
+  thread_.join();
+}
+
+void SqliteJournal::push(std::unique_ptr<Task> task) {
+  {
+    std::lock_guard lock(mutex_);
+    if (!stopping_) {
+      queue_.push_back(std::move(task));
+      task = nullptr;
+    }
+  }
+  if (task) {
+    task->fail(makeError(ErrorKind::unavailable, "journal: closing"));
+    task->finish();
+    return;
+  }
+  wake_.notify_one();
+}
+
+void SqliteJournal::run() {
+  for (;;) {
+    std::deque<std::unique_ptr<Task>> batch;
+    {
+      std::unique_lock lock(mutex_);
+      wake_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
+      if (queue_.empty()) return;  // stopping, and everything queued has been done
+      batch.swap(queue_);
+    }
+    runBatch(batch);
+  }
+}
+
+void SqliteJournal::runBatch(std::deque<std::unique_ptr<Task>>& batch) {
+  sqlite3* db = db_.get();
+  auto begun = exec(db, "BEGIN IMMEDIATE");
+  if (begun) {
+    for (auto& task : batch) {
+      // A savepoint per task: one task's failure does not undo the others in the batch.
+      (void)exec(db, "SAVEPOINT task");
+      const bool ok = task->run(db);
+      if (!ok) (void)exec(db, "ROLLBACK TO task");
+      (void)exec(db, "RELEASE task");
+    }
+    auto committed = exec(db, "COMMIT");
+    if (!committed) {
+      (void)exec(db, "ROLLBACK");
+      for (auto& task : batch) task->fail(committed.error());
+    }
+  } else {
+    for (auto& task : batch) task->fail(begun.error());
+  }
+  for (auto& task : batch) task->finish();
+}
+
+// --- operations --------------------------------------------------------------------------
+
+awaitable<Result<EnqueueOutcome>> SqliteJournal::enqueue(JournalEntry entry,
+                                                         std::chrono::milliseconds window) {
+  return submit<EnqueueOutcome>([entry = std::move(entry), window](sqlite3* db) -> Result<EnqueueOutcome> {
+    const EpochMs now = nowMs();
+    if (!entry.idempotency_key.empty()) {
+      SqliteStatement seen(db, "SELECT exchange_id FROM idempotency_keys WHERE tenant = ? AND key = ? AND expires_ms > ?");
+      seen.bind(1, entry.tenant_istat).bind(2, entry.idempotency_key).bind(3, now);
+      if (seen.step() == SQLITE_ROW) return EnqueueOutcome{seen.text(0), true};
+      SqliteStatement remember(db, "INSERT OR REPLACE INTO idempotency_keys VALUES (?, ?, ?, ?)");
+      remember.bind(1, entry.tenant_istat).bind(2, entry.idempotency_key).bind(3, entry.id).bind(4, now + window.count());
+      if (auto r = execute(remember, db, "store idempotency key"); !r) return std::move(r).error();
+    }
+    SqliteStatement insert(db, "INSERT INTO exchanges (id, tenant, tenant_slug, service, method, trace_id, client, body, "
+                               "resume_step, idempotency_key, state, attempts, created_ms, updated_ms, next_attempt_ms) "
+                               "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'queued', 0, ?, ?, ?)");
+    insert.bind(1, entry.id).bind(2, entry.tenant_istat).bind(3, entry.tenant_slug).bind(4, entry.service);
+    insert.bind(5, entry.method).bind(6, entry.trace_id).bind(7, entry.client).bind(8, entry.body);
+    insert.bind(9, std::int64_t{entry.resume_step});
+    if (entry.idempotency_key.empty()) {
+      insert.bindNull(10);
+    } else {
+      insert.bind(10, entry.idempotency_key);
+    }
+    insert.bind(11, now).bind(12, now).bind(13, now);
+    if (auto r = execute(insert, db, "store exchange"); !r) return std::move(r).error();
+    return EnqueueOutcome{entry.id, false};
+  });
+}
+
+awaitable<Result<std::optional<JournalEntry>>> SqliteJournal::find(std::string tenant_istat, std::string id) {
+  return submit<std::optional<JournalEntry>>(
+      [tenant = std::move(tenant_istat), id = std::move(id)](sqlite3* db) -> Result<std::optional<JournalEntry>> {
+        SqliteStatement stmt(db, std::string("SELECT ") + kEntryColumns + " FROM exchanges WHERE tenant = ? AND id = ?");
+        stmt.bind(1, tenant).bind(2, id);
+        const int rc = stmt.step();
+        if (rc == SQLITE_ROW) return std::optional<JournalEntry>(readEntry(stmt));
+        if (rc == SQLITE_DONE) return std::optional<JournalEntry>();
+        return dbError(db, "find exchange");
+      });
+}
+
+awaitable<Result<std::vector<JournalEntry>>> SqliteJournal::claimDue(std::size_t limit,
+                                                                     std::chrono::milliseconds lease) {
+  return submit<std::vector<JournalEntry>>([limit, lease](sqlite3* db) -> Result<std::vector<JournalEntry>> {
+    const EpochMs now = nowMs();
+    SqliteStatement stmt(db, std::string("UPDATE exchanges SET state = 'delivering', lease_until_ms = ?, updated_ms = ? "
+                                         "WHERE id IN (SELECT id FROM exchanges WHERE (state = 'queued' AND next_attempt_ms <= ?) "
+                                         "OR (state = 'delivering' AND lease_until_ms < ?) ORDER BY next_attempt_ms LIMIT ?) "
+                                         "RETURNING ") + kEntryColumns);
+    stmt.bind(1, now + lease.count()).bind(2, now).bind(3, now).bind(4, now).bind(5, static_cast<std::int64_t>(limit));
+    std::vector<JournalEntry> claimed;
+    int rc;
+    while ((rc = stmt.step()) == SQLITE_ROW) claimed.push_back(readEntry(stmt));
+    if (rc != SQLITE_DONE) return dbError(db, "claim due exchanges");
+    return claimed;
+  });
+}
+
+awaitable<Result<void>> SqliteJournal::markDelivered(std::string id, int attempts) {
+  return submit<void>([id = std::move(id), attempts](sqlite3* db) -> Result<void> {
+    SqliteStatement stmt(db, "UPDATE exchanges SET state = 'delivered', attempts = ?, updated_ms = ?, last_error = '' WHERE id = ?");
+    stmt.bind(1, std::int64_t{attempts}).bind(2, nowMs()).bind(3, id);
+    if (auto r = execute(stmt, db, "mark delivered"); !r) return r;
+    return recordAttempt(db, id, attempts, "delivered", "");
+  });
+}
+
+awaitable<Result<void>> SqliteJournal::reschedule(std::string id, int attempts, EpochMs next_attempt_ms,
+                                                  std::string error) {
+  return submit<void>([id = std::move(id), attempts, next_attempt_ms, error = std::move(error)](sqlite3* db) -> Result<void> {
+    SqliteStatement stmt(db, "UPDATE exchanges SET state = 'queued', attempts = ?, next_attempt_ms = ?, updated_ms = ?, "
+                             "lease_until_ms = 0, last_error = ? WHERE id = ?");
+    stmt.bind(1, std::int64_t{attempts}).bind(2, next_attempt_ms).bind(3, nowMs()).bind(4, error).bind(5, id);
+    if (auto r = execute(stmt, db, "reschedule"); !r) return r;
+    return recordAttempt(db, id, attempts, "retry", error);
+  });
+}
+
+awaitable<Result<void>> SqliteJournal::deadLetter(std::string id, int attempts, std::string error) {
+  return submit<void>([id = std::move(id), attempts, error = std::move(error)](sqlite3* db) -> Result<void> {
+    SqliteStatement stmt(db, "UPDATE exchanges SET state = 'dead', attempts = ?, updated_ms = ?, lease_until_ms = 0, "
+                             "last_error = ? WHERE id = ?");
+    stmt.bind(1, std::int64_t{attempts}).bind(2, nowMs()).bind(3, error).bind(4, id);
+    if (auto r = execute(stmt, db, "dead-letter"); !r) return r;
+    return recordAttempt(db, id, attempts, "dead", error);
+  });
+}
+
+awaitable<Result<std::vector<JournalEntry>>> SqliteJournal::listDead(std::string tenant_istat, std::size_t limit) {
+  return submit<std::vector<JournalEntry>>(
+      [tenant = std::move(tenant_istat), limit](sqlite3* db) -> Result<std::vector<JournalEntry>> {
+        SqliteStatement stmt(db, std::string("SELECT ") + kEntryColumns +
+                                     " FROM exchanges WHERE state = 'dead' AND (? = '' OR tenant = ?) "
+                                     "ORDER BY updated_ms LIMIT ?");
+        stmt.bind(1, tenant).bind(2, tenant).bind(3, static_cast<std::int64_t>(limit));
+        std::vector<JournalEntry> dead;
+        int rc;
+        while ((rc = stmt.step()) == SQLITE_ROW) dead.push_back(readEntry(stmt));
+        if (rc != SQLITE_DONE) return dbError(db, "list dead letters");
+        return dead;
+      });
+}
+
+awaitable<Result<void>> SqliteJournal::resolveDead(DeadLetterAction action) {
+  return submit<void>([action = std::move(action)](sqlite3* db) -> Result<void> {
+    if (action.action != "replay" && action.action != "discard") {
+      return makeError(ErrorKind::bad_request, "unknown dead-letter action " + action.action);
+    }
+    const EpochMs now = nowMs();
+    const bool replay = action.action == "replay";
+    SqliteStatement stmt(db, replay ? "UPDATE exchanges SET state = 'queued', attempts = 0, next_attempt_ms = ?, "
+                                      "updated_ms = ?, last_error = '' WHERE id = ? AND state = 'dead'"
+                                    : "UPDATE exchanges SET state = 'discarded', updated_ms = ? "
+                                      "WHERE id = ? AND state = 'dead'");
+    stmt.bind(1, now);
+    if (replay) stmt.bind(2, now);
+    stmt.bind(replay ? 3 : 2, action.id);
+    if (auto r = execute(stmt, db, "resolve dead letter"); !r) return r;
+    if (sqlite3_changes(db) == 0) return makeError(ErrorKind::not_found, "no dead letter " + action.id);
+    SqliteStatement audit(db, "INSERT INTO dead_letter_actions VALUES (?, ?, ?, ?, ?)");
+    audit.bind(1, action.id).bind(2, now).bind(3, action.action).bind(4, action.who).bind(5, action.why);
+    return execute(audit, db, "record dead-letter action");
+  });
+}
+
+}  // namespace egov::core

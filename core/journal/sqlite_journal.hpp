@@ -1,0 +1,78 @@
+// The embedded journal on SQLite: WAL, synchronous=FULL, one connection owned by one thread.
+// Work queued while a transaction runs is committed together in the next one (group
+// commit): under load many enqueues share one fsync.
+#pragma once
+
+#include <condition_variable>
+#include <deque>
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <thread>
+
+#include <sqlite3.h>
+
+#include "core/journal/journal.hpp"
+#include "core/net/completion.hpp"
+
+namespace egov::core {
+
+class SqliteJournal final : public Journal {
+ public:
+  // Opens (creating folders and file) and applies pending schema migrations. Control plane.
+  static Result<std::unique_ptr<SqliteJournal>> open(const std::filesystem::path& file);
+  // Finishes queued work, then closes.
+  ~SqliteJournal() override;
+
+  awaitable<Result<EnqueueOutcome>> enqueue(JournalEntry entry,
+                                            std::chrono::milliseconds idempotency_window) override;
+  awaitable<Result<std::optional<JournalEntry>>> find(std::string tenant_istat, std::string id) override;
+  awaitable<Result<std::vector<JournalEntry>>> claimDue(std::size_t limit,
+                                                        std::chrono::milliseconds lease) override;
+  awaitable<Result<void>> markDelivered(std::string id, int attempts) override;
+  awaitable<Result<void>> reschedule(std::string id, int attempts, EpochMs next_attempt_ms,
+                                     std::string error) override;
+  awaitable<Result<void>> deadLetter(std::string id, int attempts, std::string error) override;
+  awaitable<Result<std::vector<JournalEntry>>> listDead(std::string tenant_istat,
+                                                        std::size_t limit) override;
+  awaitable<Result<void>> resolveDead(DeadLetterAction action) override;
+
+  // Schema version after migrations (for tests).
+  static constexpr int kSchemaVersion = 1;
+
+ private:
+  struct DbDeleter {
+    void operator()(sqlite3* db) const { sqlite3_close_v2(db); }
+  };
+  using DbPtr = std::unique_ptr<sqlite3, DbDeleter>;
+
+  // One unit of work: runs inside a savepoint of the batch transaction on the journal
+  // thread; its result is delivered only after the batch has committed.
+  class Task {
+   public:
+    virtual ~Task() = default;
+    virtual bool run(sqlite3* db) = 0;  // false: roll back this task's savepoint
+    virtual void fail(Error error) = 0;
+    virtual void finish() noexcept = 0;
+  };
+  template <class T>
+  class TypedTask;
+
+  explicit SqliteJournal(DbPtr db);
+
+  template <class T>
+  awaitable<Result<T>> submit(std::function<Result<T>(sqlite3*)> work);
+  void push(std::unique_ptr<Task> task);
+  void run();  // the journal thread
+  void runBatch(std::deque<std::unique_ptr<Task>>& batch);
+
+  DbPtr db_;
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  std::deque<std::unique_ptr<Task>> queue_;
+  bool stopping_ = false;
+  std::thread thread_;
+};
+
+}  // namespace egov::core
