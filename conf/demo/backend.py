@@ -1,12 +1,14 @@
 #!/usr/bin/env python3
 """The demo REST back-end that `make run` starts beside the bus: a municipality's tax
-system answering GET /posizioni/{codice_fiscale}[?anno=YYYY] from posizioni.json."""
+system answering GET /posizioni/{codice_fiscale}[?anno=YYYY] from posizioni.json, and a
+welfare desk taking POST /domande (kept in memory, deduplicated by exchange id)."""
 import json
 import sys
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
+DOMANDE = {}
 DATA = json.loads((Path(__file__).parent / "posizioni.json").read_text(encoding="utf-8"))
 
 
@@ -23,6 +25,15 @@ class Handler(BaseHTTPRequestHandler):
         if anno:
             record["posizioni"] = [p for p in record["posizioni"] if str(p["anno"]) == anno[0]]
         self.reply(200, record)
+
+    def do_POST(self):
+        if urlsplit(self.path).path != "/domande":
+            return self.reply(404, {"errore": "risorsa sconosciuta"})
+        length = int(self.headers.get("Content-Length", "0"))
+        domanda = json.loads(self.rfile.read(length) or b"{}")
+        # The bus may deliver twice (at least once); the exchange id makes it idempotent.
+        DOMANDE[self.headers.get("X-Egov-Exchange-Id", "")] = domanda
+        self.reply(201, {"protocollo": len(DOMANDE), "pratica": domanda.get("pratica")})
 
     def reply(self, status, body):
         data = json.dumps(body).encode("utf-8")
