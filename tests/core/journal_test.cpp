@@ -6,6 +6,7 @@
 #include <thread>
 
 #include "adapters/memory/memory_endpoint.hpp"
+#include "core/cli/commands.hpp"
 #include "core/journal/delivery.hpp"
 #include "core/journal/sqlite_journal.hpp"
 #include "core/net/api.hpp"
@@ -337,4 +338,37 @@ TEST_CASE("one-way: config mistakes around enqueue are reported") {
   CHECK(text.find("routes[0].steps[1]: a route has at most one enqueue step") != std::string::npos);
   CHECK(text.find("routes[1].delivery: only one-way routes are delivered later") != std::string::npos);
   CHECK(text.find("enqueue belongs in the route's own step list") != std::string::npos);
+}
+
+TEST_CASE("journal: egovbus dlq lists, replays and discards, and needs a reason") {
+  test::TempConfig config;
+  config.write("conf/bus.yaml", "listen: 127.0.0.1:0\njournal: { path: ../var/j.db }\n");
+  const auto bus_file = (config.root() / "conf/bus.yaml").string();
+  {
+    auto journal = openJournal(config.root() / "var/j.db");
+    REQUIRE(runCoroutine(journal->enqueue(entry("x"), 24h)).ok());
+    REQUIRE(runCoroutine(journal->enqueue(entry("y"), 24h)).ok());
+    REQUIRE(runCoroutine(journal->deadLetter("x", 2, "HTTP 400")).ok());
+    REQUIRE(runCoroutine(journal->deadLetter("y", 2, "HTTP 400")).ok());
+  }
+  CHECK(core::dlqCommand({bus_file, "list", "", "", "", "t"}) == 0);
+  CHECK(core::dlqCommand({bus_file, "show", "x", "", "", "t"}) == 0);
+  CHECK(core::dlqCommand({bus_file, "show", "nope", "", "", "t"}) == 1);
+  CHECK(core::dlqCommand({bus_file, "replay", "x", "", "", "t"}) == 2);  // no reason
+  CHECK(core::dlqCommand({bus_file, "replay", "x", "", "fixed", "t"}) == 0);
+  CHECK(core::dlqCommand({bus_file, "discard", "y", "", "duplicate", "t"}) == 0);
+  CHECK(core::dlqCommand({bus_file, "discard", "y", "", "again", "t"}) == 1);  // no longer dead
+  auto journal = openJournal(config.root() / "var/j.db");
+  CHECK((*runCoroutine(journal->find("072006", "x")))->state == core::EntryState::queued);
+  CHECK((*runCoroutine(journal->find("072006", "y")))->state == core::EntryState::discarded);
+  sqlite3* db = nullptr;
+  REQUIRE(sqlite3_open((config.root() / "var/j.db").c_str(), &db) == SQLITE_OK);
+  sqlite3_stmt* stmt = nullptr;
+  sqlite3_prepare_v2(db, "SELECT action, who, why FROM dead_letter_actions ORDER BY rowid", -1, &stmt, nullptr);
+  REQUIRE(sqlite3_step(stmt) == SQLITE_ROW);
+  CHECK(std::string(reinterpret_cast<const char*>(sqlite3_column_text(stmt, 0))) == "replay");
+  CHECK(std::string(reinterpret_cast<const char*>(sqlite3_column_text(stmt, 1))) == "t");
+  CHECK(std::string(reinterpret_cast<const char*>(sqlite3_column_text(stmt, 2))) == "fixed");
+  sqlite3_finalize(stmt);
+  sqlite3_close(db);
 }
