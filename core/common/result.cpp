@@ -30,6 +30,8 @@ std::string_view errorKindName(ErrorKind kind) {
       return "backend-invalid";
     case ErrorKind::unavailable:
       return "unavailable";
+    case ErrorKind::rate_limited:
+      return "rate-limited";
     case ErrorKind::internal:
       return "internal";
   }

@@ -26,7 +26,8 @@ enum class ErrorKind {
   backend_unavailable,     // transport failure, 5xx, timeout of a back-end: retryable
   backend_rejected,        // 4xx or client fault from a back-end: permanent
   backend_invalid,         // the back-end answered something unreadable
-  unavailable,             // the bus itself is saturated or draining
+  unavailable,             // saturated (endpoint cap, open breaker) or draining: retry later
+  rate_limited,            // the caller sent more than its configured rate
   internal,                // a bug or an unexpected library failure
 };
 
@@ -38,6 +39,7 @@ struct Error {
   ErrorKind kind = ErrorKind::internal;
   std::string message;     // one line for humans; never contains secrets
   int backend_status = 0;  // HTTP status from a back-end, when there was one
+  int retry_after_s = 0;   // when the caller may retry (unavailable, rate_limited), if known
 };
 
 inline Error makeError(ErrorKind kind, std::string message) {

@@ -146,6 +146,12 @@ bool ConfigNode::expectMap() const {
   return false;
 }
 
+ConfigNode ConfigNode::withSharedKeys(std::vector<std::string> keys) const {
+  ConfigNode copy = *this;
+  copy.shared_keys_ = std::make_shared<const std::vector<std::string>>(std::move(keys));
+  return copy;
+}
+
 bool ConfigNode::allowKeys(std::initializer_list<std::string_view> known) const {
   if (!expectMap()) return false;
   bool ok = true;
@@ -153,6 +159,9 @@ bool ConfigNode::allowKeys(std::initializer_list<std::string_view> known) const 
     auto key = kv.first.as<std::string>("");
     bool found = false;
     for (auto k : known) found = found || k == key;
+    if (shared_keys_) {
+      for (const auto& k : *shared_keys_) found = found || k == key;
+    }
     if (!found) {
       ok = false;
       const auto mark = kv.first.Mark();

@@ -66,8 +66,12 @@ class ConfigNode {
   std::vector<std::pair<std::string, ConfigNode>> entries() const;
   std::vector<ConfigNode> items() const;
 
-  // Reports every key of this map not in `known`. Also reports "expected a map".
+  // Reports every key of this map not in `known` (nor in sharedKeys). Also reports
+  // "expected a map".
   bool allowKeys(std::initializer_list<std::string_view> known) const;
+  // Keys of this map that another part reads (e.g. the core's limits on every endpoint),
+  // which allowKeys accepts too. Returns a copy; children do not inherit them.
+  ConfigNode withSharedKeys(std::vector<std::string> keys) const;
   bool expectMap() const;
 
   // Scalar readers of this node.
@@ -97,6 +101,7 @@ class ConfigNode {
   std::shared_ptr<const std::string> file_;
   std::string path_;
   ConfigErrors* errors_;
+  std::shared_ptr<const std::vector<std::string>> shared_keys_;
 };
 
 std::optional<std::chrono::milliseconds> parseDuration(std::string_view text);

@@ -104,7 +104,7 @@ class TenantLoader {
     auto root = ConfigNode::loadFile(file.string(), &errors);
     if (!root.valid()) return nullptr;
     if (!root.expectMap()) return nullptr;
-    root.allowKeys({"tenant", "profile", "endpoints", "params", "routes"});
+    root.allowKeys({"tenant", "profile", "endpoints", "params", "routes", "rate_limit"});
     auto tenant = std::make_unique<Tenant>();
     tenant->file = file;
     if (!root.has("tenant")) {
@@ -112,10 +112,17 @@ class TenantLoader {
       return nullptr;
     }
     parseTenantHeader(root["tenant"], *tenant);
+    if (auto rate = root["rate_limit"]; rate.valid() && rate.allowKeys({"per_second", "burst"})) {
+      tenant->rate_limit.rate = static_cast<double>(rate.integer("per_second", 0, 1, 1000000));
+      tenant->rate_limit.burst = static_cast<double>(
+          rate.integer("burst", static_cast<std::int64_t>(std::max(1.0, tenant->rate_limit.rate)), 1, 1000000));
+      if (!rate.has("per_second")) rate.errorAt("per_second", "missing key");
+    }
+    tenant->guard = guards().guard("tenant:" + tenant->istat);
     loadParams(root["params"], *tenant);
     loadEndpoints(root["endpoints"], *tenant);
 
-    RouteCompiler compiler(bus_, *tenant, cache_);
+    RouteCompiler compiler(bus_, *tenant, cache_, guards());
     tenant->profile = root.optionalString("profile");
     if (!tenant->profile.empty()) {
       auto it = profiles_.find(tenant->profile);
@@ -154,8 +161,9 @@ class TenantLoader {
         tenant.endpoints[key] = nullptr;
         continue;
       }
-      tenant.endpoints[key] =
-          (*factory)(EndpointContext{tenant.slug + "/" + key, settings, runtime_});
+      tenant.endpoint_limits[key] = parseGuardSettings(settings);
+      tenant.endpoints[key] = (*factory)(
+          EndpointContext{tenant.slug + "/" + key, settings.withSharedKeys(guardKeys()), runtime_});
     }
   }
 
@@ -176,6 +184,11 @@ class TenantLoader {
       if (overrides) tenant.routes.erase(route->service);
       tenant.routes.emplace(route->service, std::move(*route));
     }
+  }
+
+  GuardRegistry& guards() const {
+    return *runtime_.shared<GuardRegistry>(
+        [this] { return std::make_shared<GuardRegistry>(runtime_.metrics()); });
   }
 
   const BusConfig& bus_;

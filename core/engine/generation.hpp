@@ -24,6 +24,9 @@ struct Tenant {
   std::string profile;
   std::filesystem::path file;
   std::map<std::string, std::shared_ptr<Endpoint>> endpoints;  // by key in the tenant file
+  std::map<std::string, GuardSettings> endpoint_limits;        // by the same key
+  GuardSettings rate_limit;                 // requests per second to this tenant's API
+  std::shared_ptr<EndpointGuard> guard;     // enforces rate_limit across generations
   MappingParams params;
   std::map<std::string, Route, std::less<>> routes;  // by service
 };

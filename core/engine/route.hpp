@@ -13,6 +13,7 @@
 #include <libxml/xpath.h>
 
 #include "core/engine/endpoint.hpp"
+#include "core/engine/endpoint_guard.hpp"
 #include "core/mapping/xslt_mapping.hpp"
 #include "core/schema/xsd_schema.hpp"
 
@@ -37,6 +38,8 @@ struct MapStep {
 
 struct CallStep {
   std::shared_ptr<Endpoint> endpoint;
+  std::shared_ptr<EndpointGuard> guard;  // shared by every generation
+  GuardSettings limits;                  // this generation's
 };
 
 struct ChooseStep {

@@ -214,7 +214,10 @@ std::optional<Step> RouteCompiler::compileCall(const ConfigNode& value) const {
     return std::nullopt;
   }
   if (!it->second) return std::nullopt;  // its own config error was reported already
-  return Step{CallStep{it->second}, whereOf(value, bus_)};
+  auto limits = tenant_.endpoint_limits.find(key);
+  return Step{CallStep{it->second, guards_.guard(it->second->name()),
+                       limits == tenant_.endpoint_limits.end() ? GuardSettings{} : limits->second},
+              whereOf(value, bus_)};
 }
 
 std::optional<Step> RouteCompiler::compileChoose(const ConfigNode& value) const {

@@ -23,8 +23,9 @@ struct CompileCache {
 
 class RouteCompiler {
  public:
-  RouteCompiler(const BusConfig& bus, const Tenant& tenant, CompileCache& cache)
-      : bus_(bus), tenant_(tenant), cache_(cache) {}
+  RouteCompiler(const BusConfig& bus, const Tenant& tenant, CompileCache& cache,
+                GuardRegistry& guards)
+      : bus_(bus), tenant_(tenant), cache_(cache), guards_(guards) {}
 
   // Null after reporting errors.
   std::optional<Route> compileRoute(const ConfigNode& node) const;
@@ -44,6 +45,7 @@ class RouteCompiler {
   const BusConfig& bus_;
   const Tenant& tenant_;
   CompileCache& cache_;
+  GuardRegistry& guards_;
 };
 
 }  // namespace egov::core

@@ -130,9 +130,12 @@ class Runner {
   }
 
   awaitable<Result<void>> runCall(const CallStep& call) {
+    auto admitted = co_await call.guard->acquire(call.limits, exchange_.deadline);
+    if (!admitted) co_return std::move(admitted).error();
     const auto started = Clock::now();
-    auto reply =
-        co_await call.endpoint->call(CallRequest{exchange_, *exchange_.body, exchange_.deadline});
+    const CallRequest request{exchange_, *exchange_.body, exchange_.deadline};
+    auto reply = co_await call.endpoint->call(request);
+    call.guard->release(call.limits, reply ? Result<void>{} : Result<void>{reply.error()});
     const double seconds = std::chrono::duration<double>(Clock::now() - started).count();
     const std::string outcome = reply ? "ok" : std::string(errorKindName(reply.error().kind));
     metrics_.add("egov_outbound_calls_total",

@@ -254,6 +254,12 @@ awaitable<HttpResponse> ApiHandler::handleService(const HttpRequest& request, st
     tenant_label = tenant->slug;
     exchange.tenant_istat = tenant->istat;
     exchange.tenant_slug = tenant->slug;
+    if (auto admitted = tenant->guard->admit(tenant->rate_limit); !admitted) {
+      auto error = std::move(admitted).error();
+      error.kind = ErrorKind::rate_limited;
+      error.message = "tenant " + tenant->slug + ": request rate limit reached";
+      co_return error;
+    }
     if (segments.size() == 3 && segments[1] == "exchanges") {
       service_label = "exchanges";
       if (exchange.method != "GET") {
@@ -320,6 +326,9 @@ awaitable<HttpResponse> ApiHandler::handleService(const HttpRequest& request, st
     const auto& error = result.error();
     response = plain(request, static_cast<http::status>(httpStatus(error.kind)),
                      problemJson(error, exchange.id), "application/problem+json");
+    if (error.retry_after_s > 0) {
+      response.set(http::field::retry_after, std::to_string(error.retry_after_s));
+    }
     if (!allow.empty()) {
       std::string value;
       for (const auto& m : allow) value += (value.empty() ? "" : ", ") + m;

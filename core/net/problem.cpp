@@ -35,6 +35,8 @@ int httpStatus(ErrorKind kind) {
       return 502;
     case ErrorKind::unavailable:
       return 503;
+    case ErrorKind::rate_limited:
+      return 429;
     case ErrorKind::deadline_exceeded:
       return 504;
   }
@@ -71,6 +73,8 @@ const char* title(ErrorKind kind) {
       return "Back-end answered an invalid message";
     case ErrorKind::unavailable:
       return "Service unavailable";
+    case ErrorKind::rate_limited:
+      return "Too many requests";
     case ErrorKind::deadline_exceeded:
       return "Deadline exceeded";
   }

@@ -80,13 +80,14 @@ struct RunningBus {
                  "limits: { max_body: 4KiB, max_header: 2KiB }\n"
                  "tables:\n  stati-tributo: { file: demo/stati-tributo.csv, key: codice }\n");
     config.copy("conf/demo/stati-tributo.csv").copy("conf/profiles/demo-rest.yaml");
-    config.copy("mappings/demo-rest/posizioni-request.xsl")
+    config.copy("mappings/demo-rest/domanda-request.xsl").copy("mappings/demo-rest/posizioni-request.xsl")
         .copy("mappings/demo-rest/posizioni-response.xsl");
     config.write(
         "conf/tenants/bari.yaml",
         "tenant: { istat: \"072006\", slug: bari, name: Bari }\n"
         "profile: demo-rest\n"
         "endpoints:\n  tributi: { type: http, url: \"${env:EGOV_E2E_BACKEND}\", timeout: 3s }\n"
+                 "  welfare: { type: http, url: \"${env:EGOV_E2E_BACKEND}\" }\n"
         "params: { ente: \"C_A662\" }\n");
     bus = std::make_unique<core::Bus>(config.root() / "conf/bus.yaml", config.adapters(),
                                       config.runtime());

@@ -99,13 +99,14 @@ TEST_CASE("config: unknown profile, adapter, endpoint and step") {
                "      - transform: x.xsl\n");
   auto text = refused(config);
   CHECK(text.find("conf/tenants/bari.yaml:4:20: endpoints.backend.type: unknown adapter "
-                  "carrier-pigeon (known: http, memory)\n") != std::string::npos);
+                  "carrier-pigeon (known: ") != std::string::npos);
+  CHECK(text.find("http, memory") != std::string::npos);
   CHECK(text.find("conf/tenants/bari.yaml:2:10: profile: unknown profile vendor-x") !=
         std::string::npos);
   CHECK(text.find("conf/tenants/bari.yaml:8:15: routes[0].steps[0].call: endpoint tributi is not "
                   "defined by tenant bari") != std::string::npos);
   CHECK(text.find("conf/tenants/bari.yaml:9:20: routes[0].steps[1].transform: unknown step "
-                  "(validate, map, call, choose, reply)\n") != std::string::npos);
+                  "(validate, map, call, choose, reply, enqueue)\n") != std::string::npos);
 }
 
 TEST_CASE("config: a mapping that is missing or does not compile") {

@@ -1,0 +1,94 @@
+// Protective limits in front of one endpoint, so a click-day spike queues or is shed instead
+// of flattening a small municipality's server:
+//   max_concurrency  calls in flight at once; up to `queue` more wait (bounded by their
+//                    deadline), the rest are refused at once with 503 + Retry-After;
+//   rate_limit       calls per second (token bucket with `burst`);
+//   breaker          after `failures` consecutive retryable failures the endpoint is open
+//                    (calls refused at once) for `open_for`; then one probe call is let
+//                    through (half-open): success closes it, failure opens it again.
+// Settings are read from the endpoint's own map (keys shared with its adapter) into the
+// config generation; the guard itself (counts, queue, breaker state) lives in the process,
+// so a reload keeps the cap honest for calls still running on the old generation.
+#pragma once
+
+#include <chrono>
+#include <deque>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+
+#include "core/common/result.hpp"
+#include "core/config/config_node.hpp"
+#include "core/engine/exchange.hpp"
+#include "core/net/asio.hpp"
+
+namespace egov::core {
+
+class Metrics;
+
+struct GuardSettings {
+  int max_concurrency = 0;  // 0: no cap
+  int queue = 0;            // waiters beyond the cap; default 4 x max_concurrency
+  double rate = 0;          // calls per second; 0: no limit
+  double burst = 0;         // bucket size; default max(1, rate)
+  int breaker_failures = 0; // 0: no breaker
+  std::chrono::milliseconds breaker_open_for{30'000};
+};
+
+// Keys of an endpoint's map that belong to the guard rather than to its adapter.
+const std::vector<std::string>& guardKeys();
+GuardSettings parseGuardSettings(const ConfigNode& endpoint);
+
+class EndpointGuard {
+ public:
+  EndpointGuard(std::string endpoint, Metrics& metrics);
+
+  // Waits (without blocking the thread) for permission to call, or says why not:
+  // ErrorKind::unavailable with retry_after_s (saturated queue, open breaker, rate) or
+  // deadline_exceeded while queued. On success the caller must call release() once.
+  awaitable<Result<void>> acquire(const GuardSettings& settings, Clock::time_point deadline);
+  void release(const GuardSettings& settings, const Result<void>& outcome);
+
+  // The rate and breaker checks alone, for limits with no call to wrap (a tenant's rate).
+  Result<void> admit(const GuardSettings& settings);
+
+  int inFlight() const;
+
+ private:
+  struct Waiter {
+    std::shared_ptr<net::steady_timer> timer;
+    bool granted = false;
+  };
+  // Breaker and rate checks; mutex held. Sets `reason` for the metrics when refusing.
+  std::optional<Error> refuseNow(const GuardSettings& settings, Clock::time_point now,
+                                 std::string& reason);
+  void publish();                                         // mutex held
+
+  const std::string endpoint_;
+  Metrics& metrics_;
+  mutable std::mutex mutex_;
+  int in_flight_ = 0;
+  std::deque<std::shared_ptr<Waiter>> waiters_;
+  double tokens_ = -1;  // negative: not used yet, starts full
+  Clock::time_point refilled_{};
+  int consecutive_failures_ = 0;
+  enum class Breaker { closed, open, half_open } breaker_ = Breaker::closed;
+  Clock::time_point open_until_{};
+  bool probe_in_flight_ = false;
+};
+
+// The guards of every endpoint of the process, by endpoint name ("bari/tributi").
+class GuardRegistry {
+ public:
+  explicit GuardRegistry(Metrics& metrics);
+  std::shared_ptr<EndpointGuard> guard(const std::string& endpoint);
+
+ private:
+  Metrics& metrics_;
+  std::mutex mutex_;
+  std::map<std::string, std::shared_ptr<EndpointGuard>> guards_;
+};
+
+}  // namespace egov::core
