@@ -1,0 +1,301 @@
+// readSoapReply (soap_message.hpp): envelope checks, faults, signature verification, the
+// Body's payload as the new canonical body.
+#include <algorithm>
+#include <initializer_list>
+#include <memory>
+#include <optional>
+#include <string>
+#include <utility>
+
+#include "adapters/soap/soap_message.hpp"
+#include "adapters/soap/xml_signature.hpp"
+#include "core/json/json_xml.hpp"
+
+namespace egov::adapters::soap {
+namespace {
+
+struct NsListDeleter {
+  void operator()(xmlNs** list) const { xmlFree(list); }
+};
+
+using core::ErrorKind;
+using core::makeError;
+
+// Fault texts are the back-end's: quoted short and printable only.
+constexpr std::size_t kMaxQuotedChars = 200;
+
+const xmlChar* x(const char* text) {
+  return reinterpret_cast<const xmlChar*>(text);
+}
+
+bool isElement(const xmlNode* node, const char* name, const char* ns) {
+  return node && node->type == XML_ELEMENT_NODE && xmlStrEqual(node->name, x(name)) && node->ns &&
+         xmlStrEqual(node->ns->href, x(ns));
+}
+
+bool isIgnorable(const xmlNode* node) {
+  if (node->type == XML_COMMENT_NODE || node->type == XML_PI_NODE) return true;
+  if (node->type != XML_TEXT_NODE) return false;
+  const std::string text = core::xmlText(node);
+  return std::all_of(text.begin(), text.end(), [](unsigned char c) {
+    return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+  });
+}
+
+xmlNode* childElement(xmlNode* parent, const char* name, const char* ns) {
+  for (xmlNode* child = parent ? parent->children : nullptr; child; child = child->next) {
+    if (isElement(child, name, ns)) return child;
+  }
+  return nullptr;
+}
+
+xmlNode* childElementAnyNs(xmlNode* parent, const char* name) {
+  for (xmlNode* child = parent ? parent->children : nullptr; child; child = child->next) {
+    if (child->type == XML_ELEMENT_NODE && xmlStrEqual(child->name, x(name))) return child;
+  }
+  return nullptr;
+}
+
+// Whitespace collapsed, control characters dropped, cut at a character boundary.
+std::string quoted(std::string text) {
+  std::string out;
+  bool space = false;
+  for (char c : text) {
+    const auto u = static_cast<unsigned char>(c);
+    if (u <= 0x20 || u == 0x7f) {
+      space = !out.empty();
+      continue;
+    }
+    if (space) out += ' ';
+    space = false;
+    out += c;
+  }
+  if (out.size() > kMaxQuotedChars) {
+    std::size_t cut = kMaxQuotedChars;
+    while (cut > 0 && (static_cast<unsigned char>(out[cut]) & 0xC0) == 0x80) --cut;
+    out.resize(cut);
+    out += "...";
+  }
+  return out;
+}
+
+struct EnvelopeParts {
+  xmlNode* header = nullptr;
+  xmlNode* body = nullptr;
+};
+
+core::Result<EnvelopeParts> readEnvelope(xmlDoc& doc, SoapVersion version) {
+  auto invalid = [](std::string message) {
+    return makeError(ErrorKind::backend_invalid, std::move(message));
+  };
+  const char* ns = envelopeNamespace(version);
+  xmlNode* root = xmlDocGetRootElement(&doc);
+  if (!root || !xmlStrEqual(root->name, x("Envelope")) || !root->ns) {
+    return invalid("the reply is not a SOAP envelope");
+  }
+  if (!xmlStrEqual(root->ns->href, x(ns))) {
+    const bool other =
+        xmlStrEqual(root->ns->href, x(version == SoapVersion::v11 ? kSoap12Ns : kSoap11Ns));
+    if (other) {
+      return invalid(version == SoapVersion::v11 ? "the reply is a SOAP 1.2 envelope, not 1.1"
+                                                 : "the reply is a SOAP 1.1 envelope, not 1.2");
+    }
+    return invalid("the reply is not a SOAP envelope");
+  }
+  // Header?, Body, and nothing else: a second Body or a Body in an odd place is how a
+  // wrapped signature would smuggle a different payload past the reader.
+  EnvelopeParts parts;
+  for (xmlNode* child = root->children; child; child = child->next) {
+    if (isIgnorable(child)) continue;
+    if (isElement(child, "Header", ns) && !parts.header && !parts.body) {
+      parts.header = child;
+    } else if (isElement(child, "Body", ns) && !parts.body) {
+      parts.body = child;
+    } else {
+      return invalid("unexpected content in the SOAP envelope");
+    }
+  }
+  if (!parts.body) return invalid("the SOAP envelope has no Body");
+  return parts;
+}
+
+bool isFaultOf(std::string_view local, std::initializer_list<std::string_view> names) {
+  // SOAP 1.1 refines codes with dots ("Client.Authentication").
+  const std::string_view head = local.substr(0, local.find('.'));
+  return std::find(names.begin(), names.end(), head) != names.end();
+}
+
+core::Error faultError(xmlNode& fault, SoapVersion version, long status, const std::string& name) {
+  const char* ns = envelopeNamespace(version);
+  xmlNode* code_element = nullptr;
+  std::string reason;
+  if (version == SoapVersion::v11) {
+    // faultcode and faultstring are unqualified in SOAP 1.1; some stacks qualify them anyway.
+    code_element = childElementAnyNs(&fault, "faultcode");
+    reason = core::xmlText(childElementAnyNs(&fault, "faultstring"));
+  } else {
+    code_element = childElement(childElement(&fault, "Code", ns), "Value", ns);
+    reason = core::xmlText(childElement(childElement(&fault, "Reason", ns), "Text", ns));
+  }
+  const std::string code = quoted(core::xmlText(code_element));
+
+  // The code is a QName: its prefix must resolve to the envelope namespace to be a standard
+  // code. An unprefixed one is accepted too, as sloppy servers send "Client".
+  std::string_view local = code;
+  bool standard = false;
+  if (const auto colon = code.find(':'); colon != std::string::npos) {
+    const std::string prefix = code.substr(0, colon);
+    local = std::string_view(code).substr(colon + 1);
+    const xmlNs* bound = xmlSearchNs(fault.doc, code_element, x(prefix.c_str()));
+    standard = bound && xmlStrEqual(bound->href, x(ns));
+  } else {
+    standard = !code.empty();
+  }
+
+  ErrorKind kind = ErrorKind::backend_rejected;
+  if (code.empty()) {
+    // Nothing to classify by: the status says whose fault it is.
+    kind = status >= 500 ? ErrorKind::backend_unavailable : ErrorKind::backend_rejected;
+  } else if (standard && isFaultOf(local, {"Server", "Receiver"})) {
+    kind = ErrorKind::backend_unavailable;
+  }
+  std::string message = name + ": SOAP fault " + (code.empty() ? "(no code)" : code);
+  if (const std::string text = quoted(reason); !text.empty()) message += ": " + text;
+  core::Error error = makeError(kind, std::move(message));
+  error.backend_status = static_cast<int>(status);
+  return error;
+}
+
+core::Error statusError(long status, const std::string& name) {
+  const std::string message = name + ": HTTP " + std::to_string(status);
+  core::Error error;
+  if (status == 408 || status == 429 || (status >= 500 && status <= 599)) {
+    error = makeError(ErrorKind::backend_unavailable, message);
+  } else if (status >= 400 && status <= 499) {
+    error = makeError(ErrorKind::backend_rejected, message);
+  } else {
+    error = makeError(ErrorKind::backend_invalid, message + " (redirects are not followed)");
+  }
+  error.backend_status = static_cast<int>(status);
+  return error;
+}
+
+xmlNode* securityHeader(xmlNode* header) {
+  // The block addressed to the ultimate receiver: without actor (1.1) or role (1.2).
+  for (xmlNode* child = header ? header->children : nullptr; child; child = child->next) {
+    if (!isElement(child, "Security", kWsseNs)) continue;
+    if (!xmlHasNsProp(child, x("actor"), x(kSoap11Ns)) &&
+        !xmlHasNsProp(child, x("role"), x(kSoap12Ns))) {
+      return child;
+    }
+  }
+  return nullptr;
+}
+
+bool isTransportNamespace(const xmlChar* href) {
+  for (const char* ns :
+       {kSoap11Ns, kSoap12Ns, kWsseNs, kWsuNs, "http://www.w3.org/2000/09/xmldsig#"}) {
+    if (xmlStrEqual(href, x(ns))) return true;
+  }
+  return false;
+}
+
+core::Result<core::XmlDocPtr> extractPayload(xmlNode& body) {
+  xmlNode* payload = nullptr;
+  for (xmlNode* child = body.children; child; child = child->next) {
+    if (isIgnorable(child)) continue;
+    if (child->type != XML_ELEMENT_NODE || payload) {
+      return makeError(ErrorKind::backend_invalid, "the SOAP Body must hold exactly one element");
+    }
+    payload = child;
+  }
+  if (!payload) return makeError(ErrorKind::backend_invalid, "the SOAP Body is empty");
+
+  core::XmlDocPtr doc(xmlNewDoc(x("1.0")));
+  xmlNode* copy = doc ? xmlDocCopyNode(payload, doc.get(), 1) : nullptr;
+  if (!copy) return makeError(ErrorKind::internal, "out of memory copying the SOAP Body");
+  xmlDocSetRootElement(doc.get(), copy);
+  // Prefixes declared on the Envelope may be used inside text and attribute values
+  // (xsi:type="tns:Posizione"), where the copy cannot see them: they move along, except the
+  // envelope's and WS-Security's own.
+  std::unique_ptr<xmlNs*, NsListDeleter> in_scope(xmlGetNsList(payload->doc, payload));
+  for (xmlNs** ns = in_scope.get(); ns && *ns; ++ns) {
+    if (isTransportNamespace((*ns)->href) || xmlSearchNs(doc.get(), copy, (*ns)->prefix)) {
+      continue;
+    }
+    if (!xmlNewNs(copy, (*ns)->href, (*ns)->prefix)) {
+      return makeError(ErrorKind::internal, "out of memory copying the SOAP Body");
+    }
+  }
+  xmlReconciliateNs(doc.get(), copy);
+  return doc;
+}
+
+}  // namespace
+
+core::Result<core::XmlDocPtr> readSoapReply(const http::HttpReply& reply, const SoapConfig& config,
+                                            std::string_view endpoint_name) {
+  const std::string name(endpoint_name);
+  const long status = reply.status;
+  const bool success = status >= 200 && status <= 299;
+  auto invalid = [&](std::string message) {
+    core::Error error = makeError(ErrorKind::backend_invalid, name + ": " + std::move(message));
+    error.backend_status = static_cast<int>(status);
+    return error;
+  };
+
+  if (reply.body.empty()) {
+    if (status == 202 || status == 204) return core::jsonToXml("{}");
+    return success ? invalid("empty reply") : statusError(status, name);
+  }
+
+  core::XmlLimits limits;
+  limits.max_bytes = config.max_response_bytes;
+  auto parsed = core::parseXml(reply.body, limits, "reply");
+  // Faults travel with any status (500 in SOAP 1.1, 400 or 500 in 1.2, 200 from some stacks),
+  // so an error status is only reported as such when the body says nothing better.
+  std::optional<core::Result<EnvelopeParts>> parts;
+  if (parsed) parts.emplace(readEnvelope(**parsed, config.version));
+  if (parts && parts->ok()) {
+    for (xmlNode* child = (*parts)->body->children; child; child = child->next) {
+      if (isElement(child, "Fault", envelopeNamespace(config.version))) {
+        return faultError(*child, config.version, status, name);
+      }
+    }
+  }
+  if (!success) return statusError(status, name);
+  if (!parsed) return invalid("invalid XML reply: " + parsed.error().message);
+  if (!parts->ok()) return invalid(parts->error().message);
+
+  const EnvelopeParts& envelope = **parts;
+  if (config.wssec && config.wssec->verify_response) {
+    if (auto ids = registerWsuIds(**parsed); !ids) return invalid(ids.error().message);
+    xmlNode* security = securityHeader(envelope.header);
+    if (!security) return invalid("the reply is not signed");
+    if (auto verified = config.wssec->verify_response->verify(*security, *envelope.body);
+        !verified) {
+      core::Error error = std::move(verified).error();
+      error.message = name + ": " + error.message;
+      error.backend_status = static_cast<int>(status);
+      return error;
+    }
+  }
+
+  auto payload = extractPayload(*envelope.body);
+  if (!payload) {
+    core::Error error = std::move(payload).error();
+    error.message = name + ": " + error.message;
+    error.backend_status = static_cast<int>(status);
+    return error;
+  }
+  if (config.response_schema) {
+    if (auto valid = config.response_schema->validate(**payload); !valid) {
+      return invalid("the reply does not match " +
+                     config.response_schema->file().filename().string() + ": " +
+                     valid.error().message);
+    }
+  }
+  return payload;
+}
+
+}  // namespace egov::adapters::soap

@@ -1,0 +1,446 @@
+// The soap adapter against a real HTTP peer on 127.0.0.1: envelopes, versions, faults,
+// classification, response schemas, timeouts, and its config. WS-Security is in
+// soap_wssec_test.cpp, the third-party interop in tests/interop/soap_interop_test.cpp.
+#include <doctest/doctest.h>
+
+#include <chrono>
+#include <fstream>
+#include <memory>
+#include <sstream>
+#include <string>
+#include <thread>
+
+#include <yaml-cpp/yaml.h>
+
+#include "adapters/soap/soap_config.hpp"
+#include "adapters/soap/soap_factory.hpp"
+#include "core/engine/endpoint.hpp"
+#include "core/metrics/metrics.hpp"
+#include "core/xml/xml.hpp"
+#include "tests/support/run_coroutine.hpp"
+#include "tests/support/test_http_server.hpp"
+
+namespace {
+
+namespace core = egov::core;
+namespace net = egov::net;
+namespace soap = egov::adapters::soap;
+using egov::test::runCoroutine;
+using egov::test::TestHttpRequest;
+using egov::test::TestHttpResponse;
+using egov::test::TestHttpServer;
+using namespace std::chrono_literals;
+
+const std::string kDataDir = std::string(EGOV_SOURCE_DIR) + "/tests/data/soap/";
+constexpr const char* kPayload =
+    "<t:ElencoPosizioniRichiesta xmlns:t=\"urn:comune:tributi:posizioni\">"
+    "<t:codiceFiscale>RSSMRA80A01A662A</t:codiceFiscale><t:anno>2024</t:anno>"
+    "</t:ElencoPosizioniRichiesta>";
+
+std::string readData(const std::string& name) {
+  std::ifstream in(kDataDir + name, std::ios::binary);
+  REQUIRE_MESSAGE(in, "missing test data " << name);
+  std::ostringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+// What the bus gives adapters, one per test as the bus has one per process.
+struct Runtime {
+  net::thread_pool pool{2};
+  core::Metrics metrics;
+  core::RuntimeServices services{pool.get_executor(), metrics};
+  core::ConfigErrors errors;
+
+  ~Runtime() {
+    services.shutdown();
+    pool.join();
+  }
+
+  // `file` is where the settings pretend to come from: relative paths resolve against it.
+  std::shared_ptr<core::Endpoint> endpoint(const std::string& yaml,
+                                           const std::string& file = "test.yaml") {
+    core::ConfigNode node(YAML::Load(yaml), std::make_shared<const std::string>(file),
+                          "endpoints.x", &errors);
+    return soap::makeSoapEndpoint(core::EndpointContext{"t/x", node, services});
+  }
+};
+
+core::Exchange exchangeWith(std::string_view xml) {
+  core::Exchange exchange;
+  exchange.id = "5b0c7a1e-0000-4000-8000-000000000002";
+  exchange.trace_id = "trace-7";
+  auto body = core::parseXml(xml);
+  REQUIRE(body.ok());
+  exchange.body = std::move(body).value();
+  return exchange;
+}
+
+core::Result<core::XmlDocPtr> callOnce(core::Endpoint& endpoint, const core::Exchange& exchange,
+                                       core::Clock::time_point deadline) {
+  core::CallRequest request{exchange, *exchange.body, deadline};  // outlives the coroutine
+  return runCoroutine(endpoint.call(request));
+}
+
+core::Result<core::XmlDocPtr> callOnce(core::Endpoint& endpoint) {
+  auto exchange = exchangeWith(kPayload);
+  return callOnce(endpoint, exchange, core::Clock::now() + 5s);
+}
+
+template <class T>
+std::string failure(const core::Result<T>& result) {
+  return result.ok() ? std::string() : result.error().message;
+}
+
+std::string endpointYaml(const TestHttpServer& server, std::string_view extra = "") {
+  return "type: soap\nurl: " + server.url("/ws") + "\n" + std::string(extra);
+}
+
+TestHttpResponse soap11(int status, std::string body) {
+  return {status, "text/xml; charset=utf-8", std::move(body)};
+}
+
+// The element children of the sent envelope, as "Header,Body".
+std::string envelopeShape(const xmlNode* envelope) {
+  std::string shape;
+  for (const xmlNode* child = envelope->children; child; child = child->next) {
+    if (child->type != XML_ELEMENT_NODE) continue;
+    if (!shape.empty()) shape += ",";
+    shape += reinterpret_cast<const char*>(child->name);
+  }
+  return shape;
+}
+
+const xmlNode* lastElement(const xmlNode* parent) {
+  const xmlNode* last = nullptr;
+  for (const xmlNode* child = parent->children; child; child = child->next) {
+    if (child->type == XML_ELEMENT_NODE) last = child;
+  }
+  return last;
+}
+
+}  // namespace
+
+TEST_CASE("soap 1.1 round trip: envelope, SOAPAction, payload in and out with its namespaces") {
+  Runtime rt;
+  TestHttpServer server(
+      [](const TestHttpRequest&) { return soap11(200, readData("reply-11.xml")); });
+  auto endpoint = rt.endpoint(endpointYaml(server,
+                                           "action: urn:comune:tributi:posizioni/ElencoPosizioni\n"
+                                           "headers: { X-Ente: C_A662 }\n"));
+  REQUIRE(endpoint);
+  CHECK(endpoint->type() == "soap");
+
+  auto exchange = exchangeWith(kPayload);
+  auto reply = callOnce(*endpoint, exchange, core::Clock::now() + 5s);
+  REQUIRE_MESSAGE(reply.ok(), failure(reply));
+  // The payload keeps the prefixes the Envelope declared, so xsi:type="t:Posizione" still means
+  // what it meant; the envelope's own namespace stays behind.
+  const std::string out = core::serializeXml(**reply);
+  CHECK(out.rfind("<t:ElencoPosizioniRisposta xmlns:t=\"urn:comune:tributi:posizioni\" "
+                  "xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\">",
+                  0) == 0);
+  CHECK(out.find("<t:posizione xsi:type=\"t:Posizione\">") != std::string::npos);
+  CHECK(out.find("soapenv") == std::string::npos);
+
+  auto requests = server.requests();
+  REQUIRE(requests.size() == 1);
+  const auto& sent = requests[0];
+  CHECK(sent.method == "POST");
+  CHECK(sent.target == "/ws");
+  CHECK(sent.header("Content-Type") == "text/xml; charset=utf-8");
+  CHECK(sent.header("SOAPAction") == "\"urn:comune:tributi:posizioni/ElencoPosizioni\"");
+  CHECK(sent.header("X-Ente") == "C_A662");
+  CHECK(sent.header("X-Egov-Exchange-Id") == exchange.id);
+  CHECK(sent.header("X-Request-Id") == "trace-7");
+
+  auto envelope = core::parseXml(sent.body);
+  REQUIRE_MESSAGE(envelope.ok(), failure(envelope));
+  const xmlNode* root = xmlDocGetRootElement(envelope->get());
+  CHECK(std::string(reinterpret_cast<const char*>(root->name)) == "Envelope");
+  CHECK(std::string(reinterpret_cast<const char*>(root->ns->href)) == soap::kSoap11Ns);
+  CHECK(envelopeShape(root) == "Body");  // no Header without WS-Security
+  CHECK(core::serializeXmlNode(*lastElement(lastElement(root))) == kPayload);
+}
+
+TEST_CASE("soap 1.2 round trip: application/soap+xml with the action parameter, no SOAPAction") {
+  Runtime rt;
+  TestHttpServer server([](const TestHttpRequest&) {
+    return TestHttpResponse{200, "application/soap+xml; charset=utf-8", readData("reply-12.xml")};
+  });
+  auto endpoint = rt.endpoint(endpointYaml(server, "version: \"1.2\"\naction: urn:x/Elenco\n"));
+  REQUIRE(endpoint);
+  auto reply = callOnce(*endpoint);
+  REQUIRE_MESSAGE(reply.ok(), failure(reply));
+  CHECK(core::serializeXml(**reply).rfind(
+            "<ElencoPosizioniRisposta xmlns=\"urn:comune:tributi:posizioni\">", 0) == 0);
+
+  auto requests = server.requests();
+  REQUIRE(requests.size() == 1);
+  CHECK(requests[0].header("Content-Type") ==
+        "application/soap+xml; charset=utf-8; action=\"urn:x/Elenco\"");
+  CHECK(requests[0].header("SOAPAction").empty());
+  auto envelope = core::parseXml(requests[0].body);
+  REQUIRE(envelope.ok());
+  const xmlNode* root = xmlDocGetRootElement(envelope->get());
+  CHECK(std::string(reinterpret_cast<const char*>(root->ns->href)) == soap::kSoap12Ns);
+  CHECK(core::serializeXmlNode(*lastElement(lastElement(root))) == kPayload);
+}
+
+TEST_CASE("soap 1.1 without action still sends an empty quoted SOAPAction") {
+  Runtime rt;
+  TestHttpServer server(
+      [](const TestHttpRequest&) { return soap11(200, readData("reply-11.xml")); });
+  auto endpoint = rt.endpoint(endpointYaml(server));
+  REQUIRE(endpoint);
+  REQUIRE(callOnce(*endpoint).ok());
+  CHECK(server.requests().at(0).header("SOAPAction") == "\"\"");
+}
+
+TEST_CASE("soap faults in 500, 400 and 200 are classified by code and never quote the detail") {
+  struct Case {
+    const char* file;
+    const char* version;
+    int status;
+    core::ErrorKind kind;
+    const char* message;
+  };
+  const Case cases[] = {
+      {"fault-11-client.xml", "1.1", 500, core::ErrorKind::backend_rejected,
+       "t/x: SOAP fault soap:Client: Codice fiscale sconosciuto"},
+      {"fault-11-client.xml", "1.1", 200, core::ErrorKind::backend_rejected,
+       "t/x: SOAP fault soap:Client: Codice fiscale sconosciuto"},
+      {"fault-11-server.xml", "1.1", 500, core::ErrorKind::backend_unavailable,
+       "t/x: SOAP fault S:Server.Database: Database non raggiungibile"},
+      {"fault-11-server.xml", "1.1", 200, core::ErrorKind::backend_unavailable,
+       "t/x: SOAP fault S:Server.Database: Database non raggiungibile"},
+      {"fault-12-sender.xml", "1.2", 400, core::ErrorKind::backend_rejected,
+       "t/x: SOAP fault env:Sender: Anno non valido"},
+      {"fault-12-receiver.xml", "1.2", 500, core::ErrorKind::backend_unavailable,
+       "t/x: SOAP fault env:Receiver: Servizio temporaneamente non disponibile"},
+      {"fault-12-receiver.xml", "1.2", 200, core::ErrorKind::backend_unavailable,
+       "t/x: SOAP fault env:Receiver: Servizio temporaneamente non disponibile"},
+  };
+  for (const auto& c : cases) {
+    CAPTURE(c.file);
+    CAPTURE(c.status);
+    Runtime rt;
+    TestHttpServer server(
+        [&](const TestHttpRequest&) { return soap11(c.status, readData(c.file)); });
+    auto endpoint =
+        rt.endpoint(endpointYaml(server, std::string("version: \"") + c.version + "\"\n"));
+    REQUIRE(endpoint);
+    auto reply = callOnce(*endpoint);
+    REQUIRE(!reply.ok());
+    CHECK(reply.error().kind == c.kind);
+    CHECK(reply.error().message == c.message);
+    CHECK(reply.error().backend_status == c.status);
+    CHECK(reply.error().message.find("RSSMRA") == std::string::npos);
+  }
+}
+
+TEST_CASE("soap replies that are not a SOAP answer of the right version are backend_invalid") {
+  const std::string reply11 = readData("reply-11.xml");
+  const std::pair<TestHttpResponse, const char*> cases[] = {
+      {{200, "text/html", "<p>Manutenzione in corso"}, "t/x: invalid XML reply: "},
+      {{200, "text/plain", "OK"}, "t/x: invalid XML reply: "},
+      {{200, "text/xml", ""}, "t/x: empty reply"},
+      {{200, "text/xml", "<ElencoPosizioniRisposta/>"}, "t/x: the reply is not a SOAP envelope"},
+      {{200, "application/soap+xml", readData("reply-12.xml")},
+       "t/x: the reply is a SOAP 1.2 envelope, not 1.1"},
+      {{200, "text/xml",
+        "<s:Envelope "
+        "xmlns:s=\"http://schemas.xmlsoap.org/soap/envelope/\"><s:Header/></s:Envelope>"},
+       "t/x: the SOAP envelope has no Body"},
+      {{200, "text/xml",
+        "<s:Envelope xmlns:s=\"http://schemas.xmlsoap.org/soap/envelope/\"><s:Body/><s:Body/>"
+        "</s:Envelope>"},
+       "t/x: unexpected content in the SOAP envelope"},
+      {{200, "text/xml",
+        "<s:Envelope xmlns:s=\"http://schemas.xmlsoap.org/soap/envelope/\"><s:Body/></s:Envelope>"},
+       "t/x: the SOAP Body is empty"},
+      {{200, "text/xml",
+        "<s:Envelope xmlns:s=\"http://schemas.xmlsoap.org/soap/envelope/\"><s:Body><a/><b/>"
+        "</s:Body></s:Envelope>"},
+       "t/x: the SOAP Body must hold exactly one element"},
+      {{200, "text/xml",
+        "<!DOCTYPE x [<!ENTITY e \"boom\">]><s:Envelope "
+        "xmlns:s=\"http://schemas.xmlsoap.org/soap/envelope/\"><s:Body><a>&e;</a></s:Body>"
+        "</s:Envelope>"},
+       "t/x: invalid XML reply: "},
+  };
+  for (const auto& [response, message] : cases) {
+    CAPTURE(response.body);
+    Runtime rt;
+    TestHttpServer server([&](const TestHttpRequest&) { return response; });
+    auto endpoint = rt.endpoint(endpointYaml(server));
+    REQUIRE(endpoint);
+    auto reply = callOnce(*endpoint);
+    REQUIRE(!reply.ok());
+    CHECK(reply.error().kind == core::ErrorKind::backend_invalid);
+    CHECK(reply.error().message.rfind(message, 0) == 0);
+    CHECK(reply.error().message.find("boom") == std::string::npos);
+  }
+}
+
+TEST_CASE("soap HTTP errors without a fault are classified like the http adapter's") {
+  const std::tuple<int, std::string, core::ErrorKind> cases[] = {
+      {503, "Service Unavailable", core::ErrorKind::backend_unavailable},
+      {500, readData("reply-11.xml"), core::ErrorKind::backend_unavailable},  // no fault in it
+      {404, "<html>not here</html>", core::ErrorKind::backend_rejected},
+      {401, "", core::ErrorKind::backend_rejected},
+      {302, "", core::ErrorKind::backend_invalid},
+  };
+  for (const auto& [status, body, kind] : cases) {
+    CAPTURE(status);
+    Runtime rt;
+    TestHttpServer server([&](const TestHttpRequest&) { return soap11(status, body); });
+    auto endpoint = rt.endpoint(endpointYaml(server));
+    REQUIRE(endpoint);
+    auto reply = callOnce(*endpoint);
+    REQUIRE(!reply.ok());
+    CHECK(reply.error().kind == kind);
+    CHECK(reply.error().backend_status == status);
+    CHECK(reply.error().message.rfind("t/x: HTTP " + std::to_string(status), 0) == 0);
+  }
+}
+
+TEST_CASE("soap one-way answers (202 or 204 without a body) give an empty JSON object") {
+  Runtime rt;
+  TestHttpServer server([](const TestHttpRequest&) { return TestHttpResponse{202, "", ""}; });
+  auto endpoint = rt.endpoint(endpointYaml(server));
+  REQUIRE(endpoint);
+  auto reply = callOnce(*endpoint);
+  REQUIRE_MESSAGE(reply.ok(), failure(reply));
+  CHECK(core::serializeXml(**reply) == "<map xmlns=\"http://www.w3.org/2005/xpath-functions\"/>");
+}
+
+TEST_CASE("soap response_schema validates the reply payload, relative to the YAML file") {
+  std::string body = readData("reply-12.xml");
+  Runtime rt;
+  TestHttpServer server([&](const TestHttpRequest&) { return soap11(200, body); });
+  auto endpoint = rt.endpoint(
+      endpointYaml(server, "version: \"1.2\"\nresponse_schema: posizioni-risposta.xsd\n"),
+      kDataDir + "tenant.yaml");
+  REQUIRE_MESSAGE(endpoint, rt.errors.str());
+  auto reply = callOnce(*endpoint);
+  CHECK_MESSAGE(reply.ok(), failure(reply));
+
+  body.replace(body.find("410.00"), 6, "molto");
+  reply = callOnce(*endpoint);
+  REQUIRE(!reply.ok());
+  CHECK(reply.error().kind == core::ErrorKind::backend_invalid);
+  CHECK_MESSAGE(reply.error().message.rfind(
+                    "t/x: the reply does not match posizioni-risposta.xsd: line 5: ", 0) == 0,
+                reply.error().message);
+}
+
+TEST_CASE("soap timeout: the endpoint's own is retryable, the route deadline's is not") {
+  Runtime rt;
+  TestHttpServer server([](const TestHttpRequest&) {
+    std::this_thread::sleep_for(700ms);
+    return soap11(200, readData("reply-11.xml"));
+  });
+  auto exchange = exchangeWith(kPayload);
+
+  auto impatient = rt.endpoint(endpointYaml(server, "timeout: 100ms\n"));
+  REQUIRE(impatient);
+  auto reply = callOnce(*impatient, exchange, core::Clock::now() + 5s);
+  REQUIRE(!reply.ok());
+  CHECK(reply.error().kind == core::ErrorKind::backend_unavailable);
+  CHECK(reply.error().message.rfind("t/x: timeout after ", 0) == 0);
+
+  auto patient = rt.endpoint(endpointYaml(server, "timeout: 10s\n"));
+  REQUIRE(patient);
+  reply = callOnce(*patient, exchange, core::Clock::now() + 100ms);
+  REQUIRE(!reply.ok());
+  CHECK(reply.error().kind == core::ErrorKind::deadline_exceeded);
+}
+
+TEST_CASE("soap deadline already passed: deadline_exceeded and nothing is sent") {
+  Runtime rt;
+  TestHttpServer server(
+      [](const TestHttpRequest&) { return soap11(200, readData("reply-11.xml")); });
+  auto endpoint = rt.endpoint(endpointYaml(server));
+  REQUIRE(endpoint);
+  auto exchange = exchangeWith(kPayload);
+  auto reply = callOnce(*endpoint, exchange, core::Clock::now() - 1ms);
+  REQUIRE(!reply.ok());
+  CHECK(reply.error().kind == core::ErrorKind::deadline_exceeded);
+  CHECK(server.requestCount() == 0);
+}
+
+TEST_CASE("soap connection refused is backend_unavailable") {
+  Runtime rt;
+  const unsigned short port = egov::test::closedLocalPort();
+  auto endpoint =
+      rt.endpoint("type: soap\nurl: http://127.0.0.1:" + std::to_string(port) + "/ws\n");
+  REQUIRE(endpoint);
+  auto reply = callOnce(*endpoint);
+  REQUIRE(!reply.ok());
+  CHECK(reply.error().kind == core::ErrorKind::backend_unavailable);
+  CHECK(reply.error().backend_status == 0);
+  CHECK(reply.error().message.size() > std::string("t/x: ").size());
+}
+
+TEST_CASE("soap config defaults") {
+  Runtime rt;
+  core::ConfigNode node(YAML::Load("type: soap\nurl: https://example.org/ws\n"),
+                        std::make_shared<const std::string>("test.yaml"), "endpoints.x",
+                        &rt.errors);
+  auto config = soap::parseSoapConfig(node);
+  REQUIRE(config.has_value());
+  CHECK(rt.errors.empty());
+  CHECK(config->version == soap::SoapVersion::v11);
+  CHECK(config->action.empty());
+  CHECK(config->timeout == 10s);
+  CHECK(config->connect_timeout == 3s);
+  CHECK(config->tls.verify);
+  CHECK(config->max_response_bytes == 10u * 1024 * 1024);
+  CHECK(!config->response_schema);
+  CHECK(!config->wssec.has_value());
+}
+
+TEST_CASE("soap config errors are reported with file:line:col and the endpoint is not built") {
+  Runtime rt;
+  auto endpoint = rt.endpoint(
+      "type: soap\n"
+      "version: \"1.3\"\n"
+      "timeout: soon\n"
+      "envelope: strict\n"
+      "headers: { SOAPAction: x }\n");
+  CHECK(!endpoint);
+  const std::string text = rt.errors.str();
+  INFO(text);
+  CHECK(text.find("test.yaml:1:1: endpoints.x.url: missing key") != std::string::npos);
+  CHECK(text.find("test.yaml:2:10: endpoints.x.version: expected \"1.1\" or \"1.2\"") !=
+        std::string::npos);
+  CHECK(text.find("test.yaml:3:10: endpoints.x.timeout: expected a duration") != std::string::npos);
+  CHECK(text.find("test.yaml:4:1: endpoints.x.envelope: unknown key") != std::string::npos);
+  CHECK(text.find("test.yaml:5:24: endpoints.x.headers.SOAPAction: header SOAPAction is set by "
+                  "the adapter") != std::string::npos);
+  CHECK(rt.errors.size() == 5);
+}
+
+TEST_CASE("soap config rejects bad urls, actions, schemas and limits") {
+  const std::pair<const char*, const char*> cases[] = {
+      {"url: ftp://example.org/ws\n", "test.yaml:2:6: endpoints.x.url: must start with http://"},
+      {"url: http://example.org/ws\naction: 'a\"b'\n",
+       "test.yaml:3:9: endpoints.x.action: must not contain quotes"},
+      {"url: http://example.org/ws\nversion: 2\n",
+       "test.yaml:3:10: endpoints.x.version: expected \"1.1\" or \"1.2\""},
+      {"url: http://example.org/ws\nresponse_schema: /nonexistent/x.xsd\n",
+       "test.yaml:3:18: endpoints.x.response_schema: schema does not load"},
+      {"url: http://example.org/ws\nmax_response_bytes: 0\n",
+       "test.yaml:3:21: endpoints.x.max_response_bytes: must be between 1 byte and 1GiB"},
+      {"url: http://example.org/ws\ntls: { pin: abc }\n",
+       "test.yaml:3:8: endpoints.x.tls.pin: "
+       "unknown key"},
+  };
+  for (const auto& [yaml, message] : cases) {
+    CAPTURE(yaml);
+    Runtime rt;
+    CHECK(!rt.endpoint(std::string("type: soap\n") + yaml));
+    CHECK(rt.errors.str().find(message) != std::string::npos);
+  }
+}

@@ -1,0 +1,234 @@
+// The soap adapter against a third-party SOAP stack: node-soap serving tributi.wsdl
+// (soap_server.js), called through whole routes (map -> call soap -> map) of the unified REST
+// interface, in SOAP 1.1 and 1.2, with a WS-Security PasswordDigest that node-soap checks.
+// `make deps` installs node-soap (npm ci --prefix tests/interop).
+#include <doctest/doctest.h>
+
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <thread>
+
+#include <rapidjson/document.h>
+
+#include "core/engine/bus.hpp"
+#include "core/net/api.hpp"
+#include "tests/support/run_coroutine.hpp"
+#include "tests/support/temp_config.hpp"
+
+extern char** environ;
+
+namespace {
+
+using namespace egov;
+using egov::test::TempConfig;
+
+const std::filesystem::path kInteropDir = std::filesystem::path(EGOV_SOURCE_DIR) / "tests/interop";
+constexpr const char* kPassword = "segreto-interop";
+
+// node soap_server.js as a child process, killed when the test ends however it ends.
+class NodeSoapServer {
+ public:
+  NodeSoapServer() {
+    int fds[2];
+    REQUIRE(pipe(fds) == 0);
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    posix_spawn_file_actions_adddup2(&actions, fds[1], STDOUT_FILENO);
+    posix_spawn_file_actions_addclose(&actions, fds[0]);
+    const std::string script = (kInteropDir / "soap_server.js").string();
+    char* argv[] = {const_cast<char*>("node"), const_cast<char*>(script.c_str()), nullptr};
+    const int rc = posix_spawnp(&pid_, "node", &actions, nullptr, argv, environ);
+    posix_spawn_file_actions_destroy(&actions);
+    close(fds[1]);
+    out_ = fds[0];
+    REQUIRE_MESSAGE(rc == 0, "cannot start node (is it on PATH? make deps installs it)");
+    port_ = readPort();
+    REQUIRE_MESSAGE(port_ > 0, "soap_server.js did not print its port");
+  }
+  ~NodeSoapServer() {
+    if (pid_ > 0) {
+      kill(pid_, SIGTERM);
+      int status = 0;
+      // A bounded wait, then no more politeness: a test must not leave a server behind.
+      for (int i = 0; i < 100 && waitpid(pid_, &status, WNOHANG) == 0; ++i) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+        if (i == 99) {
+          kill(pid_, SIGKILL);
+          waitpid(pid_, &status, 0);
+        }
+      }
+    }
+    if (out_ >= 0) close(out_);
+  }
+  NodeSoapServer(const NodeSoapServer&) = delete;
+  NodeSoapServer& operator=(const NodeSoapServer&) = delete;
+
+  std::string url(const char* path) const {
+    return "http://127.0.0.1:" + std::to_string(port_) + path;
+  }
+
+ private:
+  int readPort() {
+    std::string line;
+    // Start-up takes well under a second; the limit only keeps a broken install from hanging.
+    while (line.find('\n') == std::string::npos) {
+      pollfd ready{out_, POLLIN, 0};
+      if (poll(&ready, 1, 30'000) != 1) return 0;
+      char buffer[64];
+      const ssize_t n = read(out_, buffer, sizeof buffer);
+      if (n <= 0) return 0;
+      line.append(buffer, static_cast<std::size_t>(n));
+    }
+    return std::atoi(line.c_str());
+  }
+
+  pid_t pid_ = -1;
+  int out_ = -1;
+  int port_ = 0;
+};
+
+const char* kProfile =
+    "routes:\n"
+    "  - service: tributi.posizioni\n"
+    "    methods: [GET]\n"
+    "    steps:\n"
+    "      - map: tributi-soap/richiesta.xsl\n"
+    "      - call: tributi\n"
+    "      - map: tributi-soap/risposta.xsl\n";
+
+const char* kRequestXsl =
+    "<xsl:stylesheet version=\"1.0\" xmlns:xsl=\"http://www.w3.org/1999/XSL/Transform\"\n"
+    "    xmlns:fn=\"http://www.w3.org/2005/xpath-functions\"\n"
+    "    xmlns:t=\"urn:comune:tributi:posizioni\" exclude-result-prefixes=\"fn\">\n"
+    "  <xsl:template match=\"/fn:map\">\n"
+    "    <t:ElencoPosizioniRichiesta>\n"
+    "      <t:codiceFiscale><xsl:value-of select=\"fn:string[@key='codice_fiscale']\"/>"
+    "</t:codiceFiscale>\n"
+    "      <t:anno><xsl:value-of select=\"fn:string[@key='anno']\"/></t:anno>\n"
+    "    </t:ElencoPosizioniRichiesta>\n"
+    "  </xsl:template>\n"
+    "</xsl:stylesheet>\n";
+
+const char* kResponseXsl =
+    "<xsl:stylesheet version=\"1.0\" xmlns:xsl=\"http://www.w3.org/1999/XSL/Transform\"\n"
+    "    xmlns=\"http://www.w3.org/2005/xpath-functions\"\n"
+    "    xmlns:t=\"urn:comune:tributi:posizioni\" exclude-result-prefixes=\"t\">\n"
+    "  <xsl:template match=\"/t:ElencoPosizioniRisposta\">\n"
+    "    <map><array key=\"posizioni\">\n"
+    "      <xsl:for-each select=\"t:posizione\"><map>\n"
+    "        <string key=\"tributo\"><xsl:value-of select=\"t:tributo\"/></string>\n"
+    "        <number key=\"anno\"><xsl:value-of select=\"t:anno\"/></number>\n"
+    "        <number key=\"importo\"><xsl:value-of select=\"t:importo\"/></number>\n"
+    "        <string key=\"scadenza\"><xsl:value-of select=\"t:scadenza\"/></string>\n"
+    "        <string key=\"stato\"><xsl:value-of select=\"t:stato\"/></string>\n"
+    "      </map></xsl:for-each>\n"
+    "    </array></map>\n"
+    "  </xsl:template>\n"
+    "</xsl:stylesheet>\n";
+
+std::string tenant(const char* istat, const char* slug, const std::string& url, const char* version,
+                   const char* password_ref) {
+  return std::string("tenant: { istat: \"") + istat + "\", slug: " + slug + ", name: X }\n" +
+         "profile: tributi-soap\n"
+         "endpoints:\n"
+         "  tributi:\n"
+         "    type: soap\n"
+         "    url: \"" +
+         url + "\"\n" + "    version: \"" + version + "\"\n" +
+         "    action: urn:comune:tributi:posizioni/ElencoPosizioni\n"
+         "    timeout: 20s\n"
+         "    wssec:\n"
+         "      username: bus-bari\n"
+         "      password: \"" +
+         password_ref + "\"\n" + "      password_type: digest\n";
+}
+
+struct InteropFixture {
+  std::unique_ptr<NodeSoapServer> node;
+  TempConfig config;
+  std::unique_ptr<core::Bus> bus;
+  std::unique_ptr<core::ApiHandler> api;
+
+  InteropFixture() {
+    REQUIRE_MESSAGE(std::filesystem::exists(kInteropDir / "node_modules/soap/package.json"),
+                    "node-soap is not installed: run `make deps` (npm ci --prefix tests/interop)");
+    // Read by soap_server.js (inherited) and by the tenants' ${env:} references.
+    setenv("EGOV_INTEROP_PASSWORD", kPassword, 1);
+    setenv("EGOV_INTEROP_WRONG_PASSWORD", "indovina", 1);
+    node = std::make_unique<NodeSoapServer>();
+    config.write("conf/bus.yaml", "listen: 127.0.0.1:0\nroutes: { default_deadline: 30s }\n");
+    config.write("conf/profiles/tributi-soap.yaml", kProfile);
+    config.write("mappings/tributi-soap/richiesta.xsl", kRequestXsl);
+    config.write("mappings/tributi-soap/risposta.xsl", kResponseXsl);
+    config.write("conf/tenants/bari.yaml", tenant("072006", "bari", node->url("/tributi"), "1.1",
+                                                  "${env:EGOV_INTEROP_PASSWORD}"));
+    config.write("conf/tenants/molfetta.yaml", tenant("072029", "molfetta", node->url("/tributi12"),
+                                                      "1.2", "${env:EGOV_INTEROP_PASSWORD}"));
+    config.write("conf/tenants/bitonto.yaml", tenant("072011", "bitonto", node->url("/tributi"),
+                                                     "1.1", "${env:EGOV_INTEROP_WRONG_PASSWORD}"));
+    bus = std::make_unique<core::Bus>(config.root() / "conf/bus.yaml", config.adapters(),
+                                      config.runtime());
+    core::ConfigErrors errors;
+    REQUIRE_MESSAGE(bus->reload(errors), errors.str());
+    api = std::make_unique<core::ApiHandler>(*bus);
+  }
+
+  HttpResponse get(const std::string& target) {
+    HttpRequest request{http::verb::get, target, 11};
+    request.prepare_payload();
+    return test::runCoroutine(api->handle(std::move(request)));
+  }
+};
+
+std::string problemType(const HttpResponse& response) {
+  rapidjson::Document doc;
+  doc.Parse(response.body().c_str());
+  REQUIRE(!doc.HasParseError());
+  return doc["type"].GetString();
+}
+
+}  // namespace
+
+TEST_CASE_FIXTURE(InteropFixture,
+                  "soap interop: node-soap answers a whole route, SOAP 1.1 and 1.2") {
+  const std::string expected =
+      R"({"posizioni":[)"
+      R"({"tributo":"TARI","anno":2024,"importo":182.50,"scadenza":"2024-07-31","stato":"pagato"},)"
+      R"({"tributo":"IMU","anno":2024,"importo":410.00,"scadenza":"2024-12-16","stato":"da pagare"}]})";
+  for (const char* tenant_slug : {"bari", "molfetta"}) {
+    CAPTURE(tenant_slug);
+    auto response = get(std::string("/api/v1/") + tenant_slug +
+                        "/tributi/posizioni?codice_fiscale=RSSMRA80A01A662A&anno=2024");
+    CHECK(response.result_int() == 200);
+    CHECK(response.body() == expected);
+  }
+  auto none = get("/api/v1/bari/tributi/posizioni?codice_fiscale=VRDGPP80A01A662B&anno=2024");
+  CHECK(none.result_int() == 200);
+  CHECK(none.body() == R"({"posizioni":[]})");
+}
+
+TEST_CASE_FIXTURE(InteropFixture,
+                  "soap interop: node-soap faults become backend-rejected problems") {
+  for (const char* tenant_slug : {"bari", "molfetta"}) {
+    CAPTURE(tenant_slug);
+    auto response = get(std::string("/api/v1/") + tenant_slug +
+                        "/tributi/posizioni?codice_fiscale=XXXXXX00X00X000X&anno=2024");
+    CHECK(response.result_int() == 502);
+    CHECK(problemType(response) == "urn:egovbus:problem:backend-rejected");
+    CHECK(response.body().find("SOAP fault soap:") != std::string::npos);
+    CHECK(response.body().find("codice fiscale sconosciuto") != std::string::npos);
+  }
+  // node-soap refuses the UsernameToken digest of a wrong password with its own fault (401).
+  auto refused = get("/api/v1/bitonto/tributi/posizioni?codice_fiscale=RSSMRA80A01A662A&anno=2024");
+  CHECK(refused.result_int() == 502);
+  CHECK(problemType(refused) == "urn:egovbus:problem:backend-rejected");
+}
