@@ -152,3 +152,177 @@ Result<std::string> formatDate(std::string_view value, std::string_view to_patte
 }
 
 }  // namespace egov::core
+
+namespace egov::core {
+namespace {
+
+bool allDigits(std::string_view text) {
+  if (text.empty()) return false;
+  for (char c : text) {
+    if (!isDigit(c)) return false;
+  }
+  return true;
+}
+
+std::string_view trimBlanks(std::string_view text) {
+  while (!text.empty() && isBlank(text.front())) text.remove_prefix(1);
+  while (!text.empty() && isBlank(text.back())) text.remove_suffix(1);
+  return text;
+}
+
+// Thousands grouped with '.' must be whole groups of three after the first, else the '.'
+// was probably meant as a decimal point and the value would be read wrong by far.
+bool readGroupedInteger(std::string_view text, std::string& digits) {
+  if (text.find('.') == std::string_view::npos) {
+    if (!allDigits(text)) return false;
+    digits.assign(text);
+    return true;
+  }
+  std::size_t dot = text.find('.');
+  std::string_view first = text.substr(0, dot);
+  if (!allDigits(first) || first.size() > 3) return false;
+  digits.assign(first);
+  text.remove_prefix(dot);
+  while (!text.empty()) {
+    std::string_view group = text.substr(1, 3);
+    if (text.front() != '.' || group.size() != 3 || !allDigits(group)) return false;
+    digits.append(group);
+    text.remove_prefix(4);
+  }
+  return true;
+}
+
+void dropLeadingZeros(std::string& digits) {
+  const std::size_t first = digits.find_first_not_of('0');
+  digits.erase(0, first == std::string::npos ? digits.size() - 1 : first);
+}
+
+std::string groupThousands(const std::string& digits) {
+  std::string out;
+  for (std::size_t i = 0; i < digits.size(); ++i) {
+    if (i > 0 && (digits.size() - i) % 3 == 0) out.push_back('.');
+    out.push_back(digits[i]);
+  }
+  return out;
+}
+
+// Adds one unit in the last place of a digit string; true when it overflowed ("99" -> "00").
+bool incrementDigits(std::string& digits) {
+  for (auto it = digits.rbegin(); it != digits.rend(); ++it) {
+    if (*it != '9') {
+      ++*it;
+      return false;
+    }
+    *it = '0';
+  }
+  return true;
+}
+
+constexpr int kMaxExponent = 400;  // beyond any double; bounds the digits written
+
+}  // namespace
+
+Result<std::string> parseItalianDecimal(std::string_view text) {
+  text = trimBlanks(text);
+  if (text.empty()) return std::string();
+  const std::string original(text);
+  auto invalid = [&] {
+    return makeError(ErrorKind::bad_request,
+                     "'" + original + "' is not an Italian decimal number such as 1.234,56");
+  };
+  std::string out;
+  if (text.front() == '-' || text.front() == '+') {
+    if (text.front() == '-') out.push_back('-');
+    text.remove_prefix(1);
+  }
+  const std::size_t comma = text.find(',');
+  std::string digits;
+  if (!readGroupedInteger(text.substr(0, comma), digits)) return invalid();
+  dropLeadingZeros(digits);
+  out += digits;
+  if (comma != std::string_view::npos) {
+    const std::string_view fraction = text.substr(comma + 1);
+    if (!allDigits(fraction)) return invalid();
+    out.push_back('.');
+    out.append(fraction);
+  }
+  return out;
+}
+
+Result<std::string> formatItalianDecimal(std::string_view number, int decimals) {
+  if (decimals < 0 || decimals > 20) {
+    return makeError(ErrorKind::bad_request,
+                     "decimals must be between 0 and 20, not " + std::to_string(decimals));
+  }
+  number = trimBlanks(number);
+  if (number.empty()) return std::string();
+  const std::string original(number);
+  auto invalid = [&] {
+    return makeError(ErrorKind::bad_request, "'" + original + "' is not a decimal number");
+  };
+
+  bool negative = false;
+  if (number.front() == '-' || number.front() == '+') {
+    negative = number.front() == '-';
+    number.remove_prefix(1);
+  }
+  // Mantissa digits and where the decimal point falls in them.
+  const std::size_t exponent_at = number.find_first_of("eE");
+  std::string_view mantissa = number.substr(0, exponent_at);
+  const std::size_t dot = mantissa.find('.');
+  const std::string_view integer_text = mantissa.substr(0, dot);
+  const std::string_view fraction_text =
+      dot == std::string_view::npos ? std::string_view() : mantissa.substr(dot + 1);
+  if ((integer_text.empty() && fraction_text.empty()) ||
+      (!integer_text.empty() && !allDigits(integer_text)) ||
+      (!fraction_text.empty() && !allDigits(fraction_text))) {
+    return invalid();
+  }
+  std::string digits = std::string(integer_text) + std::string(fraction_text);
+  long point = static_cast<long>(integer_text.size());
+  if (exponent_at != std::string_view::npos) {
+    std::string_view exponent = number.substr(exponent_at + 1);
+    bool exponent_negative = false;
+    if (!exponent.empty() && (exponent.front() == '-' || exponent.front() == '+')) {
+      exponent_negative = exponent.front() == '-';
+      exponent.remove_prefix(1);
+    }
+    if (!allDigits(exponent) || exponent.size() > 3) return invalid();
+    int shift = 0;
+    for (char c : exponent) shift = shift * 10 + (c - '0');
+    if (shift > kMaxExponent) return invalid();
+    point += exponent_negative ? -shift : shift;
+  }
+  if (point < 0) {
+    digits.insert(0, static_cast<std::size_t>(-point), '0');
+    point = 0;
+  }
+  if (static_cast<std::size_t>(point) > digits.size()) {
+    digits.append(static_cast<std::size_t>(point) - digits.size(), '0');
+  }
+
+  std::string integer = digits.substr(0, static_cast<std::size_t>(point));
+  std::string fraction = digits.substr(static_cast<std::size_t>(point));
+  const auto places = static_cast<std::size_t>(decimals);
+  if (fraction.size() > places) {
+    const bool round_up = fraction[places] >= '5';
+    fraction.resize(places);
+    if (round_up) {
+      std::string all = integer + fraction;
+      if (incrementDigits(all)) all.insert(0, 1, '1');
+      integer = all.substr(0, all.size() - places);
+      fraction = all.substr(all.size() - places);
+    }
+  }
+  fraction.append(places - fraction.size(), '0');
+  if (integer.empty()) integer = "0";
+  dropLeadingZeros(integer);
+
+  const bool zero = integer == "0" && fraction.find_first_not_of('0') == std::string::npos;
+  std::string out = negative && !zero ? "-" : "";
+  out += groupThousands(integer);
+  if (places > 0) out += "," + fraction;
+  return out;
+}
+
+}  // namespace egov::core

@@ -89,6 +89,30 @@ xmlXPathObject* formatDateFunction(xmlXPathParserContext*, const std::vector<std
   return newString(*formatted);
 }
 
+xmlXPathObject* parseDecimalFunction(xmlXPathParserContext*, const std::vector<std::string>& args) {
+  auto parsed = parseItalianDecimal(args[0]);
+  if (!parsed.ok()) throw XPathFailure{"parse-decimal(): " + parsed.error().message};
+  return newString(*parsed);
+}
+
+xmlXPathObject* formatDecimalFunction(xmlXPathParserContext*,
+                                      const std::vector<std::string>& args) {
+  // The count arrives as XPath's string() of whatever was passed: "2" for 2, "NaN" for junk.
+  const std::string& count = args[1];
+  int decimals = -1;
+  if (!count.empty() && count.size() <= 2 &&
+      count.find_first_not_of("0123456789") == std::string::npos) {
+    decimals = std::stoi(count);
+  }
+  if (decimals < 0 || decimals > 20) {
+    throw XPathFailure{"format-decimal(): decimals must be a whole number from 0 to 20, not '" +
+                       count + "'"};
+  }
+  auto formatted = formatItalianDecimal(args[0], decimals);
+  if (!formatted.ok()) throw XPathFailure{"format-decimal(): " + formatted.error().message};
+  return newString(*formatted);
+}
+
 xmlXPathObject* lookup(xmlXPathParserContext* ctxt, const std::vector<std::string>& args) {
   const xsltTransformContext* transform = xsltXPathGetTransformContext(ctxt);
   const auto* mapping =
@@ -118,6 +142,12 @@ void nowEntry(xmlXPathParserContext* c, int n) {
 void formatDateEntry(xmlXPathParserContext* c, int n) {
   run(c, n, "format-date", 2, 3, formatDateFunction);
 }
+void parseDecimalEntry(xmlXPathParserContext* c, int n) {
+  run(c, n, "parse-decimal", 1, 1, parseDecimalFunction);
+}
+void formatDecimalEntry(xmlXPathParserContext* c, int n) {
+  run(c, n, "format-decimal", 2, 2, formatDecimalFunction);
+}
 void lookupEntry(xmlXPathParserContext* c, int n) {
   run(c, n, "lookup", 2, 3, lookup);
 }
@@ -128,10 +158,12 @@ void validFiscalCodeEntry(xmlXPathParserContext* c, int n) {
 void registerAll() {
   installXmlLoadPolicy();
   const auto* uri = reinterpret_cast<const xmlChar*>(kEgovbusNamespace);
-  const std::array<std::pair<const char*, xmlXPathFunction>, 5> functions = {{
+  const std::array<std::pair<const char*, xmlXPathFunction>, 7> functions = {{
       {"uuid", uuidEntry},
       {"now", nowEntry},
       {"format-date", formatDateEntry},
+      {"parse-decimal", parseDecimalEntry},
+      {"format-decimal", formatDecimalEntry},
       {"lookup", lookupEntry},
       {"valid-fiscal-code", validFiscalCodeEntry},
   }};

@@ -483,3 +483,96 @@ TEST_CASE("mapping lookup tables find tables by name") {
   CHECK(tables.find("tributi") == nullptr);
   CHECK(LookupTables().find("comuni") == nullptr);
 }
+
+namespace {
+
+// Calls parse-decimal / format-decimal through tests/data/csv/decimal.xsl; the text of <r> or
+// "ERROR: <message>".
+std::string callDecimal(const std::string& function, const std::string& a,
+                        const std::string& b = "") {
+  static const auto mapping = [] {
+    auto compiled =
+        XsltMapping::compile(std::filesystem::path(EGOV_SOURCE_DIR) / "tests/data/csv/decimal.xsl");
+    REQUIRE(compiled.ok());
+    return *compiled;
+  }();
+  std::string out = run(*mapping, "<in/>", {{"function", function}, {"a", a}, {"b", b}});
+  if (out.rfind("ERROR: ", 0) == 0) return out;
+  if (out == "<r/>") return "";
+  return out.substr(3, out.size() - 7);
+}
+
+}  // namespace
+
+TEST_CASE("mapping parse-decimal reads Italian numbers") {
+  CHECK(callDecimal("parse-decimal", "1.234,56") == "1234.56");
+  CHECK(callDecimal("parse-decimal", "1234,5") == "1234.5");
+  CHECK(callDecimal("parse-decimal", "-0,50") == "-0.50");
+  CHECK(callDecimal("parse-decimal", " 1.234.567 ") == "1234567");
+  CHECK(callDecimal("parse-decimal", "1.234") == "1234");  // '.' always groups thousands
+  CHECK(callDecimal("parse-decimal", "+007,10") == "7.10");
+  CHECK(callDecimal("parse-decimal", "0") == "0");
+  CHECK(callDecimal("parse-decimal", "") == "");
+  // Sums of Italian amounts, back to Italian text.
+  CHECK(callDecimal("sum-it", "1.234,56", "0,44") == "1.235,00");
+}
+
+TEST_CASE("mapping parse-decimal stops the mapping on text that is not an Italian number") {
+  CHECK(callDecimal("parse-decimal", "12.34") ==
+        "ERROR: decimal.xsl:12: parse-decimal(): '12.34' is not an Italian decimal number such "
+        "as 1.234,56");
+  for (const char* bad :
+       {"12,3,4", "1.23,4", "1234,", ",5", "-", "€ 5", "1 234,00", "1e3", "1.2345,00", "1234.56"}) {
+    INFO(bad);
+    CHECK(callDecimal("parse-decimal", bad).rfind("ERROR: decimal.xsl:12: parse-decimal(): ", 0) ==
+          0);
+  }
+}
+
+TEST_CASE("mapping format-decimal writes Italian numbers with fixed decimals") {
+  CHECK(callDecimal("format-decimal", "1234.5", "2") == "1.234,50");
+  CHECK(callDecimal("format-decimal", "1234567.891", "2") == "1.234.567,89");
+  CHECK(callDecimal("format-decimal", "-0.5", "2") == "-0,50");
+  CHECK(callDecimal("format-decimal", "0.125", "2") == "0,13");  // half away from zero
+  CHECK(callDecimal("format-decimal", "-0.125", "2") == "-0,13");
+  CHECK(callDecimal("format-decimal", "999.995", "2") == "1.000,00");
+  CHECK(callDecimal("format-decimal", "-0.001", "2") == "0,00");  // no negative zero
+  CHECK(callDecimal("format-decimal", "1234.5", "0") == "1.235");
+  CHECK(callDecimal("format-decimal", "12", "3") == "12,000");
+  CHECK(callDecimal("format-decimal", "1e-7", "8") == "0,00000010");
+  CHECK(callDecimal("format-decimal", "1.5E3", "1") == "1.500,0");
+  CHECK(callDecimal("format-decimal", "", "2") == "");
+  // Binary floating point noise from XPath arithmetic rounds away.
+  CHECK(callDecimal("sum-it", "0,1", "0,2") == "0,30");
+}
+
+TEST_CASE("mapping format-decimal stops the mapping on a bad number or decimals") {
+  CHECK(callDecimal("format-decimal", "1,5", "2") ==
+        "ERROR: decimal.xsl:15: format-decimal(): '1,5' is not a decimal number");
+  CHECK(callDecimal("format-decimal", "NaN", "2").rfind("ERROR: decimal.xsl:15: ", 0) == 0);
+  CHECK(callDecimal("format-decimal", "Infinity", "2").rfind("ERROR: decimal.xsl:15: ", 0) == 0);
+  CHECK(callDecimal("format-decimal", "1.5", "x") ==
+        "ERROR: decimal.xsl:15: format-decimal(): decimals must be a whole number from 0 to 20, "
+        "not 'x'");
+  CHECK(callDecimal("format-decimal", "1.5", "21").rfind("ERROR: decimal.xsl:15: ", 0) == 0);
+  CHECK(callDecimal("format-decimal", "1.5", "-1").rfind("ERROR: decimal.xsl:15: ", 0) == 0);
+  CHECK(callDecimal("arity", "1.5") ==
+        "ERROR: decimal.xsl:25: format-decimal() takes 2 arguments, not 1");
+}
+
+TEST_CASE("mapping format-date reads an Italian dd/MM/yyyy date") {
+  // eg:format-date('05/03/2024', 'yyyy-MM-dd', 'dd/MM/yyyy'), literally, in decimal.xsl.
+  CHECK(callDecimal("date-it", "") == "2024-03-05");
+}
+
+TEST_CASE("mapping parseItalianDecimal and formatItalianDecimal, the C++ side") {
+  CHECK(*parseItalianDecimal("000,5") == "0.5");
+  CHECK(*parseItalianDecimal("-1.000.000,00") == "-1000000.00");
+  CHECK(parseItalianDecimal("1..234").error().kind == ErrorKind::bad_request);
+  CHECK(*formatItalianDecimal(".5", 1) == "0,5");
+  CHECK(*formatItalianDecimal("5.", 0) == "5");
+  CHECK(*formatItalianDecimal("123456", 0) == "123.456");
+  CHECK(!formatItalianDecimal(".", 2).ok());
+  CHECK(!formatItalianDecimal("1e999", 2).ok());
+  CHECK(!formatItalianDecimal("1", 21).ok());
+}
