@@ -3,6 +3,7 @@
 #include <curl/curl.h>
 
 #include "adapters/csv/csv_factory.hpp"
+#include "adapters/db/db_factory.hpp"
 #include "adapters/http/http_factory.hpp"
 #include "adapters/memory/memory_endpoint.hpp"
 #include "adapters/soap/soap_factory.hpp"
@@ -14,6 +15,7 @@ namespace egov::adapters {
 
 void registerBuiltinAdapters(core::AdapterRegistry& registry) {
   registry.add("csv", csv::makeCsvEndpoint);
+  registry.add("db", db::makeDbEndpoint);
   registry.add("http", http::makeHttpEndpoint);
   registry.add("memory", memory::makeMemoryEndpoint);
   registry.add("soap", soap::makeSoapEndpoint);

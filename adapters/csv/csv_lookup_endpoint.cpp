@@ -3,8 +3,8 @@
 #include <utility>
 
 #include "adapters/csv/csv_body.hpp"
-#include "adapters/csv/on_workers.hpp"
 #include "core/log/log.hpp"
+#include "core/net/run_on.hpp"
 
 namespace egov::adapters::csv {
 
@@ -28,10 +28,11 @@ awaitable<core::Result<core::XmlDocPtr>> CsvLookupEndpoint::call(const core::Cal
     co_return error;
   }
   if (!config_.reload) co_return lookup(*key);
-  co_return co_await onWorkers<core::XmlDocPtr>(workers_, [this, &key] {
+  auto refreshed_lookup = [this, &key]() -> core::Result<core::XmlDocPtr> {
     refresh();
     return lookup(*key);
-  });
+  };
+  co_return co_await core::runOn(workers_, refreshed_lookup);
 }
 
 core::Result<core::XmlDocPtr> CsvLookupEndpoint::lookup(const std::vector<std::string>& key) const {

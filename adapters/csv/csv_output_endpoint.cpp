@@ -4,8 +4,8 @@
 #include <utility>
 
 #include "adapters/csv/csv_body.hpp"
-#include "adapters/csv/on_workers.hpp"
 #include "core/csv/csv_writer.hpp"
+#include "core/net/run_on.hpp"
 
 namespace egov::adapters::csv {
 namespace {
@@ -42,7 +42,7 @@ awaitable<core::Result<core::XmlDocPtr>> CsvOutputEndpoint::call(const core::Cal
   }
   const std::string file_name = config_.prefix + "-" + request.exchange.id + ".csv";
 
-  auto written = co_await onWorkers<std::size_t>(workers_, [&]() -> core::Result<std::size_t> {
+  auto write = [&]() -> core::Result<std::size_t> {
     auto writer = core::CsvFileWriter::create(config_.folder / file_name, config_.write);
     if (!writer) return std::move(writer).error();
     if (auto header = writer->write(config_.columns); !header) return std::move(header).error();
@@ -51,7 +51,8 @@ awaitable<core::Result<core::XmlDocPtr>> CsvOutputEndpoint::call(const core::Cal
     }
     if (auto published = writer->publish(); !published) return std::move(published).error();
     return records->size();
-  });
+  };
+  auto written = co_await core::runOn(workers_, write);
   if (!written) {
     core::Error error = std::move(written).error();
     error.message = name() + ": " + error.message;

@@ -8,39 +8,10 @@
 #include <utility>
 
 #include "adapters/soap/soap_message.hpp"
+#include "core/net/run_on.hpp"
 
 namespace egov::adapters::soap {
-namespace {
-
-// Runs `work` (returning a core::Result) on `workers` and resumes the awaiting coroutine on its
-// own executor with the result. Whatever `work` refers to must outlive the co_await, which
-// holds for the caller's locals since the coroutine is suspended meanwhile.
-template <class Work>
-auto onWorkers(const net::any_io_executor& workers, Work work) {
-  using R = std::invoke_result_t<Work&>;
-  return net::async_initiate<const net::use_awaitable_t<>, void(R)>(
-      [](auto handler, const net::any_io_executor& pool, Work task) {
-        // The caller's io_context must not run out of work while the task is on the pool.
-        auto home = net::prefer(net::get_associated_executor(handler),
-                                net::execution::outstanding_work.tracked);
-        net::post(pool, [handler = std::move(handler), home = std::move(home),
-                         task = std::move(task)]() mutable {
-          std::optional<R> result;
-          try {
-            result.emplace(task());
-          } catch (const std::exception& e) {
-            // Exceptions stay on this side of the pool: the data path returns errors.
-            result.emplace(core::makeError(core::ErrorKind::internal, e.what()));
-          }
-          net::post(home, [handler = std::move(handler), value = std::move(*result)]() mutable {
-            std::move(handler)(std::move(value));
-          });
-        });
-      },
-      net::use_awaitable, workers, std::move(work));
-}
-
-}  // namespace
+namespace {}  // namespace
 
 SoapEndpoint::SoapEndpoint(std::string name, SoapConfig config,
                            std::shared_ptr<http::CurlMultiLoop> loop, net::any_io_executor workers)
@@ -66,7 +37,7 @@ awaitable<core::Result<core::XmlDocPtr>> SoapEndpoint::call(const core::CallRequ
   // request to the curl loop (co_await inside ?: is a known weak spot of its coroutines).
   std::optional<core::Result<http::HttpRequestSpec>> built;
   if (signs) {
-    built.emplace(co_await onWorkers(workers_, build));
+    built.emplace(co_await core::runOn(workers_, build));
   } else {
     built.emplace(build());
   }
@@ -100,7 +71,7 @@ awaitable<core::Result<core::XmlDocPtr>> SoapEndpoint::call(const core::CallRequ
     co_return error;
   }
   auto read = [&] { return readSoapReply(*reply, config_, name()); };
-  if (verifies) co_return co_await onWorkers(workers_, read);
+  if (verifies) co_return co_await core::runOn(workers_, read);
   co_return read();
 }
 

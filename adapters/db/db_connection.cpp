@@ -1,0 +1,20 @@
+#include "adapters/db/db_connection.hpp"
+
+#include <algorithm>
+
+namespace egov::adapters::db {
+
+std::chrono::milliseconds CallLimits::left() const {
+  const auto left = std::chrono::ceil<std::chrono::milliseconds>(until - core::Clock::now());
+  return std::max(left, std::chrono::milliseconds(1));
+}
+
+core::Error CallLimits::timeout() const {
+  if (deadline_binds) {
+    return core::makeError(core::ErrorKind::deadline_exceeded,
+                           "deadline passed during the statement");
+  }
+  return core::makeError(core::ErrorKind::backend_unavailable, "statement timeout");
+}
+
+}  // namespace egov::adapters::db

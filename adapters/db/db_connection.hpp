@@ -1,0 +1,71 @@
+// What the `db` endpoint needs from a database library: a driver that opens connections and
+// a connection that runs one statement in one transaction. Implemented for SQLite and libpq.
+// Both libraries block, so everything here runs on the runtime's worker threads.
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "adapters/db/db_config.hpp"
+#include "core/common/result.hpp"
+#include "core/engine/exchange.hpp"
+
+namespace egov::adapters::db {
+
+// The time one call may take, worked out from statement_timeout and the route's deadline.
+struct CallLimits {
+  core::Clock::time_point until;
+  bool deadline_binds = false;  // `until` is the route's deadline, not statement_timeout
+
+  // Time left, at least 1 ms: a limit that is about to pass still gets a real chance.
+  std::chrono::milliseconds left() const;
+  // What running out of this limit means: deadline_exceeded when the deadline bound it,
+  // else backend_unavailable "statement timeout" (a slow back-end; a retry may succeed).
+  core::Error timeout() const;
+};
+
+// One value per statement param (DbStatement::params order); nullopt is SQL NULL.
+using ParamValues = std::vector<std::optional<std::string>>;
+
+class DbConnection {
+ public:
+  enum class Health {
+    ok,      // back to the pool
+    broken,  // drop it: the next call opens a new one
+    stale,   // found dead before the statement ran: the call may be repeated elsewhere
+  };
+
+  virtual ~DbConnection() = default;
+
+  // Runs `statement` in a transaction of its own, committed when everything succeeded and
+  // rolled back otherwise. Returns the rows document (or <rows affected="n"/>). Error
+  // messages do not name the endpoint (the caller adds it) and never quote the DSN.
+  // Blocking; one caller at a time.
+  virtual core::Result<core::XmlDocPtr> execute(const DbStatement& statement,
+                                                const ParamValues& values,
+                                                const CallLimits& limits) = 0;
+  // The state execute() left the connection in.
+  virtual Health health() const = 0;
+};
+
+// Opens connections to one endpoint's database. Immutable and shared by the worker threads.
+class DbDriver {
+ public:
+  virtual ~DbDriver() = default;
+  // Blocking. Failures are backend_unavailable, or deadline_exceeded when the route's
+  // deadline cut the attempt short.
+  virtual core::Result<std::unique_ptr<DbConnection>> open(const CallLimits& limits) const = 0;
+};
+
+std::shared_ptr<const DbDriver> makeSqliteDriver(std::shared_ptr<const DbConfig> config);
+std::shared_ptr<const DbDriver> makePostgresDriver(std::shared_ptr<const DbConfig> config);
+
+// Load-time check of a SQLite endpoint whose file exists: every statement is prepared
+// against it, so an unknown table or a syntax error is a config error at its `sql` line.
+void checkSqliteStatements(const DbConfig& config, const core::ConfigNode& settings);
+
+}  // namespace egov::adapters::db

@@ -1,0 +1,238 @@
+// The PostgreSQL side of the `db` adapter, on libpq's blocking API (worker threads only).
+// Values travel as PQexecParams parameters, never in the SQL text.
+#include <memory>
+#include <new>
+#include <string>
+
+#include <libpq-fe.h>
+
+#include "adapters/db/db_connection.hpp"
+#include "adapters/db/db_rows.hpp"
+
+namespace egov::adapters::db {
+namespace {
+
+using core::ErrorKind;
+
+constexpr Oid kBoolOid = 16;
+constexpr Oid kByteaOid = 17;
+
+struct ConnDeleter {
+  void operator()(PGconn* conn) const { PQfinish(conn); }
+};
+struct ResultDeleter {
+  void operator()(PGresult* result) const { PQclear(result); }
+};
+struct PqMemoryDeleter {
+  void operator()(unsigned char* bytes) const { PQfreemem(bytes); }
+};
+using ConnPtr = std::unique_ptr<PGconn, ConnDeleter>;
+using ResultPtr = std::unique_ptr<PGresult, ResultDeleter>;
+
+// libpq messages end with a newline and may span lines; a log line and a problem detail
+// want one line.
+std::string oneLine(const char* text) {
+  std::string out = text ? text : "";
+  while (!out.empty() && (out.back() == '\n' || out.back() == ' ')) out.pop_back();
+  for (auto pos = out.find('\n'); pos != std::string::npos; pos = out.find('\n', pos)) {
+    out.replace(pos, 1, "; ");
+  }
+  return out;
+}
+
+// Notices (e.g. WARNING lines) would otherwise go to stderr, bypassing the structured log.
+void ignoreNotice(void*, const char*) {}
+
+class PostgresConnection final : public DbConnection {
+ public:
+  explicit PostgresConnection(ConnPtr conn) : conn_(std::move(conn)) {
+    PQsetNoticeProcessor(conn_.get(), ignoreNotice, nullptr);
+  }
+
+  core::Result<core::XmlDocPtr> execute(const DbStatement& statement, const ParamValues& values,
+                                        const CallLimits& limits) override {
+    health_ = Health::ok;
+    limits_ = limits;
+    // One round trip opens the transaction and bounds every statement in it.
+    const std::string begin =
+        "BEGIN; SET LOCAL statement_timeout = " + std::to_string(limits.left().count());
+    ResultPtr begun(PQexec(conn_.get(), begin.c_str()));
+    if (PQresultStatus(begun.get()) != PGRES_COMMAND_OK) {
+      if (PQstatus(conn_.get()) == CONNECTION_BAD) {
+        health_ = Health::stale;  // nothing ran: the server went away while it sat idle
+        return core::makeError(ErrorKind::backend_unavailable,
+                               "connection lost: " + oneLine(PQerrorMessage(conn_.get())));
+      }
+      auto error = failure(begun.get());
+      rollback();
+      return error;
+    }
+
+    std::vector<const char*> params;
+    params.reserve(values.size());
+    for (const auto& value : values) params.push_back(value ? value->c_str() : nullptr);
+    // Types are left for the server to infer, as if the values were untyped literals.
+    ResultPtr result(PQexecParams(conn_.get(), statement.driver_sql.c_str(),
+                                  static_cast<int>(params.size()), nullptr, params.data(), nullptr,
+                                  nullptr, 0));
+    core::Result<core::XmlDocPtr> answer = core::makeError(ErrorKind::internal, "out of memory");
+    try {
+      answer = readResult(result.get());
+    } catch (const std::bad_alloc&) {
+      health_ = Health::broken;
+    }
+    result.reset();
+    if (!answer) {
+      rollback();
+      return answer;
+    }
+    auto committed = commit();
+    if (!committed) return std::move(committed).error();
+    return answer;
+  }
+
+  Health health() const override { return health_; }
+
+ private:
+  core::Result<core::XmlDocPtr> readResult(const PGresult* result) {
+    switch (PQresultStatus(result)) {
+      case PGRES_TUPLES_OK:
+        return readRows(result);
+      case PGRES_COMMAND_OK: {
+        const std::string count = PQcmdTuples(const_cast<PGresult*>(result));
+        return RowsBuilder::affected(count.empty() ? 0 : std::stoll(count));
+      }
+      default:
+        return failure(result);
+    }
+  }
+
+  core::Result<core::XmlDocPtr> readRows(const PGresult* result) {
+    RowsBuilder rows;
+    const int columns = PQnfields(result);
+    for (int r = 0; r < PQntuples(result); ++r) {
+      rows.beginRow();
+      for (int c = 0; c < columns; ++c) {
+        auto added = addColumn(rows, result, r, c);
+        if (!added) return std::move(added).error();
+      }
+    }
+    return rows.finish();
+  }
+
+  static core::Result<void> addColumn(RowsBuilder& rows, const PGresult* result, int r, int c) {
+    const char* name = PQfname(result, c);
+    if (PQgetisnull(result, r, c)) return rows.addField(name, std::nullopt);
+    const char* text = PQgetvalue(result, r, c);
+    const auto length = static_cast<std::size_t>(PQgetlength(result, r, c));
+    switch (PQftype(result, c)) {
+      case kBoolOid:  // "t"/"f" on the wire; the XPath and JSON spelling is friendlier
+        return rows.addField(name, text[0] == 't' ? "true" : "false");
+      case kByteaOid: {
+        std::size_t size = 0;
+        std::unique_ptr<unsigned char, PqMemoryDeleter> bytes(
+            PQunescapeBytea(reinterpret_cast<const unsigned char*>(text), &size));
+        if (!bytes) throw std::bad_alloc();
+        return rows.addBlob(name, std::string_view(reinterpret_cast<char*>(bytes.get()), size));
+      }
+      default:
+        return rows.addField(name, std::string_view(text, length));
+    }
+  }
+
+  // Both leave the connection idle or mark it broken, so the pool never hands out a
+  // connection that is inside a transaction.
+  core::Result<void> commit() {
+    ResultPtr done(PQexec(conn_.get(), "COMMIT"));
+    core::Result<void> outcome;
+    if (PQresultStatus(done.get()) != PGRES_COMMAND_OK) outcome = failure(done.get());
+    checkIdle();
+    return outcome;
+  }
+
+  void rollback() {
+    if (PQstatus(conn_.get()) == CONNECTION_OK) {
+      ResultPtr rolled_back(PQexec(conn_.get(), "ROLLBACK"));
+    }
+    checkIdle();
+  }
+
+  void checkIdle() {
+    if (PQstatus(conn_.get()) != CONNECTION_OK ||
+        PQtransactionStatus(conn_.get()) != PQTRANS_IDLE) {
+      health_ = Health::broken;
+    }
+  }
+
+  core::Error failure(const PGresult* result) {
+    if (PQstatus(conn_.get()) == CONNECTION_BAD) {
+      health_ = Health::broken;
+      return core::makeError(ErrorKind::backend_unavailable,
+                             "connection lost: " + oneLine(PQerrorMessage(conn_.get())));
+    }
+    const char* state = result ? PQresultErrorField(result, PG_DIAG_SQLSTATE) : nullptr;
+    const std::string sqlstate = state ? state : "";
+    const char* primary = result ? PQresultErrorField(result, PG_DIAG_MESSAGE_PRIMARY) : nullptr;
+    const std::string message = "SQLSTATE " + (sqlstate.empty() ? std::string("?") : sqlstate) +
+                                ": " + oneLine(primary ? primary : PQerrorMessage(conn_.get()));
+    if (sqlstate == "57014") return limits_.timeout();  // canceled by statement_timeout
+    const std::string type = sqlstate.substr(0, 2);
+    if (type == "08" || sqlstate.rfind("57P", 0) == 0) {  // connection gone, server shutting down
+      health_ = Health::broken;
+      return core::makeError(ErrorKind::backend_unavailable, message);
+    }
+    // Out of resources, or a conflict with another transaction: a retry may well succeed.
+    if (type == "53" || type == "58" || sqlstate == "40001" || sqlstate == "40P01" ||
+        sqlstate == "55P03") {
+      return core::makeError(ErrorKind::backend_unavailable, message);
+    }
+    return core::makeError(ErrorKind::backend_rejected, message);
+  }
+
+  ConnPtr conn_;
+  CallLimits limits_;
+  Health health_ = Health::ok;
+};
+
+class PostgresDriver final : public DbDriver {
+ public:
+  explicit PostgresDriver(std::shared_ptr<const DbConfig> config) : config_(std::move(config)) {}
+
+  core::Result<std::unique_ptr<DbConnection>> open(const CallLimits& limits) const override {
+    const auto wait = std::min(config_->connect_timeout, limits.left());
+    const bool deadline_binds = wait < config_->connect_timeout;
+    const auto seconds = std::chrono::ceil<std::chrono::seconds>(wait).count();
+    const std::string timeout = std::to_string(std::max<long long>(seconds, 1));
+    // Keywords are applied in order and the DSN is expanded where it stands: it may override
+    // the keepalive defaults before it, not the limits and encoding after it. Keepalives
+    // notice a server that vanished without closing the connection (libpq would wait for
+    // its answer for as long as the system's default of about two hours).
+    const char* keywords[] = {
+        "keepalives_idle", "keepalives_interval", "keepalives_count",          "dbname",
+        "connect_timeout", "client_encoding",     "fallback_application_name", nullptr};
+    const char* values[] = {"30",   "10",      "3",    config_->dsn.c_str(), timeout.c_str(),
+                            "UTF8", "egovbus", nullptr};
+    ConnPtr conn(PQconnectdbParams(keywords, values, 1));
+    if (!conn) throw std::bad_alloc();
+    if (PQstatus(conn.get()) != CONNECTION_OK) {
+      if (deadline_binds && core::Clock::now() >= limits.until) {
+        return core::makeError(ErrorKind::deadline_exceeded, "deadline passed while connecting");
+      }
+      // libpq names host, port, user and database, never the password.
+      return core::makeError(ErrorKind::backend_unavailable,
+                             "cannot connect: " + oneLine(PQerrorMessage(conn.get())));
+    }
+    return std::unique_ptr<DbConnection>(std::make_unique<PostgresConnection>(std::move(conn)));
+  }
+
+ private:
+  std::shared_ptr<const DbConfig> config_;
+};
+
+}  // namespace
+
+std::shared_ptr<const DbDriver> makePostgresDriver(std::shared_ptr<const DbConfig> config) {
+  return std::make_shared<PostgresDriver>(std::move(config));
+}
+
+}  // namespace egov::adapters::db

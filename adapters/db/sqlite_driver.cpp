@@ -1,0 +1,268 @@
+// The SQLite side of the `db` adapter: one sqlite3 handle per pooled connection, opened
+// without SQLite's own mutex because the pool hands a connection to one worker at a time.
+#include <filesystem>
+#include <map>
+#include <new>
+
+#include <sqlite3.h>
+
+#include "adapters/db/db_connection.hpp"
+#include "adapters/db/db_rows.hpp"
+#include "core/log/log.hpp"
+
+namespace egov::adapters::db {
+namespace {
+
+using core::ErrorKind;
+
+struct SqliteDeleter {
+  void operator()(sqlite3* db) const { sqlite3_close_v2(db); }
+};
+struct StatementDeleter {
+  void operator()(sqlite3_stmt* statement) const { sqlite3_finalize(statement); }
+};
+using SqlitePtr = std::unique_ptr<sqlite3, SqliteDeleter>;
+using StatementPtr = std::unique_ptr<sqlite3_stmt, StatementDeleter>;
+
+std::string describe(int code, sqlite3* db) {
+  return std::string(db ? sqlite3_errmsg(db) : sqlite3_errstr(code)) + " (sqlite error " +
+         std::to_string(code) + ")";
+}
+
+// Whatever follows the first statement must be blank: prepare() silently ignores it, and a
+// second statement the operator wrote would never run.
+bool onlyBlankAfter(const char* tail) {
+  for (; tail && *tail; ++tail) {
+    if (*tail != ';' && *tail != ' ' && *tail != '\n' && *tail != '\r' && *tail != '\t') {
+      return false;
+    }
+  }
+  return true;
+}
+
+// Prepares `sql` on `db`. On failure `rc` is SQLite's code (SQLITE_OK when the text itself
+// is the problem) and `error` says why.
+StatementPtr prepare(sqlite3* db, const std::string& sql, unsigned flags, int& rc,
+                     std::string& error) {
+  sqlite3_stmt* raw = nullptr;
+  const char* tail = nullptr;
+  rc = sqlite3_prepare_v3(db, sql.c_str(), static_cast<int>(sql.size()) + 1, flags, &raw, &tail);
+  StatementPtr statement(raw);
+  if (rc != SQLITE_OK) {
+    error = describe(rc, db);
+    return nullptr;
+  }
+  if (!statement) {
+    error = "no SQL statement";
+    return nullptr;
+  }
+  if (!onlyBlankAfter(tail)) {
+    error = "only one SQL statement per entry";
+    return nullptr;
+  }
+  return statement;
+}
+
+class SqliteConnection final : public DbConnection {
+ public:
+  explicit SqliteConnection(SqlitePtr db) : db_(std::move(db)) {
+    sqlite3_extended_result_codes(db_.get(), 1);
+    // Checked every 1000 virtual machine steps: how a slow query ends at its time limit.
+    sqlite3_progress_handler(db_.get(), 1000, &SqliteConnection::onProgress, this);
+  }
+
+  core::Result<core::XmlDocPtr> execute(const DbStatement& statement, const ParamValues& values,
+                                        const CallLimits& limits) override {
+    health_ = Health::ok;
+    limits_ = limits;
+    sqlite3_busy_timeout(db_.get(), static_cast<int>(limits.left().count()));
+    int rc = SQLITE_OK;
+    auto* prepared = preparedStatement(statement, rc);
+    if (!prepared) {
+      prepared_.clear();  // the schema may have changed under us
+      if (rc != SQLITE_OK) return failure(rc);
+      return core::makeError(ErrorKind::backend_rejected, error_);
+    }
+    const bool read_only = sqlite3_stmt_readonly(prepared) != 0;
+    // IMMEDIATE takes the write lock up front, so waiting for it is bounded by the busy
+    // timeout instead of failing on a lock upgrade half-way.
+    rc =
+        sqlite3_exec(db_.get(), read_only ? "BEGIN" : "BEGIN IMMEDIATE", nullptr, nullptr, nullptr);
+    if (rc != SQLITE_OK) return failure(rc);
+    core::Result<core::XmlDocPtr> result = core::makeError(ErrorKind::internal, "out of memory");
+    try {
+      result = run(prepared, statement, values);
+    } catch (const std::bad_alloc&) {
+      health_ = Health::broken;
+    }
+    sqlite3_reset(prepared);
+    sqlite3_clear_bindings(prepared);
+    if (result) {
+      rc = sqlite3_exec(db_.get(), "COMMIT", nullptr, nullptr, nullptr);
+      if (rc != SQLITE_OK) result = failure(rc);
+    }
+    if (!result && !sqlite3_get_autocommit(db_.get())) {
+      limits_.until = core::Clock::time_point::max();  // the rollback must not be interrupted
+      sqlite3_exec(db_.get(), "ROLLBACK", nullptr, nullptr, nullptr);
+      // Never pooled inside a transaction: the next call would run in this one.
+      if (!sqlite3_get_autocommit(db_.get())) health_ = Health::broken;
+    }
+    return result;
+  }
+
+  Health health() const override { return health_; }
+
+ private:
+  static int onProgress(void* self) {
+    return core::Clock::now() >= static_cast<SqliteConnection*>(self)->limits_.until ? 1 : 0;
+  }
+
+  sqlite3_stmt* preparedStatement(const DbStatement& statement, int& rc) {
+    auto& slot = prepared_[statement.name];
+    if (!slot) {
+      slot = prepare(db_.get(), statement.driver_sql, SQLITE_PREPARE_PERSISTENT, rc, error_);
+    }
+    return slot.get();
+  }
+
+  core::Result<core::XmlDocPtr> run(sqlite3_stmt* prepared, const DbStatement& statement,
+                                    const ParamValues& values) {
+    for (std::size_t i = 0; i < statement.params.size(); ++i) {
+      const int position = static_cast<int>(i) + 1;
+      const int rc = values[i]
+                         ? sqlite3_bind_text64(prepared, position, values[i]->data(),
+                                               values[i]->size(), SQLITE_TRANSIENT, SQLITE_UTF8)
+                         : sqlite3_bind_null(prepared, position);
+      if (rc != SQLITE_OK) return failure(rc);
+    }
+    const int columns = sqlite3_column_count(prepared);
+    if (columns == 0) {
+      const int rc = sqlite3_step(prepared);
+      if (rc != SQLITE_DONE && rc != SQLITE_ROW) return failure(rc);
+      return RowsBuilder::affected(sqlite3_changes64(db_.get()));
+    }
+    RowsBuilder rows;
+    int rc = SQLITE_OK;
+    while ((rc = sqlite3_step(prepared)) == SQLITE_ROW) {
+      rows.beginRow();
+      for (int c = 0; c < columns; ++c) {
+        const char* name = sqlite3_column_name(prepared, c);
+        if (!name) throw std::bad_alloc();
+        auto added = addColumn(rows, prepared, c, name);
+        if (!added) return std::move(added).error();
+      }
+    }
+    if (rc != SQLITE_DONE) return failure(rc);
+    return rows.finish();
+  }
+
+  static core::Result<void> addColumn(RowsBuilder& rows, sqlite3_stmt* prepared, int c,
+                                      const char* name) {
+    switch (sqlite3_column_type(prepared, c)) {
+      case SQLITE_NULL:
+        return rows.addField(name, std::nullopt);
+      case SQLITE_BLOB: {
+        const void* data = sqlite3_column_blob(prepared, c);
+        const int bytes = sqlite3_column_bytes(prepared, c);
+        return rows.addBlob(name, std::string_view(static_cast<const char*>(data),
+                                                   static_cast<std::size_t>(bytes)));
+      }
+      default: {  // numbers are converted to their text by SQLite
+        const auto* text = reinterpret_cast<const char*>(sqlite3_column_text(prepared, c));
+        const int bytes = sqlite3_column_bytes(prepared, c);
+        if (!text) throw std::bad_alloc();
+        return rows.addField(name, std::string_view(text, static_cast<std::size_t>(bytes)));
+      }
+    }
+  }
+
+  core::Error failure(int code) {
+    switch (code & 0xff) {
+      case SQLITE_INTERRUPT:
+        return limits_.timeout();
+      case SQLITE_BUSY:
+      case SQLITE_LOCKED:
+        if (limits_.deadline_binds) return limits_.timeout();
+        return core::makeError(ErrorKind::backend_unavailable,
+                               "database is locked: " + describe(code, db_.get()));
+      case SQLITE_IOERR:
+      case SQLITE_CORRUPT:
+      case SQLITE_NOTADB:
+      case SQLITE_CANTOPEN:
+      case SQLITE_FULL:
+      case SQLITE_NOMEM:
+      case SQLITE_PROTOCOL:
+        health_ = Health::broken;
+        return core::makeError(ErrorKind::backend_unavailable, describe(code, db_.get()));
+      default:  // constraints, SQL errors, writing a read-only database: the call is wrong
+        return core::makeError(ErrorKind::backend_rejected, describe(code, db_.get()));
+    }
+  }
+
+  SqlitePtr db_;  // first member: closed after every statement below is finalized
+  std::map<std::string, StatementPtr> prepared_;
+  CallLimits limits_;
+  Health health_ = Health::ok;
+  std::string error_;
+};
+
+class SqliteDriver final : public DbDriver {
+ public:
+  explicit SqliteDriver(std::shared_ptr<const DbConfig> config) : config_(std::move(config)) {}
+
+  core::Result<std::unique_ptr<DbConnection>> open(const CallLimits&) const override {
+    const int flags =
+        (config_->read_only ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE) | SQLITE_OPEN_NOMUTEX;
+    sqlite3* raw = nullptr;
+    const int rc = sqlite3_open_v2(config_->path.c_str(), &raw, flags, nullptr);
+    SqlitePtr db(raw);  // a handle comes back even on failure, and must be closed
+    if (rc != SQLITE_OK) {
+      // The file name, not the path: messages reach callers in problem details.
+      return core::makeError(ErrorKind::backend_unavailable,
+                             "cannot open " +
+                                 std::filesystem::path(config_->path).filename().string() + ": " +
+                                 describe(rc, db.get()));
+    }
+    return std::unique_ptr<DbConnection>(std::make_unique<SqliteConnection>(std::move(db)));
+  }
+
+ private:
+  std::shared_ptr<const DbConfig> config_;
+};
+
+}  // namespace
+
+std::shared_ptr<const DbDriver> makeSqliteDriver(std::shared_ptr<const DbConfig> config) {
+  return std::make_shared<SqliteDriver>(std::move(config));
+}
+
+void checkSqliteStatements(const DbConfig& config, const core::ConfigNode& settings) {
+  std::error_code ec;
+  if (!std::filesystem::exists(config.path, ec)) {
+    core::logEvent(core::LogLevel::warn, "SQLite file does not exist yet; statements unchecked",
+                   {{"file", std::string_view(config.path)}});
+    return;
+  }
+  sqlite3* raw = nullptr;
+  const int rc = sqlite3_open_v2(config.path.c_str(), &raw,
+                                 SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, nullptr);
+  SqlitePtr db(raw);
+  if (rc != SQLITE_OK) {
+    settings.errorAt("path", "cannot open: " + describe(rc, db.get()));
+    return;
+  }
+  const auto statements = settings["statements"];
+  for (const auto& statement : config.statements) {
+    std::string error;
+    int prepare_rc = SQLITE_OK;
+    auto prepared = prepare(db.get(), statement.driver_sql, 0, prepare_rc, error);
+    if (!prepared) {
+      statements[statement.name].errorAt("sql", error);
+    } else if (static_cast<std::size_t>(sqlite3_bind_parameter_count(prepared.get())) !=
+               statement.params.size()) {
+      statements[statement.name].errorAt("sql", "placeholders other than :name are not bound");
+    }
+  }
+}
+
+}  // namespace egov::adapters::db

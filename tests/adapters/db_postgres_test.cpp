@@ -1,0 +1,273 @@
+// The `db` adapter against a real PostgreSQL server, started once for this test binary on
+// 127.0.0.1 (tests/support/postgres_server.hpp) the first time one of these tests runs.
+#include <doctest/doctest.h>
+
+#include <chrono>
+#include <memory>
+#include <string>
+
+#include <yaml-cpp/yaml.h>
+
+#include "adapters/db/db_endpoint.hpp"
+#include "adapters/db/db_factory.hpp"
+#include "core/json/json_xml.hpp"
+#include "core/metrics/metrics.hpp"
+#include "tests/support/postgres_server.hpp"
+#include "tests/support/run_coroutine.hpp"
+#include "tests/support/test_http_server.hpp"
+
+namespace {
+
+namespace core = egov::core;
+namespace net = egov::net;
+namespace dbx = egov::adapters::db;
+using egov::test::PostgresServer;
+using egov::test::runCoroutine;
+using namespace std::chrono_literals;
+
+constexpr const char* kEmptyMap = "<map xmlns=\"http://www.w3.org/2005/xpath-functions\"/>";
+
+constexpr const char* kSchema = R"yaml(
+DROP TABLE IF EXISTS pagamenti, posizioni;
+CREATE TABLE posizioni (cf text NOT NULL, tributo text NOT NULL, anno integer NOT NULL,
+                        importo numeric(10,2), note text, allegato bytea, pagato boolean,
+                        PRIMARY KEY (cf, tributo, anno));
+INSERT INTO posizioni VALUES
+  ('RSSMRA80A01A662A', 'TARI', 2024, 182.5, NULL, NULL, true),
+  ('RSSMRA80A01A662A', 'IMU', 2023, 1200, '', '\x00ff10', false),
+  ('RSSMRA80A01A662A', 'TOSAP', 2024, 10, 'Città – è ✓ 😀', NULL, NULL),
+  ('VRDLGU70B02A662B', 'TARI', 2024, 99.99, NULL, NULL, false);
+CREATE TABLE pagamenti (iuv text PRIMARY KEY, cf text NOT NULL, importo numeric CHECK (importo > 0));
+GRANT ALL ON posizioni, pagamenti TO egov_test;
+)yaml";
+
+// The shared server with fresh tables. Fails the test (rather than skipping it) when the
+// server cannot start: `make test` installs PostgreSQL.
+PostgresServer& freshServer() {
+  PostgresServer* server = nullptr;
+  try {
+    server = &egov::test::testPostgres();
+  } catch (const std::exception& e) {
+    FAIL(e.what());
+  }
+  if (!server->running()) server->start();
+  server->exec(kSchema);
+  return *server;
+}
+
+struct Runtime {
+  net::thread_pool pool{4};
+  core::Metrics metrics;
+  core::RuntimeServices services{pool.get_executor(), metrics};
+  core::ConfigErrors errors;
+
+  ~Runtime() {
+    services.shutdown();
+    pool.join();
+  }
+
+  std::shared_ptr<dbx::DbEndpoint> endpoint(const std::string& dsn, const std::string& rest) {
+    YAML::Node yaml = YAML::Load("type: db\ndriver: postgresql\n" + rest);
+    yaml["dsn"] = dsn;  // set as a node, so its quoting is YAML's business
+    core::ConfigNode node(yaml, std::make_shared<const std::string>("test.yaml"), "endpoints.x",
+                          &errors);
+    auto made = dbx::makeDbEndpoint(core::EndpointContext{"t/x", node, services});
+    return std::dynamic_pointer_cast<dbx::DbEndpoint>(made);
+  }
+};
+
+core::Result<core::XmlDocPtr> callOnce(core::Endpoint& endpoint, std::string_view body,
+                                       core::Clock::time_point deadline) {
+  core::Exchange exchange;
+  auto doc = body.substr(0, 1) == "{" ? core::jsonToXml(body) : core::parseXml(body);
+  REQUIRE(doc.ok());
+  exchange.body = std::move(doc).value();
+  core::CallRequest request{exchange, *exchange.body, deadline};
+  return runCoroutine(endpoint.call(request));
+}
+
+core::Result<core::XmlDocPtr> callOnce(core::Endpoint& endpoint, std::string_view body) {
+  return callOnce(endpoint, body, core::Clock::now() + 60s);
+}
+
+std::string text(const core::Result<core::XmlDocPtr>& result) {
+  return result.ok() ? core::serializeXml(**result) : "error: " + result.error().message;
+}
+
+const char* kStatements = R"yaml(
+statements:
+  posizioni:
+    sql: >-
+      SELECT tributo, anno, importo, note, allegato, pagato FROM posizioni
+      WHERE cf = :cf AND anno >= :anno::integer ORDER BY tributo
+    params:
+      cf: "fn:map/fn:string[@key='cf']"
+      anno: "fn:map/fn:string[@key='anno']"
+  paga:
+    sql: "INSERT INTO pagamenti (iuv, cf, importo) VALUES (:iuv, :cf, :importo)"
+    params:
+      iuv: "fn:map/fn:string[@key='iuv']"
+      cf: "fn:map/fn:string[@key='cf']"
+      importo: "fn:map/fn:string[@key='importo']"
+  sgravio:
+    sql: "UPDATE posizioni SET importo = importo / 2 WHERE cf = :cf"
+    params: { cf: "fn:map/fn:string[@key='cf']" }
+)yaml";
+
+std::string query(const std::string& statement, const std::string& params) {
+  return "<query xmlns=\"urn:egovbus:db\" statement=\"" + statement + "\">" + params + "</query>";
+}
+
+std::string param(const std::string& name, const std::string& value) {
+  return "<param name=\"" + name + "\">" + value + "</param>";
+}
+
+}  // namespace
+
+TEST_CASE("db postgres: SELECT gives rows (NULL, empty, numeric, unicode, bytea, boolean)") {
+  auto& server = freshServer();
+  Runtime rt;
+  auto endpoint = rt.endpoint(server.dsn(), kStatements);
+  REQUIRE_MESSAGE(endpoint, rt.errors.str());
+  auto reply = callOnce(
+      *endpoint, query("posizioni", param("cf", "RSSMRA80A01A662A") + param("anno", "2023")));
+  CHECK(text(reply) ==
+        "<rows xmlns=\"urn:egovbus:db\">"
+        "<row><field name=\"tributo\">IMU</field><field name=\"anno\">2023</field>"
+        "<field name=\"importo\">1200.00</field><field name=\"note\"/>"
+        "<field name=\"allegato\">AP8Q</field><field name=\"pagato\">false</field></row>"
+        "<row><field name=\"tributo\">TARI</field><field name=\"anno\">2024</field>"
+        "<field name=\"importo\">182.50</field><field name=\"note\" null=\"true\"/>"
+        "<field name=\"allegato\" null=\"true\"/><field name=\"pagato\">true</field></row>"
+        "<row><field name=\"tributo\">TOSAP</field><field name=\"anno\">2024</field>"
+        "<field name=\"importo\">10.00</field><field name=\"note\">Città – è ✓ 😀</field>"
+        "<field name=\"allegato\" null=\"true\"/><field name=\"pagato\" null=\"true\"/></row>"
+        "</rows>");
+  // A value that tries to be SQL is compared as a value.
+  CHECK(text(callOnce(*endpoint,
+                      query("posizioni", param("cf", "x' OR '1'='1") + param("anno", "0")))) ==
+        "<rows xmlns=\"urn:egovbus:db\"/>");
+}
+
+TEST_CASE("db postgres: DML answers the affected count and commits; errors roll back") {
+  auto& server = freshServer();
+  Runtime rt;
+  auto endpoint = rt.endpoint(server.dsn(), kStatements);
+  REQUIRE_MESSAGE(endpoint, rt.errors.str());
+  CHECK(text(callOnce(*endpoint, query("sgravio", param("cf", "RSSMRA80A01A662A")))) ==
+        "<rows xmlns=\"urn:egovbus:db\" affected=\"3\"/>");
+  const auto pay = [&](const std::string& iuv, const std::string& importo) {
+    return callOnce(
+        *endpoint, query("paga", param("iuv", iuv) + param("cf", "X") + param("importo", importo)));
+  };
+  CHECK(text(pay("IUV1", "10")) == "<rows xmlns=\"urn:egovbus:db\" affected=\"1\"/>");
+
+  auto duplicate = pay("IUV1", "10");
+  REQUIRE_FALSE(duplicate.ok());
+  CHECK(duplicate.error().kind == core::ErrorKind::backend_rejected);
+  CHECK(duplicate.error().message ==
+        "t/x: SQLSTATE 23505: duplicate key value violates unique constraint \"pagamenti_pkey\"");
+  auto negative = pay("IUV2", "-1");
+  REQUIRE_FALSE(negative.ok());
+  CHECK(negative.error().kind == core::ErrorKind::backend_rejected);
+  CHECK(negative.error().message.find("SQLSTATE 23514") != std::string::npos);
+  auto not_a_number = pay("IUV3", "dieci");
+  REQUIRE_FALSE(not_a_number.ok());
+  CHECK(not_a_number.error().message.find("SQLSTATE 22P02") != std::string::npos);
+
+  // Each failed transaction was rolled back, so the one connection is still usable.
+  CHECK(text(pay("IUV4", "1")) == "<rows xmlns=\"urn:egovbus:db\" affected=\"1\"/>");
+  CHECK(endpoint->connectionsOpened() == 1);
+  CHECK(text(callOnce(*endpoint,
+                      query("posizioni", param("cf", "VRDLGU70B02A662B") + param("anno", "0")))) ==
+        "<rows xmlns=\"urn:egovbus:db\"><row><field name=\"tributo\">TARI</field>"
+        "<field name=\"anno\">2024</field><field name=\"importo\">99.99</field>"
+        "<field name=\"note\" null=\"true\"/><field name=\"allegato\" null=\"true\"/>"
+        "<field name=\"pagato\">false</field></row></rows>");
+}
+
+TEST_CASE("db postgres: a wrong password or no server is backend_unavailable, without secrets") {
+  auto& server = freshServer();
+  Runtime rt;
+  auto wrong = rt.endpoint(server.dsn("not-the-password"), kStatements);
+  REQUIRE_MESSAGE(wrong, rt.errors.str());
+  auto refused = callOnce(*wrong, query("sgravio", param("cf", "X")));
+  REQUIRE_FALSE(refused.ok());
+  CHECK(refused.error().kind == core::ErrorKind::backend_unavailable);
+  CHECK(refused.error().message.find("t/x: cannot connect: ") == 0);
+  CHECK(refused.error().message.find("password authentication failed for user \"egov_test\"") !=
+        std::string::npos);
+  CHECK(refused.error().message.find("not-the-password") == std::string::npos);
+
+  const std::string closed = "postgresql://egov_test:" + std::string(PostgresServer::kPassword) +
+                             "@127.0.0.1:" + std::to_string(egov::test::closedLocalPort()) +
+                             "/egov_test";
+  auto nobody = rt.endpoint(closed, kStatements);
+  REQUIRE_MESSAGE(nobody, rt.errors.str());
+  auto unreachable = callOnce(*nobody, query("sgravio", param("cf", "X")));
+  REQUIRE_FALSE(unreachable.ok());
+  CHECK(unreachable.error().kind == core::ErrorKind::backend_unavailable);
+  CHECK(unreachable.error().message.find("Connection refused") != std::string::npos);
+  CHECK(unreachable.error().message.find(PostgresServer::kPassword) == std::string::npos);
+}
+
+TEST_CASE("db postgres: statement_timeout, and the route's deadline, end a slow statement") {
+  auto& server = freshServer();
+  Runtime rt;
+  const std::string slow = R"yaml(
+statements:
+  dormi:
+    sql: "SELECT pg_sleep(:secondi)"
+    params: { secondi: "fn:map/fn:string[@key='s']" }
+)yaml";
+  auto quick = rt.endpoint(server.dsn(), "statement_timeout: 200ms" + slow);
+  REQUIRE_MESSAGE(quick, rt.errors.str());
+  auto timed_out = callOnce(*quick, R"({"s":"30"})");
+  REQUIRE_FALSE(timed_out.ok());
+  CHECK(timed_out.error().kind == core::ErrorKind::backend_unavailable);
+  CHECK(timed_out.error().message == "t/x: statement timeout");
+
+  auto patient = rt.endpoint(server.dsn(), "statement_timeout: 1h" + slow);
+  REQUIRE_MESSAGE(patient, rt.errors.str());
+  auto late = callOnce(*patient, R"({"s":"30"})", core::Clock::now() + 300ms);
+  REQUIRE_FALSE(late.ok());
+  CHECK(late.error().kind == core::ErrorKind::deadline_exceeded);
+  // Canceled statements leave the connection usable.
+  CHECK(text(callOnce(*patient, R"({"s":"0"})")) ==
+        "<rows xmlns=\"urn:egovbus:db\"><row><field name=\"pg_sleep\"/></row></rows>");
+  CHECK(patient->connectionsOpened() == 1);
+}
+
+TEST_CASE("db postgres: a server that goes away is backend_unavailable; calls reconnect") {
+  auto& server = freshServer();
+  Runtime rt;
+  auto endpoint = rt.endpoint(server.dsn(), kStatements);
+  REQUIRE_MESSAGE(endpoint, rt.errors.str());
+  const auto ask = [&] {
+    return callOnce(*endpoint,
+                    query("posizioni", param("cf", "VRDLGU70B02A662B") + param("anno", "0")));
+  };
+  REQUIRE(ask().ok());
+  CHECK(endpoint->poolStats().idle == 1);
+
+  server.stop();
+  auto gone = ask();
+  REQUIRE_FALSE(gone.ok());
+  CHECK(gone.error().kind == core::ErrorKind::backend_unavailable);
+  CHECK(gone.error().message.find("t/x: ") == 0);
+  CHECK(endpoint->poolStats().idle == 0);  // the dead connection was dropped
+
+  server.start();
+  auto back = ask();
+  CHECK_MESSAGE(back.ok(), text(back));
+  CHECK(endpoint->connectionsOpened() == 2);
+}
+
+TEST_CASE("db config: postgresql needs a valid dsn and refuses sqlite's keys") {
+  Runtime rt;
+  CHECK_FALSE(rt.endpoint("host=x port", "path: x.db\nstatements: { a: { sql: SELECT 1 } }\n"));
+  const std::string errors = rt.errors.str();
+  CHECK(errors.find("endpoints.x.path: path is for driver sqlite") != std::string::npos);
+  CHECK(errors.find("endpoints.x.dsn: not a valid libpq connection string or URI") !=
+        std::string::npos);
+}
