@@ -26,7 +26,7 @@ struct CurlStringDeleter {
 };
 
 // Checks the URL with curl's own parser, so what passes here is what curl will accept.
-void checkUrl(const core::ConfigNode& settings, const std::string& url) {
+void checkUrlImpl(const core::ConfigNode& settings, const std::string& url) {
   std::unique_ptr<CURLU, UrlDeleter> parsed(curl_url());
   if (!parsed) {
     settings.errorAt("url", "out of memory");
@@ -145,7 +145,7 @@ std::optional<HttpConfig> parseHttpConfig(const core::ConfigNode& settings) {
 
   HttpConfig config;
   config.url = settings.requiredString("url");
-  if (!config.url.empty()) checkUrl(settings, config.url);
+  if (!config.url.empty()) checkHttpUrl(settings, config.url);
 
   std::string method = settings.optionalString("method", config.method);
   std::transform(method.begin(), method.end(), method.begin(),
@@ -184,6 +184,10 @@ std::optional<HttpConfig> parseHttpConfig(const core::ConfigNode& settings) {
 
   if (settings.errors().size() != errors_before) return std::nullopt;
   return config;
+}
+
+void checkHttpUrl(const core::ConfigNode& settings, const std::string& url) {
+  checkUrlImpl(settings, url);
 }
 
 }  // namespace egov::adapters::http

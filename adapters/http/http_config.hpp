@@ -32,6 +32,10 @@ struct HttpConfig {
 // reported into settings.errors() with its line; returns nullopt when there was any.
 std::optional<HttpConfig> parseHttpConfig(const core::ConfigNode& settings);
 
+// Reports at `url` what curl's own parser refuses, a scheme other than http/https, or a
+// #fragment (never sent, so a path appended after it would be lost). Shared with soap.
+void checkHttpUrl(const core::ConfigNode& settings, const std::string& url);
+
 // Shared with the request envelope, which may override these per call.
 bool isHttpMethod(std::string_view method);
 bool isHeaderName(std::string_view name);

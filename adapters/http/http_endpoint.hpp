@@ -2,6 +2,7 @@
 // multi loop, so a call suspends its coroutine instead of blocking the I/O thread.
 #pragma once
 
+#include <chrono>
 #include <memory>
 #include <string>
 
@@ -10,6 +11,15 @@
 #include "core/engine/endpoint.hpp"
 
 namespace egov::adapters::http {
+
+// Sends `spec` through `loop` with timeout = min(timeout, time left to `deadline`). An
+// expired limit of the endpoint's own is backend_unavailable (a slow back-end: retryable),
+// the deadline's is deadline_exceeded. Errors are prefixed with `name`. Shared with soap.
+awaitable<core::Result<HttpReply>> performWithin(CurlMultiLoop& loop, HttpRequestSpec spec,
+                                                 core::Clock::time_point deadline,
+                                                 std::chrono::milliseconds timeout,
+                                                 std::chrono::milliseconds connect_timeout,
+                                                 const std::string& name);
 
 class HttpEndpoint final : public core::Endpoint {
  public:
@@ -23,9 +33,6 @@ class HttpEndpoint final : public core::Endpoint {
   const HttpConfig& config() const { return config_; }
 
  private:
-  awaitable<core::Result<core::XmlDocPtr>> transfer(const core::CallRequest& request,
-                                                    core::Clock::time_point now);
-
   const HttpConfig config_;
   const std::shared_ptr<CurlMultiLoop> loop_;
 };

@@ -31,34 +31,6 @@ std::string resolvePath(const core::ConfigNode& node, const std::string& path) {
   return (std::filesystem::path(node.file()).parent_path() / p).lexically_normal().string();
 }
 
-struct UrlDeleter {
-  void operator()(CURLU* url) const { curl_url_cleanup(url); }
-};
-struct CurlStringDeleter {
-  void operator()(char* text) const { curl_free(text); }
-};
-
-// curl's own parser, so what passes here is what the transfer will accept.
-void checkUrl(const core::ConfigNode& settings, const std::string& url) {
-  std::unique_ptr<CURLU, UrlDeleter> parsed(curl_url());
-  if (!parsed) return settings.errorAt("url", "out of memory");
-  if (CURLUcode rc = curl_url_set(parsed.get(), CURLUPART_URL, url.c_str(), 0); rc != CURLUE_OK) {
-    return settings.errorAt("url", std::string("invalid URL: ") + curl_url_strerror(rc));
-  }
-  char* raw = nullptr;
-  curl_url_get(parsed.get(), CURLUPART_SCHEME, &raw, 0);
-  std::unique_ptr<char, CurlStringDeleter> scheme(raw);
-  if (!scheme ||
-      (std::string_view(scheme.get()) != "http" && std::string_view(scheme.get()) != "https")) {
-    return settings.errorAt("url", "must start with http:// or https://");
-  }
-  raw = nullptr;
-  if (curl_url_get(parsed.get(), CURLUPART_FRAGMENT, &raw, 0) == CURLUE_OK) {
-    curl_free(raw);
-    settings.errorAt("url", "must not have a #fragment");
-  }
-}
-
 void readDuration(const core::ConfigNode& node, std::string_view key,
                   std::chrono::milliseconds& value) {
   if (!node.has(key)) return;
@@ -200,7 +172,7 @@ std::optional<SoapConfig> parseSoapConfig(const core::ConfigNode& settings) {
 
   SoapConfig config;
   config.url = settings.requiredString("url");
-  if (!config.url.empty()) checkUrl(settings, config.url);
+  if (!config.url.empty()) http::checkHttpUrl(settings, config.url);
 
   const std::string version = settings.optionalString("version", "1.1");
   if (version == "1.1") {

@@ -7,6 +7,7 @@
 #include <type_traits>
 #include <utility>
 
+#include "adapters/http/http_endpoint.hpp"
 #include "adapters/soap/soap_message.hpp"
 #include "core/net/run_on.hpp"
 
@@ -48,28 +49,10 @@ awaitable<core::Result<core::XmlDocPtr>> SoapEndpoint::call(const core::CallRequ
     co_return error;
   }
 
-  // Measured after signing, which may have waited for a worker. Rounded up, so that a
-  // deadline less than 1 ms away still gets a (1 ms) chance.
-  const auto now = core::Clock::now();
-  if (request.deadline <= now) {
-    co_return core::makeError(core::ErrorKind::deadline_exceeded,
-                              name() + ": deadline passed before the call");
-  }
-  const auto left = std::chrono::ceil<std::chrono::milliseconds>(request.deadline - now);
-  const bool deadline_binds = left < config_.timeout;
-  spec->timeout = deadline_binds ? left : config_.timeout;
-  spec->connect_timeout = std::min(config_.connect_timeout, spec->timeout);
-
-  auto reply = co_await loop_->perform(std::move(*spec));
-  if (!reply) {
-    core::Error error = std::move(reply).error();
-    // An expired limit of the endpoint's own means a slow back-end: a retry may succeed.
-    if (error.kind == core::ErrorKind::deadline_exceeded && !deadline_binds) {
-      error.kind = core::ErrorKind::backend_unavailable;
-    }
-    error.message = name() + ": " + error.message;
-    co_return error;
-  }
+  // The time left is measured after signing, which may have waited for a worker.
+  auto reply = co_await http::performWithin(*loop_, std::move(*spec), request.deadline,
+                                            config_.timeout, config_.connect_timeout, name());
+  if (!reply) co_return std::move(reply).error();
   auto read = [&] { return readSoapReply(*reply, config_, name()); };
   if (verifies) co_return co_await core::runOn(workers_, read);
   co_return read();
