@@ -245,24 +245,26 @@ core::Result<HttpRequestSpec> buildHttpRequest(const HttpConfig& config,
   return spec;
 }
 
+core::Error httpStatusError(long status, const std::string& endpoint_name) {
+  const std::string message = endpoint_name + ": HTTP " + std::to_string(status);
+  core::Error error;
+  if (status == 408 || status == 429 || (status >= 500 && status <= 599)) {
+    error = makeError(ErrorKind::backend_unavailable, message);
+  } else if (status >= 400 && status <= 499) {
+    error = makeError(ErrorKind::backend_rejected, message);
+  } else {
+    // 1xx leftovers and 3xx: redirects are not followed, so the URL is wrong.
+    error = makeError(ErrorKind::backend_invalid, message + " (redirects are not followed)");
+  }
+  error.backend_status = static_cast<int>(status);
+  return error;
+}
+
 core::Result<core::XmlDocPtr> readHttpReply(const HttpReply& reply, const HttpConfig& config,
                                             std::string_view endpoint_name) {
   const std::string name(endpoint_name);
   const long status = reply.status;
-  if (status < 200 || status > 299) {
-    const std::string message = name + ": HTTP " + std::to_string(status);
-    core::Error error;
-    if (status == 408 || status == 429 || (status >= 500 && status <= 599)) {
-      error = makeError(ErrorKind::backend_unavailable, message);
-    } else if (status >= 400 && status <= 499) {
-      error = makeError(ErrorKind::backend_rejected, message);
-    } else {
-      // 1xx leftovers and 3xx: redirects are not followed, so the URL is wrong.
-      error = makeError(ErrorKind::backend_invalid, message + " (redirects are not followed)");
-    }
-    error.backend_status = static_cast<int>(status);
-    return error;
-  }
+  if (status < 200 || status > 299) return httpStatusError(status, name);
 
   if (reply.body.empty()) return core::jsonToXml("{}");
 

@@ -29,10 +29,14 @@ inline constexpr const char* kHttpEnvelopeNs = "urn:egovbus:http";
 core::Result<HttpRequestSpec> buildHttpRequest(const HttpConfig& config,
                                                const core::Exchange& exchange, const xmlDoc& body);
 
+// The error for a non-2xx status: 408, 429 and 5xx are retryable (backend_unavailable),
+// other 4xx permanent (backend_rejected), 1xx/3xx backend_invalid. Never quotes the body.
+// Shared with soap.
+core::Error httpStatusError(long status, const std::string& endpoint_name);
+
 // 2xx: the reply body as a canonical document, read by its Content-Type (an empty body gives
-// an empty JSON object). Otherwise an error carrying the status: 408, 429 and 5xx are
-// backend_unavailable, other 4xx backend_rejected, anything else backend_invalid. Messages
-// never quote the back-end's body: it may carry personal data.
+// an empty JSON object). Otherwise httpStatusError. Messages never quote the back-end's
+// body: it may carry personal data.
 core::Result<core::XmlDocPtr> readHttpReply(const HttpReply& reply, const HttpConfig& config,
                                             std::string_view endpoint_name);
 

@@ -7,6 +7,7 @@
 #include <string>
 #include <utility>
 
+#include "adapters/http/http_message.hpp"
 #include "adapters/soap/soap_message.hpp"
 #include "adapters/soap/xml_signature.hpp"
 #include "core/json/json_xml.hpp"
@@ -166,20 +167,6 @@ core::Error faultError(xmlNode& fault, SoapVersion version, long status, const s
   return error;
 }
 
-core::Error statusError(long status, const std::string& name) {
-  const std::string message = name + ": HTTP " + std::to_string(status);
-  core::Error error;
-  if (status == 408 || status == 429 || (status >= 500 && status <= 599)) {
-    error = makeError(ErrorKind::backend_unavailable, message);
-  } else if (status >= 400 && status <= 499) {
-    error = makeError(ErrorKind::backend_rejected, message);
-  } else {
-    error = makeError(ErrorKind::backend_invalid, message + " (redirects are not followed)");
-  }
-  error.backend_status = static_cast<int>(status);
-  return error;
-}
-
 xmlNode* securityHeader(xmlNode* header) {
   // The block addressed to the ultimate receiver: without actor (1.1) or role (1.2).
   for (xmlNode* child = header ? header->children : nullptr; child; child = child->next) {
@@ -246,7 +233,7 @@ core::Result<core::XmlDocPtr> readSoapReply(const http::HttpReply& reply, const 
 
   if (reply.body.empty()) {
     if (status == 202 || status == 204) return core::jsonToXml("{}");
-    return success ? invalid("empty reply") : statusError(status, name);
+    return success ? invalid("empty reply") : http::httpStatusError(status, name);
   }
 
   core::XmlLimits limits;
@@ -263,7 +250,7 @@ core::Result<core::XmlDocPtr> readSoapReply(const http::HttpReply& reply, const 
       }
     }
   }
-  if (!success) return statusError(status, name);
+  if (!success) return http::httpStatusError(status, name);
   if (!parsed) return invalid("invalid XML reply: " + parsed.error().message);
   if (!parts->ok()) return invalid(parts->error().message);
 
