@@ -12,6 +12,7 @@
 #include "adapters/db/db_factory.hpp"
 #include "core/json/json_xml.hpp"
 #include "core/metrics/metrics.hpp"
+#include "tests/support/adapter_runtime.hpp"
 #include "tests/support/postgres_server.hpp"
 #include "tests/support/run_coroutine.hpp"
 #include "tests/support/test_http_server.hpp"
@@ -55,24 +56,13 @@ PostgresServer& freshServer() {
   return *server;
 }
 
-struct Runtime {
-  net::thread_pool pool{4};
-  core::Metrics metrics;
-  core::RuntimeServices services{pool.get_executor(), metrics};
-  core::ConfigErrors errors;
-
-  ~Runtime() {
-    services.shutdown();
-    pool.join();
-  }
+struct Runtime : egov::test::AdapterRuntime {
+  Runtime() : AdapterRuntime(4) {}
 
   std::shared_ptr<dbx::DbEndpoint> endpoint(const std::string& dsn, const std::string& rest) {
     YAML::Node yaml = YAML::Load("type: db\ndriver: postgresql\n" + rest);
     yaml["dsn"] = dsn;  // set as a node, so its quoting is YAML's business
-    core::ConfigNode node(yaml, std::make_shared<const std::string>("test.yaml"), "endpoints.x",
-                          &errors);
-    auto made = dbx::makeDbEndpoint(core::EndpointContext{"t/x", node, services});
-    return std::dynamic_pointer_cast<dbx::DbEndpoint>(made);
+    return std::dynamic_pointer_cast<dbx::DbEndpoint>(dbx::makeDbEndpoint(context(yaml)));
   }
 };
 

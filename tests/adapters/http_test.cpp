@@ -20,6 +20,7 @@
 #include "core/json/json_xml.hpp"
 #include "core/metrics/metrics.hpp"
 #include "core/xml/xml.hpp"
+#include "tests/support/adapter_runtime.hpp"
 #include "tests/support/run_coroutine.hpp"
 #include "tests/support/test_http_server.hpp"
 
@@ -38,21 +39,9 @@ using namespace std::chrono_literals;
 constexpr const char* kEmptyMap = "<map xmlns=\"http://www.w3.org/2005/xpath-functions\"/>";
 
 // What the bus gives adapters, one per test as the bus has one per process.
-struct Runtime {
-  net::thread_pool pool{2};
-  core::Metrics metrics;
-  core::RuntimeServices services{pool.get_executor(), metrics};
-  core::ConfigErrors errors;
-
-  ~Runtime() {
-    services.shutdown();
-    pool.join();
-  }
-
+struct Runtime : egov::test::AdapterRuntime {
   std::shared_ptr<core::Endpoint> endpoint(const std::string& yaml) {
-    core::ConfigNode node(YAML::Load(yaml), std::make_shared<const std::string>("test.yaml"),
-                          "endpoints.x", &errors);
-    return hx::makeHttpEndpoint(core::EndpointContext{"t/x", node, services});
+    return hx::makeHttpEndpoint(context(YAML::Load(yaml)));
   }
 };
 

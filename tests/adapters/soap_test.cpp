@@ -17,6 +17,7 @@
 #include "core/engine/endpoint.hpp"
 #include "core/metrics/metrics.hpp"
 #include "core/xml/xml.hpp"
+#include "tests/support/adapter_runtime.hpp"
 #include "tests/support/run_coroutine.hpp"
 #include "tests/support/test_http_server.hpp"
 
@@ -46,23 +47,11 @@ std::string readData(const std::string& name) {
 }
 
 // What the bus gives adapters, one per test as the bus has one per process.
-struct Runtime {
-  net::thread_pool pool{2};
-  core::Metrics metrics;
-  core::RuntimeServices services{pool.get_executor(), metrics};
-  core::ConfigErrors errors;
-
-  ~Runtime() {
-    services.shutdown();
-    pool.join();
-  }
-
+struct Runtime : egov::test::AdapterRuntime {
   // `file` is where the settings pretend to come from: relative paths resolve against it.
   std::shared_ptr<core::Endpoint> endpoint(const std::string& yaml,
                                            const std::string& file = "test.yaml") {
-    core::ConfigNode node(YAML::Load(yaml), std::make_shared<const std::string>(file),
-                          "endpoints.x", &errors);
-    return soap::makeSoapEndpoint(core::EndpointContext{"t/x", node, services});
+    return soap::makeSoapEndpoint(context(YAML::Load(yaml), file));
   }
 };
 

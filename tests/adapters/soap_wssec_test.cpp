@@ -30,6 +30,7 @@
 #include "core/engine/endpoint.hpp"
 #include "core/metrics/metrics.hpp"
 #include "core/xml/xml.hpp"
+#include "tests/support/adapter_runtime.hpp"
 #include "tests/support/run_coroutine.hpp"
 #include "tests/support/test_http_server.hpp"
 
@@ -56,23 +57,10 @@ const xmlChar* x(const char* text) {
   return reinterpret_cast<const xmlChar*>(text);
 }
 
-struct Runtime {
-  net::thread_pool pool{2};
-  core::Metrics metrics;
-  core::RuntimeServices services{pool.get_executor(), metrics};
-  core::ConfigErrors errors;
-
-  ~Runtime() {
-    services.shutdown();
-    pool.join();
-  }
-
+struct Runtime : egov::test::AdapterRuntime {
   // Paths in `yaml` resolve against tests/data/soap/, as if the settings were written there.
   std::shared_ptr<core::Endpoint> endpoint(const std::string& yaml) {
-    core::ConfigNode node(YAML::Load(yaml),
-                          std::make_shared<const std::string>(kDataDir + "tenant.yaml"),
-                          "endpoints.x", &errors);
-    return soap::makeSoapEndpoint(core::EndpointContext{"t/x", node, services});
+    return soap::makeSoapEndpoint(context(YAML::Load(yaml), kDataDir + "tenant.yaml"));
   }
 };
 
