@@ -57,34 +57,6 @@ void checkPositive(const core::ConfigNode& settings, std::string_view key,
   if (value.count() <= 0) settings.errorAt(key, "must be greater than 0");
 }
 
-void readHeaders(const core::ConfigNode& node, HttpConfig& config) {
-  if (!node.expectMap()) return;
-  std::vector<std::string> seen;
-  for (const auto& [name, value] : node.entries()) {
-    const std::string lower = lowerCase(name);
-    if (!isHeaderName(name)) {
-      value.error("invalid header name");
-      continue;
-    }
-    if (isReservedHeader(name)) {
-      value.error("header " + name + " is set by the adapter");
-      continue;
-    }
-    if (std::find(seen.begin(), seen.end(), lower) != seen.end()) {
-      value.error("duplicate header " + name);
-      continue;
-    }
-    seen.push_back(lower);
-    std::string text = value.asString();
-    // Never echo the value: it is often a secret.
-    if (!isHeaderValue(text)) {
-      value.error("header value contains a control character");
-      continue;
-    }
-    config.headers.emplace_back(name, std::move(text));
-  }
-}
-
 void checkReadable(const core::ConfigNode& tls, std::string_view key, const std::string& path) {
   if (path.empty()) return;
   std::ifstream in(path);
@@ -173,7 +145,7 @@ std::optional<HttpConfig> parseHttpConfig(const core::ConfigNode& settings) {
     config.connect_timeout = settings.duration("connect_timeout", config.connect_timeout);
     checkPositive(settings, "connect_timeout", config.connect_timeout);
   }
-  if (settings.has("headers")) readHeaders(settings["headers"], config);
+  if (settings.has("headers")) readHeaderSettings(settings["headers"], {}, config.headers);
   if (settings.has("tls")) readTls(settings["tls"], config.tls);
   if (settings.has("max_response_bytes")) {
     config.max_response_bytes = settings.bytes("max_response_bytes", config.max_response_bytes);
@@ -188,6 +160,35 @@ std::optional<HttpConfig> parseHttpConfig(const core::ConfigNode& settings) {
 
 void checkHttpUrl(const core::ConfigNode& settings, const std::string& url) {
   checkUrlImpl(settings, url);
+}
+
+void readHeaderSettings(const core::ConfigNode& node,
+                        std::initializer_list<std::string_view> also_reserved,
+                        std::vector<std::pair<std::string, std::string>>& headers) {
+  if (!node.expectMap()) return;
+  std::vector<std::string> seen;
+  for (const auto& [name, value] : node.entries()) {
+    const std::string lower = lowerCase(name);
+    const bool reserved =
+        isReservedHeader(name) ||
+        std::find(also_reserved.begin(), also_reserved.end(), lower) != also_reserved.end();
+    if (!isHeaderName(name)) {
+      value.error("invalid header name");
+    } else if (reserved) {
+      value.error("header " + name + " is set by the adapter");
+    } else if (std::find(seen.begin(), seen.end(), lower) != seen.end()) {
+      value.error("duplicate header " + name);
+    } else {
+      seen.push_back(lower);
+      std::string text = value.asString();
+      // Never echo the value: it is often a secret.
+      if (!isHeaderValue(text)) {
+        value.error("header value contains a control character");
+      } else {
+        headers.emplace_back(name, std::move(text));
+      }
+    }
+  }
 }
 
 }  // namespace egov::adapters::http

@@ -3,6 +3,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <initializer_list>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -35,6 +36,13 @@ std::optional<HttpConfig> parseHttpConfig(const core::ConfigNode& settings);
 // Reports at `url` what curl's own parser refuses, a scheme other than http/https, or a
 // #fragment (never sent, so a path appended after it would be lost). Shared with soap.
 void checkHttpUrl(const core::ConfigNode& settings, const std::string& url);
+
+// Reads a `headers` map: valid names, no duplicates (any case), none the adapter sets itself
+// (isReservedHeader or `also_reserved`, lower case), values without control characters and
+// never echoed in errors (they are often secrets). Shared with soap.
+void readHeaderSettings(const core::ConfigNode& node,
+                        std::initializer_list<std::string_view> also_reserved,
+                        std::vector<std::pair<std::string, std::string>>& headers);
 
 // Shared with the request envelope, which may override these per call.
 bool isHttpMethod(std::string_view method);

@@ -16,12 +16,6 @@ namespace {
 constexpr std::uint64_t kMaxResponseBytesLimit = 1024ull * 1024 * 1024;
 constexpr std::chrono::milliseconds kDefaultTimestampTtl{5 * 60 * 1000};
 
-std::string lowerCase(std::string_view text) {
-  std::string out(text);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
-
 // Relative to the folder of the YAML file that names the path, so a tenant file and its keys
 // can move together.
 std::string resolvePath(const core::ConfigNode& node, const std::string& path) {
@@ -44,30 +38,6 @@ bool isQuotable(std::string_view text) {
     const auto u = static_cast<unsigned char>(c);
     return c == '"' || c == '\\' || u < 0x20 || u == 0x7f;
   });
-}
-
-void readHeaders(const core::ConfigNode& node, SoapConfig& config) {
-  if (!node.expectMap()) return;
-  std::vector<std::string> seen;
-  for (const auto& [name, value] : node.entries()) {
-    const std::string lower = lowerCase(name);
-    if (!http::isHeaderName(name)) {
-      value.error("invalid header name");
-    } else if (http::isReservedHeader(name) || lower == "content-type" || lower == "soapaction") {
-      value.error("header " + name + " is set by the adapter");
-    } else if (std::find(seen.begin(), seen.end(), lower) != seen.end()) {
-      value.error("duplicate header " + name);
-    } else {
-      seen.push_back(lower);
-      std::string text = value.asString();
-      // Never echo the value: it is often a secret.
-      if (!http::isHeaderValue(text)) {
-        value.error("header value contains a control character");
-      } else {
-        config.headers.emplace_back(name, std::move(text));
-      }
-    }
-  }
 }
 
 std::string readableFile(const core::ConfigNode& node, std::string_view key) {
@@ -189,7 +159,9 @@ std::optional<SoapConfig> parseSoapConfig(const core::ConfigNode& settings) {
 
   readDuration(settings, "timeout", config.timeout);
   readDuration(settings, "connect_timeout", config.connect_timeout);
-  if (settings.has("headers")) readHeaders(settings["headers"], config);
+  if (settings.has("headers")) {
+    http::readHeaderSettings(settings["headers"], {"content-type", "soapaction"}, config.headers);
+  }
   if (settings.has("tls")) readTls(settings["tls"], config.tls);
   if (settings.has("max_response_bytes")) {
     config.max_response_bytes = settings.bytes("max_response_bytes", config.max_response_bytes);
