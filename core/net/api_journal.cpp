@@ -49,8 +49,9 @@ awaitable<Result<void>> ApiHandler::handOff(const HttpRequest& request,
                                             HeaderList& extra_headers) {
   auto key = idempotencyKeyOf(request);
   if (!key) co_return std::move(key).error();
-  auto stored = co_await submitExchange(bus_, generation, tenant, route, exchange,
-                                        Submission{std::move(key).value(), std::nullopt});
+  Submission submission{std::move(key).value(), std::nullopt};
+  auto stored =
+      co_await submitExchange(bus_, generation, tenant, route, exchange, std::move(submission));
   if (!stored) co_return std::move(stored).error();
   if (stored->duplicate) {
     exchange.id = stored->journal_id;  // the caller learns the id of the exchange it sent first
@@ -75,13 +76,16 @@ awaitable<Result<void>> ApiHandler::handOff(const HttpRequest& request,
 }
 
 awaitable<Result<void>> ApiHandler::exchangeStatus(const Tenant& tenant, const std::string& id,
-                                                   Exchange& exchange) {
+                                                   const Principal& principal, Exchange& exchange) {
   Journal* journal = bus_.journal();
   if (!journal) co_return makeError(ErrorKind::not_found, "no exchange " + id);
   auto found = co_await journal->find(tenant.istat, id);
   if (!found) co_return std::move(found).error();
-  // Another tenant's exchange is as unknown as a missing one.
-  if (!found->has_value()) co_return makeError(ErrorKind::not_found, "no exchange " + id);
+  // Another tenant's exchange, or one of a service out of the client's scope, is as unknown
+  // as a missing one.
+  if (!found->has_value() || !principal.allows(tenant.istat, tenant.slug, (*found)->service)) {
+    co_return makeError(ErrorKind::not_found, "no exchange " + id);
+  }
   const JournalEntry& entry = **found;
   rapidjson::StringBuffer buffer;
   rapidjson::Writer<rapidjson::StringBuffer> writer(buffer);

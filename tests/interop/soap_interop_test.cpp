@@ -175,15 +175,18 @@ struct InteropFixture {
                                                       "1.2", "${env:EGOV_INTEROP_PASSWORD}"));
     config.write("conf/tenants/bitonto.yaml", tenant("072011", "bitonto", node->url("/tributi"),
                                                      "1.1", "${env:EGOV_INTEROP_WRONG_PASSWORD}"));
+    key = config.apiKey();
     bus = std::make_unique<core::Bus>(config.root() / "conf/bus.yaml", config.adapters(),
                                       config.runtime());
     core::ConfigErrors errors;
     REQUIRE_MESSAGE(bus->reload(errors), errors.str());
     api = std::make_unique<core::ApiHandler>(*bus);
   }
+  std::string key;
 
   HttpResponse get(const std::string& target) {
     HttpRequest request{http::verb::get, target, 11};
+    request.set(http::field::authorization, "Bearer " + key);
     request.prepare_payload();
     return test::runCoroutine(api->handle(std::move(request)));
   }

@@ -9,6 +9,7 @@
 #include "adapters/register.hpp"
 #include "core/engine/generation.hpp"
 #include "core/metrics/metrics.hpp"
+#include "core/security/key_store.hpp"
 
 namespace egov::test {
 
@@ -55,6 +56,19 @@ class TempConfig {
     errors_ = core::ConfigErrors();
     generation_ = core::loadGeneration(root_ / "conf/bus.yaml", adapters_, runtime_, errors_);
     return generation_;
+  }
+
+  // A new key in the key store a default `auth:` points to (<root>/var/keys.db); load the
+  // generation after creating it. Few PBKDF2 iterations: tests verify many keys.
+  std::string apiKey(const std::string& client = "test", std::vector<std::string> tenants = {"*"},
+                     std::vector<std::string> services = {"*"},
+                     core::KeyKind kind = core::KeyKind::client) {
+    auto store = core::KeyStore::open(root_ / "var/keys.db");
+    if (!store) throw std::runtime_error(store.error().message);
+    auto created =
+        (*store)->create(client, kind, core::Scope{std::move(tenants), std::move(services)}, 1000);
+    if (!created) throw std::runtime_error(created.error().message);
+    return created->key;
   }
 
   const core::ConfigErrors& errors() const { return errors_; }
