@@ -28,6 +28,11 @@ struct Submitted {
 // the journal and the result says queued only once that commit is durable.
 awaitable<Result<Submitted>> submitExchange(Bus& bus, const Generation& generation,
                                             const Tenant& tenant, const Route& route,
-                                            Exchange& exchange, Submission submission = {});
+                                            Exchange& exchange, Submission submission);
+// The same without an idempotency key. (An overload, not a default argument: g++ 12
+// destroys a temporary by-value argument of a coroutine twice.)
+awaitable<Result<Submitted>> submitExchange(Bus& bus, const Generation& generation,
+                                            const Tenant& tenant, const Route& route,
+                                            Exchange& exchange);
 
 }  // namespace egov::core

@@ -122,7 +122,7 @@ constexpr AdminRoute kRoutes[] = {
 awaitable<HttpResponse> AdminApi::handle(const HttpRequest& request, std::string_view path,
                                          std::string_view query, const PeerCertificate* peer) {
   std::string admin_name;
-  auto result = co_await [&]() -> awaitable<Result<HttpResponse>> {
+  auto dispatch = [&]() -> awaitable<Result<HttpResponse>> {
     auto generation = bus_.generation();
     if (!generation) co_return makeError(ErrorKind::unavailable, "the bus is not serving");
     auto principal = co_await Authenticator::of(bus_.runtime())
@@ -145,7 +145,8 @@ awaitable<HttpResponse> AdminApi::handle(const HttpRequest& request, std::string
       co_return makeError(ErrorKind::method_not_allowed, path.empty() ? "" : "use " + allowed[0]);
     }
     co_return makeError(ErrorKind::not_found, "no such admin resource");
-  }();
+  };
+  auto result = co_await dispatch();
   if (result) co_return std::move(result).value();
   const auto& error = result.error();
   logEvent(LogLevel::info, "admin request refused",
@@ -267,7 +268,8 @@ awaitable<Result<HttpResponse>> AdminApi::listDeadLetters(const Call& call) {
 awaitable<Result<HttpResponse>> AdminApi::showDeadLetter(const Call& call) {
   Journal* journal = bus_.journal();
   if (!journal) co_return makeError(ErrorKind::unavailable, "the bus has no journal");
-  auto dead = co_await journal->listDead("", 100000);
+  std::string every_tenant;  // named: g++ 12 mishandles temporary arguments of coroutines
+  auto dead = co_await journal->listDead(every_tenant, 100000);
   if (!dead) co_return std::move(dead).error();
   for (const auto& entry : *dead) {
     if (entry.id != call.params[0]) continue;
@@ -300,7 +302,8 @@ awaitable<Result<HttpResponse>> AdminApi::resolve(const Call& call, const std::s
   }
   const std::string reason = maskFiscalCodes(body["reason"].GetString());
   const auto& id = call.params[0];
-  auto dead = co_await journal->listDead("", 100000);
+  std::string every_tenant;  // named: g++ 12 mishandles temporary arguments of coroutines
+  auto dead = co_await journal->listDead(every_tenant, 100000);
   if (!dead) co_return std::move(dead).error();
   const JournalEntry* found = nullptr;
   for (const auto& entry : *dead) {
@@ -309,7 +312,8 @@ awaitable<Result<HttpResponse>> AdminApi::resolve(const Call& call, const std::s
     }
   }
   if (!found) co_return makeError(ErrorKind::not_found, "no dead letter " + id);
-  auto done = co_await journal->resolveDead({id, action, call.admin.name, reason});
+  DeadLetterAction resolution{id, action, call.admin.name, reason};
+  auto done = co_await journal->resolveDead(std::move(resolution));
   if (!done) co_return std::move(done).error();
   logEvent(LogLevel::info, "dead letter resolved",
            {{"id", id}, {"action", action}, {"by", call.admin.name}, {"reason", reason}});

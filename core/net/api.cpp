@@ -251,10 +251,16 @@ awaitable<HttpResponse> ApiHandler::handleInbound(const HttpRequest& request,
   if (inbound.auth == InboundAuth::none) {
     co_return co_await inbound.handler->handle(std::move(inbound_request));
   }
-  Result<Principal> principal = inbound.auth == InboundAuth::mtls
-                                    ? Authenticator::byCertificate(peer, *generation.credentials)
-                                    : co_await Authenticator::of(bus_.runtime())
-                                          .authenticate(request, peer, *generation.credentials);
+  // mtls: the certificate alone; api-key: a key, or a mapped certificate.
+  std::optional<Result<Principal>> authenticated;
+  if (inbound.auth == InboundAuth::mtls) {
+    authenticated.emplace(Authenticator::byCertificate(peer, *generation.credentials));
+  } else {
+    auto& authenticator = Authenticator::of(bus_.runtime());
+    auto result = co_await authenticator.authenticate(request, peer, *generation.credentials);
+    authenticated.emplace(std::move(result));
+  }
+  auto& principal = *authenticated;
   std::optional<Error> refusal;
   if (!principal) {
     refusal = principal.error();

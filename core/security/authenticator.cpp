@@ -1,5 +1,7 @@
 #include "core/security/authenticator.hpp"
 
+#include <boost/asio/redirect_error.hpp>
+
 #include "core/engine/endpoint.hpp"
 #include "core/log/log.hpp"
 #include "core/net/run_on.hpp"
@@ -109,8 +111,34 @@ awaitable<Result<Principal>> Authenticator::authenticate(const HttpRequest& requ
       hit && hit->id == record->id && constantTimeEqual(hit->hash, record->hash)) {
     co_return principalOf(*record, credentials);
   }
+  bool leader = false;
+  {
+    std::lock_guard lock(mutex_);
+    leader = in_flight_.insert(digest).second;
+  }
+  if (!leader) {
+    // The same key text is being verified for another request: wait for that verdict
+    // (polling the cache with a timer of this coroutine's own, bounded to ~10 s).
+    net::steady_timer timer(co_await net::this_coro::executor);
+    for (int i = 0; i < 2000; ++i) {
+      timer.expires_after(std::chrono::milliseconds(5));
+      boost::system::error_code ec;
+      co_await timer.async_wait(net::redirect_error(net::use_awaitable, ec));
+      if (const auto hit = cached(digest); hit && hit->id == record->id) {
+        co_return principalOf(*record, credentials);
+      }
+      std::lock_guard lock(mutex_);
+      if (!in_flight_.contains(digest)) break;
+    }
+    co_return refused("wrong key", reference->id);
+  }
+  auto done = [&] {
+    std::lock_guard lock(mutex_);
+    in_flight_.erase(digest);
+  };
   if (verifying_.fetch_add(1) >= kMaxConcurrentVerifications) {
     --verifying_;
+    done();
     Error busy = makeError(ErrorKind::unavailable, "too many key verifications under way");
     busy.retry_after_s = 1;
     co_return busy;
@@ -120,9 +148,10 @@ awaitable<Result<Principal>> Authenticator::authenticate(const HttpRequest& requ
   };
   auto matched = co_await runOn(workers_, verify);
   --verifying_;
+  if (matched && *matched) remember(digest, Cached{record->id, record->hash});
+  done();
   if (!matched) co_return std::move(matched).error();
   if (!*matched) co_return refused("wrong key", reference->id);
-  remember(std::move(digest), Cached{record->id, record->hash});
   co_return principalOf(*record, credentials);
 }
 

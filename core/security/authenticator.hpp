@@ -7,12 +7,14 @@
 // in a process-wide cache keyed by SHA-256 of the key text; later requests cost one SHA-256
 // and a hash-map lookup. The cache holds no secret (a digest cannot be turned back into the
 // key) and is checked against the serving generation's key rows on every hit, so a revoked
-// key (gone from the store after a reload) stops working even while cached.
+// key (gone from the store after a reload) stops working even while cached. Requests that
+// bring the same uncached key at once wait for the one verification under way.
 #pragma once
 
 #include <atomic>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <unordered_map>
 
@@ -71,6 +73,7 @@ class Authenticator {
   net::any_io_executor workers_;
   std::mutex mutex_;
   std::unordered_map<std::string, Cached> cache_;  // by SHA-256 of the key text
+  std::set<std::string> in_flight_;  // digests being verified now (one PBKDF2 per key at once)
   std::atomic<int> verifying_{0};
 };
 

@@ -70,7 +70,8 @@ std::shared_ptr<const Credentials> loadCredentials(const ConfigNode& clients, co
   auto credentials = std::make_shared<Credentials>();
   if (clients.valid() && clients.expectMap()) {
     for (const auto& [name, node] : clients.entries()) {
-      if (!node.allowKeys({"tenants", "services", "certificates"})) continue;
+      node.allowKeys({"tenants", "services", "certificates"});  // and go on: report everything
+      if (!node.isMap()) continue;
       ClientConfig client;
       client.name = name;
       client.scope = readScope(node, generation);

@@ -5,6 +5,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "core/journal/journal.hpp"
 #include "core/security/audit_trail.hpp"
 #include "core/security/authenticator.hpp"
 #include "core/security/crypto.hpp"
@@ -150,10 +151,10 @@ TEST_CASE("authenticator: keys, wrong keys, revoked keys (even cached), certific
   auto wrong_secret = portal;
   wrong_secret[20] = wrong_secret[20] == 'a' ? 'b' : 'a';
   auto admin_as_client = "egk_" + admin.substr(4);  // right id, wrong kind
-  for (const std::string& header :
-       {std::string(), "Bearer", "Basic dXNlcjpwYXNz", "Bearer " + wrong_secret,
-        "Bearer egk_0123456789ab_" + std::string(64, '0'), "Bearer " + admin_as_client,
-        "Bearer " + portal + "x"}) {
+  for (const std::string& header : std::vector<std::string>{
+           std::string(), "Bearer", "Basic dXNlcjpwYXNz", "Bearer " + wrong_secret,
+           "Bearer egk_0123456789ab_" + std::string(64, '0'), "Bearer " + admin_as_client,
+           "Bearer " + portal + "x"}) {
     CAPTURE(header);
     auto refused = authenticate(header);
     REQUIRE_FALSE(refused);

@@ -14,6 +14,7 @@ Usage: security_test.py path/to/egovbus
 import http.client
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -155,7 +156,9 @@ def keys_and_audit():
 
     audit = f"{work}/var/audit.db"
     verified = cli("audit", "verify", "--config", config)
-    check("audit verify: intact", verified.returncode == 0 and ": ok: 3 records" in verified.stdout,
+    # Three or more: calls made while the revocation was being reloaded are audited too.
+    records = re.search(r": ok: (\d+) records", verified.stdout)
+    check("audit verify: intact", verified.returncode == 0 and records and int(records.group(1)) >= 3,
           verified.stdout + verified.stderr)
     with open(audit, "rb") as f:
         check("audit: no fiscal code in the trail", CF.encode() not in f.read())
