@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# `make bench`: installs what the benchmark needs (Debian: wrk, nginx-light, gnuplot-nox,
+# time, sqlite3; npm: Node-RED 4 in bench/node-red), builds egovbus and the B3 tool, runs
+# bench/bench.py (arguments are passed on, e.g. --quick or --only b1), then draws the plots
+# and refreshes the results table of BENCHMARKS.md (bench/report.py).
+# None of this is part of `make test`: scripts/debian-packages.txt does not list these tools.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(dirname "$here")
+build=${BUILD:-$root/build}
+jobs=${JOBS:-2}
+
+packages=(wrk nginx-light gnuplot-nox time sqlite3 nodejs npm)
+missing=()
+for pkg in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || missing+=("$pkg")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "bench: installing ${missing[*]}"
+  sudo=""
+  [ "$(id -u)" -ne 0 ] && sudo="sudo"
+  export DEBIAN_FRONTEND=noninteractive
+  $sudo apt-get update -qq
+  $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+# Node-RED exactly as locked; reinstalled only when the lock changed.
+if [ ! -f "$here/node-red/node_modules/.package-lock.json" ] ||
+   [ "$here/node-red/package-lock.json" -nt "$here/node-red/node_modules/.package-lock.json" ]; then
+  npm ci --prefix "$here/node-red" --no-audit --no-fund
+fi
+
+[ -f "$build/CMakeCache.txt" ] || cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo
+cmake --build "$build" -j "$jobs" --target egovbus egovbus_bench_batch
+
+python3 "$here/bench.py" --bin "$build/egovbus" --batch-bin "$build/egovbus_bench_batch" "$@"
+case " $* " in
+  *" --quick "*) python3 "$here/report.py" "$here/results/quick.json" --no-write ;;
+  *) python3 "$here/report.py" "$here/results/latest.json" ;;
+esac
