@@ -3,6 +3,7 @@
      In:  <rows xmlns="urn:egovbus:csv"><row><field name="codice_fiscale">...</field>
           <field name="anno"/><field name="tributo"/><field name="importo">1.234,56</field>
           <field name="scadenza">31/07/2024</field><field name="stato"/></row>...</rows>
+     (the columns in this order; a chunk whose first row has other names is refused)
      Out: <carica><righe>[{"cf":"...","anno":2024,"tributo":"TARI","importo":1234.56,
           "scadenza":"2024-07-31","stato":"..."},...]</righe></carica>
      The db endpoint inserts the whole chunk with one statement over json_each(:righe),
@@ -16,34 +17,54 @@
   <xsl:output method="xml"/>
 
   <xsl:template match="/csv:rows">
+    <!-- Fields are read by position (a predicate on @name per field and row was the largest
+         cost of this mapping); the first row's names prove the export has the expected columns. -->
+    <xsl:variable name="first" select="csv:row[1]/csv:field"/>
+    <xsl:if test="csv:row and not($first[1]/@name = 'codice_fiscale' and $first[2]/@name = 'anno'
+                  and $first[3]/@name = 'tributo' and $first[4]/@name = 'importo'
+                  and $first[5]/@name = 'scadenza' and $first[6]/@name = 'stato' and count($first) = 6)">
+      <xsl:message terminate="yes">bad-request: expected the columns codice_fiscale, anno, tributo, importo, scadenza, stato</xsl:message>
+    </xsl:if>
     <carica>
       <righe>
         <xsl:text>[</xsl:text>
         <xsl:for-each select="csv:row">
           <xsl:if test="position() &gt; 1">,</xsl:if>
-          <xsl:variable name="anno" select="csv:field[@name='anno']"/>
+          <xsl:variable name="cf" select="string(csv:field[1])"/>
+          <xsl:variable name="anno" select="string(csv:field[2])"/>
+          <xsl:variable name="tributo" select="string(csv:field[3])"/>
+          <xsl:variable name="stato" select="string(csv:field[6])"/>
           <xsl:if test="string-length($anno) != 4 or translate($anno, '0123456789', '') != ''">
             <xsl:message terminate="yes">bad-request: anno is not a year</xsl:message>
           </xsl:if>
-          <xsl:text>{"cf":</xsl:text>
-          <xsl:call-template name="json-string">
-            <xsl:with-param name="s" select="csv:field[@name='codice_fiscale']"/>
-          </xsl:call-template>
-          <xsl:text>,"anno":</xsl:text>
-          <xsl:value-of select="$anno"/>
-          <xsl:text>,"tributo":</xsl:text>
-          <xsl:call-template name="json-string">
-            <xsl:with-param name="s" select="csv:field[@name='tributo']"/>
-          </xsl:call-template>
-          <xsl:text>,"importo":</xsl:text>
-          <xsl:value-of select="egov:parse-decimal(csv:field[@name='importo'])"/>
-          <xsl:text>,"scadenza":"</xsl:text>
-          <xsl:value-of select="egov:format-date(csv:field[@name='scadenza'], 'yyyy-MM-dd', 'dd/MM/yyyy')"/>
-          <xsl:text>","stato":</xsl:text>
-          <xsl:call-template name="json-string">
-            <xsl:with-param name="s" select="csv:field[@name='stato']"/>
-          </xsl:call-template>
-          <xsl:text>}</xsl:text>
+          <xsl:variable name="text" select="concat($cf, $tributo, $stato)"/>
+          <xsl:choose>
+            <!-- The usual row: no character that JSON needs escaped, written as it is. A
+                 named-template call per field made this mapping 3 times slower (B3 profile). -->
+            <xsl:when test="translate($text, '&quot;\&#9;&#10;&#13;', '') = $text">
+              <xsl:value-of select="concat('{&quot;cf&quot;:&quot;', $cf, '&quot;,&quot;anno&quot;:', $anno,
+                                           ',&quot;tributo&quot;:&quot;', $tributo, '&quot;,&quot;importo&quot;:')"/>
+              <xsl:value-of select="egov:parse-decimal(csv:field[4])"/>
+              <xsl:value-of select="concat(',&quot;scadenza&quot;:&quot;',
+                                           egov:format-date(csv:field[5], 'yyyy-MM-dd', 'dd/MM/yyyy'),
+                                           '&quot;,&quot;stato&quot;:&quot;', $stato, '&quot;}')"/>
+            </xsl:when>
+            <xsl:otherwise>
+              <xsl:text>{"cf":</xsl:text>
+              <xsl:call-template name="json-string"><xsl:with-param name="s" select="$cf"/></xsl:call-template>
+              <xsl:text>,"anno":</xsl:text>
+              <xsl:value-of select="$anno"/>
+              <xsl:text>,"tributo":</xsl:text>
+              <xsl:call-template name="json-string"><xsl:with-param name="s" select="$tributo"/></xsl:call-template>
+              <xsl:text>,"importo":</xsl:text>
+              <xsl:value-of select="egov:parse-decimal(csv:field[4])"/>
+              <xsl:text>,"scadenza":"</xsl:text>
+              <xsl:value-of select="egov:format-date(csv:field[5], 'yyyy-MM-dd', 'dd/MM/yyyy')"/>
+              <xsl:text>","stato":</xsl:text>
+              <xsl:call-template name="json-string"><xsl:with-param name="s" select="$stato"/></xsl:call-template>
+              <xsl:text>}</xsl:text>
+            </xsl:otherwise>
+          </xsl:choose>
         </xsl:for-each>
         <xsl:text>]</xsl:text>
       </righe>
