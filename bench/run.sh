@@ -10,10 +10,12 @@ root=$(dirname "$here")
 build=${BUILD:-$root/build}
 jobs=${JOBS:-2}
 
-packages=(wrk nginx-light gnuplot-nox time sqlite3 nodejs npm)
+# Installed only when the command is missing (node and npm may come from elsewhere than Debian).
+declare -A package_of=([wrk]=wrk [nginx]=nginx-light [gnuplot]=gnuplot-nox [/usr/bin/time]=time
+                       [sqlite3]=sqlite3 [node]=nodejs [npm]=npm)
 missing=()
-for pkg in "${packages[@]}"; do
-  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || missing+=("$pkg")
+for command in "${!package_of[@]}"; do
+  command -v "$command" >/dev/null 2>&1 || [ -x "$command" ] || missing+=("${package_of[$command]}")
 done
 if [ ${#missing[@]} -gt 0 ]; then
   echo "bench: installing ${missing[*]}"
