@@ -214,6 +214,7 @@ class Bench:
         self.runs = []
         self.results = {}
         self.payloads = {}
+        self.failed = []
 
     def path(self, *parts):
         return os.path.join(self.tmp, *parts)
@@ -658,6 +659,16 @@ http {{
 
     # --- the whole run ------------------------------------------------------------------------
 
+    def section(self, name, measure):
+        """Runs one benchmark; a failure (a crashed server, say) is recorded in its results and
+        the other benchmarks still run."""
+        try:
+            measure()
+        except Exception as e:
+            log(f"{name} FAILED: {e}")
+            self.results.setdefault(name, {})["error"] = str(e)[:2000]
+            self.failed.append(name)
+
     def run(self):
         only = set(self.args.only.split(","))
         self.write_payloads()
@@ -668,9 +679,9 @@ http {{
             self.start_node_red()
             self.check_answers()
         if "b1" in only:
-            self.b1()
+            self.section("b1", self.b1)
         if "b5" in only:
-            self.b5()
+            self.section("b5", self.b5)
         if only & {"b1", "b5"}:
             self.results["bus_alive_after_b1_b5"] = self.bus.proc.poll() is None
         if "b2" in only:
@@ -679,14 +690,14 @@ http {{
             # of B2's first run; see BENCHMARKS.md.)
             self.stop(self.bus)
             self.bus = self.start_bus("bus-b2")
-            self.b2()
-            self.results["b2"]["bus_alive_after"] = self.bus.proc.poll() is None
+            self.section("b2", self.b2)
+            self.results.setdefault("b2", {})["bus_alive_after"] = self.bus.proc.poll() is None
         if only & {"b1", "b2", "b5"}:
             self.stop_all_but_nginx()
         if "b3" in only:
-            self.b3()
+            self.section("b3", self.b3)
         if "b4" in only:
-            self.b4()
+            self.section("b4", self.b4)
 
     def stop_all_but_nginx(self):
         for service in [s for s in self.services if s is not self.nginx]:
@@ -768,7 +779,7 @@ def targets(results):
         add("b1_half_load_p99_above_direct_ms", half["bus_p99_above_direct_ms"], "<= 2",
             half["bus_p99_above_direct_ms"] <= 2)
     b2 = results.get("b2")
-    if b2:
+    if b2 and "durable_rps" in b2:
         add("b2_durable_vs_nondurable", div(b2["durable_rps"], b2["nondurable_rps"]), ">= 0.9",
             b2["durable_rps"] >= 0.9 * b2["nondurable_rps"])
     b3 = results.get("b3")
@@ -777,7 +788,7 @@ def targets(results):
             b3["bus_rows_per_s"] >= 0.5 * b3["sqlite_import_rows_per_s"])
         add("b3_bus_peak_rss_mb", b3["bus_peak_rss_mb"], "< 100", b3["bus_peak_rss_mb"] < 100)
     b4 = results.get("b4")
-    if b4:
+    if b4 and "idle_rss_mb" in b4:
         add("b4_idle_rss_mb", b4["idle_rss_mb"], "<= 50", b4["idle_rss_mb"] <= 50)
         add("b4_start_ms", b4["start_ms"], "<= 500", b4["start_ms"] <= 500)
     return t
@@ -824,6 +835,7 @@ def main():
         log(f"FAILED: {failure!r}; logs kept in {bench.tmp}")
         return 1
     report.update(bench.results)
+    report["failed_sections"] = bench.failed
     report["targets"] = targets(bench.results)
     report["machine"]["loadavg_end"] = os.getloadavg()
     report["runs"] = bench.runs

@@ -36,11 +36,14 @@ def table(r):
                  f"load average at start {m['loadavg_start'][0]:.2f} / {m['loadavg_start'][1]:.2f} / "
                  f"{m['loadavg_start'][2]:.2f}, at end {m['loadavg_end'][0]:.2f}. "
                  f"{r['settings']['duration_s']} s per run after {r['settings']['warmup_s']} s of warm-up, "
-                 f"wrk -t2. Tools: {v.get('nginx')}, {v.get('wrk')}, Node-RED {v.get('node_red')} on node "
+                 f"wrk -t2. Tools: {v.get('nginx')}, {str(v.get('wrk')).split(' [')[0]}, Node-RED {v.get('node_red')} on node "
                  f"{v.get('node')}, SQLite {str(v.get('sqlite3')).split(' ')[0]}.")
     lines.append("")
+    for name in r.get("failed_sections", []):
+        lines.append(f"**{name.upper()} failed in this run**: {r[name].get('error', '')[:300]}")
+        lines.append("")
     b1 = r.get("b1")
-    if b1:
+    if b1 and "c64" in b1:
         lines.append("**B1 — mapped SOAP round trip** (0.5 KB JSON; req/s, latency in ms; "
                      "CPU = server CPU time per request)")
         lines.append("")
@@ -66,7 +69,7 @@ def table(r):
                          f"above direct. Bus RSS after B1: {b1.get('bus_rss_after_mb')} MB.")
         lines.append("")
     b2 = r.get("b2")
-    if b2:
+    if b2 and "durable_rps" in b2:
         lines.append("**B2 — one-way accept** (64 connections)")
         lines.append("")
         lines.append("| | req/s | p99 ms | CPU ms/req |")
@@ -84,7 +87,7 @@ def table(r):
                      f"{b2['delivery_drain_s']} s after the run ended ({b2['journal_states']}).")
         lines.append("")
     b3 = r.get("b3")
-    if b3:
+    if b3 and "sqlite_import_rows_per_s" in b3:
         lines.append(f"**B3 — CSV batch** ({fmt(b3['rows'])} rows, {b3['csv_mb']} MB)")
         lines.append("")
         lines.append("| | rows/s | seconds | peak RSS MB |")
@@ -97,13 +100,13 @@ def table(r):
         lines.append(f"Bus ÷ `.import`: **{ratio(b3['bus_rows_per_s'], b3['sqlite_import_rows_per_s'])}**.")
         lines.append("")
     b4 = r.get("b4")
-    if b4:
+    if b4 and "idle_rss_mb" in b4:
         lines.append(f"**B4 — footprint** ({b4['tenants']} tenants): idle RSS **{b4['idle_rss_mb']} MB**, "
                      f"start-up **{b4['start_ms']} ms** (exec to /readyz 200; runs {b4['start_ms_runs']}), "
                      f"reload **{b4['reload_ms']} ms** (SIGHUP to the new generation in /metrics; runs "
                      f"{b4['reload_ms_runs']}), RSS after 5 reloads {b4['rss_after_reloads_mb']} MB.")
         lines.append("")
-    b5 = r.get("b5")
+    b5 = {k: v for k, v in r.get("b5", {}).items() if isinstance(v, dict) and "bus_rps" in v}
     if b5:
         lines.append("**B5 — payload sweep** (B1 at 64 connections; req/s, p99 ms)")
         lines.append("")
@@ -134,7 +137,7 @@ def table(r):
 
 def plots(r, out_dir):
     b1 = r.get("b1")
-    if not b1 or not shutil_which("gnuplot"):
+    if not b1 or "c64" not in b1 or not shutil_which("gnuplot"):
         return []
     with tempfile.TemporaryDirectory() as tmp:
         keys = sorted((k for k in b1 if k.startswith("c") and k[1:].isdigit()), key=lambda k: int(k[1:]))
@@ -142,7 +145,7 @@ def plots(r, out_dir):
             f.write("# connections " + " ".join(f"{s}_rps {s}_p99" for s, _ in SYSTEMS) + "\n")
             for k in keys:
                 f.write(k[1:] + " " + " ".join(f"{b1[k][s + '_rps']} {b1[k][s + '_p99_ms']}" for s, _ in SYSTEMS) + "\n")
-        b5 = r.get("b5", {})
+        b5 = {k: v for k, v in r.get("b5", {}).items() if isinstance(v, dict) and "bus_rps" in v}
         with open(os.path.join(tmp, "b5.dat"), "w") as f:
             for i, (k, s) in enumerate(b5.items()):
                 f.write(f"{i} \"{s['json_request_bytes'] / 1024:.1f} KB\" " +
