@@ -152,7 +152,7 @@ def plots(r, out_dir):
                         " ".join(str(s[n + "_rps"]) for n, _ in SYSTEMS) + "\n")
         date = r["date"]
         load = r["machine"]["loadavg_start"][0]
-        common = (f"set terminal pngcairo size 900,540 font 'sans,10'\nset grid\nset key outside right\n"
+        common = (f"set terminal pngcairo noenhanced size 900,540 font 'sans,10'\nset xrange [12:330]\nset grid\nset key outside right\n"
                   f"set logscale y\nset xtics ({', '.join(repr(k[1:]) + ' ' + k[1:] for k in keys)})\n"
                   "set logscale x 2\nset xlabel 'connections'\n")
         lines = ", ".join(f"'{tmp}/b1.dat' using 1:{2 + 2 * i + col} with linespoints lw 2 title '{title}'"
@@ -168,7 +168,7 @@ def plots(r, out_dir):
         if b5:
             made.append(os.path.join(out_dir, "b5-throughput.png"))
             bars = ", ".join(f"'{tmp}/b5.dat' using {3 + i}:xtic(2) title '{title}'" for i, (_, title) in enumerate(SYSTEMS))
-            script += (f"unset logscale x\nunset xtics\nset xtics\nset xlabel 'JSON request body'\n"
+            script += (f"unset logscale x\nset autoscale x\nunset xtics\nset xtics\nset xlabel 'JSON request body'\n"
                        f"set style data histogram\nset style histogram clustered\nset style fill solid 0.8\n"
                        f"set output '{made[2]}'\nset title 'B5 payload sweep at 64 connections ({date})'\n"
                        f"set ylabel 'requests/s'\nplot {bars}\n")
