@@ -43,10 +43,12 @@ std::filesystem::path resolveDir(const ConfigNode& paths, std::string_view key,
 
 void parseLimits(const ConfigNode& node, Limits& limits) {
   if (!node.valid()) return;
-  node.allowKeys({"max_body", "max_header", "read_timeout", "idle_timeout", "drain_timeout",
-                  "json_depth", "xml_depth"});
+  node.allowKeys({"max_body", "max_header", "max_headers", "read_timeout", "idle_timeout",
+                  "drain_timeout", "json_depth", "xml_depth"});
   limits.max_body_bytes = node.bytes("max_body", limits.max_body_bytes);
   limits.max_header_bytes = node.bytes("max_header", limits.max_header_bytes);
+  limits.max_headers = static_cast<std::size_t>(
+      node.integer("max_headers", static_cast<std::int64_t>(limits.max_headers), 1, 10000));
   limits.read_timeout = node.duration("read_timeout", limits.read_timeout);
   limits.idle_timeout = node.duration("idle_timeout", limits.idle_timeout);
   limits.drain_timeout = node.duration("drain_timeout", limits.drain_timeout);

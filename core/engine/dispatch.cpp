@@ -73,11 +73,4 @@ awaitable<Result<Submitted>> submitExchange(Bus& bus, const Generation& generati
   co_return result;
 }
 
-awaitable<Result<Submitted>> submitExchange(Bus& bus, const Generation& generation,
-                                            const Tenant& tenant, const Route& route,
-                                            Exchange& exchange) {
-  Submission none;
-  co_return co_await submitExchange(bus, generation, tenant, route, exchange, std::move(none));
-}
-
 }  // namespace egov::core
