@@ -242,7 +242,8 @@ awaitable<HttpResponse> ApiHandler::handleInbound(const HttpRequest& request,
                                                   std::string tenant_key, std::string_view path,
                                                   std::string_view query,
                                                   const PeerCertificate* peer) {
-  InboundRequest inbound_request{request, path, query, bus_, generation};
+  InboundRequest inbound_request{
+      request, path, query, bus_, generation, nullptr, {}, InboundAuth::api_key, nullptr};
   inbound_request.auth = inbound.auth;
   if (!tenant_key.empty()) {
     inbound_request.tenant = generation.findTenant(tenant_key);
