@@ -2,11 +2,14 @@
 
 #include <curl/curl.h>
 
+#include "adapters/csv/csv_batch_source.hpp"
 #include "adapters/csv/csv_factory.hpp"
 #include "adapters/db/db_factory.hpp"
+#include "adapters/db/db_poll_source.hpp"
 #include "adapters/http/http_factory.hpp"
 #include "adapters/memory/memory_endpoint.hpp"
 #include "adapters/soap/soap_factory.hpp"
+#include "adapters/soap/soap_inbound.hpp"
 #include "adapters/soap/xmlsec_library.hpp"
 #include "core/mapping/xslt_mapping.hpp"
 #include "core/xml/xml.hpp"
@@ -19,6 +22,10 @@ void registerBuiltinAdapters(core::AdapterRegistry& registry) {
   registry.add("http", http::makeHttpEndpoint);
   registry.add("memory", memory::makeMemoryEndpoint);
   registry.add("soap", soap::makeSoapEndpoint);
+
+  registry.addInbound("soap", soap::makeSoapInbound);
+  registry.addSource("csv", csv::makeCsvSource);
+  registry.addSource("db", db::makeDbPollSource);
 }
 
 void initLibraries() {

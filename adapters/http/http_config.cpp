@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <filesystem>
 #include <fstream>
 #include <memory>
 
@@ -63,14 +64,23 @@ void checkReadable(const core::ConfigNode& tls, std::string_view key, const std:
   if (!in) tls.errorAt(key, "cannot read file " + path);
 }
 
-void readTls(const core::ConfigNode& tls, HttpTlsOptions& options) {
+}  // namespace
+
+std::string resolveConfigPath(const core::ConfigNode& node, const std::string& path) {
+  if (path.empty()) return path;
+  const std::filesystem::path p(path);
+  if (p.is_absolute()) return path;
+  return (std::filesystem::path(node.file()).parent_path() / p).lexically_normal().string();
+}
+
+void readTlsSettings(const core::ConfigNode& tls, HttpTlsOptions& options) {
   if (!tls.allowKeys({"verify", "ca_file", "client_cert", "client_key"})) {
     if (!tls.isMap()) return;
   }
   options.verify = tls.boolean("verify", true);
-  options.ca_file = tls.optionalString("ca_file");
-  options.client_cert = tls.optionalString("client_cert");
-  options.client_key = tls.optionalString("client_key");
+  options.ca_file = resolveConfigPath(tls, tls.optionalString("ca_file"));
+  options.client_cert = resolveConfigPath(tls, tls.optionalString("client_cert"));
+  options.client_key = resolveConfigPath(tls, tls.optionalString("client_key"));
   checkReadable(tls, "ca_file", options.ca_file);
   checkReadable(tls, "client_cert", options.client_cert);
   checkReadable(tls, "client_key", options.client_key);
@@ -78,8 +88,6 @@ void readTls(const core::ConfigNode& tls, HttpTlsOptions& options) {
     tls.errorAt("client_key", "client_key needs client_cert");
   }
 }
-
-}  // namespace
 
 bool isHttpMethod(std::string_view method) {
   return method == "GET" || method == "POST" || method == "PUT" || method == "DELETE" ||
@@ -146,7 +154,7 @@ std::optional<HttpConfig> parseHttpConfig(const core::ConfigNode& settings) {
     checkPositive(settings, "connect_timeout", config.connect_timeout);
   }
   if (settings.has("headers")) readHeaderSettings(settings["headers"], {}, config.headers);
-  if (settings.has("tls")) readTls(settings["tls"], config.tls);
+  if (settings.has("tls")) readTlsSettings(settings["tls"], config.tls);
   if (settings.has("max_response_bytes")) {
     config.max_response_bytes = settings.bytes("max_response_bytes", config.max_response_bytes);
     if (config.max_response_bytes == 0 || config.max_response_bytes > kMaxResponseBytesLimit) {

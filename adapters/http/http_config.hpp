@@ -44,6 +44,15 @@ void readHeaderSettings(const core::ConfigNode& node,
                         std::initializer_list<std::string_view> also_reserved,
                         std::vector<std::pair<std::string, std::string>>& headers);
 
+// A path setting relative to the folder of the YAML file that holds `node` (absolute paths
+// stay as they are), so a tenant file and its certificates can move together. Shared by
+// every adapter that names files.
+std::string resolveConfigPath(const core::ConfigNode& node, const std::string& path);
+
+// Reads a `tls` map (verify, ca_file, client_cert, client_key): files resolved with
+// resolveConfigPath and checked readable. Shared with soap.
+void readTlsSettings(const core::ConfigNode& tls, HttpTlsOptions& options);
+
 // Shared with the request envelope, which may override these per call.
 bool isHttpMethod(std::string_view method);
 bool isHeaderName(std::string_view name);

@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "core/engine/bus.hpp"
+#include "core/engine/source_runner.hpp"
 #include "core/journal/delivery.hpp"
 #include "core/journal/sqlite_journal.hpp"
 #include "core/json/json_xml.hpp"
@@ -42,12 +43,13 @@ std::size_t routeCount(const Generation& generation) {
 class SignalHandling {
  public:
   SignalHandling(net::io_context& io, Bus& bus, HttpServer& server, net::thread_pool& workers,
-                 DeliveryWorker& delivery)
+                 DeliveryWorker& delivery, SourceRunner& sources)
       : io_(io),
         bus_(bus),
         server_(server),
         workers_(workers),
         delivery_(delivery),
+        sources_(sources),
         signals_(io, SIGTERM, SIGINT, SIGHUP),
         drain_timer_(io) {}
 
@@ -65,6 +67,7 @@ class SignalHandling {
       bus_.startDraining();
       server_.stopAccepting();
       delivery_.stop();
+      sources_.stopAll();
       deadline_ = Clock::now() + bus_.generation()->bus.limits.drain_timeout;
       checkDrained();
     });
@@ -75,6 +78,7 @@ class SignalHandling {
     if (bus_.reload(errors)) {
       logEvent(LogLevel::info, "config reloaded",
                {{"generation", static_cast<std::int64_t>(bus_.generation()->number)}});
+      sources_.replace(bus_.generation());
     } else {
       logEvent(LogLevel::error, "config reload rejected; the previous generation keeps serving",
                {{"errors", errors.str()}});
@@ -82,9 +86,11 @@ class SignalHandling {
   }
 
   void checkDrained() {
-    if (server_.activeConnections() == 0 || Clock::now() >= deadline_) {
+    // Sources settle what they hold (rows in flight finish, progress is recorded).
+    if ((server_.activeConnections() == 0 && sources_.stopped()) || Clock::now() >= deadline_) {
       logEvent(LogLevel::info, "stopped",
-               {{"open_connections", static_cast<std::int64_t>(server_.activeConnections())}});
+               {{"open_connections", static_cast<std::int64_t>(server_.activeConnections())},
+                {"sources_running", static_cast<std::int64_t>(sources_.running())}});
       io_.stop();
       return;
     }
@@ -97,6 +103,7 @@ class SignalHandling {
   HttpServer& server_;
   net::thread_pool& workers_;
   DeliveryWorker& delivery_;
+  SourceRunner& sources_;
   net::signal_set signals_;
   net::steady_timer drain_timer_;
   Clock::time_point deadline_{};
@@ -147,7 +154,9 @@ int serveCommand(const ServeOptions& options, const AdapterRegistry& adapters) {
   }
   server.start();
   delivery.start();
-  SignalHandling signals(io, bus, server, workers, delivery);
+  SourceRunner sources(io.get_executor(), bus);
+  sources.replace(bus.generation());  // after the journal: batch sources record progress there
+  SignalHandling signals(io, bus, server, workers, delivery, sources);
   signals.start();
   const auto generation = bus.generation();
   logEvent(LogLevel::info, "listening",

@@ -132,7 +132,7 @@ class TenantLoader {
     auto root = ConfigNode::loadFile(file.string(), &errors);
     if (!root.valid()) return nullptr;
     if (!root.expectMap()) return nullptr;
-    root.allowKeys({"tenant", "profile", "endpoints", "params", "routes", "rate_limit"});
+    root.allowKeys({"tenant", "profile", "endpoints", "params", "routes", "rate_limit", "sources"});
     auto tenant = std::make_unique<Tenant>();
     tenant->file = file;
     if (!root.has("tenant")) {
@@ -164,6 +164,7 @@ class TenantLoader {
     }
     // A tenant's own routes replace the profile's route for the same service.
     if (root.has("routes")) addRoutes(compiler, root["routes"], *tenant, /*overrides=*/true);
+    loadSources(root["sources"], *tenant);
     return tenant;
   }
 
@@ -192,6 +193,32 @@ class TenantLoader {
       tenant.endpoint_limits[key] = parseGuardSettings(settings);
       tenant.endpoints[key] = (*factory)(
           EndpointContext{tenant.slug + "/" + key, settings.withSharedKeys(guardKeys()), runtime_});
+    }
+  }
+
+  // `sources:` key -> { type, service, ...adapter settings }, after the routes they feed.
+  void loadSources(const ConfigNode& sources, Tenant& tenant) const {
+    if (!sources.valid() || !sources.expectMap()) return;
+    for (const auto& [key, settings] : sources.entries()) {
+      if (!settings.expectMap()) continue;
+      const auto type = settings.requiredString("type");
+      const auto service = settings.requiredString("service");
+      if (!service.empty() && !Generation::findRoute(tenant, service)) {
+        settings.errorAt("service", "tenant " + tenant.slug + " has no route for " + service);
+      }
+      const auto* factory = adapters_.findSource(type);
+      if (!factory) {
+        if (!type.empty()) {
+          std::string known;
+          for (const auto& t : adapters_.sourceTypes()) known += (known.empty() ? "" : ", ") + t;
+          settings.errorAt("type", "unknown source type " + type + " (known: " + known + ")");
+        }
+        continue;
+      }
+      auto source =
+          (*factory)(SourceContext{tenant.slug + "/" + key, service,
+                                   settings.withSharedKeys({"type", "service"}), runtime_, tenant});
+      if (source) tenant.sources[key] = std::move(source);
     }
   }
 

@@ -28,7 +28,8 @@ struct Tenant {
   GuardSettings rate_limit;              // requests per second to this tenant's API
   std::shared_ptr<EndpointGuard> guard;  // enforces rate_limit across generations
   MappingParams params;
-  std::map<std::string, Route, std::less<>> routes;  // by service
+  std::map<std::string, Route, std::less<>> routes;        // by service
+  std::map<std::string, std::shared_ptr<Source>> sources;  // `sources:`, by key
 };
 
 class Generation {
