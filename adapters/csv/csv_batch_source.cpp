@@ -360,6 +360,7 @@ awaitable<bool> FileRun::process() {
     if (outcome_buffer_.size() + reject_buffer_.size() > kFlushBytes ||
         Clock::now() - last_checkpoint_ >= kCheckpointEvery) {
       if (auto saved = co_await checkpoint(false); !saved) io_failed = true;
+      continue;  // rows may have settled meanwhile: look again before waiting
     }
     const bool stopping = run_.stop.requested() || io_failed;
     if (!stopping && window_.size() < config.concurrency) {

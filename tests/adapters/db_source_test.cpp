@@ -308,8 +308,8 @@ TEST_CASE("db source config: a good config builds; unknown, missing and wrong ke
       {"    colour: red\n", "conf/tenants/bari.yaml:24:5: sources.pratiche.colour: unknown key"},
       {"    timeout: soon\n", "conf/tenants/bari.yaml:24:14: sources.pratiche.timeout: "},
       {"    reject: butta\n",
-       "sources.pratiche.reject: endpoint protocollo has no statement butta (known: nuove, scarta, "
-       "segna)"},
+       "sources.pratiche.reject: endpoint protocollo has no statement butta (known: nuove, segna, "
+       "scarta)"},
   };
   for (const auto& [extra, message] : cases) {
     CAPTURE(extra);

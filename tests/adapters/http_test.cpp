@@ -548,12 +548,11 @@ TEST_CASE("http and soap resolve relative tls files against the config file, the
   for (const char* type : {"http", "soap"}) {
     CAPTURE(type);
     egov::test::AdapterRuntime rt;
-    core::ConfigNode node(
-        YAML::Load(std::string("type: ") + type +
-                   "\nurl: https://example.org/ws\n"
-                   "tls: { ca_file: bus-cert.pem, client_cert: bus-cert.pem, "
-                   "client_key: ./bus-key.pem }\n"),
-        std::make_shared<const std::string>(file), "endpoints.x", &rt.errors);
+    core::ConfigNode node(YAML::Load(std::string("type: ") + type +
+                                     "\nurl: https://example.org/ws\n"
+                                     "tls: { ca_file: bus-cert.pem, client_cert: bus-cert.pem, "
+                                     "client_key: ./bus-key.pem }\n"),
+                          std::make_shared<const std::string>(file), "endpoints.x", &rt.errors);
     hx::HttpTlsOptions tls;
     if (std::string(type) == "http") {
       auto config = hx::parseHttpConfig(node);

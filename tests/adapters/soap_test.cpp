@@ -16,8 +16,8 @@
 #include "adapters/soap/soap_factory.hpp"
 #include "core/engine/bus.hpp"
 #include "core/engine/endpoint.hpp"
-#include "core/net/api.hpp"
 #include "core/metrics/metrics.hpp"
+#include "core/net/api.hpp"
 #include "core/xml/xml.hpp"
 #include "tests/support/adapter_runtime.hpp"
 #include "tests/support/run_coroutine.hpp"
@@ -447,9 +447,9 @@ TEST_CASE("soap faults: with `faults: reply` the fault is the body, for routes t
   REQUIRE_MESSAGE(reply.ok(), failure(reply));
   const std::string body = core::serializeXml(**reply);
   CAPTURE(body);
-  CHECK(body.find("<fault xmlns=\"urn:egovbus:soap\" code=\"env:Sender\" class=\"client\" "
-                  "status=\"400\"><string>Anno non valido</string><detail>") !=
-        std::string::npos);
+  CHECK(body.starts_with("<fault xmlns=\"urn:egovbus:soap\""));
+  CHECK(body.find(" code=\"env:Sender\" class=\"client\" status=\"400\"><string>Anno non "
+                  "valido</string><detail>") != std::string::npos);
   // The detail travels whole, with its namespace: the route decides what to do with it.
   CHECK(body.find("<t:anno xmlns:t=\"urn:comune:tributi\">RSSMRA80A01A662A/1899</t:anno>") !=
         std::string::npos);
@@ -474,17 +474,18 @@ TEST_CASE("soap faults: a route chooses on the fault's code and maps its detail"
     return soap11(500, readData("fault-11-server.xml"));
   });
   egov::test::TempConfig config;
-  config.write("mappings/errore.xsl",
-               "<xsl:stylesheet version=\"1.0\" xmlns:xsl=\"http://www.w3.org/1999/XSL/Transform\"\n"
-               "    xmlns:s=\"urn:egovbus:soap\" xmlns:e=\"urn:comune:tributi:errori\"\n"
-               "    exclude-result-prefixes=\"s e\">\n"
-               "  <xsl:template match=\"/s:fault\">\n"
-               "    <map xmlns=\"http://www.w3.org/2005/xpath-functions\">\n"
-               "      <string key=\"codice\"><xsl:value-of select=\"@code\"/></string>\n"
-               "      <string key=\"errore\"><xsl:value-of select=\"s:detail/e:errore\"/></string>\n"
-               "    </map>\n"
-               "  </xsl:template>\n"
-               "</xsl:stylesheet>\n");
+  config.write(
+      "mappings/errore.xsl",
+      "<xsl:stylesheet version=\"1.0\" xmlns:xsl=\"http://www.w3.org/1999/XSL/Transform\"\n"
+      "    xmlns:s=\"urn:egovbus:soap\" xmlns:e=\"urn:comune:tributi:errori\"\n"
+      "    exclude-result-prefixes=\"s e\">\n"
+      "  <xsl:template match=\"/s:fault\">\n"
+      "    <map xmlns=\"http://www.w3.org/2005/xpath-functions\">\n"
+      "      <string key=\"codice\"><xsl:value-of select=\"@code\"/></string>\n"
+      "      <string key=\"errore\"><xsl:value-of select=\"s:detail/e:errore\"/></string>\n"
+      "    </map>\n"
+      "  </xsl:template>\n"
+      "</xsl:stylesheet>\n");
   config.write("conf/tenants/bari.yaml",
                "tenant: { istat: \"072006\", slug: bari, name: Bari }\n"
                "endpoints:\n"
@@ -502,13 +503,14 @@ TEST_CASE("soap faults: a route chooses on the fault's code and maps its detail"
                    "          - when: \"/*[local-name() = 'fault']\"\n"
                    "            steps: [ { reply: { error: backend-unavailable, "
                    "detail: \"tributi fuori servizio\" } } ]\n");
-  config.write("mappings/richiesta.xsl",
-               "<xsl:stylesheet version=\"1.0\" xmlns:xsl=\"http://www.w3.org/1999/XSL/Transform\"\n"
-               "    xmlns:fn=\"http://www.w3.org/2005/xpath-functions\">\n"
-               "  <xsl:template match=\"/fn:map\">\n"
-               "    <richiesta><xsl:value-of select=\"fn:string[@key='cf']\"/></richiesta>\n"
-               "  </xsl:template>\n"
-               "</xsl:stylesheet>\n");
+  config.write(
+      "mappings/richiesta.xsl",
+      "<xsl:stylesheet version=\"1.0\" xmlns:xsl=\"http://www.w3.org/1999/XSL/Transform\"\n"
+      "    xmlns:fn=\"http://www.w3.org/2005/xpath-functions\">\n"
+      "  <xsl:template match=\"/fn:map\">\n"
+      "    <richiesta><xsl:value-of select=\"fn:string[@key='cf']\"/></richiesta>\n"
+      "  </xsl:template>\n"
+      "</xsl:stylesheet>\n");
   core::Bus bus(config.root() / "conf/bus.yaml", config.adapters(), config.runtime());
   config.write("conf/bus.yaml", "listen: 127.0.0.1:0\n");
   core::ConfigErrors errors;

@@ -308,8 +308,8 @@ struct InboundInterop {
                  "tributi.posizioni\n");
     config.write("conf/profiles/tributi-proxy.yaml",
                  "routes:\n  - service: tributi.posizioni\n    steps: [ { call: tributi } ]\n");
-    std::string bari = tenant("072006", "bari", node->url("/tributi"), "1.1",
-                              "${env:EGOV_INTEROP_PASSWORD}");
+    std::string bari =
+        tenant("072006", "bari", node->url("/tributi"), "1.1", "${env:EGOV_INTEROP_PASSWORD}");
     bari.replace(bari.find("tributi-soap"), 12, "tributi-proxy");
     config.write("conf/tenants/bari.yaml", bari);
     bus = std::make_unique<core::Bus>(config.root() / "conf/bus.yaml", config.adapters(),
@@ -330,8 +330,7 @@ struct InboundInterop {
   }
 
   rapidjson::Document call(const char* cf, const char* anno, const char* version) {
-    const std::string wsdl =
-        "http://127.0.0.1:" + std::to_string(port) + "/soap/bari/tributi?wsdl";
+    const std::string wsdl = "http://127.0.0.1:" + std::to_string(port) + "/soap/bari/tributi?wsdl";
     const std::string out = runNodeClient({wsdl, cf, anno, version});
     CAPTURE(out);
     rapidjson::Document doc;
