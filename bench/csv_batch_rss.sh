@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Peak memory of the csv source on a large drop file: `egovbus serve` under /usr/bin/time -v
-# processes a generated CSV of ROWS rows (each row an exchange of a request-reply route whose
-# endpoint echoes it), then is stopped with SIGTERM once the file is in done/.
+# processes a generated Windows-1252 CSV of ROWS rows (each row an exchange of a request-reply
+# route that maps it with XSLT to a JSON-representation request), then is stopped with SIGTERM
+# once the file is in done/. (Not the `memory` endpoint: it keeps every body it receives, for
+# tests to inspect.)
 #   bench/csv_batch_rss.sh build/egovbus [ROWS]      (default 1000000)
 set -euo pipefail
 bus=$(realpath "$1")
@@ -16,11 +18,9 @@ journal: { path: ../var/journal.db }
 YAML
 cat > "$work/conf/tenants/bari.yaml" <<YAML
 tenant: { istat: "072006", slug: bari, name: Bari }
-endpoints:
-  eco: { type: memory }
 routes:
   - service: tari.versamento
-    steps: [ { call: eco } ]
+    steps: [ { map: versamento.xsl } ]
 sources:
   versamenti:
     type: csv
@@ -31,6 +31,18 @@ sources:
     settle: 200ms
     concurrency: 16
 YAML
+cat > "$work/mappings/versamento.xsl" <<'XSL'
+<xsl:stylesheet version="1.0" xmlns:xsl="http://www.w3.org/1999/XSL/Transform"
+    xmlns:c="urn:egovbus:csv" exclude-result-prefixes="c">
+  <xsl:template match="/c:row">
+    <map xmlns="http://www.w3.org/2005/xpath-functions">
+      <string key="cf"><xsl:value-of select="c:field[@name='codice_fiscale']"/></string>
+      <string key="importo"><xsl:value-of select="c:field[@name='importo']"/></string>
+      <number key="riga"><xsl:value-of select="@number"/></number>
+    </map>
+  </xsl:template>
+</xsl:stylesheet>
+XSL
 python3 - "$work/gen.csv" "$rows" <<'PY'
 import sys
 path, rows = sys.argv[1], int(sys.argv[2])

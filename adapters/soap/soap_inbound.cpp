@@ -85,7 +85,9 @@ class SoapInbound final : public core::InboundHandler {
     SoapVersion version = config_.only.value_or(
         contentType(http_request).starts_with("application/soap+xml") ? SoapVersion::v12
                                                                       : SoapVersion::v11);
-    if (http_request.method() == egov::http::verb::get && request.query == "wsdl" && config_.wsdl) {
+    // ?wsdl, as most stacks ask (.NET and some tools write ?WSDL).
+    const bool wsdl = request.query == "wsdl" || request.query == "WSDL";
+    if (http_request.method() == egov::http::verb::get && wsdl && config_.wsdl) {
       co_return wsdlResponse(request);
     }
     core::Exchange exchange;
