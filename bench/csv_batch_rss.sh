@@ -63,7 +63,9 @@ while [ ! -e "$work/drop/done/versamenti.csv" ]; do
   sleep 1
 done
 end=$(date +%s)
-kill -TERM "$pid"
+bus_pid=$(pgrep -P "$pid")   # the bus itself, child of time
+grep VmHWM "/proc/$bus_pid/status"
+kill -TERM "$bus_pid"       # the bus drains and exits; time then prints its report
 wait "$pid" || true
 outcomes=$(($(wc -l < "$work/drop/done/versamenti.csv.outcomes.csv") - 1))
 echo "rows: $rows  file: $size bytes  outcomes recorded: $outcomes  seconds: $((end - start))"

@@ -221,8 +221,18 @@ core::Result<std::unique_ptr<ResultFile>> ResultFile::open(std::filesystem::path
                                                            const std::vector<std::string>& header,
                                                            char delimiter, std::int64_t keep_rows) {
   const core::CsvWriteOptions options{delimiter, true};
+  const auto temp = part.string() + ".trim";
+  std::unique_ptr<std::FILE, core::CsvFileWriter::FileCloser> out(std::fopen(temp.c_str(), "wb"));
+  if (!out) return ioError(temp, errnoText());
+  // Streams the kept records through a bounded buffer: the part may hold a million rows.
   std::string kept;
+  auto flush = [&]() -> bool {
+    const bool ok = std::fwrite(kept.data(), 1, kept.size(), out.get()) == kept.size();
+    kept.clear();
+    return ok;
+  };
   std::int64_t records = 0;
+  bool has_header = false;
   std::error_code ec;
   if (std::filesystem::exists(part, ec)) {
     // What a previous run wrote: keep the header and the rows up to its last checkpoint.
@@ -232,11 +242,10 @@ core::Result<std::unique_ptr<ResultFile>> ResultFile::open(std::filesystem::path
     read_options.delimiter = delimiter;
     core::CsvReader reader(in, read_options);
     std::vector<std::string> fields;
-    bool first = true;
     while (true) {
       auto more = reader.next(fields);
       if (!more || !*more) break;  // a record cut by a crash ends what is kept
-      if (!first) {
+      if (has_header) {
         std::int64_t row = 0;
         try {
           row = std::stoll(fields.at(0));
@@ -246,16 +255,13 @@ core::Result<std::unique_ptr<ResultFile>> ResultFile::open(std::filesystem::path
         if (row > keep_rows) break;
         ++records;
       }
-      first = false;
+      has_header = true;
       core::appendCsvRecord(kept, fields, options);
+      if (kept.size() >= 64 * 1024 && !flush()) return ioError(temp, errnoText());
     }
   }
-  if (kept.empty()) core::appendCsvRecord(kept, header, options);
-  const auto temp = part.string() + ".trim";
-  std::unique_ptr<std::FILE, core::CsvFileWriter::FileCloser> out(std::fopen(temp.c_str(), "wb"));
-  if (!out) return ioError(temp, errnoText());
-  if (std::fwrite(kept.data(), 1, kept.size(), out.get()) != kept.size() ||
-      std::fflush(out.get()) != 0 || ::fsync(::fileno(out.get())) != 0) {
+  if (!has_header) core::appendCsvRecord(kept, header, options);
+  if (!flush() || std::fflush(out.get()) != 0 || ::fsync(::fileno(out.get())) != 0) {
     return ioError(temp, errnoText());
   }
   out.reset();
@@ -263,6 +269,18 @@ core::Result<std::unique_ptr<ResultFile>> ResultFile::open(std::filesystem::path
   std::FILE* file = std::fopen(part.c_str(), "ab");
   if (!file) return ioError(part, errnoText());
   return std::unique_ptr<ResultFile>(new ResultFile(std::move(part), file, records));
+}
+
+core::Result<void> ResultFile::publishPart(const std::filesystem::path& part,
+                                           const std::filesystem::path& final_path) {
+  const int fd = ::open(part.c_str(), O_RDONLY | O_CLOEXEC);
+  const bool synced = fd >= 0 && ::fsync(fd) == 0;
+  const std::string reason = synced ? std::string() : errnoText();
+  if (fd >= 0) ::close(fd);
+  if (!synced) return ioError(part, reason);
+  if (::rename(part.c_str(), final_path.c_str()) != 0) return ioError(final_path, errnoText());
+  if (auto folder = syncFolder(part.parent_path()); !folder) return folder;
+  return syncFolder(final_path.parent_path());
 }
 
 ResultFile::~ResultFile() {

@@ -91,6 +91,9 @@ class ResultFile {
   std::int64_t records() const { return records_; }
   // Syncs, closes and renames to `final_path` (folder synced too).
   core::Result<void> publish(const std::filesystem::path& final_path);
+  // The same for a part file left complete by a run that recorded its file as finished.
+  static core::Result<void> publishPart(const std::filesystem::path& part,
+                                        const std::filesystem::path& final_path);
 
  private:
   ResultFile(std::filesystem::path part, std::FILE* file, std::int64_t records)

@@ -180,10 +180,9 @@ class CsvBatchSource final : public core::Source {
           std::filesystem::remove(part, ec);
           continue;
         }
-        // Re-opened only to publish it: nothing is trimmed past the recorded rows.
-        auto file = ResultFile::open(part, {}, config_.delimiter, batch.rows_done);
-        if (!file) return std::move(file).error();
-        auto published = (*file)->publish(final_name(std::string(".") + kind + ".csv"));
+        // Synced at the final checkpoint, before the journal recorded the file as finished.
+        auto published =
+            ResultFile::publishPart(part, final_name(std::string(".") + kind + ".csv"));
         if (!published) return published;
       }
       if (std::filesystem::exists(path, ec)) {
