@@ -296,7 +296,6 @@ class SoapInbound final : public core::InboundHandler {
 
   HttpResponse fault(const core::InboundRequest& request, SoapVersion version, FaultCode code,
                      core::Error error, const std::string& exchange_id) const {
-    const char* ns = envelopeNamespace(version);
     const bool v11 = version == SoapVersion::v11;
     const char* value = "";
     switch (code) {
