@@ -8,6 +8,7 @@
 #include "adapters/memory/memory_endpoint.hpp"
 #include "adapters/soap/soap_factory.hpp"
 #include "adapters/soap/xmlsec_library.hpp"
+#include "adapters/spid/spid_factory.hpp"
 #include "core/mapping/xslt_mapping.hpp"
 #include "core/xml/xml.hpp"
 
@@ -19,6 +20,7 @@ void registerBuiltinAdapters(core::AdapterRegistry& registry) {
   registry.add("http", http::makeHttpEndpoint);
   registry.add("memory", memory::makeMemoryEndpoint);
   registry.add("soap", soap::makeSoapEndpoint);
+  registry.setSpidVerifierFactory(spid::makeSpidVerifier);  // bus.yaml's `spid` section
 }
 
 void initLibraries() {

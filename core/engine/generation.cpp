@@ -228,6 +228,13 @@ std::shared_ptr<const Generation> loadGeneration(const std::filesystem::path& bu
   generation->bus = parseBusConfig(root, std::filesystem::absolute(bus_file));
   if (!errors.empty()) return nullptr;  // paths are unusable; the rest would only add noise
 
+  if (auto spid = root["spid"]; spid.valid()) {
+    if (const auto& factory = adapters.spidVerifierFactory()) {
+      generation->spid = factory(spid, generation->bus.file.parent_path());
+    } else {
+      root.errorAt("spid", "this build has no SPID support");
+    }
+  }
   generation->tables = loadLookupTables(generation->bus);
   auto profiles = loadProfiles(generation->bus, errors);
   CompileCache cache;

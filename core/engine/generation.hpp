@@ -37,6 +37,7 @@ class Generation {
   std::uint64_t number = 0;
   LookupTables tables;
   std::vector<std::unique_ptr<Tenant>> tenants;
+  std::shared_ptr<const SpidVerifier> spid;  // null when bus.yaml has no `spid` section
 
   // By ISTAT code or slug; null when unknown.
   const Tenant* findTenant(std::string_view istat_or_slug) const;
