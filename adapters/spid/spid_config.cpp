@@ -11,10 +11,9 @@ bool isHttpUrl(const std::string& text) {
 
 SpidConfig parseSpidConfig(const core::ConfigNode& node, const std::filesystem::path& config_dir) {
   SpidConfig config;
-  if (!node.allowKeys({"sp_entity_id", "acs_url", "idp_metadata", "clock_skew", "session_ttl",
-                       "max_sessions"})) {
-    return config;
-  }
+  if (!node.expectMap()) return config;
+  node.allowKeys(
+      {"sp_entity_id", "acs_url", "idp_metadata", "clock_skew", "session_ttl", "max_sessions"});
   config.saml.sp_entity_id = node.requiredString("sp_entity_id");
   config.saml.acs_url = node.requiredString("acs_url");
   if (!config.saml.acs_url.empty() && !isHttpUrl(config.saml.acs_url)) {

@@ -70,7 +70,8 @@ std::optional<Route> RouteCompiler::compileRoute(const ConfigNode& node) const {
   if (auto delivery = node["delivery"]; delivery.valid()) {
     delivery.allowKeys({"attempts", "backoff", "max_backoff", "max_age"});
     auto& policy = route.delivery;
-    policy.max_attempts = static_cast<int>(delivery.integer("attempts", policy.max_attempts, 1, 1000));
+    policy.max_attempts =
+        static_cast<int>(delivery.integer("attempts", policy.max_attempts, 1, 1000));
     policy.backoff = delivery.duration("backoff", policy.backoff);
     policy.max_backoff = delivery.duration("max_backoff", policy.max_backoff);
     policy.max_age = delivery.duration("max_age", policy.max_age);
@@ -82,7 +83,8 @@ std::optional<Route> RouteCompiler::compileRoute(const ConfigNode& node) const {
 }
 
 std::optional<CitizenRequirement> RouteCompiler::compileRequire(const ConfigNode& node) const {
-  if (!node.allowKeys({"spid_level", "self_only"})) return std::nullopt;
+  if (!node.expectMap()) return std::nullopt;
+  node.allowKeys({"spid_level", "self_only"});
   if (!bus_.spid) {
     node.error("a route can require a citizen only when bus.yaml has a spid section");
   }

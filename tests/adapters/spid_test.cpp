@@ -236,7 +236,8 @@ TEST_CASE("spid: the bus.yaml section is checked with file and line") {
                "  colour: blue\n");
   CHECK_FALSE(config.load());
   const auto errors = config.errorText();
-  CHECK(errors.find("conf/bus.yaml:3:3: spid: missing key sp_entity_id") != std::string::npos);
+  CAPTURE(errors);
+  CHECK(errors.find("conf/bus.yaml:3:3: spid.sp_entity_id: missing key") != std::string::npos);
   CHECK(errors.find("conf/bus.yaml:3:12: spid.acs_url: expected the portal's") !=
         std::string::npos);
   CHECK(errors.find("conf/bus.yaml:5:15: spid.clock_skew: at most 10m") != std::string::npos);
@@ -271,6 +272,7 @@ TEST_CASE("spid: a route's require is compiled and needs the spid section") {
                "    steps: [ { call: echo } ]\n");
   CHECK_FALSE(config.load());
   const auto errors = config.errorText();
+  CAPTURE(errors);
   CHECK(errors.find("conf/profiles/p.yaml:3:14: routes[0].require: a route can require a "
                     "citizen only when bus.yaml has a spid section") != std::string::npos);
   CHECK(errors.find("routes[0].require.spid_level:") != std::string::npos);
