@@ -12,6 +12,7 @@
 #include "core/common/result.hpp"
 #include "core/config/config_node.hpp"
 #include "core/engine/exchange.hpp"
+#include "core/engine/inbound.hpp"
 #include "core/engine/spid_verifier.hpp"
 #include "core/net/asio.hpp"
 
@@ -106,12 +107,27 @@ class AdapterRegistry {
     return out;
   }
 
+  // Inbound handlers (bus.yaml `inbound:`), by type.
+  void addInbound(std::string type, InboundFactory factory) {
+    inbound_[std::move(type)] = std::move(factory);
+  }
+  const InboundFactory* findInbound(const std::string& type) const {
+    auto it = inbound_.find(type);
+    return it == inbound_.end() ? nullptr : &it->second;
+  }
+  std::vector<std::string> inboundTypes() const {
+    std::vector<std::string> out;
+    for (const auto& [type, _] : inbound_) out.push_back(type);
+    return out;
+  }
+
   // Reads bus.yaml's `spid` section (the spid adapter); empty: this build has no SPID.
   void setSpidVerifierFactory(SpidVerifierFactory factory) { spid_ = std::move(factory); }
   const SpidVerifierFactory& spidVerifierFactory() const { return spid_; }
 
  private:
   std::map<std::string, EndpointFactory> factories_;
+  std::map<std::string, InboundFactory> inbound_;
   SpidVerifierFactory spid_;
 };
 
