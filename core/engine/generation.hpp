@@ -38,7 +38,7 @@ class Generation {
   LookupTables tables;
   std::vector<std::unique_ptr<Tenant>> tenants;
   std::shared_ptr<const SpidVerifier> spid;  // null when bus.yaml has no `spid` section
-  std::vector<InboundPath> inbound;  // bus.yaml `inbound:`, in declaration order
+  std::vector<InboundPath> inbound;          // bus.yaml `inbound:`, in declaration order
 
   // The inbound handler serving `path`, with the `{tenant}` segment when it has one.
   const InboundPath* findInbound(std::string_view path, std::string& tenant_key) const;
