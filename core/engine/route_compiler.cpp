@@ -206,7 +206,7 @@ std::optional<Step> RouteCompiler::compileMap(const ConfigNode& value) const {
     name = value.requiredString("stylesheet");
     if (auto params = value["params"]; params.valid() && params.expectMap()) {
       for (const auto& [key, param] : params.entries()) {
-        std::erase_if(step.params, [&](const auto& p) { return p.first == key; });
+        std::erase_if(step.params, [&param_name = key](const auto& p) { return p.first == param_name; });
         step.params.emplace_back(key, param.asString());
       }
     }
