@@ -185,7 +185,12 @@ core::XmlDocPtr newResponse(const OperationInfo& operation) {
 }
 
 xmlNode* wireAppend(xmlNode* parent, const char* name, const std::string* text) {
-  return xmlNewTextChild(parent, nullptr, x(name), text ? x(text->c_str()) : nullptr);
+  // Not xmlNewChild: with no namespace it would inherit the parent's, and the children of the
+  // root element must be unqualified.
+  xmlNode* node = xmlNewDocNode(parent->doc, nullptr, x(name), nullptr);
+  if (!node) return nullptr;
+  if (text) xmlNodeAddContent(node, x(text->c_str()));
+  return xmlAddChild(parent, node);
 }
 
 core::XmlDocPtr faultResponse(const OperationInfo& operation, const Fault& fault,
@@ -219,8 +224,9 @@ std::string soapClientFault(std::string_view faultstring) {
   xmlSetNs(envelope, ns);
   xmlNode* fault =
       xmlNewChild(xmlNewChild(envelope, ns, x("Body"), nullptr), ns, x("Fault"), nullptr);
-  xmlNewTextChild(fault, nullptr, x("faultcode"), x("soapenv:Client"));
-  xmlNewTextChild(fault, nullptr, x("faultstring"), x(std::string(faultstring).c_str()));
+  // SOAP 1.1: faultcode and faultstring are unqualified.
+  wireAppend(fault, "faultcode", std::string("soapenv:Client"));
+  wireAppend(fault, "faultstring", std::string(faultstring));
   return core::serializeXml(*doc, true);
 }
 

@@ -481,7 +481,7 @@ TEST_CASE_FIXTURE(PagopaFixture,
     CHECK(fault.result_int() == 500);
     CHECK(std::string(fault[http::field::content_type]).find("text/xml") == 0);
     CHECK(readAnswer(fault).soap_fault);
-    CHECK(fault.body().find("soapenv:Client") != std::string::npos);
+    CHECK(fault.body().find("<faultcode>soapenv:Client</faultcode>") != std::string::npos);
   }
   auto get = send("", "", http::verb::get);
   CHECK(get.result_int() == 500);
