@@ -40,6 +40,8 @@ PagopaInbound::PagopaInbound(std::string name, InboundSettings settings,
       canonical_schema_(std::move(canonical_schema)),
       tenants_(std::move(tenants)),
       metrics_(metrics) {
+  broker_id_ = settings_.id_broker_pa;
+  if (broker_id_.empty() && !tenants_.empty()) broker_id_ = tenants_.begin()->second.id_broker_pa;
   metrics_.declareCounter(
       "egov_pagopa_requests_total",
       "pagoPA node requests by tenant, operation and outcome (OK or faultCode).");
@@ -145,7 +147,7 @@ awaitable<HttpResponse> PagopaInbound::handle(core::InboundRequest request) {
                      std::chrono::duration<double>(Clock::now() - started).count());
     return toHttp(request, reply, tenant, operation);
   };
-  const auto broker = settings_.id_broker_pa;
+  const auto& broker = broker_id_;
 
   if (request.http.method() != http::verb::post) {
     Reply reply{soapClientFault("the pagoPA creditor interface takes SOAP 1.1 requests by POST"),
@@ -174,7 +176,7 @@ awaitable<HttpResponse> PagopaInbound::handle(core::InboundRequest request) {
     co_return finish(fault(operation,
                            Fault{"PAA_ID_DOMINIO_ERRATO",
                                  "idPA " + id_pa + " is not a creditor institution of this broker"},
-                           broker.empty() ? id_pa : broker),
+                           broker),
                      "unknown", operation.name);
   }
   const TenantSettings& settings = found->second;

@@ -50,6 +50,7 @@ class PagopaInbound final : public core::InboundHandler,
   std::shared_ptr<const core::XsdSchema> wire_schema_;
   std::shared_ptr<const core::XsdSchema> canonical_schema_;
   std::map<std::string, TenantSettings> tenants_;  // by fiscal code (idPA)
+  std::string broker_id_;  // the fault id when the creditor is unknown: the broker's
   core::Metrics& metrics_;
 };
 
