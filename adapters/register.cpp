@@ -6,6 +6,8 @@
 #include "adapters/db/db_factory.hpp"
 #include "adapters/http/http_factory.hpp"
 #include "adapters/memory/memory_endpoint.hpp"
+#include "adapters/pagopa/pagopa_factory.hpp"
+#include "adapters/pagopa/pagopa_functions.hpp"
 #include "adapters/soap/soap_factory.hpp"
 #include "adapters/soap/xmlsec_library.hpp"
 #include "adapters/spid/spid_factory.hpp"
@@ -21,11 +23,13 @@ void registerBuiltinAdapters(core::AdapterRegistry& registry) {
   registry.add("memory", memory::makeMemoryEndpoint);
   registry.add("soap", soap::makeSoapEndpoint);
   registry.setSpidVerifierFactory(spid::makeSpidVerifier);  // bus.yaml's `spid` section
+  registry.addInbound("pagopa", pagopa::makePagopaInbound);
 }
 
 void initLibraries() {
   core::initXmlLibraries();
   core::registerMappingExtensions();
+  pagopa::registerPagopaFunctions();  // urn:egovbus:pagopa in mappings
   curl_global_init(CURL_GLOBAL_DEFAULT);
   soap::initXmlSecurity();  // xmlSecInit, xmlSecCryptoAppInit, xmlSecCryptoInit
 }

@@ -132,7 +132,7 @@ class TenantLoader {
     auto root = ConfigNode::loadFile(file.string(), &errors);
     if (!root.valid()) return nullptr;
     if (!root.expectMap()) return nullptr;
-    root.allowKeys({"tenant", "profile", "endpoints", "params", "routes", "rate_limit"});
+    root.allowKeys({"tenant", "profile", "endpoints", "params", "routes", "rate_limit", "pagopa"});
     auto tenant = std::make_unique<Tenant>();
     tenant->file = file;
     if (!root.has("tenant")) {
@@ -148,6 +148,7 @@ class TenantLoader {
     }
     tenant->guard = guards().guard("tenant:" + tenant->istat);
     loadParams(root["params"], *tenant);
+    if (root.has("pagopa")) tenant->pagopa = root["pagopa"].yaml();
     loadEndpoints(root["endpoints"], *tenant);
 
     RouteCompiler compiler(bus_, *tenant, cache_, guards());

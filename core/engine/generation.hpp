@@ -29,6 +29,9 @@ struct Tenant {
   std::shared_ptr<EndpointGuard> guard;  // enforces rate_limit across generations
   MappingParams params;
   std::map<std::string, Route, std::less<>> routes;  // by service
+  // The tenant file's `pagopa:` section as written (undefined when absent), read and checked
+  // by the pagopa inbound factory (adapters/pagopa), which reports its errors at this file.
+  YAML::Node pagopa{YAML::NodeType::Undefined};
 };
 
 class Generation {
