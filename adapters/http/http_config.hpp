@@ -37,6 +37,10 @@ std::optional<HttpConfig> parseHttpConfig(const core::ConfigNode& settings);
 // #fragment (never sent, so a path appended after it would be lost). Shared with soap.
 void checkHttpUrl(const core::ConfigNode& settings, const std::string& url);
 
+// Reads a `tls` map (verify, ca_file, client_cert, client_key; files must be readable).
+// Shared with anpr.
+void readTlsSettings(const core::ConfigNode& tls, HttpTlsOptions& options);
+
 // Reads a `headers` map: valid names, no duplicates (any case), none the adapter sets itself
 // (isReservedHeader or `also_reserved`, lower case), values without control characters and
 // never echoed in errors (they are often secrets). Shared with soap.

@@ -17,6 +17,7 @@ using Clock = std::chrono::steady_clock;
 struct Identity {
   std::string client;               // API client name
   std::string citizen_fiscal_code;  // from SPID, empty when anonymous
+  int spid_level = 0;               // SPID level of that authentication (1-3); 0 = unknown
 };
 
 struct Exchange {
