@@ -172,13 +172,13 @@ std::optional<AnprConfig> parseAnprConfig(const core::ConfigNode& settings) {
 
   config.token_url =
       settings.optionalString("token_url", defaults ? defaults->token_url : std::string());
-  if (!config.token_url.empty()) http::checkHttpUrl(settings, config.token_url);
+  if (!config.token_url.empty()) http::checkHttpUrl(settings, config.token_url, "token_url");
   config.assertion_audience = settings.has("assertion_audience")
                                   ? readToken(settings, "assertion_audience", true)
                                   : std::string(defaults ? defaults->assertion_audience : "");
   std::string base_url =
       settings.optionalString("base_url", defaults ? defaults->base_url : std::string());
-  if (settings.has("base_url")) http::checkHttpUrl(settings, base_url);
+  if (settings.has("base_url")) http::checkHttpUrl(settings, base_url, "base_url");
   while (!base_url.empty() && base_url.back() == '/') base_url.pop_back();
 
   if (!settings.has("eservices")) {

@@ -39,7 +39,10 @@
     <xsl:variable name="data">
       <xsl:choose>
         <xsl:when test="fn:string[@key='data_riferimento']">
-          <!-- format-date stops the mapping on anything that is not a date -->
+          <xsl:if test="translate(fn:string[@key='data_riferimento'], '0123456789', 'dddddddddd') != 'dddd-dd-dd'">
+            <xsl:message terminate="yes">bad-request: data_riferimento must be a date YYYY-MM-DD</xsl:message>
+          </xsl:if>
+          <!-- format-date stops the mapping on an impossible date (2026-02-30) -->
           <xsl:value-of select="egov:format-date(fn:string[@key='data_riferimento'], 'yyyy-MM-dd', 'yyyy-MM-dd')"/>
         </xsl:when>
         <xsl:otherwise><xsl:value-of select="substring(egov:now(), 1, 10)"/></xsl:otherwise>
