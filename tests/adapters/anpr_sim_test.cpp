@@ -89,6 +89,22 @@ struct SimFixture {
                  "profile: anagrafe-anpr\n"
                  "endpoints:\n" +
                      anprEndpoint(*sim) + "params: { motivo-richiesta: \"portale-egov\" }\n");
+    // Molfetta signs with a key PDND does not know; Bitonto's token endpoint is down.
+    std::string molfetta = anprEndpoint(*sim);
+    molfetta.replace(molfetta.find(kKey), kKey.size(), kOtherKey);
+    config.write("conf/tenants/072029-molfetta.yaml",
+                 "tenant: { istat: \"072029\", slug: molfetta, name: Molfetta }\n"
+                 "profile: anagrafe-anpr\n"
+                 "endpoints:\n" +
+                     molfetta + "params: { motivo-richiesta: \"portale-egov\" }\n");
+    std::string bitonto = anprEndpoint(*sim);
+    const std::string token_url = sim->url("/token.oauth2");
+    bitonto.replace(bitonto.find(token_url), token_url.size(), "http://127.0.0.1:1/token.oauth2");
+    config.write("conf/tenants/072011-bitonto.yaml",
+                 "tenant: { istat: \"072011\", slug: bitonto, name: Bitonto }\n"
+                 "profile: anagrafe-anpr\n"
+                 "endpoints:\n" +
+                     bitonto + "params: { motivo-richiesta: \"portale-egov\" }\n");
     bus = std::make_unique<core::Bus>(config.root() / "conf/bus.yaml", config.adapters(),
                                       config.runtime());
     core::ConfigErrors errors;
@@ -296,6 +312,79 @@ TEST_CASE_FIXTURE(SimFixture, "anpr sim: not in ANPR is 404; a bad request never
       get("/api/v1/bari/anagrafe/residenza?codice_fiscale=RSSMRA80A01A662A&data_riferimento=ieri");
   CHECK(bad_date.result_int() == 400);
   CHECK(sim->stat("eservice_calls") == 1);
+}
+
+TEST_CASE_FIXTURE(SimFixture,
+                  "anpr sim: a refused or unreachable token endpoint is a clear error") {
+  auto refused = get("/api/v1/molfetta/anagrafe/residenza?codice_fiscale=RSSMRA80A01A662A");
+  CHECK(refused.result_int() == 502);
+  CHECK(problemType(refused) == "urn:egovbus:problem:backend-rejected");
+  CHECK(refused.body().find("PDND token endpoint refused the voucher request: HTTP 400: "
+                            "015-0008 Unable to generate a token") != std::string::npos);
+  // Errors are not cached: the next call asks PDND again.
+  CHECK(get("/api/v1/molfetta/anagrafe/residenza?codice_fiscale=RSSMRA80A01A662A").result_int() ==
+        502);
+  CHECK(sim->stat("token_requests") == 2);
+  CHECK(sim->stat("eservice_calls") == 0);
+
+  auto down = get("/api/v1/bitonto/anagrafe/residenza?codice_fiscale=RSSMRA80A01A662A");
+  CHECK(down.result_int() == 502);
+  CHECK(problemType(down) == "urn:egovbus:problem:backend-unavailable");
+  CHECK(down.body().find("bitonto/anpr: PDND token endpoint") != std::string::npos);
+}
+
+TEST_CASE("anpr sim: a voucher the e-service refuses is not offered again") {
+  int calls = 0;
+  test::TestHttpServer peer([&calls](const test::TestHttpRequest& request) {
+    test::TestHttpResponse response;
+    if (request.target == "/token.oauth2") {
+      response.body = R"({"access_token":"voucher","token_type":"Bearer","expires_in":600})";
+    } else if (++calls == 1) {
+      response.status = 401;
+      response.content_type = "application/problem+json";
+      response.body = R"({"title":"TokenAuthenticationFailed","status":401})";
+    } else {
+      response.body = R"({"idOperazioneANPR":"1","listaSoggetti":{"datiSoggetto":[)"
+                      R"({"identificativi":{"idANPR":"AB12345CD"}}]}})";
+    }
+    return response;
+  });
+  TempConfig config;
+  config.write("conf/bus.yaml", "listen: 127.0.0.1:0\nroutes: { default_deadline: 30s }\n");
+  copyAnprMappings(config);
+  config.write("conf/tenants/072006-bari.yaml",
+               "tenant: { istat: \"072006\", slug: bari, name: Bari }\n"
+               "profile: anagrafe-anpr\n"
+               "endpoints:\n"
+               "  anpr:\n"
+               "    type: anpr\n"
+               "    environment: test\n"
+               "    client_id: client-bari\n"
+               "    kid: kid-bari\n"
+               "    key_file: \"" +
+                   kKey + "\"\n    token_url: \"" + peer.url("/token.oauth2") +
+                   "\"\n    base_url: \"" + peer.url("/govway/rest/in/MinInternoPortaANPR-PDND") +
+                   "\"\n    eservices: { C030: { purpose_id: purpose-c030 } }\n"
+                   "params: { motivo-richiesta: \"portale-egov\" }\n");
+  core::Bus bus(config.root() / "conf/bus.yaml", config.adapters(), config.runtime());
+  core::ConfigErrors errors;
+  REQUIRE_MESSAGE(bus.reload(errors), errors.str());
+  core::ApiHandler api(bus);
+  auto get = [&] {
+    HttpRequest request{http::verb::get,
+                        "/api/v1/bari/anagrafe/id-anpr?codice_fiscale=RSSMRA80A01A662A", 11};
+    request.prepare_payload();
+    return test::runCoroutine(api.handle(std::move(request)));
+  };
+  auto refused = get();
+  CHECK(refused.result_int() == 502);
+  CHECK(problemType(refused) == "urn:egovbus:problem:backend-rejected");
+  CHECK(refused.body().find("TokenAuthenticationFailed") != std::string::npos);
+  CHECK(get().result_int() == 200);
+  CHECK(get().result_int() == 200);
+  int token_requests = 0;
+  for (const auto& r : peer.requests()) token_requests += r.target == "/token.oauth2" ? 1 : 0;
+  CHECK(token_requests == 2);  // a new one after the 401, then reused
 }
 
 TEST_CASE_FIXTURE(SimFixture,
