@@ -377,8 +377,8 @@ TEST_CASE("anpr call: datiRichiesta.casoUso picks the e-service; others are mapp
 
 TEST_CASE("anpr replies: listaErrori, problem+json and 429 become canonical errors") {
   const auto read = [](long status, std::string body, std::string retry_after = "") {
-    http::HttpReply reply{status, "application/problem+json", std::move(retry_after),
-                          std::move(body)};
+    http::HttpReply reply{status, "application/problem+json", std::move(body),
+                          std::move(retry_after)};
     return anpr::readEserviceReply(reply, 1 << 20, 60s, "bari/anpr: ANPR C020");
   };
   const std::string ko =
@@ -437,7 +437,7 @@ TEST_CASE("anpr replies: the PDND token endpoint's answers") {
   const auto now = core::Clock::now();
   anpr::TokenReplyContext context{now, 30s, now + 1h, 60s, "bari/anpr"};
   const auto read = [&](long status, std::string body, std::string retry_after = "") {
-    http::HttpReply reply{status, "application/json", std::move(retry_after), std::move(body)};
+    http::HttpReply reply{status, "application/json", std::move(body), std::move(retry_after)};
     return anpr::readTokenReply(reply, context);
   };
   auto voucher = read(200, R"({"access_token":"eyJ.a.b","token_type":"Bearer","expires_in":600})");
