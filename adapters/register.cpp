@@ -2,6 +2,7 @@
 
 #include <curl/curl.h>
 
+#include "adapters/anpr/anpr_factory.hpp"
 #include "adapters/csv/csv_factory.hpp"
 #include "adapters/db/db_factory.hpp"
 #include "adapters/http/http_factory.hpp"
@@ -17,6 +18,7 @@
 namespace egov::adapters {
 
 void registerBuiltinAdapters(core::AdapterRegistry& registry) {
+  registry.add("anpr", anpr::makeAnprEndpoint);
   registry.add("csv", csv::makeCsvEndpoint);
   registry.add("db", db::makeDbEndpoint);
   registry.add("http", http::makeHttpEndpoint);
