@@ -323,7 +323,7 @@ TEST_CASE("anpr tokens: Digest is base64 SHA-256 of the exact body; hex and base
 
 TEST_CASE("anpr audit: userID from the identity, pseudonymised; channel; LoA from SPID level") {
   anpr::AuditConfig config;
-  core::Identity citizen{"portale", "RSSMRA80A01A662A", 2};
+  core::Identity citizen{"portale", "RSSMRA80A01A662A", 2, {}, {}};
   auto audit = anpr::auditClaims(config, citizen);
   REQUIRE(audit.ok());
   CHECK(audit->user_id == "RSSMRA80A01A662A");
@@ -341,7 +341,7 @@ TEST_CASE("anpr audit: userID from the identity, pseudonymised; channel; LoA fro
   config.default_loa = "LoA-none";
   config.pseudonymise = anpr::Pseudonym::hmac_sha256;
   config.pseudonym_key = "0123456789abcdef-key";
-  audit = anpr::auditClaims(config, core::Identity{"portale", "RSSMRA80A01A662A", 0});
+  audit = anpr::auditClaims(config, core::Identity{"portale", "RSSMRA80A01A662A", 0, {}, {}});
   REQUIRE(audit.ok());
   // python3: hmac.new(b'0123456789abcdef-key', b'RSSMRA80A01A662A', hashlib.sha256).hexdigest()
   CHECK(audit->user_id == "87ccba959a8090ed90cf3c215f99094891c8e5d82db995c7540ed1c04bf98d98");
