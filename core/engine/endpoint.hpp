@@ -14,6 +14,7 @@
 #include "core/engine/exchange.hpp"
 #include "core/engine/inbound.hpp"
 #include "core/engine/source.hpp"
+#include "core/engine/spid_verifier.hpp"
 #include "core/net/asio.hpp"
 
 namespace egov::core {
@@ -135,10 +136,15 @@ class AdapterRegistry {
     return out;
   }
 
+  // Reads bus.yaml's `spid` section (the spid adapter); empty: this build has no SPID.
+  void setSpidVerifierFactory(SpidVerifierFactory factory) { spid_ = std::move(factory); }
+  const SpidVerifierFactory& spidVerifierFactory() const { return spid_; }
+
  private:
   std::map<std::string, EndpointFactory> factories_;
   std::map<std::string, InboundFactory> inbound_;
   std::map<std::string, SourceFactory> sources_;
+  SpidVerifierFactory spid_;
 };
 
 }  // namespace egov::core
