@@ -1,11 +1,11 @@
 // egovbus dlq list|show|replay|discard: dead letters from the command line. Opens the
-// journal file named by bus.yaml beside a running bus (SQLite WAL allows it).
+// journal bus.yaml names beside a running bus (SQLite WAL allows it; PostgreSQL is shared).
 #include <cstdio>
 #include <optional>
 
 #include "core/cli/commands.hpp"
 #include "core/config/bus_config.hpp"
-#include "core/journal/sqlite_journal.hpp"
+#include "core/journal/open_journal.hpp"
 #include "core/log/log.hpp"
 
 namespace egov::core {
@@ -43,7 +43,7 @@ int dlqCommand(const DlqOptions& options) {
     std::fputs(errors.str().c_str(), stderr);
     return 1;
   }
-  auto journal = SqliteJournal::open(bus.journal.path);
+  auto journal = openJournal(bus.journal);
   if (!journal) {
     std::fprintf(stderr, "egovbus: %s\n", journal.error().message.c_str());
     return 1;

@@ -39,7 +39,7 @@ class SqliteJournal final : public Journal {
   awaitable<Result<void>> resolveDead(DeadLetterAction action) override;
 
   // Schema version after migrations (for tests).
-  static constexpr int kSchemaVersion = 1;
+  static constexpr int kSchemaVersion = 2;
 
  private:
   struct DbDeleter {

@@ -54,6 +54,8 @@ awaitable<Result<void>> ApiHandler::handOff(const HttpRequest& request, const Ge
   // request that cannot be delivered is refused now instead of dead-lettered later.
   auto before = co_await runRoute(generation, tenant, route, exchange, bus_.metrics(), 0, *route.enqueue_at);
   if (!before) co_return std::move(before).error();
+  auto order_key = orderKeyOf(route, tenant, exchange);
+  if (!order_key) co_return std::move(order_key).error();
 
   JournalEntry entry;
   entry.id = exchange.id;
@@ -66,6 +68,7 @@ awaitable<Result<void>> ApiHandler::handOff(const HttpRequest& request, const Ge
   entry.body = serializeXml(*exchange.body);
   entry.resume_step = static_cast<int>(*route.enqueue_at);
   entry.idempotency_key = std::move(key).value();
+  entry.order_key = std::move(order_key).value();
   auto stored = co_await journal->enqueue(std::move(entry), generation.bus.journal.idempotency_window);
   if (!stored) co_return std::move(stored).error();
   bus_.wakeDelivery();
