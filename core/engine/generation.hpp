@@ -26,8 +26,8 @@ struct Tenant {
   std::map<std::string, std::shared_ptr<Endpoint>> endpoints;  // by key in the tenant file
   std::map<std::string, GuardSettings> endpoint_limits;        // by the same key
   std::map<std::string, RetryOverride> endpoint_retry;         // by the same key, when set
-  GuardSettings rate_limit;                 // requests per second to this tenant's API
-  std::shared_ptr<EndpointGuard> guard;     // enforces rate_limit across generations
+  GuardSettings rate_limit;              // requests per second to this tenant's API
+  std::shared_ptr<EndpointGuard> guard;  // enforces rate_limit across generations
   MappingParams params;
   std::map<std::string, Route, std::less<>> routes;  // by service
 };
@@ -38,6 +38,10 @@ class Generation {
   std::uint64_t number = 0;
   LookupTables tables;
   std::vector<std::unique_ptr<Tenant>> tenants;
+  std::vector<InboundPath> inbound;  // bus.yaml `inbound:`, in declaration order
+
+  // The inbound handler serving `path`, with the `{tenant}` segment when it has one.
+  const InboundPath* findInbound(std::string_view path, std::string& tenant_key) const;
 
   // By ISTAT code or slug; null when unknown.
   const Tenant* findTenant(std::string_view istat_or_slug) const;

@@ -59,6 +59,23 @@ CREATE TABLE dead_letter_actions (
   who TEXT NOT NULL,
   why TEXT NOT NULL
 );
+CREATE TABLE batch_files (
+  seq BIGSERIAL NOT NULL UNIQUE,
+  id TEXT PRIMARY KEY,
+  tenant TEXT NOT NULL,
+  source TEXT NOT NULL,
+  file_name TEXT NOT NULL,
+  content_hash TEXT NOT NULL,
+  state TEXT NOT NULL CHECK (state IN ('running', 'done', 'failed')),
+  rows_total BIGINT NOT NULL DEFAULT -1,
+  rows_done BIGINT NOT NULL DEFAULT 0,
+  rows_failed BIGINT NOT NULL DEFAULT 0,
+  started_ms BIGINT NOT NULL,
+  updated_ms BIGINT NOT NULL,
+  detail TEXT NOT NULL DEFAULT '',
+  UNIQUE (source, file_name, content_hash)
+);
+CREATE INDEX batch_files_recent ON batch_files (tenant, started_ms);
 )sql"};
 
 // Any fixed number: instances starting together take turns applying migrations.
@@ -116,6 +133,31 @@ std::vector<JournalEntry> readEntries(const PGresult* result) {
   std::vector<JournalEntry> entries;
   for (int row = 0; row < PQntuples(result); ++row) entries.push_back(readEntry(result, row));
   return entries;
+}
+
+constexpr const char* kBatchColumns =
+    "id, tenant, source, file_name, content_hash, state, rows_total, rows_done, rows_failed, "
+    "started_ms, updated_ms, detail";
+
+BatchFile readBatch(const PGresult* result, int row) {
+  auto text = [&](int column) {
+    return std::string(PQgetvalue(result, row, column),
+                       static_cast<std::size_t>(PQgetlength(result, row, column)));
+  };
+  BatchFile b;
+  b.id = text(0);
+  b.tenant_istat = text(1);
+  b.source = text(2);
+  b.file_name = text(3);
+  b.content_hash = text(4);
+  b.state = batchStateFromName(text(5)).value_or(BatchState::running);
+  b.rows_total = integerAt(result, row, 6);
+  b.rows_done = integerAt(result, row, 7);
+  b.rows_failed = integerAt(result, row, 8);
+  b.started_ms = integerAt(result, row, 9);
+  b.updated_ms = integerAt(result, row, 10);
+  b.detail = text(11);
+  return b;
 }
 
 // libpq messages end with a newline and may span lines; a log line wants one.
@@ -516,6 +558,76 @@ awaitable<Result<void>> PgJournal::resolveDead(DeadLetterAction action) {
     return execute(conn, "INSERT INTO dead_letter_actions VALUES ($1, $2, $3, $4, $5)",
                    {action.id, now, action.action, action.who, action.why}, "record dead-letter action");
   });
+}
+
+// --- batch files ---------------------------------------------------------------------------
+
+awaitable<Result<BatchFile>> PgJournal::beginBatch(BatchFile file) {
+  return submit<BatchFile>([file = std::move(file)](PGconn* conn) mutable -> Result<BatchFile> {
+    // Two instances watching one shared drop may both see a file: the unique key makes one
+    // record, and the other instance gets it back as already running.
+    file.started_ms = file.updated_ms = nowMs();
+    file.state = BatchState::running;
+    static const std::string insert =
+        std::string("INSERT INTO batch_files (id, tenant, source, file_name, content_hash, state, "
+                    "rows_total, rows_done, rows_failed, started_ms, updated_ms, detail) "
+                    "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10, $11) "
+                    "ON CONFLICT (source, file_name, content_hash) DO NOTHING RETURNING ") +
+        kBatchColumns;
+    auto stored = query(conn, insert.c_str(),
+                        {file.id, file.tenant_istat, file.source, file.file_name, file.content_hash,
+                         std::string(batchStateName(file.state)), str(file.rows_total),
+                         str(file.rows_done), str(file.rows_failed), str(file.started_ms), file.detail});
+    if (!succeeded(stored)) return pgError(conn, stored.get(), "record batch file");
+    if (PQntuples(stored.get()) == 1) return readBatch(stored.get(), 0);
+    static const std::string select = std::string("SELECT ") + kBatchColumns +
+                                      " FROM batch_files WHERE source = $1 AND file_name = $2 "
+                                      "AND content_hash = $3";
+    auto seen = query(conn, select.c_str(), {file.source, file.file_name, file.content_hash});
+    if (!succeeded(seen) || PQntuples(seen.get()) != 1) return pgError(conn, seen.get(), "find batch file");
+    return readBatch(seen.get(), 0);
+  });
+}
+
+awaitable<Result<void>> PgJournal::updateBatch(std::string id, std::int64_t rows_done,
+                                               std::int64_t rows_failed, std::int64_t rows_total) {
+  return submit<void>([id = std::move(id), rows_done, rows_failed, rows_total](PGconn* conn) -> Result<void> {
+    auto updated = query(conn,
+                         "UPDATE batch_files SET rows_done = $1, rows_failed = $2, rows_total = $3, "
+                         "updated_ms = $4 WHERE id = $5",
+                         {str(rows_done), str(rows_failed), str(rows_total), str(nowMs()), id});
+    if (!succeeded(updated)) return pgError(conn, updated.get(), "update batch file");
+    if (std::string(PQcmdTuples(updated.get())) == "0") {
+      return makeError(ErrorKind::not_found, "no batch file " + id);
+    }
+    return {};
+  });
+}
+
+awaitable<Result<void>> PgJournal::finishBatch(std::string id, BatchState state, std::string detail) {
+  return submit<void>([id = std::move(id), state, detail = std::move(detail)](PGconn* conn) -> Result<void> {
+    auto finished = query(conn, "UPDATE batch_files SET state = $1, detail = $2, updated_ms = $3 WHERE id = $4",
+                          {std::string(batchStateName(state)), detail, str(nowMs()), id});
+    if (!succeeded(finished)) return pgError(conn, finished.get(), "finish batch file");
+    if (std::string(PQcmdTuples(finished.get())) == "0") {
+      return makeError(ErrorKind::not_found, "no batch file " + id);
+    }
+    return {};
+  });
+}
+
+awaitable<Result<std::vector<BatchFile>>> PgJournal::listBatches(std::string tenant_istat, std::size_t limit) {
+  return submit<std::vector<BatchFile>>(
+      [tenant = std::move(tenant_istat), limit](PGconn* conn) -> Result<std::vector<BatchFile>> {
+        static const std::string sql = std::string("SELECT ") + kBatchColumns +
+                                       " FROM batch_files WHERE ($1 = '' OR tenant = $1) "
+                                       "ORDER BY started_ms DESC, seq DESC LIMIT $2";
+        auto listed = query(conn, sql.c_str(), {tenant, str(static_cast<std::int64_t>(limit))});
+        if (!succeeded(listed)) return pgError(conn, listed.get(), "list batch files");
+        std::vector<BatchFile> files;
+        for (int row = 0; row < PQntuples(listed.get()); ++row) files.push_back(readBatch(listed.get(), row));
+        return files;
+      });
 }
 
 }  // namespace egov::core

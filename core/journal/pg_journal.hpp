@@ -7,7 +7,8 @@
 //
 // Across instances: claims take rows with FOR UPDATE SKIP LOCKED and lease them (a crashed
 // instance's leased entries are taken again when the lease expires); idempotency keys are
-// unique per tenant by a primary key and INSERT ... ON CONFLICT; migrations are applied at
+// unique per tenant by a primary key and INSERT ... ON CONFLICT (so is a batch file per
+// source, name and content, when two instances see the same drop); migrations are applied at
 // open under an advisory lock, so instances starting together do not race.
 #pragma once
 
@@ -52,6 +53,12 @@ class PgJournal final : public Journal {
   awaitable<Result<std::vector<JournalEntry>>> listDead(std::string tenant_istat,
                                                         std::size_t limit) override;
   awaitable<Result<void>> resolveDead(DeadLetterAction action) override;
+  awaitable<Result<BatchFile>> beginBatch(BatchFile file) override;
+  awaitable<Result<void>> updateBatch(std::string id, std::int64_t rows_done,
+                                      std::int64_t rows_failed, std::int64_t rows_total) override;
+  awaitable<Result<void>> finishBatch(std::string id, BatchState state, std::string detail) override;
+  awaitable<Result<std::vector<BatchFile>>> listBatches(std::string tenant_istat,
+                                                        std::size_t limit) override;
 
   static constexpr int kSchemaVersion = 1;
 

@@ -273,6 +273,62 @@ TEST_CASE("journal contract: egovbus dlq lists, replays and discards on the conf
   }
 }
 
+TEST_CASE("journal contract: a batch file is recorded once per (source, name, hash) and resumes") {
+  for (auto backend : test::kJournalBackends) {
+    INFO("backend: " << test::journalBackendName(backend));
+    JournalStore store(backend);
+    core::BatchFile batch;
+    batch.id = "batch-1";
+    batch.tenant_istat = "072006";
+    batch.source = "bari/tari-drop";
+    batch.file_name = "tari-2026.csv";
+    batch.content_hash = "abc123";
+    {
+      auto journal = store.open();
+      auto begun = runCoroutine(journal->beginBatch(batch));
+      REQUIRE(begun.ok());
+      CHECK(begun->id == "batch-1");
+      CHECK(begun->state == core::BatchState::running);
+      CHECK(begun->started_ms > 0);
+      REQUIRE(runCoroutine(journal->updateBatch("batch-1", 500, 3, 1000)).ok());
+      CHECK(runCoroutine(journal->updateBatch("nope", 1, 0, 1)).error().kind == core::ErrorKind::not_found);
+      CHECK(runCoroutine(journal->finishBatch("nope", core::BatchState::done, "")).error().kind ==
+            core::ErrorKind::not_found);
+    }
+    auto journal = store.open();  // a restart resumes where it was
+    auto again = batch;
+    again.id = "batch-2";
+    auto resumed = runCoroutine(journal->beginBatch(again));
+    REQUIRE(resumed.ok());
+    CHECK(resumed->id == "batch-1");
+    CHECK(resumed->rows_done == 500);
+    CHECK(resumed->rows_failed == 3);
+    CHECK(resumed->rows_total == 1000);
+    REQUIRE(runCoroutine(journal->finishBatch("batch-1", core::BatchState::done, "done/")).ok());
+    CHECK(runCoroutine(journal->beginBatch(again))->state == core::BatchState::done);
+
+    // The same name with other content is another file; so is the same content elsewhere.
+    auto changed = batch;
+    changed.id = "batch-3";
+    changed.content_hash = "def456";
+    CHECK(runCoroutine(journal->beginBatch(changed))->id == "batch-3");
+    auto molfetta = batch;
+    molfetta.id = "batch-4";
+    molfetta.tenant_istat = "072029";
+    molfetta.source = "molfetta/tari-drop";
+    CHECK(runCoroutine(journal->beginBatch(molfetta))->id == "batch-4");
+
+    auto bari = runCoroutine(journal->listBatches("072006", 10));
+    REQUIRE(bari.ok());
+    REQUIRE(bari->size() == 2);
+    CHECK((*bari)[0].id == "batch-3");  // most recent first
+    CHECK((*bari)[1].state == core::BatchState::done);
+    CHECK((*bari)[1].detail == "done/");
+    CHECK(runCoroutine(journal->listBatches("", 10))->size() == 3);
+    CHECK(runCoroutine(journal->listBatches("", 1))->size() == 1);
+  }
+}
+
 // --- several instances on one PostgreSQL ----------------------------------------------------
 
 TEST_CASE("journal postgresql: two instances never claim the same entry, and share idempotency keys") {
@@ -302,6 +358,19 @@ TEST_CASE("journal postgresql: two instances never claim the same entry, and sha
     });
   }
   for (auto& t : claimers) t.join();
+  // Both instances see the same dropped file: one record, one id.
+  core::BatchFile file;
+  file.tenant_istat = "072006";
+  file.source = "bari/tari-drop";
+  file.file_name = "tari.csv";
+  file.content_hash = "ff00";
+  file.id = "from-first";
+  auto seen_first = runCoroutine(first->beginBatch(file));
+  file.id = "from-second";
+  auto seen_second = runCoroutine(second->beginBatch(file));
+  CHECK(seen_first->id == "from-first");
+  CHECK(seen_second->id == "from-first");
+
   std::set<std::string> all(claimed_by[0].begin(), claimed_by[0].end());
   all.insert(claimed_by[1].begin(), claimed_by[1].end());
   CHECK(claimed_by[0].size() + claimed_by[1].size() == 301);  // nobody took one twice

@@ -82,7 +82,8 @@ struct OneWayFixture {
                        ", name: X }\nprofile: p\nendpoints:\n  desk: { type: memory }\n"
                        "  slow: { type: memory, retry: { attempts: 2, max_age: 1h } }\n");
     }
-    bus = std::make_unique<core::Bus>(config.root() / "conf/bus.yaml", config.adapters(), config.runtime());
+    bus = std::make_unique<core::Bus>(config.root() / "conf/bus.yaml", config.adapters(),
+                                      config.runtime());
     core::ConfigErrors errors;
     REQUIRE_MESSAGE(bus->reload(errors), errors.str());
     store = std::make_unique<test::JournalStore>(backend);
@@ -92,7 +93,8 @@ struct OneWayFixture {
   }
   ~OneWayFixture() { bus->setJournal(nullptr); }
 
-  HttpResponse post(const std::string& target, const std::string& body, const std::string& key = {}) {
+  HttpResponse post(const std::string& target, const std::string& body,
+                    const std::string& key = {}) {
     HttpRequest request{http::verb::post, target, 11};
     request.set(http::field::content_type, "application/json");
     if (!key.empty()) request.set("Idempotency-Key", key);
@@ -148,11 +150,13 @@ TEST_CASE_FIXTURE(OneWayFixture, "one-way: 202 after the journal commit, state, 
   deliverUntil([&] { return desk("bari")->received().size() == 1; });
   REQUIRE(desk("bari")->received().size() == 1);
   // The steps before `enqueue` ran before the hand-off, the rest at delivery.
-  CHECK(desk("bari")->received()[0].find("<string key=\"stamped\">yes</string>") != std::string::npos);
+  CHECK(desk("bari")->received()[0].find("<string key=\"stamped\">yes</string>") !=
+        std::string::npos);
   CHECK(state(id) == "delivered");
 }
 
-TEST_CASE_FIXTURE(OneWayFixture, "one-way: a request the steps before enqueue refuse is not journaled") {
+TEST_CASE_FIXTURE(OneWayFixture,
+                  "one-way: a request the steps before enqueue refuse is not journaled") {
   auto refused = post("/api/v1/bari/welfare/domanda", R"({"other":1})");
   CHECK(refused.result_int() == 400);
   CHECK(runCoroutine(journal->claimDue(10, 60s))->empty());
@@ -173,7 +177,8 @@ TEST_CASE_FIXTURE(OneWayFixture, "one-way: the same Idempotency-Key gives the sa
 TEST_CASE_FIXTURE(OneWayFixture, "one-way: retryable failures are retried, then delivered") {
   int calls = 0;
   desk("bari")->setHandler([&](const core::CallRequest& request) -> core::Result<core::XmlDocPtr> {
-    if (++calls < 3) return core::makeError(core::ErrorKind::backend_unavailable, "bari/desk: HTTP 503");
+    if (++calls < 3)
+      return core::makeError(core::ErrorKind::backend_unavailable, "bari/desk: HTTP 503");
     return core::copyXml(request.body);
   });
   const auto id = idOf(post("/api/v1/bari/welfare/notifica", "{}"));
@@ -182,7 +187,9 @@ TEST_CASE_FIXTURE(OneWayFixture, "one-way: retryable failures are retried, then 
   CHECK(state(id) == "delivered");
 }
 
-TEST_CASE_FIXTURE(OneWayFixture, "one-way: permanent errors dead-letter at once, retryable ones after the attempts") {
+TEST_CASE_FIXTURE(
+    OneWayFixture,
+    "one-way: permanent errors dead-letter at once, retryable ones after the attempts") {
   desk("bari")->setHandler([](const core::CallRequest&) -> core::Result<core::XmlDocPtr> {
     return core::makeError(core::ErrorKind::backend_rejected, "bari/desk: HTTP 400");
   });
@@ -220,9 +227,11 @@ TEST_CASE("one-way: config mistakes around enqueue are reported") {
                "          - otherwise: [ { enqueue: {} } ]\n");
   CHECK(config.load() == nullptr);
   const auto text = config.errorText();
-  CHECK(text.find("conf/profiles/p.yaml:3:11: routes[0].mode: expected request-reply or one-way") != std::string::npos);
+  CHECK(text.find("conf/profiles/p.yaml:3:11: routes[0].mode: expected request-reply or one-way") !=
+        std::string::npos);
   CHECK(text.find("routes[0].steps[1]: a route has at most one enqueue step") != std::string::npos);
-  CHECK(text.find("routes[1].delivery: only one-way routes are delivered later") != std::string::npos);
+  CHECK(text.find("routes[1].delivery: only one-way routes are delivered later") !=
+        std::string::npos);
   CHECK(text.find("enqueue belongs in the route's own step list") != std::string::npos);
 }
 
