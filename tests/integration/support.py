@@ -112,12 +112,24 @@ class Backend:
         self.port = free_port()
         self.handle = handle
         self.server = None
+        self.lock = threading.Lock()
+        self.connections = set()
 
     def start(self):
         backend = self
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+
+            def setup(self):
+                super().setup()
+                with backend.lock:
+                    backend.connections.add(self.connection)
+
+            def finish(self):
+                with backend.lock:
+                    backend.connections.discard(self.connection)
+                super().finish()
 
             def do_POST(self):
                 body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
@@ -140,8 +152,15 @@ class Backend:
         return self
 
     def stop(self):
+        """Down as a crashed server is: no listener, and kept-alive connections cut."""
         self.server.shutdown()
         self.server.server_close()
+        with self.lock:
+            for connection in list(self.connections):
+                try:
+                    connection.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
 
     def url(self, path):
         return f"http://127.0.0.1:{self.port}{path}"

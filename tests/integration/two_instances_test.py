@@ -11,6 +11,7 @@ Usage: two_instances_test.py path/to/egovbus [exchanges]
 """
 import json
 import os
+import shutil
 import sys
 import tempfile
 import threading
@@ -152,6 +153,8 @@ def main():
         b.stop()
         backend.stop()
         pg.remove()
+        if not failures:
+            shutil.rmtree(work, ignore_errors=True)  # kept with its logs when a check failed
     ok = 0 if failures else 1
     print(f"{ok} passed, {1 - ok} failed")
     return 0 if ok else 1
