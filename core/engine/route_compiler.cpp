@@ -31,7 +31,8 @@ XPathPtr compileXPath(const std::string& text) {
 
 RetryOverride parseRetrySettings(const ConfigNode& node) {
   RetryOverride retry;
-  if (!node.allowKeys({"attempts", "backoff", "max_backoff", "max_age"})) return retry;
+  if (!node.expectMap()) return retry;
+  node.allowKeys({"attempts", "backoff", "max_backoff", "max_age"});  // and read the known ones
   if (node.has("attempts")) retry.max_attempts = static_cast<int>(node.integer("attempts", 1, 1, 1000));
   if (node.has("backoff")) retry.backoff = node.duration("backoff", {});
   if (node.has("max_backoff")) retry.max_backoff = node.duration("max_backoff", {});

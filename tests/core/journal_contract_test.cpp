@@ -21,6 +21,8 @@ using test::runCoroutine;
 
 namespace {
 
+// Inside a coroutine, name the entry before co_await-ing enqueue(): g++ 12 copies a
+// temporary of the co_await expression bitwise, and its short strings then dangle.
 core::JournalEntry entry(std::string id, std::string key = {}, std::string order_key = {}) {
   core::JournalEntry e;
   e.id = std::move(id);
@@ -162,7 +164,8 @@ TEST_CASE("journal contract: many concurrent enqueues share commits and all land
           [&, i]() -> awaitable<void> {
             // Every fourth shares an idempotency key with the one before it.
             auto key = "k" + std::to_string(i / 4 * 4 + (i % 4 == 3 ? 2 : i % 4));
-            auto r = co_await journal->enqueue(entry("id-" + std::to_string(i), key), 24h);
+            auto e = entry("id-" + std::to_string(i), key);  // named: see entry()
+            auto r = co_await journal->enqueue(std::move(e), 24h);
             if (r.ok() && !r->duplicate) ++stored;
           },
           net::detached);
@@ -186,7 +189,8 @@ TEST_CASE("journal contract: one failing operation in a batch does not undo the 
           io,
           [&, i]() -> awaitable<void> {
             // The tenth reuses an id: its insert fails, the other nineteen must land.
-            auto r = co_await journal->enqueue(entry(i == 9 ? "dup" : "n" + std::to_string(i)), 24h);
+            auto e = entry(i == 9 ? "dup" : "n" + std::to_string(i));
+            auto r = co_await journal->enqueue(std::move(e), 24h);
             outcomes[static_cast<std::size_t>(i)] = r.ok();
           },
           net::detached);
@@ -391,7 +395,8 @@ TEST_CASE("journal postgresql: concurrent enqueues of one key through two instan
             io,
             [&, i]() -> awaitable<void> {
               auto& journal = i % 2 ? *first : *second;
-              auto r = co_await journal.enqueue(entry("c" + std::to_string(i), "same-key"), 24h);
+              auto e = entry("c" + std::to_string(i), "same-key");
+              auto r = co_await journal.enqueue(std::move(e), 24h);
               answered[static_cast<std::size_t>(i)] = r.ok() ? r->id : "error: " + r.error().message;
             },
             net::detached);
