@@ -26,8 +26,14 @@ struct Submitted {
 // One-way routes (an `enqueue` step) run the steps before it while the caller waits, so a
 // request that could never be delivered is refused now; then the exchange is committed to
 // the journal and the result says queued only once that commit is durable.
+// `submission` is taken by reference and has no default: g++ 12 relocates class temporaries
+// of a co_await expression bitwise, which leaves their short strings pointing into freed
+// frames. Callers pass a named Submission; the overload without one names its own.
 awaitable<Result<Submitted>> submitExchange(Bus& bus, const Generation& generation,
                                             const Tenant& tenant, const Route& route,
-                                            Exchange& exchange, Submission submission = {});
+                                            Exchange& exchange, const Submission& submission);
+awaitable<Result<Submitted>> submitExchange(Bus& bus, const Generation& generation,
+                                            const Tenant& tenant, const Route& route,
+                                            Exchange& exchange);
 
 }  // namespace egov::core

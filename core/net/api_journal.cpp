@@ -49,11 +49,9 @@ awaitable<Result<void>> ApiHandler::handOff(const HttpRequest& request,
                                             HeaderList& extra_headers) {
   auto key = idempotencyKeyOf(request);
   if (!key) co_return std::move(key).error();
-  // Named, not a temporary in the co_await expression: g++ 12 copies such a temporary
-  // bitwise into the callee's frame, leaving its strings pointing into this frame.
-  Submission submission{std::move(key).value(), std::nullopt};
-  auto stored = co_await submitExchange(bus_, generation, tenant, route, exchange,
-                                        std::move(submission));
+  // Named, not a temporary of the co_await expression (see submitExchange).
+  const Submission submission{std::move(key).value(), std::nullopt};
+  auto stored = co_await submitExchange(bus_, generation, tenant, route, exchange, submission);
   if (!stored) co_return std::move(stored).error();
   if (stored->duplicate) {
     exchange.id = stored->journal_id;  // the caller learns the id of the exchange it sent first
