@@ -93,7 +93,8 @@ std::string columns(const char* t) {
   return p + "id, " + p + "tenant, " + p + "tenant_slug, " + p + "service, " + p + "method, " + p +
          "trace_id, " + p + "client, " + p + "body, " + p + "resume_step, COALESCE(" + p +
          "idempotency_key, ''), " + p + "state, " + p + "attempts, " + p + "created_ms, " + p +
-         "updated_ms, " + p + "next_attempt_ms, " + p + "last_error, COALESCE(" + p + "order_key, '')";
+         "updated_ms, " + p + "next_attempt_ms, " + p + "last_error, COALESCE(" + p +
+         "order_key, '')";
 }
 
 std::int64_t integerAt(const PGresult* result, int row, int column) {
@@ -175,7 +176,8 @@ std::string oneLine(const char* text) {
 Error pgError(PGconn* conn, const PGresult* result, std::string_view what) {
   const std::string prefix = "journal: " + std::string(what) + ": ";
   if (PQstatus(conn) != CONNECTION_OK) {
-    return makeError(ErrorKind::unavailable, prefix + "connection lost: " + oneLine(PQerrorMessage(conn)));
+    return makeError(ErrorKind::unavailable,
+                     prefix + "connection lost: " + oneLine(PQerrorMessage(conn)));
   }
   const char* state = result ? PQresultErrorField(result, PG_DIAG_SQLSTATE) : nullptr;
   const std::string sqlstate = state ? state : "";
@@ -216,7 +218,9 @@ Result<void> execute(PGconn* conn, const char* sql, std::initializer_list<Param>
   return {};
 }
 
-std::string str(std::int64_t value) { return std::to_string(value); }
+std::string str(std::int64_t value) {
+  return std::to_string(value);
+}
 
 Result<void> recordAttempt(PGconn* conn, const std::string& id, int attempt, const char* outcome,
                            const std::string& error) {
@@ -231,11 +235,11 @@ Result<PgJournal::ConnPtr> connect(const PgJournalOptions& options) {
   const std::string timeout = std::to_string(std::max<long long>(seconds, 1));
   // The DSN is expanded where `dbname` stands: it may override the keepalives before it,
   // not the timeout and encoding after it. Keepalives notice a server that vanished.
-  const char* keywords[] = {"keepalives_idle", "keepalives_interval", "keepalives_count",
-                            "dbname",          "connect_timeout",     "client_encoding",
-                            "fallback_application_name", nullptr};
-  const char* values[] = {"30",   "10",   "3", options.dsn.c_str(), timeout.c_str(),
-                          "UTF8", "egovbus-journal", nullptr};
+  const char* keywords[] = {
+      "keepalives_idle", "keepalives_interval", "keepalives_count",          "dbname",
+      "connect_timeout", "client_encoding",     "fallback_application_name", nullptr};
+  const char* values[] = {
+      "30", "10", "3", options.dsn.c_str(), timeout.c_str(), "UTF8", "egovbus-journal", nullptr};
   PgJournal::ConnPtr conn(PQconnectdbParams(keywords, values, 1));
   if (!conn) return makeError(ErrorKind::unavailable, "journal postgresql: out of memory");
   if (PQstatus(conn.get()) != CONNECTION_OK) {
@@ -256,10 +260,11 @@ Result<void> migrate(PGconn* conn) {
   if (auto r = command(conn, "BEGIN", "migrate"); !r) return r;
   auto applied = [&]() -> Result<void> {
     if (auto r = command(conn, kMigrationLock, "migration lock"); !r) return r;
-    if (auto r = command(conn,
-                         "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, "
-                         "applied_at TIMESTAMPTZ NOT NULL DEFAULT now())",
-                         "migrate");
+    if (auto r =
+            command(conn,
+                    "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, "
+                    "applied_at TIMESTAMPTZ NOT NULL DEFAULT now())",
+                    "migrate");
         !r) {
       return r;
     }
@@ -274,7 +279,8 @@ Result<void> migrate(PGconn* conn) {
                                                 std::to_string(kMigrations.size()) + ")");
     }
     for (std::size_t v = version; v < kMigrations.size(); ++v) {
-      if (auto r = command(conn, kMigrations[v], "migration " + std::to_string(v + 1)); !r) return r;
+      if (auto r = command(conn, kMigrations[v], "migration " + std::to_string(v + 1)); !r)
+        return r;
       if (auto r = execute(conn, "INSERT INTO schema_migrations (version) VALUES ($1)",
                            {std::to_string(v + 1)}, "migrate");
           !r) {
@@ -397,12 +403,13 @@ void PgJournal::runBatch(ConnPtr& conn, std::vector<std::unique_ptr<Task>>& batc
   if (auto begun = begin(); !begun) return failAll(begun.error());
   for (auto& task : batch) task->run(conn.get());
   if (PQtransactionStatus(conn.get()) == PQTRANS_INTRANS) {
-    if (auto committed = command(conn.get(), "COMMIT", "commit"); !committed) failAll(committed.error());
+    if (auto committed = command(conn.get(), "COMMIT", "commit"); !committed)
+      failAll(committed.error());
     return;
   }
   if (PQstatus(conn.get()) != CONNECTION_OK) {
-    return failAll(makeError(ErrorKind::unavailable, "journal: connection lost: " +
-                                                         oneLine(PQerrorMessage(conn.get()))));
+    return failAll(makeError(ErrorKind::unavailable,
+                             "journal: connection lost: " + oneLine(PQerrorMessage(conn.get()))));
   }
   (void)command(conn.get(), "ROLLBACK", "rollback");
   if (batch.size() == 1) return;  // the task holds its own error
@@ -415,7 +422,8 @@ void PgJournal::runBatch(ConnPtr& conn, std::vector<std::unique_ptr<Task>>& batc
     }
     task->run(conn.get());
     if (PQtransactionStatus(conn.get()) == PQTRANS_INTRANS) {
-      if (auto committed = command(conn.get(), "COMMIT", "commit"); !committed) task->fail(committed.error());
+      if (auto committed = command(conn.get(), "COMMIT", "commit"); !committed)
+        task->fail(committed.error());
     } else if (PQstatus(conn.get()) == CONNECTION_OK) {
       (void)command(conn.get(), "ROLLBACK", "rollback");
     }
@@ -424,23 +432,27 @@ void PgJournal::runBatch(ConnPtr& conn, std::vector<std::unique_ptr<Task>>& batc
 
 // --- operations ----------------------------------------------------------------------------
 
-awaitable<Result<EnqueueOutcome>> PgJournal::enqueue(JournalEntry entry, std::chrono::milliseconds window) {
-  return submit<EnqueueOutcome>([entry = std::move(entry), window](PGconn* conn) -> Result<EnqueueOutcome> {
+awaitable<Result<EnqueueOutcome>> PgJournal::enqueue(JournalEntry entry,
+                                                     std::chrono::milliseconds window) {
+  return submit<EnqueueOutcome>([entry = std::move(entry),
+                                 window](PGconn* conn) -> Result<EnqueueOutcome> {
     const EpochMs now = nowMs();
     if (!entry.idempotency_key.empty()) {
       // The key row is the lock between instances: a concurrent insert of the same key
       // waits for the other transaction, then sees its row. An expired key is taken over.
-      auto claimed = query(conn,
-                           "INSERT INTO idempotency_keys (tenant, key, exchange_id, expires_ms) "
-                           "VALUES ($1, $2, $3, $4) ON CONFLICT (tenant, key) DO UPDATE "
-                           "SET exchange_id = EXCLUDED.exchange_id, expires_ms = EXCLUDED.expires_ms "
-                           "WHERE idempotency_keys.expires_ms <= $5 RETURNING exchange_id",
-                           {entry.tenant_istat, entry.idempotency_key, entry.id,
-                            str(now + window.count()), str(now)});
+      auto claimed =
+          query(conn,
+                "INSERT INTO idempotency_keys (tenant, key, exchange_id, expires_ms) "
+                "VALUES ($1, $2, $3, $4) ON CONFLICT (tenant, key) DO UPDATE "
+                "SET exchange_id = EXCLUDED.exchange_id, expires_ms = EXCLUDED.expires_ms "
+                "WHERE idempotency_keys.expires_ms <= $5 RETURNING exchange_id",
+                {entry.tenant_istat, entry.idempotency_key, entry.id, str(now + window.count()),
+                 str(now)});
       if (!succeeded(claimed)) return pgError(conn, claimed.get(), "store idempotency key");
       if (PQntuples(claimed.get()) == 0) {
-        auto seen = query(conn, "SELECT exchange_id FROM idempotency_keys WHERE tenant = $1 AND key = $2",
-                          {entry.tenant_istat, entry.idempotency_key});
+        auto seen =
+            query(conn, "SELECT exchange_id FROM idempotency_keys WHERE tenant = $1 AND key = $2",
+                  {entry.tenant_istat, entry.idempotency_key});
         if (!succeeded(seen) || PQntuples(seen.get()) != 1) {
           return pgError(conn, seen.get(), "read idempotency key");
         }
@@ -450,10 +462,11 @@ awaitable<Result<EnqueueOutcome>> PgJournal::enqueue(JournalEntry entry, std::ch
     auto stored = execute(
         conn,
         "INSERT INTO exchanges (id, tenant, tenant_slug, service, method, trace_id, client, body, "
-        "resume_step, idempotency_key, order_key, state, attempts, created_ms, updated_ms, next_attempt_ms) "
+        "resume_step, idempotency_key, order_key, state, attempts, created_ms, updated_ms, "
+        "next_attempt_ms) "
         "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 'queued', 0, $12, $12, $12)",
-        {entry.id, entry.tenant_istat, entry.tenant_slug, entry.service, entry.method, entry.trace_id,
-         entry.client, entry.body, str(entry.resume_step),
+        {entry.id, entry.tenant_istat, entry.tenant_slug, entry.service, entry.method,
+         entry.trace_id, entry.client, entry.body, str(entry.resume_step),
          entry.idempotency_key.empty() ? Param() : Param(entry.idempotency_key),
          entry.order_key.empty() ? Param() : Param(entry.order_key), str(now)},
         "store exchange");
@@ -462,10 +475,13 @@ awaitable<Result<EnqueueOutcome>> PgJournal::enqueue(JournalEntry entry, std::ch
   });
 }
 
-awaitable<Result<std::optional<JournalEntry>>> PgJournal::find(std::string tenant_istat, std::string id) {
+awaitable<Result<std::optional<JournalEntry>>> PgJournal::find(std::string tenant_istat,
+                                                               std::string id) {
   return submit<std::optional<JournalEntry>>(
-      [tenant = std::move(tenant_istat), id = std::move(id)](PGconn* conn) -> Result<std::optional<JournalEntry>> {
-        static const std::string sql = "SELECT " + columns("e") + " FROM exchanges e WHERE e.tenant = $1 AND e.id = $2";
+      [tenant = std::move(tenant_istat),
+       id = std::move(id)](PGconn* conn) -> Result<std::optional<JournalEntry>> {
+        static const std::string sql =
+            "SELECT " + columns("e") + " FROM exchanges e WHERE e.tenant = $1 AND e.id = $2";
         auto found = query(conn, sql.c_str(), {tenant, id});
         if (!succeeded(found)) return pgError(conn, found.get(), "find exchange");
         if (PQntuples(found.get()) == 0) return std::optional<JournalEntry>();
@@ -473,32 +489,38 @@ awaitable<Result<std::optional<JournalEntry>>> PgJournal::find(std::string tenan
       });
 }
 
-awaitable<Result<std::vector<JournalEntry>>> PgJournal::claimDue(std::size_t limit, std::chrono::milliseconds lease) {
-  return submit<std::vector<JournalEntry>>([limit, lease](PGconn* conn) -> Result<std::vector<JournalEntry>> {
-    // SKIP LOCKED: rows another instance is claiming right now are left to it. Rows it has
-    // claimed already fail the state test when re-read under the lock. An ordered entry
-    // waits while an earlier one of its key is open (queued or delivering).
-    static const std::string sql =
-        "WITH due AS (SELECT e.id FROM exchanges e "
-        "WHERE ((e.state = 'queued' AND e.next_attempt_ms <= $2) "
-        "OR (e.state = 'delivering' AND e.lease_until_ms < $2)) "
-        "AND (e.order_key IS NULL OR NOT EXISTS (SELECT 1 FROM exchanges p "
-        "WHERE p.tenant = e.tenant AND p.service = e.service AND p.order_key = e.order_key "
-        "AND p.seq < e.seq AND p.state IN ('queued', 'delivering'))) "
-        "ORDER BY e.next_attempt_ms LIMIT $3 FOR UPDATE SKIP LOCKED) "
-        "UPDATE exchanges x SET state = 'delivering', lease_until_ms = $1, updated_ms = $2 "
-        "FROM due WHERE x.id = due.id RETURNING " + columns("x");
-    const EpochMs now = nowMs();
-    auto claimed = query(conn, sql.c_str(), {str(now + lease.count()), str(now), str(static_cast<std::int64_t>(limit))});
-    if (!succeeded(claimed)) return pgError(conn, claimed.get(), "claim due exchanges");
-    return readEntries(claimed.get());
-  });
+awaitable<Result<std::vector<JournalEntry>>> PgJournal::claimDue(std::size_t limit,
+                                                                 std::chrono::milliseconds lease) {
+  return submit<std::vector<JournalEntry>>(
+      [limit, lease](PGconn* conn) -> Result<std::vector<JournalEntry>> {
+        // SKIP LOCKED: rows another instance is claiming right now are left to it. Rows it has
+        // claimed already fail the state test when re-read under the lock. An ordered entry
+        // waits while an earlier one of its key is open (queued or delivering).
+        static const std::string sql =
+            "WITH due AS (SELECT e.id FROM exchanges e "
+            "WHERE ((e.state = 'queued' AND e.next_attempt_ms <= $2) "
+            "OR (e.state = 'delivering' AND e.lease_until_ms < $2)) "
+            "AND (e.order_key IS NULL OR NOT EXISTS (SELECT 1 FROM exchanges p "
+            "WHERE p.tenant = e.tenant AND p.service = e.service AND p.order_key = e.order_key "
+            "AND p.seq < e.seq AND p.state IN ('queued', 'delivering'))) "
+            "ORDER BY e.next_attempt_ms LIMIT $3 FOR UPDATE SKIP LOCKED) "
+            "UPDATE exchanges x SET state = 'delivering', lease_until_ms = $1, updated_ms = $2 "
+            "FROM due WHERE x.id = due.id RETURNING " +
+            columns("x");
+        const EpochMs now = nowMs();
+        auto claimed =
+            query(conn, sql.c_str(),
+                  {str(now + lease.count()), str(now), str(static_cast<std::int64_t>(limit))});
+        if (!succeeded(claimed)) return pgError(conn, claimed.get(), "claim due exchanges");
+        return readEntries(claimed.get());
+      });
 }
 
 awaitable<Result<void>> PgJournal::markDelivered(std::string id, int attempts) {
   return submit<void>([id = std::move(id), attempts](PGconn* conn) -> Result<void> {
-    auto r = execute(conn, "UPDATE exchanges SET state = 'delivered', attempts = $1, updated_ms = $2, "
-                           "lease_until_ms = 0, last_error = '' WHERE id = $3",
+    auto r = execute(conn,
+                     "UPDATE exchanges SET state = 'delivered', attempts = $1, updated_ms = $2, "
+                     "lease_until_ms = 0, last_error = '' WHERE id = $3",
                      {str(attempts), str(nowMs()), id}, "mark delivered");
     if (!r) return r;
     return recordAttempt(conn, id, attempts, "delivered", "");
@@ -507,9 +529,11 @@ awaitable<Result<void>> PgJournal::markDelivered(std::string id, int attempts) {
 
 awaitable<Result<void>> PgJournal::reschedule(std::string id, int attempts, EpochMs next_attempt_ms,
                                               std::string error) {
-  return submit<void>([id = std::move(id), attempts, next_attempt_ms, error = std::move(error)](PGconn* conn) -> Result<void> {
-    auto r = execute(conn, "UPDATE exchanges SET state = 'queued', attempts = $1, next_attempt_ms = $2, "
-                           "updated_ms = $3, lease_until_ms = 0, last_error = $4 WHERE id = $5",
+  return submit<void>([id = std::move(id), attempts, next_attempt_ms,
+                       error = std::move(error)](PGconn* conn) -> Result<void> {
+    auto r = execute(conn,
+                     "UPDATE exchanges SET state = 'queued', attempts = $1, next_attempt_ms = $2, "
+                     "updated_ms = $3, lease_until_ms = 0, last_error = $4 WHERE id = $5",
                      {str(attempts), str(next_attempt_ms), str(nowMs()), error, id}, "reschedule");
     if (!r) return r;
     return recordAttempt(conn, id, attempts, "retry", error);
@@ -517,21 +541,25 @@ awaitable<Result<void>> PgJournal::reschedule(std::string id, int attempts, Epoc
 }
 
 awaitable<Result<void>> PgJournal::deadLetter(std::string id, int attempts, std::string error) {
-  return submit<void>([id = std::move(id), attempts, error = std::move(error)](PGconn* conn) -> Result<void> {
-    auto r = execute(conn, "UPDATE exchanges SET state = 'dead', attempts = $1, updated_ms = $2, "
-                           "lease_until_ms = 0, last_error = $3 WHERE id = $4",
-                     {str(attempts), str(nowMs()), error, id}, "dead-letter");
-    if (!r) return r;
-    return recordAttempt(conn, id, attempts, "dead", error);
-  });
+  return submit<void>(
+      [id = std::move(id), attempts, error = std::move(error)](PGconn* conn) -> Result<void> {
+        auto r = execute(conn,
+                         "UPDATE exchanges SET state = 'dead', attempts = $1, updated_ms = $2, "
+                         "lease_until_ms = 0, last_error = $3 WHERE id = $4",
+                         {str(attempts), str(nowMs()), error, id}, "dead-letter");
+        if (!r) return r;
+        return recordAttempt(conn, id, attempts, "dead", error);
+      });
 }
 
-awaitable<Result<std::vector<JournalEntry>>> PgJournal::listDead(std::string tenant_istat, std::size_t limit) {
+awaitable<Result<std::vector<JournalEntry>>> PgJournal::listDead(std::string tenant_istat,
+                                                                 std::size_t limit) {
   return submit<std::vector<JournalEntry>>(
       [tenant = std::move(tenant_istat), limit](PGconn* conn) -> Result<std::vector<JournalEntry>> {
-        static const std::string sql = "SELECT " + columns("e") +
-                                       " FROM exchanges e WHERE e.state = 'dead' AND ($1 = '' OR e.tenant = $1) "
-                                       "ORDER BY e.updated_ms, e.seq LIMIT $2";
+        static const std::string sql =
+            "SELECT " + columns("e") +
+            " FROM exchanges e WHERE e.state = 'dead' AND ($1 = '' OR e.tenant = $1) "
+            "ORDER BY e.updated_ms, e.seq LIMIT $2";
         auto dead = query(conn, sql.c_str(), {tenant, str(static_cast<std::int64_t>(limit))});
         if (!succeeded(dead)) return pgError(conn, dead.get(), "list dead letters");
         return readEntries(dead.get());
@@ -544,19 +572,23 @@ awaitable<Result<void>> PgJournal::resolveDead(DeadLetterAction action) {
       return makeError(ErrorKind::bad_request, "unknown dead-letter action " + action.action);
     }
     const std::string now = str(nowMs());
-    auto resolved = action.action == "replay"
-                        ? query(conn, "UPDATE exchanges SET state = 'queued', attempts = 0, next_attempt_ms = $1, "
-                                      "updated_ms = $1, last_error = '' WHERE id = $2 AND state = 'dead'",
-                                {now, action.id})
-                        : query(conn, "UPDATE exchanges SET state = 'discarded', updated_ms = $1 "
-                                      "WHERE id = $2 AND state = 'dead'",
-                                {now, action.id});
+    auto resolved =
+        action.action == "replay"
+            ? query(conn,
+                    "UPDATE exchanges SET state = 'queued', attempts = 0, next_attempt_ms = $1, "
+                    "updated_ms = $1, last_error = '' WHERE id = $2 AND state = 'dead'",
+                    {now, action.id})
+            : query(conn,
+                    "UPDATE exchanges SET state = 'discarded', updated_ms = $1 "
+                    "WHERE id = $2 AND state = 'dead'",
+                    {now, action.id});
     if (!succeeded(resolved)) return pgError(conn, resolved.get(), "resolve dead letter");
     if (std::string(PQcmdTuples(resolved.get())) == "0") {
       return makeError(ErrorKind::not_found, "no dead letter " + action.id);
     }
     return execute(conn, "INSERT INTO dead_letter_actions VALUES ($1, $2, $3, $4, $5)",
-                   {action.id, now, action.action, action.who, action.why}, "record dead-letter action");
+                   {action.id, now, action.action, action.who, action.why},
+                   "record dead-letter action");
   });
 }
 
@@ -569,45 +601,53 @@ awaitable<Result<BatchFile>> PgJournal::beginBatch(BatchFile file) {
     file.started_ms = file.updated_ms = nowMs();
     file.state = BatchState::running;
     static const std::string insert =
-        std::string("INSERT INTO batch_files (id, tenant, source, file_name, content_hash, state, "
-                    "rows_total, rows_done, rows_failed, started_ms, updated_ms, detail) "
-                    "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10, $11) "
-                    "ON CONFLICT (source, file_name, content_hash) DO NOTHING RETURNING ") +
+        std::string(
+            "INSERT INTO batch_files (id, tenant, source, file_name, content_hash, state, "
+            "rows_total, rows_done, rows_failed, started_ms, updated_ms, detail) "
+            "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10, $11) "
+            "ON CONFLICT (source, file_name, content_hash) DO NOTHING RETURNING ") +
         kBatchColumns;
-    auto stored = query(conn, insert.c_str(),
-                        {file.id, file.tenant_istat, file.source, file.file_name, file.content_hash,
-                         std::string(batchStateName(file.state)), str(file.rows_total),
-                         str(file.rows_done), str(file.rows_failed), str(file.started_ms), file.detail});
+    auto stored =
+        query(conn, insert.c_str(),
+              {file.id, file.tenant_istat, file.source, file.file_name, file.content_hash,
+               std::string(batchStateName(file.state)), str(file.rows_total), str(file.rows_done),
+               str(file.rows_failed), str(file.started_ms), file.detail});
     if (!succeeded(stored)) return pgError(conn, stored.get(), "record batch file");
     if (PQntuples(stored.get()) == 1) return readBatch(stored.get(), 0);
     static const std::string select = std::string("SELECT ") + kBatchColumns +
                                       " FROM batch_files WHERE source = $1 AND file_name = $2 "
                                       "AND content_hash = $3";
     auto seen = query(conn, select.c_str(), {file.source, file.file_name, file.content_hash});
-    if (!succeeded(seen) || PQntuples(seen.get()) != 1) return pgError(conn, seen.get(), "find batch file");
+    if (!succeeded(seen) || PQntuples(seen.get()) != 1)
+      return pgError(conn, seen.get(), "find batch file");
     return readBatch(seen.get(), 0);
   });
 }
 
 awaitable<Result<void>> PgJournal::updateBatch(std::string id, std::int64_t rows_done,
                                                std::int64_t rows_failed, std::int64_t rows_total) {
-  return submit<void>([id = std::move(id), rows_done, rows_failed, rows_total](PGconn* conn) -> Result<void> {
-    auto updated = query(conn,
-                         "UPDATE batch_files SET rows_done = $1, rows_failed = $2, rows_total = $3, "
-                         "updated_ms = $4 WHERE id = $5",
-                         {str(rows_done), str(rows_failed), str(rows_total), str(nowMs()), id});
-    if (!succeeded(updated)) return pgError(conn, updated.get(), "update batch file");
-    if (std::string(PQcmdTuples(updated.get())) == "0") {
-      return makeError(ErrorKind::not_found, "no batch file " + id);
-    }
-    return {};
-  });
+  return submit<void>(
+      [id = std::move(id), rows_done, rows_failed, rows_total](PGconn* conn) -> Result<void> {
+        auto updated =
+            query(conn,
+                  "UPDATE batch_files SET rows_done = $1, rows_failed = $2, rows_total = $3, "
+                  "updated_ms = $4 WHERE id = $5",
+                  {str(rows_done), str(rows_failed), str(rows_total), str(nowMs()), id});
+        if (!succeeded(updated)) return pgError(conn, updated.get(), "update batch file");
+        if (std::string(PQcmdTuples(updated.get())) == "0") {
+          return makeError(ErrorKind::not_found, "no batch file " + id);
+        }
+        return {};
+      });
 }
 
-awaitable<Result<void>> PgJournal::finishBatch(std::string id, BatchState state, std::string detail) {
-  return submit<void>([id = std::move(id), state, detail = std::move(detail)](PGconn* conn) -> Result<void> {
-    auto finished = query(conn, "UPDATE batch_files SET state = $1, detail = $2, updated_ms = $3 WHERE id = $4",
-                          {std::string(batchStateName(state)), detail, str(nowMs()), id});
+awaitable<Result<void>> PgJournal::finishBatch(std::string id, BatchState state,
+                                               std::string detail) {
+  return submit<void>([id = std::move(id), state,
+                       detail = std::move(detail)](PGconn* conn) -> Result<void> {
+    auto finished =
+        query(conn, "UPDATE batch_files SET state = $1, detail = $2, updated_ms = $3 WHERE id = $4",
+              {std::string(batchStateName(state)), detail, str(nowMs()), id});
     if (!succeeded(finished)) return pgError(conn, finished.get(), "finish batch file");
     if (std::string(PQcmdTuples(finished.get())) == "0") {
       return makeError(ErrorKind::not_found, "no batch file " + id);
@@ -616,7 +656,8 @@ awaitable<Result<void>> PgJournal::finishBatch(std::string id, BatchState state,
   });
 }
 
-awaitable<Result<std::vector<BatchFile>>> PgJournal::listBatches(std::string tenant_istat, std::size_t limit) {
+awaitable<Result<std::vector<BatchFile>>> PgJournal::listBatches(std::string tenant_istat,
+                                                                 std::size_t limit) {
   return submit<std::vector<BatchFile>>(
       [tenant = std::move(tenant_istat), limit](PGconn* conn) -> Result<std::vector<BatchFile>> {
         static const std::string sql = std::string("SELECT ") + kBatchColumns +
@@ -625,7 +666,8 @@ awaitable<Result<std::vector<BatchFile>>> PgJournal::listBatches(std::string ten
         auto listed = query(conn, sql.c_str(), {tenant, str(static_cast<std::int64_t>(limit))});
         if (!succeeded(listed)) return pgError(conn, listed.get(), "list batch files");
         std::vector<BatchFile> files;
-        for (int row = 0; row < PQntuples(listed.get()); ++row) files.push_back(readBatch(listed.get(), row));
+        for (int row = 0; row < PQntuples(listed.get()); ++row)
+          files.push_back(readBatch(listed.get(), row));
         return files;
       });
 }

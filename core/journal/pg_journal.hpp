@@ -43,7 +43,8 @@ class PgJournal final : public Journal {
 
   awaitable<Result<EnqueueOutcome>> enqueue(JournalEntry entry,
                                             std::chrono::milliseconds idempotency_window) override;
-  awaitable<Result<std::optional<JournalEntry>>> find(std::string tenant_istat, std::string id) override;
+  awaitable<Result<std::optional<JournalEntry>>> find(std::string tenant_istat,
+                                                      std::string id) override;
   awaitable<Result<std::vector<JournalEntry>>> claimDue(std::size_t limit,
                                                         std::chrono::milliseconds lease) override;
   awaitable<Result<void>> markDelivered(std::string id, int attempts) override;
@@ -56,7 +57,8 @@ class PgJournal final : public Journal {
   awaitable<Result<BatchFile>> beginBatch(BatchFile file) override;
   awaitable<Result<void>> updateBatch(std::string id, std::int64_t rows_done,
                                       std::int64_t rows_failed, std::int64_t rows_total) override;
-  awaitable<Result<void>> finishBatch(std::string id, BatchState state, std::string detail) override;
+  awaitable<Result<void>> finishBatch(std::string id, BatchState state,
+                                      std::string detail) override;
   awaitable<Result<std::vector<BatchFile>>> listBatches(std::string tenant_istat,
                                                         std::size_t limit) override;
 

@@ -32,7 +32,9 @@ core::JournalEntry entry(std::string id, std::string key = {}, std::string order
   e.method = "POST";
   e.trace_id = "trace-1";
   e.client = "portale";
-  e.body = "<map xmlns=\"http://www.w3.org/2005/xpath-functions\"><string key=\"città\">Bari</string></map>";
+  e.body =
+      "<map xmlns=\"http://www.w3.org/2005/xpath-functions\"><string "
+      "key=\"città\">Bari</string></map>";
   e.resume_step = 1;
   e.idempotency_key = std::move(key);
   e.order_key = std::move(order_key);
@@ -56,7 +58,8 @@ using Ids = std::vector<std::string>;
 
 }  // namespace
 
-TEST_CASE("journal contract: enqueue is durable across a reopen, idempotency keys dedupe per tenant") {
+TEST_CASE(
+    "journal contract: enqueue is durable across a reopen, idempotency keys dedupe per tenant") {
   for (auto backend : test::kJournalBackends) {
     INFO("backend: " << test::journalBackendName(backend));
     JournalStore store(backend);
@@ -128,7 +131,8 @@ TEST_CASE("journal contract: claim, lease expiry, retry, dead letter, replay and
     CHECK(dead->front().last_error == "gave up after 3 attempts");
     CHECK(runCoroutine(journal->listDead("072029", 10))->empty());
 
-    REQUIRE(runCoroutine(journal->resolveDead({"b", "replay", "operatore", "back-end fixed"})).ok());
+    REQUIRE(
+        runCoroutine(journal->resolveDead({"b", "replay", "operatore", "back-end fixed"})).ok());
     auto replayed = runCoroutine(journal->find("072006", "b"));
     CHECK((*replayed)->state == core::EntryState::queued);
     CHECK((*replayed)->attempts == 0);
@@ -202,7 +206,8 @@ TEST_CASE("journal contract: one failing operation in a batch does not undo the 
   }
 }
 
-TEST_CASE("journal contract: ordered entries are claimed one at a time per key, in acceptance order") {
+TEST_CASE(
+    "journal contract: ordered entries are claimed one at a time per key, in acceptance order") {
   for (auto backend : test::kJournalBackends) {
     INFO("backend: " << test::journalBackendName(backend));
     JournalStore store(backend);
@@ -240,8 +245,9 @@ TEST_CASE("journal contract: a schema from a newer egovbus is refused") {
     INFO("backend: " << test::journalBackendName(backend));
     JournalStore store(backend);
     { store.open(); }
-    store.sql(backend == JournalBackend::sqlite ? "INSERT INTO schema_version VALUES (99)"
-                                                : "INSERT INTO schema_migrations (version) VALUES (99)");
+    store.sql(backend == JournalBackend::sqlite
+                  ? "INSERT INTO schema_version VALUES (99)"
+                  : "INSERT INTO schema_migrations (version) VALUES (99)");
     auto journal = store.tryOpen();
     REQUIRE_FALSE(journal.ok());
     CHECK(journal.error().message.find("schema version 99 is newer") != std::string::npos);
@@ -253,7 +259,8 @@ TEST_CASE("journal contract: egovbus dlq lists, replays and discards on the conf
     INFO("backend: " << test::journalBackendName(backend));
     JournalStore store(backend);
     test::TempConfig config;
-    config.write("conf/bus.yaml", "listen: 127.0.0.1:0\njournal: { " + store.yamlSettings() + " }\n");
+    config.write("conf/bus.yaml",
+                 "listen: 127.0.0.1:0\njournal: { " + store.yamlSettings() + " }\n");
     const auto bus_file = (config.root() / "conf/bus.yaml").string();
     {
       auto journal = store.open();
@@ -295,7 +302,8 @@ TEST_CASE("journal contract: a batch file is recorded once per (source, name, ha
       CHECK(begun->state == core::BatchState::running);
       CHECK(begun->started_ms > 0);
       REQUIRE(runCoroutine(journal->updateBatch("batch-1", 500, 3, 1000)).ok());
-      CHECK(runCoroutine(journal->updateBatch("nope", 1, 0, 1)).error().kind == core::ErrorKind::not_found);
+      CHECK(runCoroutine(journal->updateBatch("nope", 1, 0, 1)).error().kind ==
+            core::ErrorKind::not_found);
       CHECK(runCoroutine(journal->finishBatch("nope", core::BatchState::done, "")).error().kind ==
             core::ErrorKind::not_found);
     }
@@ -335,7 +343,8 @@ TEST_CASE("journal contract: a batch file is recorded once per (source, name, ha
 
 // --- several instances on one PostgreSQL ----------------------------------------------------
 
-TEST_CASE("journal postgresql: two instances never claim the same entry, and share idempotency keys") {
+TEST_CASE(
+    "journal postgresql: two instances never claim the same entry, and share idempotency keys") {
   JournalStore store(JournalBackend::postgresql);
   auto first = store.open();
   auto second = store.open();
@@ -381,7 +390,8 @@ TEST_CASE("journal postgresql: two instances never claim the same entry, and sha
   CHECK(all.size() == 301);
 }
 
-TEST_CASE("journal postgresql: concurrent enqueues of one key through two instances give one exchange") {
+TEST_CASE(
+    "journal postgresql: concurrent enqueues of one key through two instances give one exchange") {
   JournalStore store(JournalBackend::postgresql);
   auto first = store.open();
   auto second = store.open();
@@ -397,7 +407,8 @@ TEST_CASE("journal postgresql: concurrent enqueues of one key through two instan
               auto& journal = i % 2 ? *first : *second;
               auto e = entry("c" + std::to_string(i), "same-key");
               auto r = co_await journal.enqueue(std::move(e), 24h);
-              answered[static_cast<std::size_t>(i)] = r.ok() ? r->id : "error: " + r.error().message;
+              answered[static_cast<std::size_t>(i)] =
+                  r.ok() ? r->id : "error: " + r.error().message;
             },
             net::detached);
       }
@@ -410,7 +421,8 @@ TEST_CASE("journal postgresql: concurrent enqueues of one key through two instan
   CHECK(store.sql("SELECT COUNT(*) FROM exchanges") == "1");
 }
 
-TEST_CASE("journal postgresql: a server restart fails operations as unavailable, then they recover") {
+TEST_CASE(
+    "journal postgresql: a server restart fails operations as unavailable, then they recover") {
   JournalStore store(JournalBackend::postgresql);
   auto journal = store.open();
   REQUIRE(runCoroutine(journal->enqueue(entry("before"), 24h)).ok());
@@ -426,10 +438,12 @@ TEST_CASE("journal postgresql: a server restart fails operations as unavailable,
   CHECK(claimIds(*journal) == Ids{"after", "before"});
 }
 
-TEST_CASE("journal postgresql: a server that is not there is a clear error at open, without secrets") {
-  auto journal = core::PgJournal::open({"host=127.0.0.1 port=" + std::to_string(test::closedLocalPort()) +
-                                            " user=egov password=" + test::PostgresServer::kPassword,
-                                        1, 1s});
+TEST_CASE(
+    "journal postgresql: a server that is not there is a clear error at open, without secrets") {
+  auto journal =
+      core::PgJournal::open({"host=127.0.0.1 port=" + std::to_string(test::closedLocalPort()) +
+                                 " user=egov password=" + test::PostgresServer::kPassword,
+                             1, 1s});
   REQUIRE_FALSE(journal.ok());
   CHECK(journal.error().message.find("journal postgresql: cannot connect") != std::string::npos);
   CHECK(journal.error().message.find(test::PostgresServer::kPassword) == std::string::npos);

@@ -31,7 +31,8 @@ const char* journalBackendName(JournalBackend backend) {
 }
 
 JournalStore::JournalStore(JournalBackend backend) : backend_(backend) {
-  const std::string name = "journal_" + std::to_string(::getpid()) + "_" + std::to_string(counter++);
+  const std::string name =
+      "journal_" + std::to_string(::getpid()) + "_" + std::to_string(counter++);
   if (backend == JournalBackend::sqlite) {
     folder_ = std::filesystem::temp_directory_path() / ("egovbus-" + name);
     std::filesystem::remove_all(folder_);
@@ -93,12 +94,14 @@ std::string JournalStore::sql(const std::string& statement) const {
   }
   std::unique_ptr<PGconn, decltype(&PQfinish)> conn(PQconnectdb(dsn_.c_str()), PQfinish);
   if (PQstatus(conn.get()) != CONNECTION_OK) throw std::runtime_error(PQerrorMessage(conn.get()));
-  std::unique_ptr<PGresult, decltype(&PQclear)> result(PQexec(conn.get(), statement.c_str()), PQclear);
+  std::unique_ptr<PGresult, decltype(&PQclear)> result(PQexec(conn.get(), statement.c_str()),
+                                                       PQclear);
   const auto status = PQresultStatus(result.get());
   if (status != PGRES_TUPLES_OK && status != PGRES_COMMAND_OK) {
     throw std::runtime_error(PQerrorMessage(conn.get()));
   }
-  if (status == PGRES_TUPLES_OK && PQntuples(result.get()) > 0) return PQgetvalue(result.get(), 0, 0);
+  if (status == PGRES_TUPLES_OK && PQntuples(result.get()) > 0)
+    return PQgetvalue(result.get(), 0, 0);
   return "";
 }
 

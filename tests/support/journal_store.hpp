@@ -36,7 +36,7 @@ class JournalStore {
  private:
   JournalBackend backend_;
   std::filesystem::path folder_;  // sqlite
-  std::string schema_;                  // postgresql
+  std::string schema_;            // postgresql
   std::string dsn_;
 };
 
