@@ -6,7 +6,7 @@ namespace egov::core {
 
 awaitable<Result<Submitted>> submitExchange(Bus& bus, const Generation& generation,
                                             const Tenant& tenant, const Route& route,
-                                            Exchange& exchange, const Submission& submission) {
+                                            Exchange& exchange, Submission submission) {
   if (!route.enqueue_at) {
     auto done = co_await runRoute(generation, tenant, route, exchange, bus.metrics());
     if (!done) co_return std::move(done).error();
@@ -30,7 +30,7 @@ awaitable<Result<Submitted>> submitExchange(Bus& bus, const Generation& generati
   entry.client = exchange.identity.client;
   entry.body = serializeXml(*exchange.body);
   entry.resume_step = static_cast<int>(*route.enqueue_at);
-  entry.idempotency_key = submission.idempotency_key;
+  entry.idempotency_key = std::move(submission.idempotency_key);
   entry.order_key = std::move(order_key).value();
   const auto window =
       submission.idempotency_window.value_or(generation.bus.journal.idempotency_window);
@@ -38,13 +38,6 @@ awaitable<Result<Submitted>> submitExchange(Bus& bus, const Generation& generati
   if (!stored) co_return std::move(stored).error();
   bus.wakeDelivery();
   co_return Submitted{true, stored->duplicate, stored->id};
-}
-
-awaitable<Result<Submitted>> submitExchange(Bus& bus, const Generation& generation,
-                                            const Tenant& tenant, const Route& route,
-                                            Exchange& exchange) {
-  const Submission none;
-  co_return co_await submitExchange(bus, generation, tenant, route, exchange, none);
 }
 
 }  // namespace egov::core

@@ -22,18 +22,15 @@ struct Submitted {
   std::string journal_id;  // the tracking id of a queued exchange
 };
 
+// (No default argument for `submission`: g++ 12 frees a defaulted class-type parameter of a
+// coroutine twice. Pass a named Submission, not a temporary, for the same compiler's sake.)
+//
 // Request-reply routes run to the end: exchange.body and exchange.status hold the reply.
 // One-way routes (an `enqueue` step) run the steps before it while the caller waits, so a
 // request that could never be delivered is refused now; then the exchange is committed to
 // the journal and the result says queued only once that commit is durable.
-// `submission` is taken by reference and has no default: g++ 12 relocates class temporaries
-// of a co_await expression bitwise, which leaves their short strings pointing into freed
-// frames. Callers pass a named Submission; the overload without one names its own.
 awaitable<Result<Submitted>> submitExchange(Bus& bus, const Generation& generation,
                                             const Tenant& tenant, const Route& route,
-                                            Exchange& exchange, const Submission& submission);
-awaitable<Result<Submitted>> submitExchange(Bus& bus, const Generation& generation,
-                                            const Tenant& tenant, const Route& route,
-                                            Exchange& exchange);
+                                            Exchange& exchange, Submission submission);
 
 }  // namespace egov::core

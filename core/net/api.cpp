@@ -220,7 +220,7 @@ awaitable<HttpResponse> ApiHandler::handle(HttpRequest request) {
   if (auto generation = bus_.generation()) {
     std::string tenant_key;
     if (const auto* inbound = generation->findInbound(path, tenant_key)) {
-      InboundRequest inbound_request{request, path, query, bus_, *generation};
+      InboundRequest inbound_request{request, path, query, bus_, *generation, nullptr, {}};
       if (!tenant_key.empty()) {
         inbound_request.tenant = generation->findTenant(tenant_key);
         inbound_request.tenant_key = std::move(tenant_key);

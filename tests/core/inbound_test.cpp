@@ -32,8 +32,9 @@ class EchoInbound final : public core::InboundHandler {
       exchange.body = core::parseXml("<hello>there</hello>").value();
       exchange.deadline = core::Clock::now() + std::chrono::seconds(5);
       const auto* route = core::Generation::findRoute(*request.tenant, "echo.ping");
+      core::Submission submission;
       auto submitted = co_await core::submitExchange(request.bus, request.generation,
-                                                     *request.tenant, *route, exchange);
+                                                     *request.tenant, *route, exchange, submission);
       text = submitted ? core::serializeXml(*exchange.body) : submitted.error().message;
     }
     response.body() = text;
