@@ -79,7 +79,6 @@ void parseTables(const ConfigNode& node, const std::filesystem::path& base,
 void parseJournal(const ConfigNode& node, const std::filesystem::path& base,
                   JournalConfig& journal) {
   std::filesystem::path path = "../var/journal.db";
-<<<<<<< HEAD
   if (node.valid() && node.allowKeys({"driver", "path", "dsn", "connections", "idempotency_window",
                                       "poll_interval", "lease", "deliveries"})) {
     const auto driver = node.optionalString("driver", "sqlite");
@@ -95,11 +94,6 @@ void parseJournal(const ConfigNode& node, const std::filesystem::path& base,
     } else {
       node.errorAt("driver", "expected sqlite or postgresql");
     }
-=======
-  if (node.valid() &&
-      node.allowKeys({"path", "idempotency_window", "poll_interval", "lease", "deliveries"})) {
-    path = node.optionalString("path", path.string());
->>>>>>> main
     journal.idempotency_window = node.duration("idempotency_window", journal.idempotency_window);
     journal.poll_interval = node.duration("poll_interval", journal.poll_interval);
     journal.lease = node.duration("lease", journal.lease);
