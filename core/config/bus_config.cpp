@@ -85,12 +85,14 @@ void parseJournal(const ConfigNode& node, const std::filesystem::path& base,
     if (driver == "postgresql") {
       journal.driver = JournalConfig::Driver::postgresql;
       journal.dsn = node.requiredString("dsn");
-      journal.connections = static_cast<int>(node.integer("connections", journal.connections, 1, 64));
+      journal.connections =
+          static_cast<int>(node.integer("connections", journal.connections, 1, 64));
       if (node.has("path")) node.errorAt("path", "a postgresql journal has a dsn, not a path");
     } else if (driver == "sqlite") {
       path = node.optionalString("path", path.string());
       if (node.has("dsn")) node.errorAt("dsn", "a sqlite journal has a path, not a dsn");
-      if (node.has("connections")) node.errorAt("connections", "only a postgresql journal has connections");
+      if (node.has("connections"))
+        node.errorAt("connections", "only a postgresql journal has connections");
     } else {
       node.errorAt("driver", "expected sqlite or postgresql");
     }

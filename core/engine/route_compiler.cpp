@@ -33,7 +33,8 @@ RetryOverride parseRetrySettings(const ConfigNode& node) {
   RetryOverride retry;
   if (!node.expectMap()) return retry;
   node.allowKeys({"attempts", "backoff", "max_backoff", "max_age"});  // and read the known ones
-  if (node.has("attempts")) retry.max_attempts = static_cast<int>(node.integer("attempts", 1, 1, 1000));
+  if (node.has("attempts"))
+    retry.max_attempts = static_cast<int>(node.integer("attempts", 1, 1, 1000));
   if (node.has("backoff")) retry.backoff = node.duration("backoff", {});
   if (node.has("max_backoff")) retry.max_backoff = node.duration("max_backoff", {});
   if (node.has("max_age")) retry.max_age = node.duration("max_age", {});
@@ -46,7 +47,8 @@ RetryOverride parseRetrySettings(const ConfigNode& node) {
 std::optional<Route> RouteCompiler::compileRoute(const ConfigNode& node) const {
   const auto before = node.errors().size();
   if (!node.expectMap()) return std::nullopt;
-  node.allowKeys({"service", "methods", "deadline", "description", "mode", "delivery", "order_key", "steps"});
+  node.allowKeys(
+      {"service", "methods", "deadline", "description", "mode", "delivery", "order_key", "steps"});
   Route route;
   route.where = whereOf(node, bus_);
   route.service = node.requiredString("service");

@@ -97,8 +97,8 @@ class Journal {
   // lease, as after a crash) and leases them to the caller for `lease`. An ordered entry is
   // due only when no earlier entry of its order key is queued or delivering. With several
   // bus instances on one journal, an entry is leased to one of them at a time.
-  virtual awaitable<Result<std::vector<JournalEntry>>> claimDue(std::size_t limit,
-                                                                std::chrono::milliseconds lease) = 0;
+  virtual awaitable<Result<std::vector<JournalEntry>>> claimDue(
+      std::size_t limit, std::chrono::milliseconds lease) = 0;
   virtual awaitable<Result<void>> markDelivered(std::string id, int attempts) = 0;
   virtual awaitable<Result<void>> reschedule(std::string id, int attempts, EpochMs next_attempt_ms,
                                              std::string error) = 0;

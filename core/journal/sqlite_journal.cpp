@@ -373,11 +373,16 @@ awaitable<Result<EnqueueOutcome>> SqliteJournal::enqueue(JournalEntry entry,
           .bind(4, now + window.count());
       if (auto r = execute(remember, db, "store idempotency key"); !r) return std::move(r).error();
     }
-    SqliteStatement insert(db, "INSERT INTO exchanges (id, tenant, tenant_slug, service, method, trace_id, client, body, "
-                               "resume_step, idempotency_key, state, attempts, created_ms, updated_ms, next_attempt_ms, "
-                               "order_key, seq) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'queued', 0, ?, ?, ?, ?, "
-                               "(SELECT COALESCE(MAX(seq), 0) + 1 FROM exchanges))");
-    insert.bind(1, entry.id).bind(2, entry.tenant_istat).bind(3, entry.tenant_slug).bind(4, entry.service);
+    SqliteStatement insert(
+        db,
+        "INSERT INTO exchanges (id, tenant, tenant_slug, service, method, trace_id, client, body, "
+        "resume_step, idempotency_key, state, attempts, created_ms, updated_ms, next_attempt_ms, "
+        "order_key, seq) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'queued', 0, ?, ?, ?, ?, "
+        "(SELECT COALESCE(MAX(seq), 0) + 1 FROM exchanges))");
+    insert.bind(1, entry.id)
+        .bind(2, entry.tenant_istat)
+        .bind(3, entry.tenant_slug)
+        .bind(4, entry.service);
     insert.bind(5, entry.method).bind(6, entry.trace_id).bind(7, entry.client).bind(8, entry.body);
     insert.bind(9, std::int64_t{entry.resume_step});
     if (entry.idempotency_key.empty()) {
@@ -416,15 +421,18 @@ awaitable<Result<std::vector<JournalEntry>>> SqliteJournal::claimDue(
   return submit<std::vector<JournalEntry>>([limit, lease](
                                                sqlite3* db) -> Result<std::vector<JournalEntry>> {
     const EpochMs now = nowMs();
-    SqliteStatement stmt(db, std::string("UPDATE exchanges SET state = 'delivering', lease_until_ms = ?1, updated_ms = ?2 "
-                                         "WHERE id IN (SELECT e.id FROM exchanges e "
-                                         "WHERE ((e.state = 'queued' AND e.next_attempt_ms <= ?2) "
-                                         "OR (e.state = 'delivering' AND e.lease_until_ms < ?2)) "
-                                         "AND (e.order_key IS NULL OR NOT EXISTS (SELECT 1 FROM exchanges p "
-                                         "WHERE p.tenant = e.tenant AND p.service = e.service AND p.order_key = e.order_key "
-                                         "AND p.seq < e.seq AND p.state IN ('queued', 'delivering'))) "
-                                         "ORDER BY e.next_attempt_ms LIMIT ?3) "
-                                         "RETURNING ") + kEntryColumns);
+    SqliteStatement stmt(
+        db, std::string(
+                "UPDATE exchanges SET state = 'delivering', lease_until_ms = ?1, updated_ms = ?2 "
+                "WHERE id IN (SELECT e.id FROM exchanges e "
+                "WHERE ((e.state = 'queued' AND e.next_attempt_ms <= ?2) "
+                "OR (e.state = 'delivering' AND e.lease_until_ms < ?2)) "
+                "AND (e.order_key IS NULL OR NOT EXISTS (SELECT 1 FROM exchanges p "
+                "WHERE p.tenant = e.tenant AND p.service = e.service AND p.order_key = e.order_key "
+                "AND p.seq < e.seq AND p.state IN ('queued', 'delivering'))) "
+                "ORDER BY e.next_attempt_ms LIMIT ?3) "
+                "RETURNING ") +
+                kEntryColumns);
     stmt.bind(1, now + lease.count()).bind(2, now).bind(3, static_cast<std::int64_t>(limit));
     std::vector<JournalEntry> claimed;
     int rc;

@@ -67,15 +67,18 @@ struct OneWayFixture {
                  "    mode: one-way\n"
                  "    delivery: { attempts: 6, backoff: 1ms, max_backoff: 2ms }\n"
                  "    steps: [ { call: desk }, { call: slow } ]\n");
-    config.write("mappings/stamp.xsl",
-                 "<xsl:stylesheet version=\"1.0\" xmlns:xsl=\"http://www.w3.org/1999/XSL/Transform\"\n"
-                 "    xmlns=\"http://www.w3.org/2005/xpath-functions\" xmlns:fn=\"http://www.w3.org/2005/xpath-functions\">\n"
-                 "  <xsl:template match=\"/fn:map\">\n"
-                 "    <xsl:if test=\"not(fn:string[@key='cf'])\"><xsl:message terminate=\"yes\">bad-request: cf missing</xsl:message></xsl:if>\n"
-                 "    <map><string key=\"cf\"><xsl:value-of select=\"fn:string[@key='cf']\"/></string>"
-                 "<string key=\"stamped\">yes</string></map>\n"
-                 "  </xsl:template>\n"
-                 "</xsl:stylesheet>\n");
+    config.write(
+        "mappings/stamp.xsl",
+        "<xsl:stylesheet version=\"1.0\" xmlns:xsl=\"http://www.w3.org/1999/XSL/Transform\"\n"
+        "    xmlns=\"http://www.w3.org/2005/xpath-functions\" "
+        "xmlns:fn=\"http://www.w3.org/2005/xpath-functions\">\n"
+        "  <xsl:template match=\"/fn:map\">\n"
+        "    <xsl:if test=\"not(fn:string[@key='cf'])\"><xsl:message "
+        "terminate=\"yes\">bad-request: cf missing</xsl:message></xsl:if>\n"
+        "    <map><string key=\"cf\"><xsl:value-of select=\"fn:string[@key='cf']\"/></string>"
+        "<string key=\"stamped\">yes</string></map>\n"
+        "  </xsl:template>\n"
+        "</xsl:stylesheet>\n");
     for (auto [istat, slug] : {std::pair{"072006", "bari"}, std::pair{"072029", "molfetta"}}) {
       config.write(std::string("conf/tenants/") + slug + ".yaml",
                    std::string("tenant: { istat: \"") + istat + "\", slug: " + slug +
@@ -106,7 +109,8 @@ struct OneWayFixture {
     HttpRequest request{http::verb::get, target, 11};
     return runCoroutine(api->handle(std::move(request)));
   }
-  std::shared_ptr<adapters::memory::MemoryEndpoint> desk(const char* tenant, const char* key = "desk") {
+  std::shared_ptr<adapters::memory::MemoryEndpoint> desk(const char* tenant,
+                                                         const char* key = "desk") {
     return std::dynamic_pointer_cast<adapters::memory::MemoryEndpoint>(
         bus->generation()->findTenant(tenant)->endpoints.at(key));
   }
@@ -248,27 +252,31 @@ std::string member(const std::string& body, const std::string& name) {
 
 }  // namespace
 
-TEST_CASE("one-way: exchanges with the same order key are delivered one at a time, in acceptance order") {
+TEST_CASE(
+    "one-way: exchanges with the same order key are delivered one at a time, in acceptance order") {
   for (auto backend : test::kJournalBackends) {
     INFO("backend: " << test::journalBackendName(backend));
     OneWayFixture f(backend);
     std::vector<std::string> delivered;
     int refusals = 0;
-    f.desk("bari")->setHandler([&](const core::CallRequest& request) -> core::Result<core::XmlDocPtr> {
-      const auto body = core::serializeXml(request.body);
-      const auto tag = member(body, "pratica") + member(body, "n");
-      // The head of key A keeps failing until key B is through: B must not wait for it.
-      const bool b_done = std::count(delivered.begin(), delivered.end(), "B1") +
-                              std::count(delivered.begin(), delivered.end(), "B2") == 2;
-      if (tag == "A1" && !b_done) {
-        ++refusals;
-        return core::makeError(core::ErrorKind::backend_unavailable, "bari/desk: HTTP 503");
-      }
-      delivered.push_back(tag);
-      return core::copyXml(request.body);
-    });
+    f.desk("bari")->setHandler(
+        [&](const core::CallRequest& request) -> core::Result<core::XmlDocPtr> {
+          const auto body = core::serializeXml(request.body);
+          const auto tag = member(body, "pratica") + member(body, "n");
+          // The head of key A keeps failing until key B is through: B must not wait for it.
+          const bool b_done = std::count(delivered.begin(), delivered.end(), "B1") +
+                                  std::count(delivered.begin(), delivered.end(), "B2") ==
+                              2;
+          if (tag == "A1" && !b_done) {
+            ++refusals;
+            return core::makeError(core::ErrorKind::backend_unavailable, "bari/desk: HTTP 503");
+          }
+          delivered.push_back(tag);
+          return core::copyXml(request.body);
+        });
     for (const auto* tag : {"A1", "A2", "B1", "A3", "B2"}) {
-      const std::string body = std::string(R"({"pratica":")") + tag[0] + R"(","n":")" + tag[1] + "\"}";
+      const std::string body =
+          std::string(R"({"pratica":")") + tag[0] + R"(","n":")" + tag[1] + "\"}";
       REQUIRE(f.post("/api/v1/bari/welfare/pratica", body).result_int() == 202);
     }
     f.deliverUntil([&] { return delivered.size() == 5; });
@@ -277,14 +285,17 @@ TEST_CASE("one-way: exchanges with the same order key are delivered one at a tim
   }
 }
 
-TEST_CASE_FIXTURE(OneWayFixture, "one-way: an order key longer than 512 bytes is refused before journaling") {
-  auto refused = post("/api/v1/bari/welfare/pratica", R"({"pratica":")" + std::string(600, 'x') + "\"}");
+TEST_CASE_FIXTURE(OneWayFixture,
+                  "one-way: an order key longer than 512 bytes is refused before journaling") {
+  auto refused =
+      post("/api/v1/bari/welfare/pratica", R"({"pratica":")" + std::string(600, 'x') + "\"}");
   CHECK(refused.result_int() == 400);
   CHECK(refused.body().find("order key longer than 512 bytes") != std::string::npos);
   CHECK(runCoroutine(journal->claimDue(10, 60s))->empty());
 }
 
-TEST_CASE_FIXTURE(OneWayFixture, "one-way: the retry settings of the endpoint that failed override the route's") {
+TEST_CASE_FIXTURE(OneWayFixture,
+                  "one-way: the retry settings of the endpoint that failed override the route's") {
   int slow_calls = 0;
   desk("bari", "slow")->setHandler([&](const core::CallRequest&) -> core::Result<core::XmlDocPtr> {
     ++slow_calls;
@@ -311,14 +322,16 @@ TEST_CASE_FIXTURE(OneWayFixture, "one-way: the retry settings of the endpoint th
 
 TEST_CASE("one-way: an endpoint's max_age dead-letters a delivery that failed after it") {
   test::TempConfig config;
-  config.write("conf/bus.yaml", "listen: 127.0.0.1:0\njournal: { path: ../var/j.db, poll_interval: 5ms }\n");
+  config.write("conf/bus.yaml",
+               "listen: 127.0.0.1:0\njournal: { path: ../var/j.db, poll_interval: 5ms }\n");
   config.write("conf/profiles/p.yaml",
                "routes:\n  - service: a.b\n    mode: one-way\n"
                "    delivery: { attempts: 100, backoff: 1ms, max_backoff: 2ms }\n"
                "    steps: [ { call: old } ]\n");
   config.write("conf/tenants/bari.yaml",
                "tenant: { istat: \"072006\", slug: bari, name: Bari }\nprofile: p\n"
-               "endpoints: { old: { type: memory, error: backend_unavailable, status: 503, retry: { max_age: 1ms } } }\n");
+               "endpoints: { old: { type: memory, error: backend_unavailable, status: 503, retry: "
+               "{ max_age: 1ms } } }\n");
   core::Bus bus(config.root() / "conf/bus.yaml", config.adapters(), config.runtime());
   core::ConfigErrors errors;
   REQUIRE_MESSAGE(bus.reload(errors), errors.str());
@@ -355,8 +368,10 @@ TEST_CASE("one-way: config mistakes in order_key and endpoint retry are reported
                "tenant: { istat: \"072006\", slug: bari, name: Bari }\nprofile: p\n"
                "endpoints:\n"
                "  desk: { type: memory, retry: { attempts: 0, tries: 3 } }\n"
-               "  web: { type: http, url: \"http://127.0.0.1:1\", retry: { backoff: 5s, max_backoff: 1s } }\n"
-               "  ok: { type: http, url: \"http://127.0.0.1:1\", retry: { attempts: 5, backoff: 1s, max_age: 2h } }\n");
+               "  web: { type: http, url: \"http://127.0.0.1:1\", retry: { backoff: 5s, "
+               "max_backoff: 1s } }\n"
+               "  ok: { type: http, url: \"http://127.0.0.1:1\", retry: { attempts: 5, backoff: "
+               "1s, max_age: 2h } }\n");
   config.write("conf/profiles/p.yaml",
                "routes:\n"
                "  - service: a.b\n"
@@ -368,8 +383,10 @@ TEST_CASE("one-way: config mistakes in order_key and endpoint retry are reported
                "    steps: [ { call: web }, { call: ok } ]\n");
   CHECK(config.load() == nullptr);
   const auto text = config.errorText();
-  CHECK(text.find("conf/profiles/p.yaml:3:16: routes[0].order_key: invalid XPath") != std::string::npos);
-  CHECK(text.find("routes[1].order_key: only one-way routes are delivered in order") != std::string::npos);
+  CHECK(text.find("conf/profiles/p.yaml:3:16: routes[0].order_key: invalid XPath") !=
+        std::string::npos);
+  CHECK(text.find("routes[1].order_key: only one-way routes are delivered in order") !=
+        std::string::npos);
   CHECK(text.find("conf/tenants/bari.yaml:4:") != std::string::npos);
   CHECK(text.find("endpoints.desk.retry.attempts") != std::string::npos);
   CHECK(text.find("endpoints.desk.retry.tries") != std::string::npos);
