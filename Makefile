@@ -5,7 +5,7 @@ JOBS       ?= $(shell nproc)
 CONFIG     ?= conf/bus.yaml
 LISTEN     ?= 127.0.0.1:8080
 
-.PHONY: all deps build run test test-asan fuzz install package clean format
+.PHONY: all deps build run test test-asan bench fuzz install package clean format
 
 all: build
 
@@ -25,6 +25,11 @@ run: build
 
 test: build
 	cd $(BUILD) && ctest --output-on-failure
+
+# Benchmarks (not part of `test`): bench/run.sh installs wrk, nginx, gnuplot and Node-RED itself.
+# `make bench BENCH_ARGS=--quick` checks the harness in about two minutes.
+bench: deps
+	BUILD=$(BUILD) JOBS=$(JOBS) bench/run.sh $(BENCH_ARGS)
 
 $(ASAN_BUILD)/CMakeCache.txt: | deps
 	cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DEGOV_SANITIZE=ON

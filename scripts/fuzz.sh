@@ -16,7 +16,7 @@ if ! command -v clang++ >/dev/null || ! ls /usr/lib/llvm-*/lib/clang/*/lib/linux
   ${sudo:-} apt-get install -y -qq --no-install-recommends clang libclang-rt-dev >/dev/null
 fi
 if [ ! -f "$BUILD/CMakeCache.txt" ]; then
-  CC=clang CXX=clang++ cmake -S . -B "$BUILD" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DEGOV_FUZZ=ON >/dev/null
+  CC=clang CXX=clang++ cmake -S . -B "$BUILD" -DCMAKE_BUILD_TYPE=Release -DEGOV_FUZZ=ON >/dev/null
 fi
 # shellcheck disable=SC2086
 cmake --build "$BUILD" -j "$JOBS" --target $(for t in $TARGETS; do printf 'fuzz_%s ' "$t"; done)

@@ -110,10 +110,13 @@ BusConfig parseBusConfig(const ConfigNode& root, const std::filesystem::path& fi
   BusConfig bus;
   bus.file = file;
   const auto base = file.parent_path();
-  if (!root.allowKeys(
-          {"listen", "threads", "limits", "routes", "paths", "tables", "journal", "inbound"})) {
+  // `spid` is read by the spid adapter's factory (loadGeneration); routes only need to know
+  // whether it is there.
+  if (!root.allowKeys({"listen", "threads", "limits", "routes", "paths", "tables", "journal",
+                       "inbound", "spid"})) {
     return bus;
   }
+  bus.spid = root.has("spid");
 
   bus.listen = root.optionalString("listen", bus.listen);
   std::string host;

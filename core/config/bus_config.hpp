@@ -58,6 +58,7 @@ struct BusConfig {
   std::filesystem::path schemas_dir;
   std::vector<TableSpec> tables;
   JournalConfig journal;
+  bool spid = false;  // a `spid` section is configured (routes may then require a citizen)
 };
 
 BusConfig parseBusConfig(const ConfigNode& root, const std::filesystem::path& file);

@@ -1,5 +1,6 @@
 #include "core/engine/dispatch.hpp"
 
+#include "core/engine/citizen_access.hpp"
 #include "core/engine/route_runner.hpp"
 
 namespace egov::core {
@@ -7,6 +8,10 @@ namespace egov::core {
 awaitable<Result<Submitted>> submitExchange(Bus& bus, const Generation& generation,
                                             const Tenant& tenant, const Route& route,
                                             Exchange& exchange, Submission submission) {
+  // A route's `require` holds whichever inbound brought the exchange (only the REST API
+  // identifies citizens, so a route that requires one is refused everywhere else).
+  if (auto access = checkCitizenAccess(route, exchange); !access)
+    co_return std::move(access).error();
   if (!route.enqueue_at) {
     auto done = co_await runRoute(generation, tenant, route, exchange, bus.metrics());
     if (!done) co_return std::move(done).error();

@@ -132,7 +132,7 @@ class TenantLoader {
     auto root = ConfigNode::loadFile(file.string(), &errors);
     if (!root.valid()) return nullptr;
     if (!root.expectMap()) return nullptr;
-    root.allowKeys({"tenant", "profile", "endpoints", "params", "routes", "rate_limit"});
+    root.allowKeys({"tenant", "profile", "endpoints", "params", "routes", "rate_limit", "pagopa"});
     auto tenant = std::make_unique<Tenant>();
     tenant->file = file;
     if (!root.has("tenant")) {
@@ -148,6 +148,7 @@ class TenantLoader {
     }
     tenant->guard = guards().guard("tenant:" + tenant->istat);
     loadParams(root["params"], *tenant);
+    if (root.has("pagopa")) tenant->pagopa = root["pagopa"].yaml();
     loadEndpoints(root["endpoints"], *tenant);
 
     RouteCompiler compiler(bus_, *tenant, cache_, guards());
@@ -332,6 +333,13 @@ std::shared_ptr<const Generation> loadGeneration(const std::filesystem::path& bu
   generation->bus = parseBusConfig(root, std::filesystem::absolute(bus_file));
   if (!errors.empty()) return nullptr;  // paths are unusable; the rest would only add noise
 
+  if (auto spid = root["spid"]; spid.valid()) {
+    if (const auto& factory = adapters.spidVerifierFactory()) {
+      generation->spid = factory(spid, generation->bus.file.parent_path());
+    } else {
+      root.errorAt("spid", "this build has no SPID support");
+    }
+  }
   generation->tables = loadLookupTables(generation->bus);
   auto profiles = loadProfiles(generation->bus, errors);
   CompileCache cache;

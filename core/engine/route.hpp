@@ -93,6 +93,14 @@ struct DeliveryPolicy {
 // `retry`); errors go to the node's ConfigErrors.
 RetryOverride parseRetrySettings(const ConfigNode& node);
 
+// Who may run a route: `require: { spid_level: 2, self_only: "<XPath>" }`, enforced before
+// the first step (core/engine/citizen_access.hpp).
+struct CitizenRequirement {
+  int spid_level = 1;       // minimum SPID level of the caller's identity (1..3)
+  std::string self_only;    // the XPath as written; empty: the request may name anyone
+  XPathPtr self_only_expr;  // on the canonical request; must select the caller's fiscal code
+};
+
 struct Route {
   std::string service;
   std::set<std::string> methods;  // empty: any of GET, POST, PUT, DELETE
@@ -107,6 +115,7 @@ struct Route {
   // acceptance order. Null: no ordering.
   XPathPtr order_key;
   std::string order_key_text;  // as written, for messages
+  std::optional<CitizenRequirement> require;  // none: callers need no citizen identity
   std::string where;
 };
 

@@ -48,7 +48,8 @@ std::optional<Route> RouteCompiler::compileRoute(const ConfigNode& node) const {
   const auto before = node.errors().size();
   if (!node.expectMap()) return std::nullopt;
   node.allowKeys(
-      {"service", "methods", "deadline", "description", "mode", "delivery", "order_key", "steps"});
+      {"service", "methods", "deadline", "description", "mode", "delivery", "order_key", "require",
+       "steps"});
   Route route;
   route.where = whereOf(node, bus_);
   route.service = node.requiredString("service");
@@ -94,8 +95,27 @@ std::optional<Route> RouteCompiler::compileRoute(const ConfigNode& node) const {
     }
     if (!route.enqueue_at) node.errorAt("order_key", "only one-way routes are delivered in order");
   }
+  if (auto require = node["require"]; require.valid()) route.require = compileRequire(require);
   if (node.errors().size() != before) return std::nullopt;
   return route;
+}
+
+std::optional<CitizenRequirement> RouteCompiler::compileRequire(const ConfigNode& node) const {
+  if (!node.expectMap()) return std::nullopt;
+  node.allowKeys({"spid_level", "self_only"});
+  if (!bus_.spid) {
+    node.error("a route can require a citizen only when bus.yaml has a spid section");
+  }
+  CitizenRequirement require;
+  require.spid_level = static_cast<int>(node.integer("spid_level", require.spid_level, 1, 3));
+  if (node.has("self_only")) {
+    require.self_only = node.requiredString("self_only");
+    require.self_only_expr = compileXPath(require.self_only);
+    if (!require.self_only.empty() && !require.self_only_expr) {
+      node.errorAt("self_only", "invalid XPath: " + require.self_only);
+    }
+  }
+  return require;
 }
 
 void RouteCompiler::compileTopLevel(const ConfigNode& list, Route& route) const {
@@ -204,7 +224,7 @@ std::optional<Step> RouteCompiler::compileMap(const ConfigNode& value) const {
     name = value.requiredString("stylesheet");
     if (auto params = value["params"]; params.valid() && params.expectMap()) {
       for (const auto& [key, param] : params.entries()) {
-        std::erase_if(step.params, [&](const auto& p) { return p.first == key; });
+        std::erase_if(step.params, [&param_name = key](const auto& p) { return p.first == param_name; });
         step.params.emplace_back(key, param.asString());
       }
     }

@@ -66,13 +66,17 @@ Error located(Error error, const Step& step) {
   return error;
 }
 
-MappingParams mappingParams(const MapStep& step, const Exchange& exchange) {
+MappingParams mappingParams(const MapStep& step, const Exchange& exchange, const Tenant& tenant) {
   MappingParams params = step.params;
   params.emplace_back("exchange-id", exchange.id);
   params.emplace_back("tenant", exchange.tenant_slug);
   params.emplace_back("tenant-istat", exchange.tenant_istat);
+  params.emplace_back("tenant-fiscal-code", tenant.fiscal_code);
   params.emplace_back("service", exchange.service);
   params.emplace_back("method", exchange.method);
+  // The SPID citizen, when the request carried a session ("" and "0" otherwise).
+  params.emplace_back("citizen-fiscal-code", exchange.identity.citizen_fiscal_code);
+  params.emplace_back("spid-level", std::to_string(exchange.identity.spid_level));
   return params;
 }
 
@@ -128,7 +132,8 @@ class Runner {
 
   Result<void> runMap(const MapStep& map, const Step& step) {
     MappingContext context{&generation_.tables};
-    auto output = map.mapping->apply(*exchange_.body, mappingParams(map, exchange_), context);
+    auto output =
+        map.mapping->apply(*exchange_.body, mappingParams(map, exchange_, tenant_), context);
     if (!output) {
       auto error = std::move(output).error();
       error.kind = kindOfMappingError(error.message);

@@ -32,8 +32,8 @@ void HttpServer::stopAccepting() {
   std::lock_guard lock(readers_mutex_);
   for (const auto& [id, weak] : readers_) {
     if (auto stream = weak.lock()) {
-      net::post(stream->get_executor(), [weak] {
-        if (auto s = weak.lock()) s->cancel();
+      net::post(stream->get_executor(), [reader = weak] {
+        if (auto s = reader.lock()) s->cancel();
       });
     }
   }
