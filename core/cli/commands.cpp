@@ -9,7 +9,7 @@
 
 #include "core/engine/bus.hpp"
 #include "core/journal/delivery.hpp"
-#include "core/journal/sqlite_journal.hpp"
+#include "core/journal/open_journal.hpp"
 #include "core/json/json_xml.hpp"
 #include "core/log/log.hpp"
 #include "core/net/api.hpp"
@@ -126,7 +126,7 @@ int serveCommand(const ServeOptions& options, const AdapterRegistry& adapters) {
     return 1;
   }
 
-  auto journal = SqliteJournal::open(settings->journal.path);
+  auto journal = openJournal(settings->journal);
   if (!journal) {
     std::fprintf(stderr, "egovbus: %s\n", journal.error().message.c_str());
     return 1;

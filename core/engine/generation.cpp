@@ -191,8 +191,14 @@ class TenantLoader {
         continue;
       }
       tenant.endpoint_limits[key] = parseGuardSettings(settings);
-      tenant.endpoints[key] = (*factory)(
-          EndpointContext{tenant.slug + "/" + key, settings.withSharedKeys(guardKeys()), runtime_});
+      // `retry` is read by the delivery worker, like the limits by the guard: the core
+      // owns retries, so adapters never see it.
+      if (auto retry = settings["retry"]; retry.valid())
+        tenant.endpoint_retry[key] = parseRetrySettings(retry);
+      auto core_keys = guardKeys();
+      core_keys.push_back("retry");
+      tenant.endpoints[key] = (*factory)(EndpointContext{
+          tenant.slug + "/" + key, settings.withSharedKeys(std::move(core_keys)), runtime_});
     }
   }
 

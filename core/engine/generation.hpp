@@ -25,6 +25,7 @@ struct Tenant {
   std::filesystem::path file;
   std::map<std::string, std::shared_ptr<Endpoint>> endpoints;  // by key in the tenant file
   std::map<std::string, GuardSettings> endpoint_limits;        // by the same key
+  std::map<std::string, RetryOverride> endpoint_retry;         // by the same key, when set
   GuardSettings rate_limit;              // requests per second to this tenant's API
   std::shared_ptr<EndpointGuard> guard;  // enforces rate_limit across generations
   MappingParams params;

@@ -25,8 +25,11 @@ void setVariable(xmlXPathContext* ctx, const std::string& name, const std::strin
   xmlXPathRegisterVariable(ctx, xc(name.c_str()), xmlXPathNewString(xc(value.c_str())));
 }
 
-Result<bool> evaluateTest(const ChooseStep::When& when, const Exchange& exchange,
-                          const Tenant& tenant) {
+using XPathObjectPtr = std::unique_ptr<xmlXPathObject, XPathObjectDeleter>;
+
+// Evaluates a compiled XPath on the body, with prefix `fn` and the route variables.
+Result<XPathObjectPtr> evaluate(const xmlXPathCompExpr& expr, const std::string& text,
+                                const Exchange& exchange, const Tenant& tenant) {
   std::unique_ptr<xmlXPathContext, XPathContextDeleter> ctx(
       xmlXPathNewContext(exchange.body.get()));
   if (!ctx) return makeError(ErrorKind::internal, "out of memory for XPath");
@@ -36,10 +39,16 @@ Result<bool> evaluateTest(const ChooseStep::When& when, const Exchange& exchange
   setVariable(ctx.get(), "tenant", tenant.slug);
   setVariable(ctx.get(), "service", exchange.service);
   setVariable(ctx.get(), "method", exchange.method);
-  std::unique_ptr<xmlXPathObject, XPathObjectDeleter> result(
-      xmlXPathCompiledEval(when.expr.get(), ctx.get()));
-  if (!result) return makeError(ErrorKind::internal, "XPath failed: " + when.test);
-  return xmlXPathCastToBoolean(result.get()) != 0;
+  XPathObjectPtr result(xmlXPathCompiledEval(const_cast<xmlXPathCompExpr*>(&expr), ctx.get()));
+  if (!result) return makeError(ErrorKind::internal, "XPath failed: " + text);
+  return result;
+}
+
+Result<bool> evaluateTest(const ChooseStep::When& when, const Exchange& exchange,
+                          const Tenant& tenant) {
+  auto result = evaluate(*when.expr, when.test, exchange, tenant);
+  if (!result) return std::move(result).error();
+  return xmlXPathCastToBoolean(result->get()) != 0;
 }
 
 // A stylesheet may choose the error kind: <xsl:message terminate="yes">not-found: ...
@@ -136,7 +145,10 @@ class Runner {
 
   awaitable<Result<void>> runCall(const CallStep& call) {
     auto admitted = co_await call.guard->acquire(call.limits, exchange_.deadline);
-    if (!admitted) co_return std::move(admitted).error();
+    if (!admitted) {
+      exchange_.failed_endpoint = call.key;
+      co_return std::move(admitted).error();
+    }
     const auto started = Clock::now();
     const CallRequest request{exchange_, *exchange_.body, exchange_.deadline};
     auto reply = co_await call.endpoint->call(request);
@@ -148,7 +160,10 @@ class Runner {
     metrics_.observe("egov_outbound_duration_seconds", {{"endpoint", call.endpoint->name()}},
                      seconds);
     called_ = true;
-    if (!reply) co_return std::move(reply).error();
+    if (!reply) {
+      exchange_.failed_endpoint = call.key;
+      co_return std::move(reply).error();
+    }
     exchange_.body = std::move(reply).value();
     co_return Result<void>{};
   }
@@ -162,6 +177,19 @@ class Runner {
 };
 
 }  // namespace
+
+Result<std::string> orderKeyOf(const Route& route, const Tenant& tenant, const Exchange& exchange) {
+  if (!route.order_key) return std::string();
+  auto result = evaluate(*route.order_key, route.order_key_text, exchange, tenant);
+  if (!result) return std::move(result).error();
+  std::unique_ptr<xmlChar, decltype(xmlFree)> text(xmlXPathCastToString(result->get()), xmlFree);
+  std::string key = text ? reinterpret_cast<const char*>(text.get()) : "";
+  if (key.size() > kMaxOrderKey) {
+    return makeError(ErrorKind::bad_request, route.where + ": order key longer than " +
+                                                 std::to_string(kMaxOrderKey) + " bytes");
+  }
+  return key;
+}
 
 void declareRouteMetrics(Metrics& metrics) {
   metrics.declareCounter("egov_outbound_calls_total", "Calls to endpoints by outcome.");
