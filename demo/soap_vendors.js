@@ -180,7 +180,9 @@ const servicesB = {
   },
   ListFreeSlots(args, cb, headers) {
     const m = vendorB(headers);
-    return { Slot: m.slots.filter((s) => !isTaken(m, s.id) && (!args.Service || s.service === args.Service) && (!args.Day || s.date === args.Day))
+    // node-soap reads an xsd:date into a Date (UTC midnight).
+    const day = args.Day instanceof Date ? args.Day.toISOString().slice(0, 10) : args.Day;
+    return { Slot: m.slots.filter((s) => !isTaken(m, s.id) && (!args.Service || s.service === args.Service) && (!day || s.date === day))
       .map((s) => ({ SlotId: s.id, Desk: m.officeName[s.office], Service: s.service, Start: `${s.date}T${s.time}:00` })) };
   },
   BookSlot(args, cb, headers) {
