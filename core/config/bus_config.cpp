@@ -92,7 +92,8 @@ BusConfig parseBusConfig(const ConfigNode& root, const std::filesystem::path& fi
   BusConfig bus;
   bus.file = file;
   const auto base = file.parent_path();
-  if (!root.allowKeys({"listen", "threads", "limits", "routes", "paths", "tables", "journal"})) {
+  if (!root.allowKeys({"listen", "threads", "limits", "routes", "paths", "tables", "journal",
+                      "inbound"})) {
     return bus;
   }
 

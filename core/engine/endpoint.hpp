@@ -12,6 +12,7 @@
 #include "core/common/result.hpp"
 #include "core/config/config_node.hpp"
 #include "core/engine/exchange.hpp"
+#include "core/engine/inbound.hpp"
 #include "core/net/asio.hpp"
 
 namespace egov::core {
@@ -105,8 +106,23 @@ class AdapterRegistry {
     return out;
   }
 
+  // Inbound handlers (bus.yaml `inbound:`), by type.
+  void addInbound(std::string type, InboundFactory factory) {
+    inbound_[std::move(type)] = std::move(factory);
+  }
+  const InboundFactory* findInbound(const std::string& type) const {
+    auto it = inbound_.find(type);
+    return it == inbound_.end() ? nullptr : &it->second;
+  }
+  std::vector<std::string> inboundTypes() const {
+    std::vector<std::string> out;
+    for (const auto& [type, _] : inbound_) out.push_back(type);
+    return out;
+  }
+
  private:
   std::map<std::string, EndpointFactory> factories_;
+  std::map<std::string, InboundFactory> inbound_;
 };
 
 }  // namespace egov::core

@@ -17,6 +17,34 @@ const Route* Generation::findRoute(const Tenant& tenant, std::string_view servic
   return it == tenant.routes.end() ? nullptr : &it->second;
 }
 
+bool InboundPath::matches(std::string_view path, std::string& tenant_key) const {
+  std::size_t i = 0;
+  if (!path.starts_with('/')) return false;
+  path.remove_prefix(1);
+  while (true) {
+    auto slash = path.find('/');
+    auto segment = path.substr(0, slash);
+    if (i == segments.size()) return false;
+    if (segments[i] == "{tenant}") {
+      if (segment.empty()) return false;
+      tenant_key = std::string(segment);
+    } else if (segments[i] != segment) {
+      return false;
+    }
+    ++i;
+    if (slash == std::string_view::npos) break;
+    path.remove_prefix(slash + 1);
+  }
+  return i == segments.size();
+}
+
+const InboundPath* Generation::findInbound(std::string_view path, std::string& tenant_key) const {
+  for (const auto& entry : inbound) {
+    if (entry.matches(path, tenant_key)) return &entry;
+  }
+  return nullptr;
+}
+
 void Generation::index() {
   by_key_.clear();
   for (const auto& tenant : tenants) {
@@ -231,6 +259,76 @@ class TenantLoader {
   CompileCache& cache_;
 };
 
+// Paths the unified API keeps for itself.
+bool reservedPath(std::string_view path) {
+  return path == "/healthz" || path == "/readyz" || path == "/metrics" || path == "/api" ||
+         path.starts_with("/api/");
+}
+
+// bus.yaml `inbound:` — name → { type, path, ...adapter settings }.
+void loadInbound(const ConfigNode& inbound, const AdapterRegistry& adapters,
+                 RuntimeServices& runtime, Generation& generation) {
+  if (!inbound.valid() || !inbound.expectMap()) return;
+  static const std::regex kSegment("[A-Za-z0-9._~-]+|\\{tenant\\}");
+  for (const auto& [name, settings] : inbound.entries()) {
+    if (!settings.expectMap()) continue;
+    const auto type = settings.requiredString("type");
+    const auto path = settings.requiredString("path");
+    InboundPath entry;
+    entry.text = path;
+    bool path_ok = !path.empty();
+    if (path_ok && (!path.starts_with('/') || path.size() == 1 || path.ends_with('/'))) {
+      settings.errorAt("path", "expected an absolute path such as /soap/{tenant}/tributi");
+      path_ok = false;
+    }
+    int tenant_segments = 0;
+    for (std::size_t start = 1; path_ok && start <= path.size();) {
+      auto slash = path.find('/', start);
+      auto segment =
+          path.substr(start, slash == std::string::npos ? std::string::npos : slash - start);
+      if (!std::regex_match(segment, kSegment)) {
+        settings.errorAt("path", "segment \"" + segment +
+                                     "\" must be letters, digits, '.', '_', '~', '-' or {tenant}");
+        path_ok = false;
+      }
+      tenant_segments += segment == "{tenant}";
+      entry.segments.push_back(segment);
+      if (slash == std::string::npos) break;
+      start = slash + 1;
+    }
+    if (path_ok && tenant_segments > 1) {
+      settings.errorAt("path", "at most one {tenant} segment");
+      path_ok = false;
+    }
+    if (path_ok && reservedPath(path)) {
+      settings.errorAt("path",
+                       path + " belongs to the unified API (/api/, /healthz, /readyz, /metrics)");
+      path_ok = false;
+    }
+    for (const auto& other : generation.inbound) {
+      if (path_ok && other.text == path) {
+        settings.errorAt("path", path + " is already served by inbound." + other.handler->name());
+        path_ok = false;
+      }
+    }
+    const auto* factory = adapters.findInbound(type);
+    if (!factory) {
+      if (!type.empty()) {
+        std::string known;
+        for (const auto& t : adapters.inboundTypes()) known += (known.empty() ? "" : ", ") + t;
+        settings.errorAt("type", "unknown inbound type " + type + " (known: " + known + ")");
+      }
+      continue;
+    }
+    auto handler = (*factory)(
+        InboundContext{name, settings.withSharedKeys({"type", "path"}), runtime, generation});
+    if (handler && path_ok) {
+      entry.handler = std::move(handler);
+      generation.inbound.push_back(std::move(entry));
+    }
+  }
+}
+
 void checkUnique(const std::vector<std::unique_ptr<Tenant>>& tenants, ConfigErrors& errors) {
   std::map<std::string, const Tenant*> istat, slug;
   for (const auto& tenant : tenants) {
@@ -274,6 +372,8 @@ std::shared_ptr<const Generation> loadGeneration(const std::filesystem::path& bu
   checkUnique(generation->tenants, errors);
   if (!errors.empty()) return nullptr;
   generation->index();
+  loadInbound(root["inbound"], adapters, runtime, *generation);
+  if (!errors.empty()) return nullptr;
   return generation;
 }
 

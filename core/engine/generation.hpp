@@ -38,6 +38,10 @@ class Generation {
   std::uint64_t number = 0;
   LookupTables tables;
   std::vector<std::unique_ptr<Tenant>> tenants;
+  std::vector<InboundPath> inbound;  // bus.yaml `inbound:`, in declaration order
+
+  // The inbound handler serving `path`, with the `{tenant}` segment when it has one.
+  const InboundPath* findInbound(std::string_view path, std::string& tenant_key) const;
 
   // By ISTAT code or slug; null when unknown.
   const Tenant* findTenant(std::string_view istat_or_slug) const;

@@ -16,14 +16,18 @@ bool retryable(ErrorKind kind) {
 
 }  // namespace
 
-DeliveryWorker::DeliveryWorker(net::io_context& io, Bus& bus, Journal& journal, JournalConfig config)
+DeliveryWorker::DeliveryWorker(net::io_context& io, Bus& bus, Journal& journal,
+                               JournalConfig config)
     : io_(io), bus_(bus), journal_(journal), config_(std::move(config)), timer_(io) {
   auto& metrics = bus_.metrics();
-  metrics.declareCounter("egov_deliveries_total", "Delivery attempts of one-way exchanges by outcome.");
+  metrics.declareCounter("egov_deliveries_total",
+                         "Delivery attempts of one-way exchanges by outcome.");
   metrics.declareGauge("egov_deliveries_inflight", "Deliveries of one-way exchanges in flight.");
 }
 
-void DeliveryWorker::start() { net::co_spawn(io_, claimLoop(), net::detached); }
+void DeliveryWorker::start() {
+  net::co_spawn(io_, claimLoop(), net::detached);
+}
 
 void DeliveryWorker::wake() {
   net::post(timer_.get_executor(), [this] { timer_.cancel(); });
@@ -36,7 +40,8 @@ void DeliveryWorker::stop() {
 
 std::chrono::milliseconds DeliveryWorker::retryDelay(const DeliveryPolicy& policy, int attempts) {
   const int doublings = std::clamp(attempts - 1, 0, 30);
-  const double raw = static_cast<double>(policy.backoff.count()) * static_cast<double>(1LL << doublings);
+  const double raw =
+      static_cast<double>(policy.backoff.count()) * static_cast<double>(1LL << doublings);
   const double capped = std::min(raw, static_cast<double>(policy.max_backoff.count()));
   // Jitter spreads the retries of many exchanges that failed together (a back-end outage).
   thread_local std::mt19937_64 random{std::random_device{}()};
@@ -136,7 +141,8 @@ awaitable<void> DeliveryWorker::settle(const JournalEntry& entry, const Route* r
             {"error", error}});
   if (!saved) {
     // The lease will expire and the entry be retaken: at least once, never lost.
-    logEvent(LogLevel::error, "journal update failed", {{"exchange", entry.id}, {"error", saved.error().message}});
+    logEvent(LogLevel::error, "journal update failed",
+             {{"exchange", entry.id}, {"error", saved.error().message}});
   }
 }
 

@@ -33,9 +33,9 @@ struct JournalEntry {
   std::string method;
   std::string trace_id;
   std::string client;
-  std::string body;            // canonical XML, serialized
-  int resume_step = 0;         // first top-level route step to run at delivery
-  std::string idempotency_key; // empty: none
+  std::string body;             // canonical XML, serialized
+  int resume_step = 0;          // first top-level route step to run at delivery
+  std::string idempotency_key;  // empty: none
   EntryState state = EntryState::queued;
   int attempts = 0;
   EpochMs created_ms = 0;
@@ -56,20 +56,42 @@ struct DeadLetterAction {
   std::string why;
 };
 
+// Progress of one batch file (a CSV drop, say): a file is known by (source, name, content
+// hash), so the same file dropped again is recognised and a restart resumes after the rows
+// already handed off.
+enum class BatchState { running, done, failed };
+std::string_view batchStateName(BatchState state);
+std::optional<BatchState> batchStateFromName(std::string_view name);
+
+struct BatchFile {
+  std::string id;
+  std::string tenant_istat;
+  std::string source;  // the configured source's name, e.g. "bari/tari-drop"
+  std::string file_name;
+  std::string content_hash;  // hex SHA-256 of the file
+  BatchState state = BatchState::running;
+  std::int64_t rows_total = -1;  // -1 until counted
+  std::int64_t rows_done = 0;    // rows handed off (accepted or rejected), in file order
+  std::int64_t rows_failed = 0;  // of those, rows rejected
+  EpochMs started_ms = 0;
+  EpochMs updated_ms = 0;
+  std::string detail;  // why it failed, or where its outputs went
+};
+
 class Journal {
  public:
   virtual ~Journal() = default;
 
   // Stores a new entry, or finds the live one with the same (tenant, idempotency key).
-  virtual awaitable<Result<EnqueueOutcome>> enqueue(JournalEntry entry,
-                                                    std::chrono::milliseconds idempotency_window) = 0;
+  virtual awaitable<Result<EnqueueOutcome>> enqueue(
+      JournalEntry entry, std::chrono::milliseconds idempotency_window) = 0;
   // The entry of this tenant with this id; an empty optional when there is none.
   virtual awaitable<Result<std::optional<JournalEntry>>> find(std::string tenant_istat,
                                                               std::string id) = 0;
   // Takes up to `limit` entries due now (queued and due, or delivering with an expired
   // lease, as after a crash) and leases them to the caller for `lease`.
-  virtual awaitable<Result<std::vector<JournalEntry>>> claimDue(std::size_t limit,
-                                                                std::chrono::milliseconds lease) = 0;
+  virtual awaitable<Result<std::vector<JournalEntry>>> claimDue(
+      std::size_t limit, std::chrono::milliseconds lease) = 0;
   virtual awaitable<Result<void>> markDelivered(std::string id, int attempts) = 0;
   virtual awaitable<Result<void>> reschedule(std::string id, int attempts, EpochMs next_attempt_ms,
                                              std::string error) = 0;
@@ -80,6 +102,19 @@ class Journal {
   virtual awaitable<Result<std::vector<JournalEntry>>> listDead(std::string tenant_istat,
                                                                 std::size_t limit) = 0;
   virtual awaitable<Result<void>> resolveDead(DeadLetterAction action) = 0;
+
+  // Batch files. beginBatch records a new file, or returns the existing record of the same
+  // (source, file_name, content_hash) unchanged: done or failed means already processed,
+  // running means resume after rows_done.
+  virtual awaitable<Result<BatchFile>> beginBatch(BatchFile file) = 0;
+  virtual awaitable<Result<void>> updateBatch(std::string id, std::int64_t rows_done,
+                                              std::int64_t rows_failed,
+                                              std::int64_t rows_total) = 0;
+  virtual awaitable<Result<void>> finishBatch(std::string id, BatchState state,
+                                              std::string detail) = 0;
+  // Most recent first; tenant "" lists every tenant's.
+  virtual awaitable<Result<std::vector<BatchFile>>> listBatches(std::string tenant_istat,
+                                                                std::size_t limit) = 0;
 };
 
 }  // namespace egov::core

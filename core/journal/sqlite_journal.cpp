@@ -51,6 +51,24 @@ CREATE TABLE dead_letter_actions (
   who TEXT NOT NULL,
   why TEXT NOT NULL
 );
+)sql",
+    R"sql(
+CREATE TABLE batch_files (
+  id TEXT PRIMARY KEY,
+  tenant TEXT NOT NULL,
+  source TEXT NOT NULL,
+  file_name TEXT NOT NULL,
+  content_hash TEXT NOT NULL,
+  state TEXT NOT NULL,
+  rows_total INTEGER NOT NULL DEFAULT -1,
+  rows_done INTEGER NOT NULL DEFAULT 0,
+  rows_failed INTEGER NOT NULL DEFAULT 0,
+  started_ms INTEGER NOT NULL,
+  updated_ms INTEGER NOT NULL,
+  detail TEXT NOT NULL DEFAULT '',
+  UNIQUE (source, file_name, content_hash)
+);
+CREATE INDEX batch_files_recent ON batch_files (tenant, started_ms);
 )sql"};
 
 constexpr const char* kEntryColumns =
@@ -79,8 +97,30 @@ JournalEntry readEntry(const SqliteStatement& row) {
   return e;
 }
 
+constexpr const char* kBatchColumns =
+    "id, tenant, source, file_name, content_hash, state, rows_total, rows_done, rows_failed, "
+    "started_ms, updated_ms, detail";
+
+BatchFile readBatch(const SqliteStatement& row) {
+  BatchFile b;
+  b.id = row.text(0);
+  b.tenant_istat = row.text(1);
+  b.source = row.text(2);
+  b.file_name = row.text(3);
+  b.content_hash = row.text(4);
+  b.state = batchStateFromName(row.text(5)).value_or(BatchState::running);
+  b.rows_total = row.integer(6);
+  b.rows_done = row.integer(7);
+  b.rows_failed = row.integer(8);
+  b.started_ms = row.integer(9);
+  b.updated_ms = row.integer(10);
+  b.detail = row.text(11);
+  return b;
+}
+
 Error dbError(sqlite3* db, std::string_view what) {
-  return makeError(ErrorKind::internal, "journal: " + std::string(what) + ": " + sqlite3_errmsg(db));
+  return makeError(ErrorKind::internal,
+                   "journal: " + std::string(what) + ": " + sqlite3_errmsg(db));
 }
 
 Result<void> exec(sqlite3* db, const char* sql) {
@@ -105,7 +145,8 @@ Result<void> recordAttempt(sqlite3* db, const std::string& id, int attempt, cons
 }
 
 Result<void> migrate(sqlite3* db) {
-  if (auto r = exec(db, "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)"); !r) return r;
+  if (auto r = exec(db, "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)"); !r)
+    return r;
   SqliteStatement current(db, "SELECT COALESCE(MAX(version), 0) FROM schema_version");
   if (current.step() != SQLITE_ROW) return dbError(db, "read schema version");
   const auto version = static_cast<std::size_t>(current.integer(0));
@@ -118,7 +159,8 @@ Result<void> migrate(sqlite3* db) {
     if (auto r = exec(db, "BEGIN IMMEDIATE"); !r) return r;
     auto applied = exec(db, kMigrations[v]);
     if (applied) {
-      applied = exec(db, ("INSERT INTO schema_version VALUES (" + std::to_string(v + 1) + ")").c_str());
+      applied =
+          exec(db, ("INSERT INTO schema_version VALUES (" + std::to_string(v + 1) + ")").c_str());
     }
     if (!applied) {
       (void)exec(db, "ROLLBACK");
@@ -133,19 +175,43 @@ Result<void> migrate(sqlite3* db) {
 
 std::string_view entryStateName(EntryState state) {
   switch (state) {
-    case EntryState::queued: return "queued";
-    case EntryState::delivering: return "delivering";
-    case EntryState::delivered: return "delivered";
-    case EntryState::dead: return "dead";
-    case EntryState::discarded: return "discarded";
+    case EntryState::queued:
+      return "queued";
+    case EntryState::delivering:
+      return "delivering";
+    case EntryState::delivered:
+      return "delivered";
+    case EntryState::dead:
+      return "dead";
+    case EntryState::discarded:
+      return "discarded";
   }
   return "queued";
 }
 
 std::optional<EntryState> entryStateFromName(std::string_view name) {
-  for (auto s : {EntryState::queued, EntryState::delivering, EntryState::delivered, EntryState::dead,
-                 EntryState::discarded}) {
+  for (auto s : {EntryState::queued, EntryState::delivering, EntryState::delivered,
+                 EntryState::dead, EntryState::discarded}) {
     if (entryStateName(s) == name) return s;
+  }
+  return std::nullopt;
+}
+
+std::string_view batchStateName(BatchState state) {
+  switch (state) {
+    case BatchState::running:
+      return "running";
+    case BatchState::done:
+      return "done";
+    case BatchState::failed:
+      return "failed";
+  }
+  return "running";
+}
+
+std::optional<BatchState> batchStateFromName(std::string_view name) {
+  for (auto s : {BatchState::running, BatchState::done, BatchState::failed}) {
+    if (batchStateName(s) == name) return s;
   }
   return std::nullopt;
 }
@@ -193,8 +259,9 @@ Result<std::unique_ptr<SqliteJournal>> SqliteJournal::open(const std::filesystem
   std::error_code ec;
   if (file.has_parent_path()) std::filesystem::create_directories(file.parent_path(), ec);
   sqlite3* raw = nullptr;
-  const int rc = sqlite3_open_v2(file.c_str(), &raw,
-                                 SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
+  const int rc =
+      sqlite3_open_v2(file.c_str(), &raw,
+                      SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
   DbPtr db(raw);
   if (rc != SQLITE_OK) {
     return makeError(ErrorKind::internal, "journal " + file.string() + ": " +
@@ -203,7 +270,8 @@ Result<std::unique_ptr<SqliteJournal>> SqliteJournal::open(const std::filesystem
   sqlite3_busy_timeout(db.get(), 5000);
   // WAL lets the CLI read while the bus writes; synchronous=FULL makes a commit durable
   // (fsynced) before enqueue() completes, which is what a 202 promises.
-  for (const char* pragma : {"PRAGMA journal_mode=WAL", "PRAGMA synchronous=FULL", "PRAGMA foreign_keys=ON"}) {
+  for (const char* pragma :
+       {"PRAGMA journal_mode=WAL", "PRAGMA synchronous=FULL", "PRAGMA foreign_keys=ON"}) {
     if (auto r = exec(db.get(), pragma); !r) {
       return makeError(ErrorKind::internal, "journal " + file.string() + ": " + r.error().message);
     }
@@ -280,20 +348,31 @@ void SqliteJournal::runBatch(std::deque<std::unique_ptr<Task>>& batch) {
 
 awaitable<Result<EnqueueOutcome>> SqliteJournal::enqueue(JournalEntry entry,
                                                          std::chrono::milliseconds window) {
-  return submit<EnqueueOutcome>([entry = std::move(entry), window](sqlite3* db) -> Result<EnqueueOutcome> {
+  return submit<EnqueueOutcome>([entry = std::move(entry),
+                                 window](sqlite3* db) -> Result<EnqueueOutcome> {
     const EpochMs now = nowMs();
     if (!entry.idempotency_key.empty()) {
-      SqliteStatement seen(db, "SELECT exchange_id FROM idempotency_keys WHERE tenant = ? AND key = ? AND expires_ms > ?");
+      SqliteStatement seen(db,
+                           "SELECT exchange_id FROM idempotency_keys WHERE tenant = ? AND key = ? "
+                           "AND expires_ms > ?");
       seen.bind(1, entry.tenant_istat).bind(2, entry.idempotency_key).bind(3, now);
       if (seen.step() == SQLITE_ROW) return EnqueueOutcome{seen.text(0), true};
       SqliteStatement remember(db, "INSERT OR REPLACE INTO idempotency_keys VALUES (?, ?, ?, ?)");
-      remember.bind(1, entry.tenant_istat).bind(2, entry.idempotency_key).bind(3, entry.id).bind(4, now + window.count());
+      remember.bind(1, entry.tenant_istat)
+          .bind(2, entry.idempotency_key)
+          .bind(3, entry.id)
+          .bind(4, now + window.count());
       if (auto r = execute(remember, db, "store idempotency key"); !r) return std::move(r).error();
     }
-    SqliteStatement insert(db, "INSERT INTO exchanges (id, tenant, tenant_slug, service, method, trace_id, client, body, "
-                               "resume_step, idempotency_key, state, attempts, created_ms, updated_ms, next_attempt_ms) "
-                               "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'queued', 0, ?, ?, ?)");
-    insert.bind(1, entry.id).bind(2, entry.tenant_istat).bind(3, entry.tenant_slug).bind(4, entry.service);
+    SqliteStatement insert(
+        db,
+        "INSERT INTO exchanges (id, tenant, tenant_slug, service, method, trace_id, client, body, "
+        "resume_step, idempotency_key, state, attempts, created_ms, updated_ms, next_attempt_ms) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'queued', 0, ?, ?, ?)");
+    insert.bind(1, entry.id)
+        .bind(2, entry.tenant_istat)
+        .bind(3, entry.tenant_slug)
+        .bind(4, entry.service);
     insert.bind(5, entry.method).bind(6, entry.trace_id).bind(7, entry.client).bind(8, entry.body);
     insert.bind(9, std::int64_t{entry.resume_step});
     if (entry.idempotency_key.empty()) {
@@ -307,10 +386,13 @@ awaitable<Result<EnqueueOutcome>> SqliteJournal::enqueue(JournalEntry entry,
   });
 }
 
-awaitable<Result<std::optional<JournalEntry>>> SqliteJournal::find(std::string tenant_istat, std::string id) {
+awaitable<Result<std::optional<JournalEntry>>> SqliteJournal::find(std::string tenant_istat,
+                                                                   std::string id) {
   return submit<std::optional<JournalEntry>>(
-      [tenant = std::move(tenant_istat), id = std::move(id)](sqlite3* db) -> Result<std::optional<JournalEntry>> {
-        SqliteStatement stmt(db, std::string("SELECT ") + kEntryColumns + " FROM exchanges WHERE tenant = ? AND id = ?");
+      [tenant = std::move(tenant_istat),
+       id = std::move(id)](sqlite3* db) -> Result<std::optional<JournalEntry>> {
+        SqliteStatement stmt(db, std::string("SELECT ") + kEntryColumns +
+                                     " FROM exchanges WHERE tenant = ? AND id = ?");
         stmt.bind(1, tenant).bind(2, id);
         const int rc = stmt.step();
         if (rc == SQLITE_ROW) return std::optional<JournalEntry>(readEntry(stmt));
@@ -319,15 +401,25 @@ awaitable<Result<std::optional<JournalEntry>>> SqliteJournal::find(std::string t
       });
 }
 
-awaitable<Result<std::vector<JournalEntry>>> SqliteJournal::claimDue(std::size_t limit,
-                                                                     std::chrono::milliseconds lease) {
-  return submit<std::vector<JournalEntry>>([limit, lease](sqlite3* db) -> Result<std::vector<JournalEntry>> {
+awaitable<Result<std::vector<JournalEntry>>> SqliteJournal::claimDue(
+    std::size_t limit, std::chrono::milliseconds lease) {
+  return submit<std::vector<JournalEntry>>([limit, lease](
+                                               sqlite3* db) -> Result<std::vector<JournalEntry>> {
     const EpochMs now = nowMs();
-    SqliteStatement stmt(db, std::string("UPDATE exchanges SET state = 'delivering', lease_until_ms = ?, updated_ms = ? "
-                                         "WHERE id IN (SELECT id FROM exchanges WHERE (state = 'queued' AND next_attempt_ms <= ?) "
-                                         "OR (state = 'delivering' AND lease_until_ms < ?) ORDER BY next_attempt_ms LIMIT ?) "
-                                         "RETURNING ") + kEntryColumns);
-    stmt.bind(1, now + lease.count()).bind(2, now).bind(3, now).bind(4, now).bind(5, static_cast<std::int64_t>(limit));
+    SqliteStatement stmt(
+        db,
+        std::string(
+            "UPDATE exchanges SET state = 'delivering', lease_until_ms = ?, updated_ms = ? "
+            "WHERE id IN (SELECT id FROM exchanges WHERE (state = 'queued' AND next_attempt_ms <= "
+            "?) "
+            "OR (state = 'delivering' AND lease_until_ms < ?) ORDER BY next_attempt_ms LIMIT ?) "
+            "RETURNING ") +
+            kEntryColumns);
+    stmt.bind(1, now + lease.count())
+        .bind(2, now)
+        .bind(3, now)
+        .bind(4, now)
+        .bind(5, static_cast<std::int64_t>(limit));
     std::vector<JournalEntry> claimed;
     int rc;
     while ((rc = stmt.step()) == SQLITE_ROW) claimed.push_back(readEntry(stmt));
@@ -338,47 +430,60 @@ awaitable<Result<std::vector<JournalEntry>>> SqliteJournal::claimDue(std::size_t
 
 awaitable<Result<void>> SqliteJournal::markDelivered(std::string id, int attempts) {
   return submit<void>([id = std::move(id), attempts](sqlite3* db) -> Result<void> {
-    SqliteStatement stmt(db, "UPDATE exchanges SET state = 'delivered', attempts = ?, updated_ms = ?, last_error = '' WHERE id = ?");
+    SqliteStatement stmt(db,
+                         "UPDATE exchanges SET state = 'delivered', attempts = ?, updated_ms = ?, "
+                         "last_error = '' WHERE id = ?");
     stmt.bind(1, std::int64_t{attempts}).bind(2, nowMs()).bind(3, id);
     if (auto r = execute(stmt, db, "mark delivered"); !r) return r;
     return recordAttempt(db, id, attempts, "delivered", "");
   });
 }
 
-awaitable<Result<void>> SqliteJournal::reschedule(std::string id, int attempts, EpochMs next_attempt_ms,
-                                                  std::string error) {
-  return submit<void>([id = std::move(id), attempts, next_attempt_ms, error = std::move(error)](sqlite3* db) -> Result<void> {
-    SqliteStatement stmt(db, "UPDATE exchanges SET state = 'queued', attempts = ?, next_attempt_ms = ?, updated_ms = ?, "
-                             "lease_until_ms = 0, last_error = ? WHERE id = ?");
-    stmt.bind(1, std::int64_t{attempts}).bind(2, next_attempt_ms).bind(3, nowMs()).bind(4, error).bind(5, id);
+awaitable<Result<void>> SqliteJournal::reschedule(std::string id, int attempts,
+                                                  EpochMs next_attempt_ms, std::string error) {
+  return submit<void>([id = std::move(id), attempts, next_attempt_ms,
+                       error = std::move(error)](sqlite3* db) -> Result<void> {
+    SqliteStatement stmt(
+        db,
+        "UPDATE exchanges SET state = 'queued', attempts = ?, next_attempt_ms = ?, updated_ms = ?, "
+        "lease_until_ms = 0, last_error = ? WHERE id = ?");
+    stmt.bind(1, std::int64_t{attempts})
+        .bind(2, next_attempt_ms)
+        .bind(3, nowMs())
+        .bind(4, error)
+        .bind(5, id);
     if (auto r = execute(stmt, db, "reschedule"); !r) return r;
     return recordAttempt(db, id, attempts, "retry", error);
   });
 }
 
 awaitable<Result<void>> SqliteJournal::deadLetter(std::string id, int attempts, std::string error) {
-  return submit<void>([id = std::move(id), attempts, error = std::move(error)](sqlite3* db) -> Result<void> {
-    SqliteStatement stmt(db, "UPDATE exchanges SET state = 'dead', attempts = ?, updated_ms = ?, lease_until_ms = 0, "
-                             "last_error = ? WHERE id = ?");
+  return submit<void>([id = std::move(id), attempts,
+                       error = std::move(error)](sqlite3* db) -> Result<void> {
+    SqliteStatement stmt(
+        db,
+        "UPDATE exchanges SET state = 'dead', attempts = ?, updated_ms = ?, lease_until_ms = 0, "
+        "last_error = ? WHERE id = ?");
     stmt.bind(1, std::int64_t{attempts}).bind(2, nowMs()).bind(3, error).bind(4, id);
     if (auto r = execute(stmt, db, "dead-letter"); !r) return r;
     return recordAttempt(db, id, attempts, "dead", error);
   });
 }
 
-awaitable<Result<std::vector<JournalEntry>>> SqliteJournal::listDead(std::string tenant_istat, std::size_t limit) {
-  return submit<std::vector<JournalEntry>>(
-      [tenant = std::move(tenant_istat), limit](sqlite3* db) -> Result<std::vector<JournalEntry>> {
-        SqliteStatement stmt(db, std::string("SELECT ") + kEntryColumns +
-                                     " FROM exchanges WHERE state = 'dead' AND (? = '' OR tenant = ?) "
-                                     "ORDER BY updated_ms LIMIT ?");
-        stmt.bind(1, tenant).bind(2, tenant).bind(3, static_cast<std::int64_t>(limit));
-        std::vector<JournalEntry> dead;
-        int rc;
-        while ((rc = stmt.step()) == SQLITE_ROW) dead.push_back(readEntry(stmt));
-        if (rc != SQLITE_DONE) return dbError(db, "list dead letters");
-        return dead;
-      });
+awaitable<Result<std::vector<JournalEntry>>> SqliteJournal::listDead(std::string tenant_istat,
+                                                                     std::size_t limit) {
+  return submit<std::vector<JournalEntry>>([tenant = std::move(tenant_istat), limit](
+                                               sqlite3* db) -> Result<std::vector<JournalEntry>> {
+    SqliteStatement stmt(db, std::string("SELECT ") + kEntryColumns +
+                                 " FROM exchanges WHERE state = 'dead' AND (? = '' OR tenant = ?) "
+                                 "ORDER BY updated_ms LIMIT ?");
+    stmt.bind(1, tenant).bind(2, tenant).bind(3, static_cast<std::int64_t>(limit));
+    std::vector<JournalEntry> dead;
+    int rc;
+    while ((rc = stmt.step()) == SQLITE_ROW) dead.push_back(readEntry(stmt));
+    if (rc != SQLITE_DONE) return dbError(db, "list dead letters");
+    return dead;
+  });
 }
 
 awaitable<Result<void>> SqliteJournal::resolveDead(DeadLetterAction action) {
@@ -388,19 +493,100 @@ awaitable<Result<void>> SqliteJournal::resolveDead(DeadLetterAction action) {
     }
     const EpochMs now = nowMs();
     const bool replay = action.action == "replay";
-    SqliteStatement stmt(db, replay ? "UPDATE exchanges SET state = 'queued', attempts = 0, next_attempt_ms = ?, "
-                                      "updated_ms = ?, last_error = '' WHERE id = ? AND state = 'dead'"
-                                    : "UPDATE exchanges SET state = 'discarded', updated_ms = ? "
-                                      "WHERE id = ? AND state = 'dead'");
+    SqliteStatement stmt(
+        db, replay ? "UPDATE exchanges SET state = 'queued', attempts = 0, next_attempt_ms = ?, "
+                     "updated_ms = ?, last_error = '' WHERE id = ? AND state = 'dead'"
+                   : "UPDATE exchanges SET state = 'discarded', updated_ms = ? "
+                     "WHERE id = ? AND state = 'dead'");
     stmt.bind(1, now);
     if (replay) stmt.bind(2, now);
     stmt.bind(replay ? 3 : 2, action.id);
     if (auto r = execute(stmt, db, "resolve dead letter"); !r) return r;
-    if (sqlite3_changes(db) == 0) return makeError(ErrorKind::not_found, "no dead letter " + action.id);
+    if (sqlite3_changes(db) == 0)
+      return makeError(ErrorKind::not_found, "no dead letter " + action.id);
     SqliteStatement audit(db, "INSERT INTO dead_letter_actions VALUES (?, ?, ?, ?, ?)");
-    audit.bind(1, action.id).bind(2, now).bind(3, action.action).bind(4, action.who).bind(5, action.why);
+    audit.bind(1, action.id)
+        .bind(2, now)
+        .bind(3, action.action)
+        .bind(4, action.who)
+        .bind(5, action.why);
     return execute(audit, db, "record dead-letter action");
   });
+}
+
+// --- batch files -------------------------------------------------------------------------
+
+awaitable<Result<BatchFile>> SqliteJournal::beginBatch(BatchFile file) {
+  return submit<BatchFile>([file = std::move(file)](sqlite3* db) mutable -> Result<BatchFile> {
+    SqliteStatement seen(
+        db, std::string("SELECT ") + kBatchColumns +
+                " FROM batch_files WHERE source = ? AND file_name = ? AND content_hash = ?");
+    seen.bind(1, file.source).bind(2, file.file_name).bind(3, file.content_hash);
+    const int rc = seen.step();
+    if (rc == SQLITE_ROW) return readBatch(seen);
+    if (rc != SQLITE_DONE) return dbError(db, "find batch file");
+    file.started_ms = file.updated_ms = nowMs();
+    file.state = BatchState::running;
+    SqliteStatement insert(
+        db,
+        "INSERT INTO batch_files (id, tenant, source, file_name, content_hash, state, rows_total, "
+        "rows_done, rows_failed, started_ms, updated_ms, detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?, "
+        "?, ?, ?, ?)");
+    insert.bind(1, file.id).bind(2, file.tenant_istat).bind(3, file.source).bind(4, file.file_name);
+    insert.bind(5, file.content_hash).bind(6, batchStateName(file.state)).bind(7, file.rows_total);
+    insert.bind(8, file.rows_done)
+        .bind(9, file.rows_failed)
+        .bind(10, file.started_ms)
+        .bind(11, file.updated_ms);
+    insert.bind(12, file.detail);
+    if (auto r = execute(insert, db, "record batch file"); !r) return std::move(r).error();
+    return file;
+  });
+}
+
+awaitable<Result<void>> SqliteJournal::updateBatch(std::string id, std::int64_t rows_done,
+                                                   std::int64_t rows_failed,
+                                                   std::int64_t rows_total) {
+  return submit<void>([id = std::move(id), rows_done, rows_failed,
+                       rows_total](sqlite3* db) -> Result<void> {
+    SqliteStatement stmt(
+        db,
+        "UPDATE batch_files SET rows_done = ?, rows_failed = ?, rows_total = ?, updated_ms = ? "
+        "WHERE id = ?");
+    stmt.bind(1, rows_done).bind(2, rows_failed).bind(3, rows_total).bind(4, nowMs()).bind(5, id);
+    if (auto r = execute(stmt, db, "update batch file"); !r) return r;
+    if (sqlite3_changes(db) == 0) return makeError(ErrorKind::not_found, "no batch file " + id);
+    return {};
+  });
+}
+
+awaitable<Result<void>> SqliteJournal::finishBatch(std::string id, BatchState state,
+                                                   std::string detail) {
+  return submit<void>(
+      [id = std::move(id), state, detail = std::move(detail)](sqlite3* db) -> Result<void> {
+        SqliteStatement stmt(
+            db, "UPDATE batch_files SET state = ?, detail = ?, updated_ms = ? WHERE id = ?");
+        stmt.bind(1, batchStateName(state)).bind(2, detail).bind(3, nowMs()).bind(4, id);
+        if (auto r = execute(stmt, db, "finish batch file"); !r) return r;
+        if (sqlite3_changes(db) == 0) return makeError(ErrorKind::not_found, "no batch file " + id);
+        return {};
+      });
+}
+
+awaitable<Result<std::vector<BatchFile>>> SqliteJournal::listBatches(std::string tenant_istat,
+                                                                     std::size_t limit) {
+  return submit<std::vector<BatchFile>>(
+      [tenant = std::move(tenant_istat), limit](sqlite3* db) -> Result<std::vector<BatchFile>> {
+        SqliteStatement stmt(db, std::string("SELECT ") + kBatchColumns +
+                                     " FROM batch_files WHERE (? = '' OR tenant = ?) ORDER BY "
+                                     "started_ms DESC, rowid DESC LIMIT ?");
+        stmt.bind(1, tenant).bind(2, tenant).bind(3, static_cast<std::int64_t>(limit));
+        std::vector<BatchFile> files;
+        int rc;
+        while ((rc = stmt.step()) == SQLITE_ROW) files.push_back(readBatch(stmt));
+        if (rc != SQLITE_DONE) return dbError(db, "list batch files");
+        return files;
+      });
 }
 
 }  // namespace egov::core

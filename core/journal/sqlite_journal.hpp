@@ -27,7 +27,8 @@ class SqliteJournal final : public Journal {
 
   awaitable<Result<EnqueueOutcome>> enqueue(JournalEntry entry,
                                             std::chrono::milliseconds idempotency_window) override;
-  awaitable<Result<std::optional<JournalEntry>>> find(std::string tenant_istat, std::string id) override;
+  awaitable<Result<std::optional<JournalEntry>>> find(std::string tenant_istat,
+                                                      std::string id) override;
   awaitable<Result<std::vector<JournalEntry>>> claimDue(std::size_t limit,
                                                         std::chrono::milliseconds lease) override;
   awaitable<Result<void>> markDelivered(std::string id, int attempts) override;
@@ -37,9 +38,16 @@ class SqliteJournal final : public Journal {
   awaitable<Result<std::vector<JournalEntry>>> listDead(std::string tenant_istat,
                                                         std::size_t limit) override;
   awaitable<Result<void>> resolveDead(DeadLetterAction action) override;
+  awaitable<Result<BatchFile>> beginBatch(BatchFile file) override;
+  awaitable<Result<void>> updateBatch(std::string id, std::int64_t rows_done,
+                                      std::int64_t rows_failed, std::int64_t rows_total) override;
+  awaitable<Result<void>> finishBatch(std::string id, BatchState state,
+                                      std::string detail) override;
+  awaitable<Result<std::vector<BatchFile>>> listBatches(std::string tenant_istat,
+                                                        std::size_t limit) override;
 
   // Schema version after migrations (for tests).
-  static constexpr int kSchemaVersion = 1;
+  static constexpr int kSchemaVersion = 2;
 
  private:
   struct DbDeleter {

@@ -21,7 +21,8 @@ class SqliteStatement {
   bool prepared() const { return stmt_ != nullptr; }
 
   SqliteStatement& bind(int index, std::string_view text) {
-    sqlite3_bind_text(stmt_.get(), index, text.data(), static_cast<int>(text.size()), SQLITE_TRANSIENT);
+    sqlite3_bind_text(stmt_.get(), index, text.data(), static_cast<int>(text.size()),
+                      SQLITE_TRANSIENT);
     return *this;
   }
   SqliteStatement& bind(int index, std::int64_t value) {

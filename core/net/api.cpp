@@ -217,6 +217,19 @@ awaitable<HttpResponse> ApiHandler::handle(HttpRequest request) {
                     "text/plain; version=0.0.4; charset=utf-8");
   }
   if (path.starts_with(kApiPrefix)) co_return co_await handleService(request, path, query);
+  if (auto generation = bus_.generation()) {
+    std::string tenant_key;
+    if (const auto* inbound = generation->findInbound(path, tenant_key)) {
+      InboundRequest inbound_request{request, path, query, bus_, *generation};
+      if (!tenant_key.empty()) {
+        inbound_request.tenant = generation->findTenant(tenant_key);
+        inbound_request.tenant_key = std::move(tenant_key);
+      }
+      auto response = co_await inbound->handler->handle(std::move(inbound_request));
+      response.keep_alive(response.keep_alive() && request.keep_alive() && !bus_.draining());
+      co_return response;
+    }
+  }
   Error error = makeError(ErrorKind::not_found, "no such resource; the API lives under /api/v1/");
   co_return plain(request, http::status::not_found, problemJson(error, ""),
                   "application/problem+json");

@@ -2,7 +2,7 @@
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
-#include "core/engine/route_runner.hpp"
+#include "core/engine/dispatch.hpp"
 #include "core/json/json_xml.hpp"
 #include "core/log/log.hpp"
 #include "core/net/api.hpp"
@@ -43,47 +43,29 @@ std::string isoTime(EpochMs ms) {
 
 }  // namespace
 
-awaitable<Result<void>> ApiHandler::handOff(const HttpRequest& request, const Generation& generation,
-                                            const Tenant& tenant, const Route& route,
-                                            Exchange& exchange, HeaderList& extra_headers) {
-  Journal* journal = bus_.journal();
-  if (!journal) co_return makeError(ErrorKind::unavailable, "one-way services need the journal");
+awaitable<Result<void>> ApiHandler::handOff(const HttpRequest& request,
+                                            const Generation& generation, const Tenant& tenant,
+                                            const Route& route, Exchange& exchange,
+                                            HeaderList& extra_headers) {
   auto key = idempotencyKeyOf(request);
   if (!key) co_return std::move(key).error();
-  // The steps before `enqueue` (mapping, validation) run while the caller waits, so a
-  // request that cannot be delivered is refused now instead of dead-lettered later.
-  auto before = co_await runRoute(generation, tenant, route, exchange, bus_.metrics(), 0, *route.enqueue_at);
-  if (!before) co_return std::move(before).error();
-
-  JournalEntry entry;
-  entry.id = exchange.id;
-  entry.tenant_istat = tenant.istat;
-  entry.tenant_slug = tenant.slug;
-  entry.service = exchange.service;
-  entry.method = exchange.method;
-  entry.trace_id = exchange.trace_id;
-  entry.client = exchange.identity.client;
-  entry.body = serializeXml(*exchange.body);
-  entry.resume_step = static_cast<int>(*route.enqueue_at);
-  entry.idempotency_key = std::move(key).value();
-  auto stored = co_await journal->enqueue(std::move(entry), generation.bus.journal.idempotency_window);
+  auto stored = co_await submitExchange(bus_, generation, tenant, route, exchange,
+                                        Submission{std::move(key).value(), std::nullopt});
   if (!stored) co_return std::move(stored).error();
-  bus_.wakeDelivery();
-
   if (stored->duplicate) {
-    exchange.id = stored->id;  // the caller learns the id of the exchange it sent first
+    exchange.id = stored->journal_id;  // the caller learns the id of the exchange it sent first
     extra_headers.emplace_back("Idempotent-Replayed", "true");
   }
-  extra_headers.emplace_back("Location", statusUrl(tenant, stored->id));
+  extra_headers.emplace_back("Location", statusUrl(tenant, stored->journal_id));
   rapidjson::StringBuffer buffer;
   rapidjson::Writer<rapidjson::StringBuffer> writer(buffer);
   writer.StartObject();
   writer.Key("id");
-  writer.String(stored->id);
+  writer.String(stored->journal_id);
   writer.Key("state");
   writer.String("queued");
   writer.Key("status_url");
-  writer.String(statusUrl(tenant, stored->id));
+  writer.String(statusUrl(tenant, stored->journal_id));
   writer.EndObject();
   auto reply = jsonToXml(std::string_view(buffer.GetString(), buffer.GetSize()));
   if (!reply) co_return std::move(reply).error();

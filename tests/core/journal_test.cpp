@@ -40,6 +40,58 @@ std::unique_ptr<core::SqliteJournal> openJournal(const std::filesystem::path& fi
 
 }  // namespace
 
+TEST_CASE("journal: a batch file is recorded once per (source, name, hash) and resumes") {
+  test::TempConfig dir;
+  const auto file = dir.root() / "var/journal.db";
+  core::BatchFile batch;
+  batch.id = "batch-1";
+  batch.tenant_istat = "072006";
+  batch.source = "bari/tari-drop";
+  batch.file_name = "tari-2026.csv";
+  batch.content_hash = "abc123";
+  {
+    auto journal = openJournal(file);
+    auto begun = runCoroutine(journal->beginBatch(batch));
+    REQUIRE(begun.ok());
+    CHECK(begun->id == "batch-1");
+    CHECK(begun->state == core::BatchState::running);
+    CHECK(begun->started_ms > 0);
+    REQUIRE(runCoroutine(journal->updateBatch("batch-1", 500, 3, 1000)).ok());
+    CHECK(runCoroutine(journal->updateBatch("nope", 1, 0, 1)).error().kind ==
+          core::ErrorKind::not_found);
+  }
+  auto journal = openJournal(file);  // a restart resumes where it was
+  auto again = batch;
+  again.id = "batch-2";
+  auto resumed = runCoroutine(journal->beginBatch(again));
+  REQUIRE(resumed.ok());
+  CHECK(resumed->id == "batch-1");
+  CHECK(resumed->rows_done == 500);
+  CHECK(resumed->rows_failed == 3);
+  CHECK(resumed->rows_total == 1000);
+  REQUIRE(runCoroutine(journal->finishBatch("batch-1", core::BatchState::done, "done/")).ok());
+  CHECK(runCoroutine(journal->beginBatch(again))->state == core::BatchState::done);
+
+  // The same name with other content is another file; so is the same content elsewhere.
+  auto changed = batch;
+  changed.id = "batch-3";
+  changed.content_hash = "def456";
+  CHECK(runCoroutine(journal->beginBatch(changed))->id == "batch-3");
+  auto molfetta = batch;
+  molfetta.id = "batch-4";
+  molfetta.tenant_istat = "072029";
+  molfetta.source = "molfetta/tari-drop";
+  CHECK(runCoroutine(journal->beginBatch(molfetta))->id == "batch-4");
+
+  auto bari = runCoroutine(journal->listBatches("072006", 10));
+  REQUIRE(bari.ok());
+  REQUIRE(bari->size() == 2);
+  CHECK((*bari)[0].id == "batch-3");  // most recent first
+  CHECK((*bari)[1].state == core::BatchState::done);
+  CHECK((*bari)[1].detail == "done/");
+  CHECK(runCoroutine(journal->listBatches("", 10))->size() == 3);
+}
+
 TEST_CASE("journal: enqueue is durable across a reopen, idempotency keys dedupe per tenant") {
   test::TempConfig dir;
   const auto file = dir.root() / "var/journal.db";
@@ -183,21 +235,25 @@ struct OneWayFixture {
                  "  - service: welfare.notifica\n"
                  "    mode: one-way\n"
                  "    steps: [ { call: desk } ]\n");
-    config.write("mappings/stamp.xsl",
-                 "<xsl:stylesheet version=\"1.0\" xmlns:xsl=\"http://www.w3.org/1999/XSL/Transform\"\n"
-                 "    xmlns=\"http://www.w3.org/2005/xpath-functions\" xmlns:fn=\"http://www.w3.org/2005/xpath-functions\">\n"
-                 "  <xsl:template match=\"/fn:map\">\n"
-                 "    <xsl:if test=\"not(fn:string[@key='cf'])\"><xsl:message terminate=\"yes\">bad-request: cf missing</xsl:message></xsl:if>\n"
-                 "    <map><string key=\"cf\"><xsl:value-of select=\"fn:string[@key='cf']\"/></string>"
-                 "<string key=\"stamped\">yes</string></map>\n"
-                 "  </xsl:template>\n"
-                 "</xsl:stylesheet>\n");
+    config.write(
+        "mappings/stamp.xsl",
+        "<xsl:stylesheet version=\"1.0\" xmlns:xsl=\"http://www.w3.org/1999/XSL/Transform\"\n"
+        "    xmlns=\"http://www.w3.org/2005/xpath-functions\" "
+        "xmlns:fn=\"http://www.w3.org/2005/xpath-functions\">\n"
+        "  <xsl:template match=\"/fn:map\">\n"
+        "    <xsl:if test=\"not(fn:string[@key='cf'])\"><xsl:message "
+        "terminate=\"yes\">bad-request: cf missing</xsl:message></xsl:if>\n"
+        "    <map><string key=\"cf\"><xsl:value-of select=\"fn:string[@key='cf']\"/></string>"
+        "<string key=\"stamped\">yes</string></map>\n"
+        "  </xsl:template>\n"
+        "</xsl:stylesheet>\n");
     for (auto [istat, slug] : {std::pair{"072006", "bari"}, std::pair{"072029", "molfetta"}}) {
       config.write(std::string("conf/tenants/") + slug + ".yaml",
                    std::string("tenant: { istat: \"") + istat + "\", slug: " + slug +
                        ", name: X }\nprofile: p\nendpoints: { desk: { type: memory } }\n");
     }
-    bus = std::make_unique<core::Bus>(config.root() / "conf/bus.yaml", config.adapters(), config.runtime());
+    bus = std::make_unique<core::Bus>(config.root() / "conf/bus.yaml", config.adapters(),
+                                      config.runtime());
     core::ConfigErrors errors;
     REQUIRE_MESSAGE(bus->reload(errors), errors.str());
     journal = openJournal(bus->generation()->bus.journal.path);
@@ -206,7 +262,8 @@ struct OneWayFixture {
   }
   ~OneWayFixture() { bus->setJournal(nullptr); }
 
-  HttpResponse post(const std::string& target, const std::string& body, const std::string& key = {}) {
+  HttpResponse post(const std::string& target, const std::string& body,
+                    const std::string& key = {}) {
     HttpRequest request{http::verb::post, target, 11};
     request.set(http::field::content_type, "application/json");
     if (!key.empty()) request.set("Idempotency-Key", key);
@@ -262,11 +319,13 @@ TEST_CASE_FIXTURE(OneWayFixture, "one-way: 202 after the journal commit, state, 
   deliverUntil([&] { return desk("bari")->received().size() == 1; });
   REQUIRE(desk("bari")->received().size() == 1);
   // The steps before `enqueue` ran before the hand-off, the rest at delivery.
-  CHECK(desk("bari")->received()[0].find("<string key=\"stamped\">yes</string>") != std::string::npos);
+  CHECK(desk("bari")->received()[0].find("<string key=\"stamped\">yes</string>") !=
+        std::string::npos);
   CHECK(state(id) == "delivered");
 }
 
-TEST_CASE_FIXTURE(OneWayFixture, "one-way: a request the steps before enqueue refuse is not journaled") {
+TEST_CASE_FIXTURE(OneWayFixture,
+                  "one-way: a request the steps before enqueue refuse is not journaled") {
   auto refused = post("/api/v1/bari/welfare/domanda", R"({"other":1})");
   CHECK(refused.result_int() == 400);
   CHECK(runCoroutine(journal->claimDue(10, 60s))->empty());
@@ -287,7 +346,8 @@ TEST_CASE_FIXTURE(OneWayFixture, "one-way: the same Idempotency-Key gives the sa
 TEST_CASE_FIXTURE(OneWayFixture, "one-way: retryable failures are retried, then delivered") {
   int calls = 0;
   desk("bari")->setHandler([&](const core::CallRequest& request) -> core::Result<core::XmlDocPtr> {
-    if (++calls < 3) return core::makeError(core::ErrorKind::backend_unavailable, "bari/desk: HTTP 503");
+    if (++calls < 3)
+      return core::makeError(core::ErrorKind::backend_unavailable, "bari/desk: HTTP 503");
     return core::copyXml(request.body);
   });
   const auto id = idOf(post("/api/v1/bari/welfare/notifica", "{}"));
@@ -296,7 +356,9 @@ TEST_CASE_FIXTURE(OneWayFixture, "one-way: retryable failures are retried, then 
   CHECK(state(id) == "delivered");
 }
 
-TEST_CASE_FIXTURE(OneWayFixture, "one-way: permanent errors dead-letter at once, retryable ones after the attempts") {
+TEST_CASE_FIXTURE(
+    OneWayFixture,
+    "one-way: permanent errors dead-letter at once, retryable ones after the attempts") {
   desk("bari")->setHandler([](const core::CallRequest&) -> core::Result<core::XmlDocPtr> {
     return core::makeError(core::ErrorKind::backend_rejected, "bari/desk: HTTP 400");
   });
@@ -334,9 +396,11 @@ TEST_CASE("one-way: config mistakes around enqueue are reported") {
                "          - otherwise: [ { enqueue: {} } ]\n");
   CHECK(config.load() == nullptr);
   const auto text = config.errorText();
-  CHECK(text.find("conf/profiles/p.yaml:3:11: routes[0].mode: expected request-reply or one-way") != std::string::npos);
+  CHECK(text.find("conf/profiles/p.yaml:3:11: routes[0].mode: expected request-reply or one-way") !=
+        std::string::npos);
   CHECK(text.find("routes[0].steps[1]: a route has at most one enqueue step") != std::string::npos);
-  CHECK(text.find("routes[1].delivery: only one-way routes are delivered later") != std::string::npos);
+  CHECK(text.find("routes[1].delivery: only one-way routes are delivered later") !=
+        std::string::npos);
   CHECK(text.find("enqueue belongs in the route's own step list") != std::string::npos);
 }
 
@@ -364,7 +428,8 @@ TEST_CASE("journal: egovbus dlq lists, replays and discards, and needs a reason"
   sqlite3* db = nullptr;
   REQUIRE(sqlite3_open((config.root() / "var/j.db").c_str(), &db) == SQLITE_OK);
   sqlite3_stmt* stmt = nullptr;
-  sqlite3_prepare_v2(db, "SELECT action, who, why FROM dead_letter_actions ORDER BY rowid", -1, &stmt, nullptr);
+  sqlite3_prepare_v2(db, "SELECT action, who, why FROM dead_letter_actions ORDER BY rowid", -1,
+                     &stmt, nullptr);
   REQUIRE(sqlite3_step(stmt) == SQLITE_ROW);
   CHECK(std::string(reinterpret_cast<const char*>(sqlite3_column_text(stmt, 0))) == "replay");
   CHECK(std::string(reinterpret_cast<const char*>(sqlite3_column_text(stmt, 1))) == "t");

@@ -71,6 +71,8 @@ class TempConfig {
   core::Metrics& metrics() { return metrics_; }
   core::RuntimeServices& runtime() { return runtime_; }
   const core::AdapterRegistry& adapters() const { return adapters_; }
+  // For tests that register an adapter or inbound type of their own.
+  core::AdapterRegistry& registry() { return adapters_; }
 
  private:
   std::filesystem::path root_;

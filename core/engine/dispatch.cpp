@@ -1,0 +1,40 @@
+#include "core/engine/dispatch.hpp"
+
+#include "core/engine/route_runner.hpp"
+
+namespace egov::core {
+
+awaitable<Result<Submitted>> submitExchange(Bus& bus, const Generation& generation,
+                                            const Tenant& tenant, const Route& route,
+                                            Exchange& exchange, Submission submission) {
+  if (!route.enqueue_at) {
+    auto done = co_await runRoute(generation, tenant, route, exchange, bus.metrics());
+    if (!done) co_return std::move(done).error();
+    co_return Submitted{};
+  }
+  Journal* journal = bus.journal();
+  if (!journal) co_return makeError(ErrorKind::unavailable, "one-way services need the journal");
+  auto before =
+      co_await runRoute(generation, tenant, route, exchange, bus.metrics(), 0, *route.enqueue_at);
+  if (!before) co_return std::move(before).error();
+
+  JournalEntry entry;
+  entry.id = exchange.id;
+  entry.tenant_istat = tenant.istat;
+  entry.tenant_slug = tenant.slug;
+  entry.service = exchange.service;
+  entry.method = exchange.method;
+  entry.trace_id = exchange.trace_id;
+  entry.client = exchange.identity.client;
+  entry.body = serializeXml(*exchange.body);
+  entry.resume_step = static_cast<int>(*route.enqueue_at);
+  entry.idempotency_key = std::move(submission.idempotency_key);
+  const auto window =
+      submission.idempotency_window.value_or(generation.bus.journal.idempotency_window);
+  auto stored = co_await journal->enqueue(std::move(entry), window);
+  if (!stored) co_return std::move(stored).error();
+  bus.wakeDelivery();
+  co_return Submitted{true, stored->duplicate, stored->id};
+}
+
+}  // namespace egov::core
