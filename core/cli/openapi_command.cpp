@@ -120,9 +120,8 @@ void emit(YAML::Emitter& out, const YAML::Node& node) {
     out << YAML::BeginMap;
     for (const auto& kv : node) {
       const auto key = kv.first.Scalar();
-      const bool numeric = !key.empty() && std::all_of(key.begin(), key.end(), [](char c) {
-        return c >= '0' && c <= '9';
-      });
+      const bool numeric = !key.empty() && std::all_of(key.begin(), key.end(),
+                                                       [](char c) { return c >= '0' && c <= '9'; });
       out << YAML::Key;
       if (numeric) out << YAML::DoubleQuoted;
       out << key << YAML::Value;

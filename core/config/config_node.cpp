@@ -138,8 +138,8 @@ ConfigNode ConfigNode::merged(const ConfigNode& base, const ConfigNode& over) {
     for (const auto& kv : part->node_) {
       auto key = kv.first.as<std::string>("");
       map[key] = kv.second;  // shares the node, with its mark (line) in its own file
-      std::erase_if(*files, [&](const auto& entry) { return entry.first == key; });
-      files->emplace_back(key, part->file_);
+      std::erase_if(*files, [&](const auto& entry) { return entry.key == key; });
+      files->push_back({key, part->file_, kv.first.Mark()});
     }
   }
   ConfigNode result(map, owner.file_, owner.path_, owner.errors_);
@@ -149,11 +149,21 @@ ConfigNode ConfigNode::merged(const ConfigNode& base, const ConfigNode& over) {
 
 const std::shared_ptr<const std::string>& ConfigNode::fileOf(std::string_view key) const {
   if (key_files_) {
-    for (const auto& [name, file] : *key_files_) {
-      if (name == key) return file;
+    for (const auto& origin : *key_files_) {
+      if (origin.key == key) return origin.file;
     }
   }
   return file_;
+}
+
+YAML::Mark ConfigNode::keyMark(const YAML::Node& key) const {
+  if (key_files_) {  // a merged map's keys are new nodes: their place is the original's
+    const auto name = key.as<std::string>("");
+    for (const auto& origin : *key_files_) {
+      if (origin.key == name) return origin.mark;
+    }
+  }
+  return key.Mark();
 }
 
 std::string ConfigNode::childPath(std::string_view key) const {
@@ -215,7 +225,7 @@ bool ConfigNode::allowKeys(std::initializer_list<std::string_view> known) const 
     }
     if (!found) {
       ok = false;
-      const auto mark = kv.first.Mark();
+      const auto mark = keyMark(kv.first);
       errors_->add(
           ConfigError{*fileOf(key), mark.line + 1, mark.column + 1, childPath(key), "unknown key"});
     }

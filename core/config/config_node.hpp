@@ -108,9 +108,15 @@ class ConfigNode {
   void warningAt(std::string_view key, std::string message) const;
 
  private:
-  using KeyFiles = std::vector<std::pair<std::string, std::shared_ptr<const std::string>>>;
+  struct KeyOrigin {
+    std::string key;
+    std::shared_ptr<const std::string> file;
+    YAML::Mark mark;  // of the key in that file
+  };
+  using KeyFiles = std::vector<KeyOrigin>;
   std::string childPath(std::string_view key) const;
   const std::shared_ptr<const std::string>& fileOf(std::string_view key) const;
+  YAML::Mark keyMark(const YAML::Node& key) const;
   ConfigError placeOf(std::string_view key, std::string message) const;
   std::optional<std::string> resolve(const std::string& raw) const;
 

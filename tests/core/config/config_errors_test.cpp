@@ -57,9 +57,10 @@ TEST_CASE("config: the shipped demo config loads") {
 
 TEST_CASE("config: a placeholder fiscal code is a warning, not an error") {
   TempConfig config;
-  config.write("conf/tenants/bari.yaml",
-               "tenant: { istat: \"072006\", slug: bari, name: Bari, fiscal_code: PLACEHOLDER }\n"
-               "profile: p\nendpoints:\n  backend: { type: memory }\n")
+  config
+      .write("conf/tenants/bari.yaml",
+             "tenant: { istat: \"072006\", slug: bari, name: Bari, fiscal_code: PLACEHOLDER }\n"
+             "profile: p\nendpoints:\n  backend: { type: memory }\n")
       .write("conf/profiles/p.yaml", kProfile);
   auto generation = config.load();
   REQUIRE_MESSAGE(generation != nullptr, config.errorText());
@@ -67,8 +68,8 @@ TEST_CASE("config: a placeholder fiscal code is a warning, not an error") {
   CHECK(bari->fiscal_code.empty());
   CHECK(bari->fiscal_code_placeholder);
   REQUIRE(config.errors().warnings().size() == 1);
-  CHECK(config.errors().warningsStr().find("bari.yaml:1:64: tenant.fiscal_code: warning: placeholder") !=
-        std::string::npos);
+  CHECK(config.errors().warningsStr().find(
+            "bari.yaml:1:65: tenant.fiscal_code: warning: placeholder") != std::string::npos);
 }
 
 TEST_CASE("config: a profile's endpoint defaults are merged under the tenant's settings") {
@@ -99,8 +100,10 @@ TEST_CASE("config: errors in merged endpoint settings name the file each key cam
              "tenant: { istat: \"072006\", slug: bari, name: Bari }\nprofile: p\n"
              "endpoints:\n  backend: { flavour: sweet }\n");
   const auto errors = refused(config);
-  CHECK(errors.find("conf/profiles/p.yaml:2:28: colour: unknown key") != std::string::npos);
-  CHECK(errors.find("conf/tenants/bari.yaml:4:14: flavour: unknown key") != std::string::npos);
+  CHECK(errors.find("conf/profiles/p.yaml:2:28: endpoints.backend.colour: unknown key") !=
+        std::string::npos);
+  CHECK(errors.find("conf/tenants/bari.yaml:4:14: endpoints.backend.flavour: unknown key") !=
+        std::string::npos);
 }
 
 TEST_CASE("config: unknown key in bus.yaml") {
