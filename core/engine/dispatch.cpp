@@ -6,7 +6,7 @@ namespace egov::core {
 
 awaitable<Result<Submitted>> submitExchange(Bus& bus, const Generation& generation,
                                             const Tenant& tenant, const Route& route,
-                                            Exchange& exchange, Submission submission) {
+                                            Exchange& exchange, const Submission& submission) {
   if (!route.enqueue_at) {
     auto done = co_await runRoute(generation, tenant, route, exchange, bus.metrics());
     if (!done) co_return std::move(done).error();
@@ -28,7 +28,7 @@ awaitable<Result<Submitted>> submitExchange(Bus& bus, const Generation& generati
   entry.client = exchange.identity.client;
   entry.body = serializeXml(*exchange.body);
   entry.resume_step = static_cast<int>(*route.enqueue_at);
-  entry.idempotency_key = std::move(submission.idempotency_key);
+  entry.idempotency_key = submission.idempotency_key;
   const auto window =
       submission.idempotency_window.value_or(generation.bus.journal.idempotency_window);
   auto stored = co_await journal->enqueue(std::move(entry), window);

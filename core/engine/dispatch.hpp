@@ -26,8 +26,17 @@ struct Submitted {
 // One-way routes (an `enqueue` step) run the steps before it while the caller waits, so a
 // request that could never be delivered is refused now; then the exchange is committed to
 // the journal and the result says queued only once that commit is durable.
+// `submission` is taken by reference and must outlive the co_await (name it first): g++ 12
+// destroys a by-value coroutine parameter made from a temporary twice (free(): invalid pointer).
 awaitable<Result<Submitted>> submitExchange(Bus& bus, const Generation& generation,
                                             const Tenant& tenant, const Route& route,
-                                            Exchange& exchange, Submission submission = {});
+                                            Exchange& exchange, const Submission& submission);
+
+inline awaitable<Result<Submitted>> submitExchange(Bus& bus, const Generation& generation,
+                                                   const Tenant& tenant, const Route& route,
+                                                   Exchange& exchange) {
+  static const Submission kNone;
+  return submitExchange(bus, generation, tenant, route, exchange, kNone);
+}
 
 }  // namespace egov::core

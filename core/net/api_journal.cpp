@@ -49,8 +49,8 @@ awaitable<Result<void>> ApiHandler::handOff(const HttpRequest& request,
                                             HeaderList& extra_headers) {
   auto key = idempotencyKeyOf(request);
   if (!key) co_return std::move(key).error();
-  auto stored = co_await submitExchange(bus_, generation, tenant, route, exchange,
-                                        Submission{std::move(key).value(), std::nullopt});
+  const Submission submission{std::move(key).value(), std::nullopt};
+  auto stored = co_await submitExchange(bus_, generation, tenant, route, exchange, submission);
   if (!stored) co_return std::move(stored).error();
   if (stored->duplicate) {
     exchange.id = stored->journal_id;  // the caller learns the id of the exchange it sent first
