@@ -5,7 +5,7 @@ JOBS       ?= $(shell nproc)
 CONFIG     ?= conf/bus.yaml
 LISTEN     ?= 127.0.0.1:8080
 
-.PHONY: all deps build run test test-asan clean format
+.PHONY: all deps build run test test-asan bench fuzz install package clean format
 
 all: build
 
@@ -26,12 +26,30 @@ run: build
 test: build
 	cd $(BUILD) && ctest --output-on-failure
 
+# Benchmarks (not part of `test`): bench/run.sh installs wrk, nginx, gnuplot and Node-RED itself.
+# `make bench BENCH_ARGS=--quick` checks the harness in about two minutes.
+bench: deps
+	BUILD=$(BUILD) JOBS=$(JOBS) bench/run.sh $(BENCH_ARGS)
+
 $(ASAN_BUILD)/CMakeCache.txt: | deps
 	cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DEGOV_SANITIZE=ON
 
 test-asan: deps $(ASAN_BUILD)/CMakeCache.txt
 	cmake --build $(ASAN_BUILD) -j $(JOBS)
 	cd $(ASAN_BUILD) && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 ctest --output-on-failure
+
+# make install [PREFIX=/usr] [DESTDIR=...]: binary, /etc/egovbus, /usr/share/egovbus, systemd unit.
+PREFIX ?= /usr
+install: build
+	cmake --install $(BUILD) --prefix $(PREFIX)
+
+# The Debian package (CPack) in $(BUILD)/package/: dpkg -i it, then systemctl start egovbus.
+package: build
+	cd $(BUILD) && cpack -G DEB -B package
+
+# libFuzzer targets (clang), FUZZ_SECONDS per target (default 60); see scripts/fuzz.sh.
+fuzz: deps
+	scripts/fuzz.sh
 
 format:
 	clang-format -i $$(git ls-files 'core/*.[ch]pp' 'adapters/*.[ch]pp' 'tests/*.[ch]pp')

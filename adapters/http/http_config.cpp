@@ -26,14 +26,14 @@ struct CurlStringDeleter {
 };
 
 // Checks the URL with curl's own parser, so what passes here is what curl will accept.
-void checkUrlImpl(const core::ConfigNode& settings, const std::string& url) {
+void checkUrlImpl(const core::ConfigNode& settings, const std::string& url, std::string_view key) {
   std::unique_ptr<CURLU, UrlDeleter> parsed(curl_url());
   if (!parsed) {
-    settings.errorAt("url", "out of memory");
+    settings.errorAt(key, "out of memory");
     return;
   }
   if (CURLUcode rc = curl_url_set(parsed.get(), CURLUPART_URL, url.c_str(), 0); rc != CURLUE_OK) {
-    settings.errorAt("url", std::string("invalid URL: ") + curl_url_strerror(rc));
+    settings.errorAt(key, std::string("invalid URL: ") + curl_url_strerror(rc));
     return;
   }
   char* raw = nullptr;
@@ -41,14 +41,14 @@ void checkUrlImpl(const core::ConfigNode& settings, const std::string& url) {
   std::unique_ptr<char, CurlStringDeleter> scheme(raw);
   if (!scheme ||
       (std::string_view(scheme.get()) != "http" && std::string_view(scheme.get()) != "https")) {
-    settings.errorAt("url", "must start with http:// or https://");
+    settings.errorAt(key, "must start with http:// or https://");
     return;
   }
   raw = nullptr;
   // A fragment is never sent, and a request path appended after it would be lost.
   if (curl_url_get(parsed.get(), CURLUPART_FRAGMENT, &raw, 0) == CURLUE_OK) {
     curl_free(raw);
-    settings.errorAt("url", "must not have a #fragment");
+    settings.errorAt(key, "must not have a #fragment");
   }
 }
 
@@ -158,8 +158,12 @@ std::optional<HttpConfig> parseHttpConfig(const core::ConfigNode& settings) {
   return config;
 }
 
-void checkHttpUrl(const core::ConfigNode& settings, const std::string& url) {
-  checkUrlImpl(settings, url);
+void readTlsSettings(const core::ConfigNode& tls, HttpTlsOptions& options) {
+  readTls(tls, options);
+}
+
+void checkHttpUrl(const core::ConfigNode& settings, const std::string& url, std::string_view key) {
+  checkUrlImpl(settings, url, key);
 }
 
 void readHeaderSettings(const core::ConfigNode& node,

@@ -33,9 +33,14 @@ struct HttpConfig {
 // reported into settings.errors() with its line; returns nullopt when there was any.
 std::optional<HttpConfig> parseHttpConfig(const core::ConfigNode& settings);
 
-// Reports at `url` what curl's own parser refuses, a scheme other than http/https, or a
+// Reports at `key` what curl's own parser refuses, a scheme other than http/https, or a
 // #fragment (never sent, so a path appended after it would be lost). Shared with soap.
-void checkHttpUrl(const core::ConfigNode& settings, const std::string& url);
+void checkHttpUrl(const core::ConfigNode& settings, const std::string& url,
+                  std::string_view key = "url");
+
+// Reads a `tls` map (verify, ca_file, client_cert, client_key; files must be readable).
+// Shared with anpr.
+void readTlsSettings(const core::ConfigNode& tls, HttpTlsOptions& options);
 
 // Reads a `headers` map: valid names, no duplicates (any case), none the adapter sets itself
 // (isReservedHeader or `also_reserved`, lower case), values without control characters and

@@ -5,6 +5,7 @@
 #include <string>
 
 #include "adapters/register.hpp"
+#include "adapters/spid/spid_command.hpp"
 #include "core/cli/commands.hpp"
 
 namespace {
@@ -17,6 +18,8 @@ constexpr const char* kUsage =
     "  egovbus map STYLESHEET INPUT [--param NAME=VALUE]... [--config FILE]\n"
     "  egovbus dlq list [--tenant ISTAT] [--config FILE]\n"
     "  egovbus dlq show|replay|discard ID [--reason TEXT] [--by NAME] [--config FILE]\n"
+    "  egovbus spid verify --idp-metadata FILE... --sp-entity-id ID --acs URL\n"
+    "                     [--request-id ID] [--now RFC3339] RESPONSE_FILE\n"
     "  egovbus --version\n";
 
 int usage(const char* problem) {
@@ -49,6 +52,7 @@ int main(int argc, char** argv) {
   std::vector<std::string> positional;
   std::vector<std::pair<std::string, std::string>> params;
   std::string tenant, reason, by;
+  egov::adapters::spid::VerifyOptions spid;
   for (int i = 2; i < argc; ++i) {
     const std::string arg = argv[i];
     auto value = [&](const char* name) -> const char* {
@@ -68,6 +72,18 @@ int main(int argc, char** argv) {
       const char* v = value(arg.c_str());
       if (!v) return usage((arg + " needs a value").c_str());
       (arg == "--tenant" ? tenant : arg == "--reason" ? reason : by) = v;
+    } else if (arg == "--idp-metadata" || arg == "--sp-entity-id" || arg == "--acs" ||
+               arg == "--request-id" || arg == "--now") {
+      const char* v = value(arg.c_str());
+      if (!v) return usage((arg + " needs a value").c_str());
+      if (arg == "--idp-metadata") {
+        spid.idp_metadata.emplace_back(v);
+      } else {
+        (arg == "--sp-entity-id" ? spid.sp_entity_id
+         : arg == "--acs"        ? spid.acs_url
+         : arg == "--request-id" ? spid.request_id
+                                 : spid.now) = v;
+      }
     } else if (arg == "--param") {
       const char* v = value("--param");
       const char* eq = v ? std::strchr(v, '=') : nullptr;
@@ -113,6 +129,13 @@ int main(int argc, char** argv) {
     const char* user = std::getenv("USER");
     return egov::core::dlqCommand({config, action, needs_id ? positional[1] : "", tenant, reason,
                                    by.empty() ? (user ? user : "unknown") : by});
+  }
+  if (command == "spid") {
+    if (positional.size() != 2 || positional[0] != "verify") {
+      return usage("spid verify needs RESPONSE_FILE");
+    }
+    spid.response = positional[1];
+    return egov::adapters::spid::verifyCommand(spid);
   }
   return usage(("unknown command " + command).c_str());
 }

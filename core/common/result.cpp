@@ -32,6 +32,10 @@ std::string_view errorKindName(ErrorKind kind) {
       return "unavailable";
     case ErrorKind::rate_limited:
       return "rate-limited";
+    case ErrorKind::unauthorized:
+      return "unauthorized";
+    case ErrorKind::forbidden:
+      return "forbidden";
     case ErrorKind::internal:
       return "internal";
   }

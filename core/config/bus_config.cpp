@@ -41,10 +41,12 @@ std::filesystem::path resolveDir(const ConfigNode& paths, std::string_view key,
 
 void parseLimits(const ConfigNode& node, Limits& limits) {
   if (!node.valid()) return;
-  node.allowKeys({"max_body", "max_header", "read_timeout", "idle_timeout", "drain_timeout",
-                  "json_depth", "xml_depth"});
+  node.allowKeys({"max_body", "max_header", "max_headers", "read_timeout", "idle_timeout",
+                  "drain_timeout", "json_depth", "xml_depth"});
   limits.max_body_bytes = node.bytes("max_body", limits.max_body_bytes);
   limits.max_header_bytes = node.bytes("max_header", limits.max_header_bytes);
+  limits.max_headers = static_cast<std::size_t>(
+      node.integer("max_headers", static_cast<std::int64_t>(limits.max_headers), 1, 10000));
   limits.read_timeout = node.duration("read_timeout", limits.read_timeout);
   limits.idle_timeout = node.duration("idle_timeout", limits.idle_timeout);
   limits.drain_timeout = node.duration("drain_timeout", limits.drain_timeout);
@@ -74,9 +76,11 @@ void parseTables(const ConfigNode& node, const std::filesystem::path& base,
   }
 }
 
-void parseJournal(const ConfigNode& node, const std::filesystem::path& base, JournalConfig& journal) {
+void parseJournal(const ConfigNode& node, const std::filesystem::path& base,
+                  JournalConfig& journal) {
   std::filesystem::path path = "../var/journal.db";
-  if (node.valid() && node.allowKeys({"path", "idempotency_window", "poll_interval", "lease", "deliveries"})) {
+  if (node.valid() &&
+      node.allowKeys({"path", "idempotency_window", "poll_interval", "lease", "deliveries"})) {
     path = node.optionalString("path", path.string());
     journal.idempotency_window = node.duration("idempotency_window", journal.idempotency_window);
     journal.poll_interval = node.duration("poll_interval", journal.poll_interval);
@@ -92,10 +96,13 @@ BusConfig parseBusConfig(const ConfigNode& root, const std::filesystem::path& fi
   BusConfig bus;
   bus.file = file;
   const auto base = file.parent_path();
+  // `spid` is read by the spid adapter's factory (loadGeneration); routes only need to know
+  // whether it is there.
   if (!root.allowKeys({"listen", "threads", "limits", "routes", "paths", "tables", "journal",
-                      "inbound"})) {
+                       "inbound", "spid"})) {
     return bus;
   }
+  bus.spid = root.has("spid");
 
   bus.listen = root.optionalString("listen", bus.listen);
   std::string host;

@@ -14,6 +14,7 @@ namespace egov::core {
 struct Limits {
   std::uint64_t max_body_bytes = 1024 * 1024;
   std::uint64_t max_header_bytes = 16 * 1024;
+  std::size_t max_headers = 100;                    // header fields in one request
   std::chrono::milliseconds read_timeout{30'000};   // a request must arrive whole within this
   std::chrono::milliseconds idle_timeout{60'000};   // keep-alive connection with no request
   std::chrono::milliseconds drain_timeout{20'000};  // SIGTERM: time given to requests in flight
@@ -36,8 +37,8 @@ struct JournalConfig {
   std::filesystem::path path;  // SQLite file; default ../var/journal.db beside conf/
   std::chrono::milliseconds idempotency_window{24 * 3'600'000};
   std::chrono::milliseconds poll_interval{200};  // how often due deliveries are looked for
-  std::chrono::milliseconds lease{60'000};       // a claimed delivery not settled by then is retaken
-  int deliveries = 16;                           // deliveries in flight at once
+  std::chrono::milliseconds lease{60'000};  // a claimed delivery not settled by then is retaken
+  int deliveries = 16;                      // deliveries in flight at once
 };
 
 struct BusConfig {
@@ -53,6 +54,7 @@ struct BusConfig {
   std::filesystem::path schemas_dir;
   std::vector<TableSpec> tables;
   JournalConfig journal;
+  bool spid = false;  // a `spid` section is configured (routes may then require a citizen)
 };
 
 BusConfig parseBusConfig(const ConfigNode& root, const std::filesystem::path& file);

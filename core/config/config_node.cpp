@@ -79,19 +79,24 @@ ConfigNode::ConfigNode(YAML::Node node, std::shared_ptr<const std::string> file,
 namespace {
 
 // yaml-cpp expands aliases by sharing nodes, so an alias bomb costs little memory to load
-// but a walk over it is exponential. Counting nodes with a budget stops such a file early.
-bool withinNodeBudget(const YAML::Node& node, std::size_t& budget) {
-  if (budget == 0) return false;
+// but a walk over it is exponential. Counting nodes with a budget stops such a file early;
+// the depth limit stops a self-referencing alias (a cycle) before it exhausts the stack
+// (found by the config fuzzer: tests/fuzz/regressions/config/).
+constexpr unsigned kMaxConfigDepth = 64;
+
+bool withinNodeBudget(const YAML::Node& node, std::size_t& budget, unsigned depth = 0) {
+  if (budget == 0 || depth > kMaxConfigDepth) return false;
   --budget;
   if (node.IsMap()) {
     for (const auto& kv : node) {
-      if (!withinNodeBudget(kv.first, budget) || !withinNodeBudget(kv.second, budget)) {
+      if (!withinNodeBudget(kv.first, budget, depth + 1) ||
+          !withinNodeBudget(kv.second, budget, depth + 1)) {
         return false;
       }
     }
   } else if (node.IsSequence()) {
     for (const auto& item : node) {
-      if (!withinNodeBudget(item, budget)) return false;
+      if (!withinNodeBudget(item, budget, depth + 1)) return false;
     }
   }
   return true;
@@ -119,7 +124,9 @@ ConfigNode ConfigNode::loadFile(const std::string& file, ConfigErrors* errors) {
     YAML::Node root = YAML::Load(text.str());
     std::size_t budget = kMaxConfigNodes;
     if (!withinNodeBudget(root, budget)) {
-      errors->add(file, "more than 200000 nodes (alias expansion?)");
+      errors->add(file,
+                  "more than 200000 nodes or deeper than 64 levels (alias expansion or "
+                  "an alias cycle?)");
       return ConfigNode(YAML::Node(), name, "", errors);
     }
     return ConfigNode(root, name, "", errors);

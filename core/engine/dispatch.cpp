@@ -1,12 +1,17 @@
 #include "core/engine/dispatch.hpp"
 
+#include "core/engine/citizen_access.hpp"
 #include "core/engine/route_runner.hpp"
 
 namespace egov::core {
 
 awaitable<Result<Submitted>> submitExchange(Bus& bus, const Generation& generation,
                                             const Tenant& tenant, const Route& route,
-                                            Exchange& exchange, const Submission& submission) {
+                                            Exchange& exchange, Submission submission) {
+  // A route's `require` holds whichever inbound brought the exchange (only the REST API
+  // identifies citizens, so a route that requires one is refused everywhere else).
+  if (auto access = checkCitizenAccess(route, exchange); !access)
+    co_return std::move(access).error();
   if (!route.enqueue_at) {
     auto done = co_await runRoute(generation, tenant, route, exchange, bus.metrics());
     if (!done) co_return std::move(done).error();
@@ -28,7 +33,7 @@ awaitable<Result<Submitted>> submitExchange(Bus& bus, const Generation& generati
   entry.client = exchange.identity.client;
   entry.body = serializeXml(*exchange.body);
   entry.resume_step = static_cast<int>(*route.enqueue_at);
-  entry.idempotency_key = submission.idempotency_key;
+  entry.idempotency_key = std::move(submission.idempotency_key);
   const auto window =
       submission.idempotency_window.value_or(generation.bus.journal.idempotency_window);
   auto stored = co_await journal->enqueue(std::move(entry), window);

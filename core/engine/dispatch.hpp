@@ -22,21 +22,15 @@ struct Submitted {
   std::string journal_id;  // the tracking id of a queued exchange
 };
 
+// (No default argument for `submission`: g++ 12 frees a defaulted class-type parameter of a
+// coroutine twice. Pass a named Submission, not a temporary, for the same compiler's sake.)
+//
 // Request-reply routes run to the end: exchange.body and exchange.status hold the reply.
 // One-way routes (an `enqueue` step) run the steps before it while the caller waits, so a
 // request that could never be delivered is refused now; then the exchange is committed to
 // the journal and the result says queued only once that commit is durable.
-// `submission` is taken by reference and must outlive the co_await (name it first): g++ 12
-// destroys a by-value coroutine parameter made from a temporary twice (free(): invalid pointer).
 awaitable<Result<Submitted>> submitExchange(Bus& bus, const Generation& generation,
                                             const Tenant& tenant, const Route& route,
-                                            Exchange& exchange, const Submission& submission);
-
-inline awaitable<Result<Submitted>> submitExchange(Bus& bus, const Generation& generation,
-                                                   const Tenant& tenant, const Route& route,
-                                                   Exchange& exchange) {
-  static const Submission kNone;
-  return submitExchange(bus, generation, tenant, route, exchange, kNone);
-}
+                                            Exchange& exchange, Submission submission);
 
 }  // namespace egov::core

@@ -13,6 +13,7 @@
 #include "core/config/config_node.hpp"
 #include "core/engine/exchange.hpp"
 #include "core/engine/inbound.hpp"
+#include "core/engine/spid_verifier.hpp"
 #include "core/net/asio.hpp"
 
 namespace egov::core {
@@ -120,9 +121,14 @@ class AdapterRegistry {
     return out;
   }
 
+  // Reads bus.yaml's `spid` section (the spid adapter); empty: this build has no SPID.
+  void setSpidVerifierFactory(SpidVerifierFactory factory) { spid_ = std::move(factory); }
+  const SpidVerifierFactory& spidVerifierFactory() const { return spid_; }
+
  private:
   std::map<std::string, EndpointFactory> factories_;
   std::map<std::string, InboundFactory> inbound_;
+  SpidVerifierFactory spid_;
 };
 
 }  // namespace egov::core

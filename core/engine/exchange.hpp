@@ -17,6 +17,9 @@ using Clock = std::chrono::steady_clock;
 struct Identity {
   std::string client;               // API client name
   std::string citizen_fiscal_code;  // from SPID, empty when anonymous
+  int spid_level = 0;               // SPID level of that authentication (1-3); 0 = unknown
+  std::string given_name;           // from SPID, when the IdP released it
+  std::string family_name;          // from SPID, when the IdP released it
 };
 
 struct Exchange {

@@ -149,7 +149,7 @@ class TenantLoader {
     auto root = ConfigNode::loadFile(file.string(), &errors);
     if (!root.valid()) return nullptr;
     if (!root.expectMap()) return nullptr;
-    root.allowKeys({"tenant", "profile", "endpoints", "params", "routes", "rate_limit"});
+    root.allowKeys({"tenant", "profile", "endpoints", "params", "routes", "rate_limit", "pagopa"});
     auto tenant = std::make_unique<Tenant>();
     tenant->file = file;
     if (!root.has("tenant")) {
@@ -165,6 +165,7 @@ class TenantLoader {
     }
     tenant->guard = guards().guard("tenant:" + tenant->istat);
     loadParams(root["params"], *tenant);
+    if (root.has("pagopa")) tenant->pagopa = root["pagopa"].yaml();
 
     const Profile* profile = nullptr;
     tenant->profile = root.optionalString("profile");
@@ -359,6 +360,13 @@ std::shared_ptr<const Generation> loadGeneration(const std::filesystem::path& bu
   generation->bus = parseBusConfig(root, std::filesystem::absolute(bus_file));
   if (!errors.empty()) return nullptr;  // paths are unusable; the rest would only add noise
 
+  if (auto spid = root["spid"]; spid.valid()) {
+    if (const auto& factory = adapters.spidVerifierFactory()) {
+      generation->spid = factory(spid, generation->bus.file.parent_path());
+    } else {
+      root.errorAt("spid", "this build has no SPID support");
+    }
+  }
   generation->tables = loadLookupTables(generation->bus);
   auto profiles = loadProfiles(generation->bus, errors);
   CompileCache cache;

@@ -30,6 +30,9 @@ struct Tenant {
   std::shared_ptr<EndpointGuard> guard;  // enforces rate_limit across generations
   MappingParams params;
   std::map<std::string, Route, std::less<>> routes;  // by service
+  // The tenant file's `pagopa:` section as written (undefined when absent), read and checked
+  // by the pagopa inbound factory (adapters/pagopa), which reports its errors at this file.
+  YAML::Node pagopa{YAML::NodeType::Undefined};
 };
 
 class Generation {
@@ -38,7 +41,8 @@ class Generation {
   std::uint64_t number = 0;
   LookupTables tables;
   std::vector<std::unique_ptr<Tenant>> tenants;
-  std::vector<InboundPath> inbound;  // bus.yaml `inbound:`, in declaration order
+  std::shared_ptr<const SpidVerifier> spid;  // null when bus.yaml has no `spid` section
+  std::vector<InboundPath> inbound;          // bus.yaml `inbound:`, in declaration order
 
   // The inbound handler serving `path`, with the `{tenant}` segment when it has one.
   const InboundPath* findInbound(std::string_view path, std::string& tenant_key) const;

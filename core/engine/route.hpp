@@ -71,6 +71,14 @@ struct DeliveryPolicy {
   std::chrono::milliseconds max_age{24 * 3'600'000};
 };
 
+// Who may run a route: `require: { spid_level: 2, self_only: "<XPath>" }`, enforced before
+// the first step (core/engine/citizen_access.hpp).
+struct CitizenRequirement {
+  int spid_level = 1;       // minimum SPID level of the caller's identity (1..3)
+  std::string self_only;    // the XPath as written; empty: the request may name anyone
+  XPathPtr self_only_expr;  // on the canonical request; must select the caller's fiscal code
+};
+
 struct Route {
   std::string service;
   std::set<std::string> methods;  // empty: any of GET, POST, PUT, DELETE
@@ -80,6 +88,7 @@ struct Route {
   // is journaled, the caller gets 202, and delivery runs the rest. Empty: request-reply.
   std::optional<std::size_t> enqueue_at;
   DeliveryPolicy delivery;
+  std::optional<CitizenRequirement> require;  // none: callers need no citizen identity
   std::string where;
 };
 

@@ -32,7 +32,8 @@ XPathPtr compileXPath(const std::string& text) {
 std::optional<Route> RouteCompiler::compileRoute(const ConfigNode& node) const {
   const auto before = node.errors().size();
   if (!node.expectMap()) return std::nullopt;
-  node.allowKeys({"service", "methods", "deadline", "description", "mode", "delivery", "steps"});
+  node.allowKeys(
+      {"service", "methods", "deadline", "description", "mode", "delivery", "require", "steps"});
   Route route;
   route.where = whereOf(node, bus_);
   route.service = node.requiredString("service");
@@ -69,14 +70,34 @@ std::optional<Route> RouteCompiler::compileRoute(const ConfigNode& node) const {
   if (auto delivery = node["delivery"]; delivery.valid()) {
     delivery.allowKeys({"attempts", "backoff", "max_backoff", "max_age"});
     auto& policy = route.delivery;
-    policy.max_attempts = static_cast<int>(delivery.integer("attempts", policy.max_attempts, 1, 1000));
+    policy.max_attempts =
+        static_cast<int>(delivery.integer("attempts", policy.max_attempts, 1, 1000));
     policy.backoff = delivery.duration("backoff", policy.backoff);
     policy.max_backoff = delivery.duration("max_backoff", policy.max_backoff);
     policy.max_age = delivery.duration("max_age", policy.max_age);
     if (!route.enqueue_at) node.errorAt("delivery", "only one-way routes are delivered later");
   }
+  if (auto require = node["require"]; require.valid()) route.require = compileRequire(require);
   if (node.errors().size() != before) return std::nullopt;
   return route;
+}
+
+std::optional<CitizenRequirement> RouteCompiler::compileRequire(const ConfigNode& node) const {
+  if (!node.expectMap()) return std::nullopt;
+  node.allowKeys({"spid_level", "self_only"});
+  if (!bus_.spid) {
+    node.error("a route can require a citizen only when bus.yaml has a spid section");
+  }
+  CitizenRequirement require;
+  require.spid_level = static_cast<int>(node.integer("spid_level", require.spid_level, 1, 3));
+  if (node.has("self_only")) {
+    require.self_only = node.requiredString("self_only");
+    require.self_only_expr = compileXPath(require.self_only);
+    if (!require.self_only.empty() && !require.self_only_expr) {
+      node.errorAt("self_only", "invalid XPath: " + require.self_only);
+    }
+  }
+  return require;
 }
 
 void RouteCompiler::compileTopLevel(const ConfigNode& list, Route& route) const {
@@ -185,7 +206,7 @@ std::optional<Step> RouteCompiler::compileMap(const ConfigNode& value) const {
     name = value.requiredString("stylesheet");
     if (auto params = value["params"]; params.valid() && params.expectMap()) {
       for (const auto& [key, param] : params.entries()) {
-        std::erase_if(step.params, [&](const auto& p) { return p.first == key; });
+        std::erase_if(step.params, [&param_name = key](const auto& p) { return p.first == param_name; });
         step.params.emplace_back(key, param.asString());
       }
     }

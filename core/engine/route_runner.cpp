@@ -86,12 +86,15 @@ MappingParams mappingParams(const MapStep& step, const Exchange& exchange, const
                             const MappingParams& request) {
   MappingParams params = step.params;
   params.insert(params.end(), request.begin(), request.end());
-  params.emplace_back("tenant-fiscal-code", tenant.fiscal_code);  // empty when not known
   params.emplace_back("exchange-id", exchange.id);
   params.emplace_back("tenant", exchange.tenant_slug);
   params.emplace_back("tenant-istat", exchange.tenant_istat);
+  params.emplace_back("tenant-fiscal-code", tenant.fiscal_code);
   params.emplace_back("service", exchange.service);
   params.emplace_back("method", exchange.method);
+  // The SPID citizen, when the request carried a session ("" and "0" otherwise).
+  params.emplace_back("citizen-fiscal-code", exchange.identity.citizen_fiscal_code);
+  params.emplace_back("spid-level", std::to_string(exchange.identity.spid_level));
   return params;
 }
 

@@ -216,11 +216,12 @@ awaitable<HttpResponse> ApiHandler::handle(HttpRequest request) {
     co_return plain(request, http::status::ok, bus_.metrics().render(),
                     "text/plain; version=0.0.4; charset=utf-8");
   }
+  if (path == kSpidSessionPath) co_return co_await spidSession(request);
   if (path.starts_with(kApiPrefix)) co_return co_await handleService(request, path, query);
   if (auto generation = bus_.generation()) {
     std::string tenant_key;
     if (const auto* inbound = generation->findInbound(path, tenant_key)) {
-      InboundRequest inbound_request{request, path, query, bus_, *generation};
+      InboundRequest inbound_request{request, path, query, bus_, *generation, nullptr, {}};
       if (!tenant_key.empty()) {
         inbound_request.tenant = generation->findTenant(tenant_key);
         inbound_request.tenant_key = std::move(tenant_key);
@@ -311,10 +312,16 @@ awaitable<HttpResponse> ApiHandler::handleService(const HttpRequest& request, st
     for (const auto& field : request) {
       std::string name(field.name_string());
       for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-      if (name == "authorization" || name == "cookie" || name == "proxy-authorization") continue;
+      if (name == "authorization" || name == "cookie" || name == "proxy-authorization" ||
+          name == "x-spid-session") {
+        continue;
+      }
       exchange.headers[name] = std::string(field.value());
     }
     exchange.deadline = started + route->deadline;
+    if (auto admitted = admitCitizen(request, *generation, *route, exchange); !admitted) {
+      co_return std::move(admitted).error();
+    }
     if (route->enqueue_at) {
       co_return co_await handOff(request, *generation, *tenant, *route, exchange, extra_headers);
     }

@@ -49,7 +49,7 @@ awaitable<Result<void>> ApiHandler::handOff(const HttpRequest& request,
                                             HeaderList& extra_headers) {
   auto key = idempotencyKeyOf(request);
   if (!key) co_return std::move(key).error();
-  const Submission submission{std::move(key).value(), std::nullopt};
+  Submission submission{std::move(key).value(), std::nullopt};
   auto stored = co_await submitExchange(bus_, generation, tenant, route, exchange, submission);
   if (!stored) co_return std::move(stored).error();
   if (stored->duplicate) {

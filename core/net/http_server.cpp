@@ -32,8 +32,8 @@ void HttpServer::stopAccepting() {
   std::lock_guard lock(readers_mutex_);
   for (const auto& [id, weak] : readers_) {
     if (auto stream = weak.lock()) {
-      net::post(stream->get_executor(), [weak] {
-        if (auto s = weak.lock()) s->cancel();
+      net::post(stream->get_executor(), [reader = weak] {
+        if (auto s = reader.lock()) s->cancel();
       });
     }
   }
@@ -101,15 +101,26 @@ awaitable<void> HttpServer::session(net::ip::tcp::socket socket) {
     if (!set_reading(true)) break;
     co_await http::async_read_header(stream, buffer, parser,
                                      net::redirect_error(net::use_awaitable, ec));
+    bool too_many_headers = false;
     if (!ec) {
+      const auto& header = parser.get();
+      too_many_headers = static_cast<std::size_t>(std::distance(header.begin(), header.end())) >
+                         limits.max_headers;
+    }
+    if (!ec && !too_many_headers) {
       stream.expires_after(limits.read_timeout);
       co_await http::async_read(stream, buffer, parser,
                                 net::redirect_error(net::use_awaitable, ec));
     }
     set_reading(false);
-    if (ec) {
+    if (ec || too_many_headers) {
       std::optional<HttpResponse> refusal;
-      if (ec == http::error::body_limit) {
+      if (too_many_headers) {
+        refusal =
+            problemResponse(ErrorKind::bad_request,
+                            "more than " + std::to_string(limits.max_headers) + " header fields");
+        refusal->result(http::status::request_header_fields_too_large);
+      } else if (ec == http::error::body_limit) {
         refusal =
             problemResponse(ErrorKind::payload_too_large,
                             "body larger than " + std::to_string(limits.max_body_bytes) + " bytes");

@@ -37,6 +37,10 @@ int httpStatus(ErrorKind kind) {
       return 503;
     case ErrorKind::rate_limited:
       return 429;
+    case ErrorKind::unauthorized:
+      return 401;
+    case ErrorKind::forbidden:
+      return 403;
     case ErrorKind::deadline_exceeded:
       return 504;
   }
@@ -75,6 +79,10 @@ const char* title(ErrorKind kind) {
       return "Service unavailable";
     case ErrorKind::rate_limited:
       return "Too many requests";
+    case ErrorKind::unauthorized:
+      return "Unauthorized";
+    case ErrorKind::forbidden:
+      return "Forbidden";
     case ErrorKind::deadline_exceeded:
       return "Deadline exceeded";
   }

@@ -1,0 +1,857 @@
+#!/usr/bin/env python3
+"""The egovbus benchmark (B1-B5). bench/run.sh installs the tools and builds; this starts
+everything on loopback (free ports, one temp folder), checks every system answers correctly,
+measures, stops everything, and writes bench/results/<UTC date>.json and latest.json.
+
+Usage: bench/bench.py --bin build/egovbus --batch-bin build/egovbus_bench_batch
+                      [--duration 10] [--warmup 2] [--only b1,b2,b3,b4,b5] [--quick]
+"""
+import argparse
+import datetime
+import http.client
+import json
+import os
+import platform
+import re
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import unicodedata
+
+BENCH = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(BENCH)
+CONF = os.path.join(BENCH, "conf")
+WRK_SCRIPT = os.path.join(BENCH, "wrk", "post.lua")
+NODE_RED_DIR = os.path.join(BENCH, "node-red")
+MUNICIPALITIES = os.path.join(ROOT, "..", "shared", "data", "comuni-citta-metropolitana-bari.csv")
+
+SOAP_ACTION = "urn:bench:tributi#aggiorna"
+CF = "RSSMRA80A01A662A"
+# B5 sizes: the JSON request body (the SOAP request and reply carry the same rows).
+SIZES = [("0.5k", 512), ("10k", 10 * 1024), ("100k", 100 * 1024)]
+BUS_SERVICE = {"0.5k": "posizioni/aggiorna", "10k": "posizioni/aggiorna-10k",
+               "100k": "posizioni/aggiorna-100k"}
+SYSTEMS = ["direct", "nginx_proxy", "bus", "nodered"]
+
+
+def log(*args):
+    print("[bench]", *args, file=sys.stderr, flush=True)
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def request(port, method, path, body=None, headers=None, timeout=10):
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+    try:
+        conn.request(method, path, body=body, headers=headers or {})
+        response = conn.getresponse()
+        return response.status, response.read()
+    finally:
+        conn.close()
+
+
+def wait_until(check, timeout, what, interval=0.002):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if check():
+                return
+        except OSError:
+            pass
+        time.sleep(interval)
+    raise RuntimeError(f"{what}: not ready after {timeout}s")
+
+
+def ready(port, path="/readyz"):
+    return request(port, "GET", path, timeout=1)[0] == 200
+
+
+def proc_stat(pid):
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return fields  # fields[0] is the state (field 3)
+
+
+def cpu_seconds(pids):
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for pid in pids:
+        try:
+            fields = proc_stat(pid)
+            total += (int(fields[11]) + int(fields[12])) / ticks  # utime + stime
+        except (OSError, IndexError):
+            pass
+    return total
+
+
+def status_kb(pid, key):
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith(key + ":"):
+                return int(line.split()[1])
+    return 0
+
+
+def child_pids(pid):
+    pids = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                if int(proc_stat(entry)[1]) == pid:
+                    pids.append(int(entry))
+            except (OSError, IndexError):
+                pass
+    return pids
+
+
+class Service:
+    """A process this harness started; stopped with SIGTERM (then SIGKILL) by its own pid."""
+
+    def __init__(self, name, argv, log_path, env=None, cwd=None):
+        self.name = name
+        self.log_path = log_path
+        self.log_file = open(log_path, "ab")
+        self.started = time.monotonic()
+        self.proc = subprocess.Popen(argv, stdout=self.log_file, stderr=subprocess.STDOUT,
+                                     env=env, cwd=cwd, start_new_session=True)
+
+    @property
+    def pid(self):
+        return self.proc.pid
+
+    def pids(self):
+        return [self.pid] + child_pids(self.pid)
+
+    def check_alive(self):
+        if self.proc.poll() is not None:
+            raise RuntimeError(f"{self.name} exited with {self.proc.returncode}; see {self.log_path}")
+
+    def stop(self, timeout=15):
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.log_file.close()
+
+
+# --- payloads -------------------------------------------------------------------------------
+
+def row(i):
+    return {"tributo": ["TARI", "IMU", "TASI", "COSAP"][i % 4], "importo": f"{100 + i % 900}.{i % 100:02d}",
+            "scadenza": f"2024-{1 + i % 12:02d}-{1 + i % 28:02d}",
+            "descrizione": f"Rata {1 + i % 4} di 4, avviso n. {2024000 + i}"}
+
+
+def request_body(target_bytes):
+    """The JSON request whose size is closest to target_bytes, and its number of rows."""
+    rows, best = [], None
+    while True:
+        body = json.dumps({"codice_fiscale": CF, "anno": "2024", "righe": rows}, separators=(",", ":"))
+        if best is None or abs(len(body) - target_bytes) < abs(len(best[0]) - target_bytes):
+            best = (body, len(rows))
+        if len(body) > target_bytes:
+            return best
+        rows.append(row(len(rows)))
+
+
+def esc(text):
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def envelope(payload):
+    return ('<?xml version="1.0" encoding="UTF-8"?>'
+            '<soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/"><soap:Body>'
+            + payload + '</soap:Body></soap:Envelope>')
+
+
+def soap_request(n):
+    """What the bus's request mapping sends for n rows (the body of the direct and proxy runs)."""
+    rows = "".join(f"<Riga><Tributo>{r['tributo']}</Tributo><Importo>{r['importo']}</Importo>"
+                   f"<Scadenza>{r['scadenza']}</Scadenza><Descrizione>{esc(r['descrizione'])}</Descrizione></Riga>"
+                   for r in map(row, range(n)))
+    return envelope('<tns:AggiornaPosizioni xmlns:tns="urn:bench:tributi"><Ente>C_A662</Ente>'
+                    f'<CodiceFiscale>{CF}</CodiceFiscale><Anno>2024</Anno><Righe>{rows}</Righe>'
+                    '</tns:AggiornaPosizioni>')
+
+
+def soap_reply(n):
+    """The back-end's fixed answer for n rows, and the JSON the bus and Node-RED must make of it."""
+    rows = [row(i) for i in range(n)]
+    states = ["aggiornata", "invariata"]
+    body = "".join(f"<Posizione><Tributo>{r['tributo']}</Tributo><Importo>{r['importo']}</Importo>"
+                   f"<Scadenza>{r['scadenza']}</Scadenza><Stato>{states[i % 2]}</Stato></Posizione>"
+                   for i, r in enumerate(rows))
+    xml = envelope('<tns:AggiornaPosizioniResponse xmlns:tns="urn:bench:tributi"><Esito>OK</Esito>'
+                   f'<Protocollo>2024/0001234</Protocollo><Posizioni>{body}</Posizioni>'
+                   '</tns:AggiornaPosizioniResponse>')
+    expected = {"esito": "OK", "protocollo": "2024/0001234",
+                "posizioni": [{"tributo": r["tributo"], "importo": float(r["importo"]),
+                               "scadenza": r["scadenza"], "stato": states[i % 2]}
+                              for i, r in enumerate(rows)]}
+    return xml, expected
+
+
+# --- load generation ------------------------------------------------------------------------
+
+class Bench:
+    def __init__(self, args):
+        self.args = args
+        self.tmp = tempfile.mkdtemp(prefix="egovbus-bench-")
+        os.chmod(self.tmp, 0o755)  # nginx workers run as nobody when started by root
+        self.services = []
+        self.runs = []
+        self.results = {}
+        self.payloads = {}
+        self.failed = []
+
+    def path(self, *parts):
+        return os.path.join(self.tmp, *parts)
+
+    def start(self, name, argv, env=None, cwd=None):
+        service = Service(name, argv, self.path(f"{name}.log"), env=env, cwd=cwd)
+        self.services.append(service)
+        return service
+
+    def stop(self, service):
+        service.stop()
+        self.services.remove(service)
+
+    def stop_all(self):
+        for service in reversed(list(self.services)):
+            try:
+                service.stop()
+            except Exception as e:  # keep stopping the others
+                log(f"stopping {service.name}: {e}")
+        self.services.clear()
+
+    def wrk(self, label, port, path, body_file, conns, duration, content_type="application/json",
+            soap_action=None, delay_ms=None, pids=(), record=True):
+        env = dict(os.environ, BENCH_BODY=body_file, BENCH_CONTENT_TYPE=content_type,
+                   BENCH_SOAP_ACTION=soap_action or "", BENCH_DELAY_MS=str(delay_ms or ""))
+        argv = ["wrk", f"-t{min(2, conns)}", f"-c{conns}", f"-d{duration}s", "--latency",
+                "--timeout", "10s", "-s", WRK_SCRIPT, f"http://127.0.0.1:{port}{path}"]
+        load1 = os.getloadavg()[0]
+        cpu_before = cpu_seconds(pids)
+        done = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=duration + 60)
+        cpu_after = cpu_seconds(pids)
+        line = next((l for l in done.stdout.splitlines() if l.startswith("BENCH_JSON ")), None)
+        if done.returncode != 0 or line is None:
+            raise RuntimeError(f"wrk {label}: exit {done.returncode}\n{done.stdout}\n{done.stderr}")
+        result = json.loads(line[len("BENCH_JSON "):])
+        result["label"] = label
+        result["connections"] = conns
+        result["load1_before"] = round(load1, 2)
+        if pids and result["requests"]:
+            result["server_cpu_ms_per_req"] = round((cpu_after - cpu_before) * 1000 / result["requests"], 4)
+        failed = sum(result["errors"].values())
+        result["ok"] = failed == 0 and result["requests"] > 0
+        if not result["ok"]:
+            log(f"  {label}: {failed} errors {result['errors']}")
+        if record:
+            self.runs.append(result)
+            log(f"  {label}: {result['rps']:.0f} req/s, p50 {result['latency_ms']['p50']:.2f} ms, "
+                f"p99 {result['latency_ms']['p99']:.2f} ms (load {load1:.2f})")
+        return result
+
+    def measure(self, label, port, path, body_file, conns, pids=(), **kw):
+        self.wrk(label + " warm-up", port, path, body_file, conns, self.args.warmup, pids=pids,
+                 record=False, **kw)
+        return self.wrk(label, port, path, body_file, conns, self.args.duration, pids=pids, **kw)
+
+    # --- the systems under test ---------------------------------------------------------------
+
+    def write_payloads(self):
+        www = self.path("nginx", "www", "soap")
+        os.makedirs(www)
+        os.makedirs(self.path("bodies"))
+        for size, target in SIZES:
+            body, n = request_body(target)
+            reply, expected = soap_reply(n)
+            files = {"json": self.path("bodies", f"{size}.json"),
+                     "soap": self.path("bodies", f"{size}.soap.xml")}
+            with open(files["json"], "w") as f:
+                f.write(body)
+            with open(files["soap"], "w") as f:
+                f.write(soap_request(n))
+            with open(os.path.join(www, f"{size}.xml"), "w") as f:
+                f.write(reply)
+            self.payloads[size] = dict(files, rows=n, json_bytes=len(body), reply=reply.encode(),
+                                       reply_bytes=len(reply.encode()), expected=expected)
+        for root, dirs, files in os.walk(self.path("nginx")):
+            for d in dirs:
+                os.chmod(os.path.join(root, d), 0o755)
+            for f in files:
+                os.chmod(os.path.join(root, f), 0o644)
+        with open(self.path("bodies", "domanda.json"), "w") as f:
+            json.dump({"codice_fiscale": CF, "sportello": "casa",
+                       "allegati": [{"nome": "isee-2024.pdf"}, {"nome": "documento.pdf"}]}, f)
+
+    def start_nginx(self):
+        self.backend_port, self.proxy_port = free_port(), free_port()
+        prefix = self.path("nginx")
+        for d in ("body", "proxy", "fastcgi", "uwsgi", "scgi"):
+            os.makedirs(os.path.join(prefix, "temp", d), exist_ok=True)
+        conf = f"""
+worker_processes 1;
+daemon off;
+pid {prefix}/nginx.pid;
+error_log {prefix}/error.log warn;
+events {{ worker_connections 4096; }}
+http {{
+  access_log off;
+  client_body_temp_path {prefix}/temp/body;
+  proxy_temp_path {prefix}/temp/proxy;
+  fastcgi_temp_path {prefix}/temp/fastcgi;
+  uwsgi_temp_path {prefix}/temp/uwsgi;
+  scgi_temp_path {prefix}/temp/scgi;
+  client_max_body_size 2m;
+  client_body_buffer_size 256k;
+  keepalive_requests 10000000;
+  keepalive_timeout 300s;
+  # The SOAP back-end: one fixed reply per size. The static module refuses POST (405), so
+  # the 405 is turned into the file itself: the usual way to make nginx answer a POST
+  # with a fixed body.
+  server {{
+    listen 127.0.0.1:{self.backend_port} backlog=4096;
+    location /soap/ {{
+      root {prefix}/www;
+      types {{ }}
+      default_type "text/xml; charset=utf-8";
+      error_page 405 =200 $uri;
+    }}
+  }}
+  # A proxy that does no work: proxy_pass to the back-end, connections kept alive.
+  upstream soap_backend {{ server 127.0.0.1:{self.backend_port}; keepalive 512; }}
+  server {{
+    listen 127.0.0.1:{self.proxy_port} backlog=4096;
+    location / {{
+      proxy_pass http://soap_backend;
+      proxy_http_version 1.1;
+      proxy_set_header Connection "";
+    }}
+  }}
+}}
+"""
+        with open(os.path.join(prefix, "nginx.conf"), "w") as f:
+            f.write(conf)
+        self.nginx = self.start("nginx", ["nginx", "-p", prefix + "/", "-e", prefix + "/error.log",
+                                          "-c", prefix + "/nginx.conf"])
+        wait_until(lambda: request(self.backend_port, "GET", "/soap/0.5k.xml")[0] == 200, 10, "nginx")
+        wait_until(lambda: request(self.proxy_port, "GET", "/soap/0.5k.xml")[0] == 200, 10, "nginx proxy")
+
+    def bus_env(self, journal, db):
+        base = f"http://127.0.0.1:{self.backend_port}/soap"
+        return dict(os.environ, BENCH_SOAP_URL=f"{base}/0.5k.xml", BENCH_SOAP_URL_10K=f"{base}/10k.xml",
+                    BENCH_SOAP_URL_100K=f"{base}/100k.xml", BENCH_JOURNAL=journal, BENCH_DB=db)
+
+    def create_db(self, file):
+        subprocess.run(["sqlite3", file, "CREATE TABLE posizioni (codice_fiscale TEXT NOT NULL, "
+                        "anno INTEGER NOT NULL, tributo TEXT NOT NULL, importo REAL NOT NULL, "
+                        "scadenza TEXT NOT NULL, stato TEXT NOT NULL);"], check=True)
+
+    def start_bus(self, name="bus", config=None, journal=None):
+        self.bus_port = free_port()
+        self.journal = journal or self.path(f"{name}-journal.db")
+        if not os.path.exists(self.path("archivio.db")):
+            self.create_db(self.path("archivio.db"))
+        env = self.bus_env(self.journal, self.path("archivio.db"))
+        started = time.monotonic()
+        bus = self.start(name, [self.args.bin, "serve", "--config", config or os.path.join(CONF, "bus.yaml"),
+                                "--listen", f"127.0.0.1:{self.bus_port}"], env=env)
+        wait_until(lambda: bus.check_alive() or ready(self.bus_port), 30, name)
+        bus.start_ms = (time.monotonic() - started) * 1000
+        return bus
+
+    def start_node_red(self):
+        self.node_red_port = free_port()
+        user_dir = self.path("node-red")
+        os.makedirs(user_dir)
+        env = dict(os.environ, BENCH_NODE_RED_PORT=str(self.node_red_port),
+                   BENCH_SOAP_BASE=f"http://127.0.0.1:{self.backend_port}", NODE_ENV="production")
+        red = os.path.join(NODE_RED_DIR, "node_modules", "node-red", "red.js")
+        self.node_red = self.start("node-red", ["node", red, "--settings", os.path.join(NODE_RED_DIR, "settings.js"),
+                                                "--userDir", user_dir], env=env)
+
+        def flow_answers():
+            self.node_red.check_alive()
+            return request(self.node_red_port, "POST", "/posizioni/0.5k", b"{}",
+                           {"Content-Type": "application/json"})[0] in (200, 500, 502)
+        wait_until(flow_answers, 60, "node-red", interval=0.2)
+
+    def targets(self, size):
+        """Per system: (port, path, body file, content type, SOAPAction, pids)."""
+        p = self.payloads[size]
+        return {
+            "direct": (self.backend_port, f"/soap/{size}.xml", p["soap"], "text/xml; charset=utf-8",
+                       SOAP_ACTION, self.nginx.pids()),
+            "nginx_proxy": (self.proxy_port, f"/soap/{size}.xml", p["soap"], "text/xml; charset=utf-8",
+                            SOAP_ACTION, self.nginx.pids()),
+            "bus": (self.bus_port, f"/api/v1/bari/{BUS_SERVICE[size]}", p["json"], "application/json",
+                    None, [self.bus.pid]),
+            "nodered": (self.node_red_port, f"/posizioni/{size}", p["json"], "application/json", None,
+                        [self.node_red.pid]),
+        }
+
+    def check_answers(self):
+        """Every system answers every size correctly before anything is measured."""
+        for size, _ in SIZES:
+            p = self.payloads[size]
+            for system, (port, path, body_file, ctype, action, _) in self.targets(size).items():
+                headers = {"Content-Type": ctype}
+                if action:
+                    headers["SOAPAction"] = action
+                with open(body_file, "rb") as f:
+                    status, answer = request(port, "POST", path, f.read(), headers)
+                if status != 200:
+                    raise RuntimeError(f"{system} {size}: HTTP {status}: {answer[:500]!r}")
+                if system in ("direct", "nginx_proxy"):
+                    ok = answer == p["reply"]
+                else:
+                    ok = json.loads(answer) == p["expected"]
+                if not ok:
+                    raise RuntimeError(f"{system} {size}: unexpected answer {answer[:500]!r}")
+        log("checked: direct, nginx_proxy, bus and nodered answer every size as expected")
+
+    # --- B1, B5 -----------------------------------------------------------------------------
+
+    def b1(self):
+        out = self.results.setdefault("b1", {})
+        for conns in self.args.concurrency:
+            key = f"c{conns}"
+            log(f"B1 at {conns} connections")
+            for system in SYSTEMS:
+                port, path, body, ctype, action, pids = self.targets("0.5k")[system]
+                r = self.measure(f"b1 {system} c{conns}", port, path, body, conns, pids=pids,
+                                 content_type=ctype, soap_action=action)
+                out.setdefault(key, {})
+                out[key][f"{system}_rps"] = round(r["rps"], 1)
+                for q in ("p50", "p99", "p99_9"):
+                    out[key][f"{system}_{q}_ms"] = r["latency_ms"][q]
+                if "server_cpu_ms_per_req" in r:
+                    out[key][f"{system}_cpu_ms_per_req"] = r["server_cpu_ms_per_req"]
+                out[key][f"{system}_ok"] = r["ok"]
+        out["bus_rss_after_mb"] = round(status_kb(self.bus.pid, "VmRSS") / 1024, 1)
+        self.half_load()
+
+    def half_load(self):
+        """p99 of the bus and of the back-end called directly, both paced at half of the bus's
+        best throughput (wrk's delay() hook: each connection waits about conns/rate between
+        requests; the achieved rate is recorded)."""
+        out = self.results["b1"]
+        best = max(v["bus_rps"] for k, v in out.items() if k.startswith("c"))
+        rate, conns = best / 2, 32
+        out["half_load"] = {"target_rps": round(rate, 1), "connections": conns}
+        log(f"B1 paced at {rate:.0f} req/s (half of the bus's best)")
+        for system in ("direct", "bus"):
+            port, path, body, ctype, action, pids = self.targets("0.5k")[system]
+            delay = conns * 1000 / rate
+            probe = self.wrk(f"half-load {system} calibration", port, path, body, conns, 3,
+                             content_type=ctype, soap_action=action, delay_ms=delay, record=False)
+            delay = max(0.1, delay * probe["rps"] / rate)  # one correction for the latency
+            r = self.wrk(f"half-load {system}", port, path, body, conns, self.args.duration,
+                         content_type=ctype, soap_action=action, delay_ms=delay, pids=pids)
+            out["half_load"][f"{system}_rps"] = round(r["rps"], 1)
+            out["half_load"][f"{system}_p50_ms"] = r["latency_ms"]["p50"]
+            out["half_load"][f"{system}_p99_ms"] = r["latency_ms"]["p99"]
+            out["half_load"][f"{system}_p99_9_ms"] = r["latency_ms"]["p99_9"]
+        h = out["half_load"]
+        h["bus_p99_above_direct_ms"] = round(h["bus_p99_ms"] - h["direct_p99_ms"], 3)
+
+    def b5(self):
+        out = self.results.setdefault("b5", {})
+        conns = 64
+        for size, _ in SIZES:
+            log(f"B5 {size} bodies at {conns} connections")
+            key = "kb" + size.rstrip("k").replace(".", "_")
+            p = self.payloads[size]
+            out[key] = {"json_request_bytes": p["json_bytes"], "soap_reply_bytes": p["reply_bytes"],
+                        "rows": p["rows"], "connections": conns}
+            for system in SYSTEMS:
+                port, path, body, ctype, action, pids = self.targets(size)[system]
+                r = self.measure(f"b5 {system} {size}", port, path, body, conns, pids=pids,
+                                 content_type=ctype, soap_action=action)
+                out[key][f"{system}_rps"] = round(r["rps"], 1)
+                out[key][f"{system}_p99_ms"] = r["latency_ms"]["p99"]
+                if "server_cpu_ms_per_req" in r:
+                    out[key][f"{system}_cpu_ms_per_req"] = r["server_cpu_ms_per_req"]
+                out[key][f"{system}_ok"] = r["ok"]
+
+    # --- B2 ---------------------------------------------------------------------------------
+
+    def journal_states(self):
+        done = subprocess.run(["sqlite3", "-readonly", self.journal,
+                               "SELECT state, count(*) FROM exchanges GROUP BY state"],
+                              capture_output=True, text=True, check=True)
+        return {s: int(n) for s, n in (l.split("|") for l in done.stdout.split())}
+
+    def wait_delivered(self, timeout=120):
+        started = time.monotonic()
+        while time.monotonic() - started < timeout:
+            states = self.journal_states()
+            if not states.get("queued") and not states.get("delivering"):
+                return states, time.monotonic() - started
+            time.sleep(0.2)
+        return self.journal_states(), None
+
+    def b2(self):
+        out = self.results.setdefault("b2", {"connections": 64})
+        body = self.path("bodies", "domanda.json")
+        log("B2 one-way accept at 64 connections")
+        before = sum(self.journal_states().values())
+        pids = [self.bus.pid]
+        nd = self.measure("b2 nondurable", self.bus_port, "/api/v1/bari/domanda/invia-senza-journal",
+                          body, 64, pids=pids)
+        warm = self.wrk("b2 durable warm-up", self.bus_port, "/api/v1/bari/domanda/invia", body, 64,
+                        self.args.warmup, pids=pids, record=False)
+        states, drained = self.wait_delivered()
+        d = self.wrk("b2 durable", self.bus_port, "/api/v1/bari/domanda/invia", body, 64,
+                     self.args.duration, pids=pids)
+        states, drained = self.wait_delivered()
+        stored = sum(states.values()) - before
+        out.update(durable_rps=round(d["rps"], 1), nondurable_rps=round(nd["rps"], 1),
+                   durable_p99_ms=d["latency_ms"]["p99"], nondurable_p99_ms=nd["latency_ms"]["p99"],
+                   durable_cpu_ms_per_req=d.get("server_cpu_ms_per_req"),
+                   nondurable_cpu_ms_per_req=nd.get("server_cpu_ms_per_req"),
+                   durable_ok=d["ok"], nondurable_ok=nd["ok"],
+                   journal_rows_added=stored, accepted=warm["requests"] + d["requests"],
+                   journal_states=states,
+                   delivery_drain_s=round(drained, 2) if drained is not None else None)
+        # Every 202 is a row in the journal (wrk counts completed responses; a row may be one
+        # more when a request was in flight as wrk stopped).
+        out["every_202_journaled"] = stored >= warm["requests"] + d["requests"]
+        out["sqlite_single_commit_rps"] = self.sqlite_single_commits()
+
+    def sqlite_single_commits(self, rows=None):
+        """The reference: one INSERT per transaction, WAL and synchronous=FULL like the journal,
+        rows about the size of a journaled exchange, from the sqlite3 shell."""
+        rows = rows or (300 if self.args.quick else 3000)
+        db = self.path("single-commit.db")
+        script = ["PRAGMA journal_mode=WAL;", "PRAGMA synchronous=FULL;",
+                  "CREATE TABLE exchanges (id TEXT PRIMARY KEY, tenant TEXT, body TEXT, created_ms INTEGER);"]
+        body = "x" * 400
+        script += [f"INSERT INTO exchanges VALUES ('{i:036d}', '072006', '{body}', {i});" for i in range(rows)]
+        with open(self.path("single-commit.sql"), "w") as f:
+            f.write("\n".join(script) + "\n")
+        started = time.monotonic()
+        with open(self.path("single-commit.sql")) as f:
+            subprocess.run(["sqlite3", db], stdin=f, check=True, stdout=subprocess.DEVNULL)
+        rps = rows / (time.monotonic() - started)
+        log(f"  sqlite one row per commit: {rps:.0f} rows/s")
+        return round(rps, 1)
+
+    # --- B3 ---------------------------------------------------------------------------------
+
+    def b3(self):
+        rows = 20_000 if self.args.quick else 1_000_000
+        csv = self.path("posizioni.csv")
+        log(f"B3: writing a {rows}-row CSV")
+        tributi, stati = ["TARI", "IMU", "TASI", "COSAP"], ["pagato", "da pagare", "rateizzato"]
+        with open(csv, "w", newline="") as f:
+            f.write("codice_fiscale,anno,tributo,importo,scadenza,stato\r\n")
+            for i in range(rows):
+                f.write(f"RSSMRA{80 + i % 20}A{1 + i % 28:02d}A{662 + i % 300:03d}X,{2015 + i % 10},"
+                        f"{tributi[i % 4]},\"{1 + i % 3}.{i % 1000:03d},{i % 100:02d}\","
+                        f"{1 + i % 28:02d}/{1 + i % 12:02d}/{2015 + i % 10},{stati[i % 3]}\r\n")
+        size_mb = os.path.getsize(csv) / 1e6
+        out = self.results.setdefault("b3", {"rows": rows, "csv_mb": round(size_mb, 1)})
+
+        db = self.path("b3-bus.db")
+        self.create_db(db)
+        env = self.bus_env(self.path("b3-journal.db"), db)
+        argv = ["/usr/bin/time", "-v", self.args.batch_bin, "--config", os.path.join(CONF, "bus.yaml"),
+                "--tenant", "bari", "--service", "posizioni.carica", "--chunk", str(self.args.chunk),
+                "--in-flight", "2", csv]
+        log("B3: the bus (CSV reader -> mapping -> db adapter)")
+        load1 = os.getloadavg()[0]
+        started = time.monotonic()
+        done = subprocess.run(argv, env=env, capture_output=True, text=True)
+        wall = time.monotonic() - started
+        if done.returncode != 0:
+            raise RuntimeError(f"egovbus_bench_batch failed:\n{done.stdout}\n{done.stderr}")
+        report = json.loads(done.stdout.strip().splitlines()[-1])
+        stored = int(subprocess.run(["sqlite3", db, "SELECT count(*) FROM posizioni"], capture_output=True,
+                                    text=True, check=True).stdout)
+        sample = subprocess.run(["sqlite3", db, "SELECT * FROM posizioni WHERE rowid = 2"],
+                                capture_output=True, text=True, check=True).stdout.strip()
+        if stored != rows:
+            raise RuntimeError(f"B3: {stored} rows stored, {rows} in the file")
+        out.update(bus_rows_per_s=report["rows_per_s"], bus_seconds=report["seconds"],
+                   bus_process_seconds=round(wall, 3), bus_peak_rss_mb=round(max_rss_kb(done.stderr) / 1024, 1),
+                   bus_chunk=report["chunk"], bus_sample_row=sample, load1_before_bus=round(load1, 2))
+        log(f"  bus: {report['rows_per_s']:.0f} rows/s, peak RSS {out['bus_peak_rss_mb']} MB; row 2 = {sample}")
+
+        imported = self.path("b3-import.db")
+        self.create_db(imported)
+        log("B3: sqlite3 .import of the same file")
+        load1 = os.getloadavg()[0]
+        started = time.monotonic()
+        done = subprocess.run(["/usr/bin/time", "-v", "sqlite3", imported, ".mode csv",
+                               ".import --skip 1 " + csv + " posizioni"], capture_output=True, text=True)
+        wall = time.monotonic() - started
+        if done.returncode != 0:
+            raise RuntimeError(f"sqlite3 .import failed: {done.stderr}")
+        stored = int(subprocess.run(["sqlite3", imported, "SELECT count(*) FROM posizioni"],
+                                    capture_output=True, text=True, check=True).stdout)
+        if stored != rows:
+            raise RuntimeError(f"B3 .import: {stored} rows stored, {rows} in the file")
+        out.update(sqlite_import_rows_per_s=round(rows / wall, 1), sqlite_import_seconds=round(wall, 3),
+                   sqlite_import_peak_rss_mb=round(max_rss_kb(done.stderr) / 1024, 1),
+                   load1_before_import=round(load1, 2))
+        log(f"  .import: {rows / wall:.0f} rows/s")
+
+    # --- B4 ---------------------------------------------------------------------------------
+
+    def b4(self):
+        folder = self.path("b4")
+        tenants = os.path.join(folder, "tenants")
+        os.makedirs(tenants)
+        count = write_tenants(tenants)
+        with open(os.path.join(CONF, "bus.yaml")) as f:
+            text = f.read()
+        text = re.sub(r"^paths:\n(  .*\n)+", "paths:\n"
+                      f"  tenants: {tenants}\n  profiles: {CONF}/profiles\n"
+                      f"  mappings: {CONF}/mappings\n  schemas: {ROOT}/schemas\n", text, flags=re.M)
+        config = os.path.join(folder, "bus.yaml")
+        with open(config, "w") as f:
+            f.write(text)
+        out = self.results.setdefault("b4", {"tenants": count})
+        starts, idle = [], []
+        for i in range(3):
+            bus = self.start_bus(f"b4-bus-{i}", config=config)
+            starts.append(bus.start_ms)
+            time.sleep(2)
+            idle.append(status_kb(bus.pid, "VmRSS") / 1024)
+            if i < 2:
+                self.stop(bus)
+        reloads = []
+        for _ in range(5):
+            reloads.append(self.reload_ms(bus))
+        out.update(start_ms=round(statistics.median(starts), 1), start_ms_runs=[round(s, 1) for s in starts],
+                   idle_rss_mb=round(statistics.median(idle), 1),
+                   reload_ms=round(statistics.median(reloads), 1), reload_ms_runs=[round(r, 1) for r in reloads],
+                   rss_after_reloads_mb=round(status_kb(bus.pid, "VmRSS") / 1024, 1))
+        self.stop(bus)
+        log(f"  B4: {count} tenants, start {out['start_ms']} ms, idle RSS {out['idle_rss_mb']} MB, "
+            f"reload {out['reload_ms']} ms")
+
+    def reload_ms(self, bus):
+        """SIGHUP to the new generation serving, seen in /metrics (polled every 2 ms)."""
+        def generation():
+            _, text = request(self.bus_port, "GET", "/metrics")
+            return float(re.search(rb"^egov_config_generation\S* (\S+)", text, re.M).group(1))
+        before = generation()
+        started = time.monotonic()
+        bus.proc.send_signal(signal.SIGHUP)
+        wait_until(lambda: generation() > before, 30, "reload")
+        return (time.monotonic() - started) * 1000
+
+    # --- the whole run ------------------------------------------------------------------------
+
+    def section(self, name, measure):
+        """Runs one benchmark; a failure (a crashed server, say) is recorded in its results and
+        the other benchmarks still run."""
+        try:
+            measure()
+        except Exception as e:
+            log(f"{name} FAILED: {e}")
+            self.results.setdefault(name, {})["error"] = str(e)[:2000]
+            self.failed.append(name)
+
+    def run(self):
+        only = set(self.args.only.split(","))
+        self.write_payloads()
+        self.start_nginx()
+        if only & {"b1", "b2", "b5"}:
+            self.bus = self.start_bus()
+        if only & {"b1", "b5"}:
+            self.start_node_red()
+            self.check_answers()
+        if "b1" in only:
+            self.section("b1", self.b1)
+        if "b5" in only:
+            self.section("b5", self.b5)
+        if only & {"b1", "b5"}:
+            self.results["bus_alive_after_b1_b5"] = self.bus.proc.poll() is None
+        if "b2" in only:
+            # A bus of its own: B2 starts from an empty journal and no leftover B5 requests.
+            # (Two full runs had the B1/B5 bus abort with "free(): invalid pointer" at the end
+            # of B2's first run; see BENCHMARKS.md.)
+            self.stop(self.bus)
+            self.bus = self.start_bus("bus-b2")
+            self.section("b2", self.b2)
+            self.results.setdefault("b2", {})["bus_alive_after"] = self.bus.proc.poll() is None
+        if only & {"b1", "b2", "b5"}:
+            self.stop_all_but_nginx()
+        if "b3" in only:
+            self.section("b3", self.b3)
+        if "b4" in only:
+            self.section("b4", self.b4)
+
+    def stop_all_but_nginx(self):
+        for service in [s for s in self.services if s is not self.nginx]:
+            self.stop(service)
+
+
+def max_rss_kb(time_v_output):
+    m = re.search(r"Maximum resident set size \(kbytes\): (\d+)", time_v_output)
+    return int(m.group(1)) if m else 0
+
+
+def slug(name):
+    text = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode().lower()
+    return re.sub(r"[^a-z0-9]+", "-", text).strip("-")
+
+
+def write_tenants(folder):
+    """One tenant file per municipality of the Città Metropolitana, on the benchmark profile."""
+    import csv
+    count = 0
+    with open(MUNICIPALITIES, newline="", encoding="utf-8") as f:
+        for m in csv.DictReader(f):
+            with open(os.path.join(CONF, "tenants", "072006-bari.yaml")) as t:
+                template = t.read()
+            header = (f'tenant: {{ istat: "{m["istat_code"]}", slug: {slug(m["name"])}, '
+                      f'name: "{m["name"]}" }}\n')
+            body = re.sub(r"^tenant: .*\n", header, template, flags=re.M)
+            body = body.replace('ente: "C_A662"', f'ente: "C_{m["cadastral_code"]}"')
+            with open(os.path.join(folder, f'{m["istat_code"]}-{slug(m["name"])}.yaml'), "w") as out:
+                out.write(body)
+            count += 1
+    return count
+
+
+def machine():
+    info = {"nproc": os.cpu_count(), "kernel": platform.release(), "loadavg_start": os.getloadavg()}
+    try:
+        with open("/proc/cpuinfo") as f:
+            info["cpu"] = next(l.split(":", 1)[1].strip() for l in f if l.startswith("model name"))
+        with open("/proc/meminfo") as f:
+            info["mem_total_mb"] = int(f.readline().split()[1]) // 1024
+    except (OSError, StopIteration):
+        pass
+    return info
+
+
+def versions(args):
+    def first_line(argv):
+        try:
+            done = subprocess.run(argv, capture_output=True, text=True)
+            return (done.stdout + done.stderr).strip().splitlines()[0]
+        except (OSError, IndexError):
+            return None
+    with open(os.path.join(NODE_RED_DIR, "node_modules", "node-red", "package.json")) as f:
+        node_red = json.load(f)["version"]
+    return {"egovbus": first_line([args.bin, "--version"]),
+            "commit": first_line(["git", "-C", ROOT, "rev-parse", "--short", "HEAD"]),
+            "nginx": first_line(["nginx", "-v"]), "wrk": first_line(["wrk", "-v"]),
+            "node": first_line(["node", "--version"]), "node_red": node_red,
+            "sqlite3": first_line(["sqlite3", "--version"])}
+
+
+def targets(results):
+    """The issue's targets, each with its value and whether it is met."""
+    t = {}
+    def div(a, b):
+        return a / b if b else None  # a system that completed nothing: no ratio
+    def add(name, value, goal, met):
+        if value is not None:
+            t[name] = {"value": round(value, 3), "target": goal, "met": bool(met)}
+    b1 = results.get("b1", {}).get("c64")
+    if b1:
+        add("b1_c64_bus_vs_nginx_proxy", div(b1["bus_rps"], b1["nginx_proxy_rps"]), ">= 0.8",
+            b1["bus_rps"] >= 0.8 * b1["nginx_proxy_rps"])
+        add("b1_c64_bus_vs_nodered", div(b1["bus_rps"], b1["nodered_rps"]), ">= 10",
+            b1["bus_rps"] >= 10 * b1["nodered_rps"])
+    half = results.get("b1", {}).get("half_load")
+    if half:
+        add("b1_half_load_p99_above_direct_ms", half["bus_p99_above_direct_ms"], "<= 2",
+            half["bus_p99_above_direct_ms"] <= 2)
+    b2 = results.get("b2")
+    if b2 and "durable_rps" in b2:
+        add("b2_durable_vs_nondurable", div(b2["durable_rps"], b2["nondurable_rps"]), ">= 0.9",
+            b2["durable_rps"] >= 0.9 * b2["nondurable_rps"])
+    b3 = results.get("b3")
+    if b3 and "sqlite_import_rows_per_s" in b3:
+        add("b3_bus_vs_sqlite_import", div(b3["bus_rows_per_s"], b3["sqlite_import_rows_per_s"]), ">= 0.5",
+            b3["bus_rows_per_s"] >= 0.5 * b3["sqlite_import_rows_per_s"])
+        add("b3_bus_peak_rss_mb", b3["bus_peak_rss_mb"], "< 100", b3["bus_peak_rss_mb"] < 100)
+    b4 = results.get("b4")
+    if b4 and "idle_rss_mb" in b4:
+        add("b4_idle_rss_mb", b4["idle_rss_mb"], "<= 50", b4["idle_rss_mb"] <= 50)
+        add("b4_start_ms", b4["start_ms"], "<= 500", b4["start_ms"] <= 500)
+    return t
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--bin", default=os.path.join(ROOT, "build", "egovbus"))
+    parser.add_argument("--batch-bin", default=os.path.join(ROOT, "build", "egovbus_bench_batch"))
+    parser.add_argument("--duration", type=int, default=10, help="seconds per measured run")
+    parser.add_argument("--warmup", type=int, default=2, help="seconds of warm-up before each run")
+    parser.add_argument("--concurrency", default="16,64,256")
+    parser.add_argument("--chunk", type=int, default=1000, help="B3 rows per exchange")
+    parser.add_argument("--only", default="b1,b2,b3,b4,b5")
+    parser.add_argument("--quick", action="store_true",
+                        help="a short run to check the harness (2 s runs, small B3); results go to "
+                             "bench/results/quick.json only")
+    parser.add_argument("--out", default=os.path.join(BENCH, "results"))
+    parser.add_argument("--keep", action="store_true", help="keep the temp folder (logs)")
+    args = parser.parse_args()
+    args.concurrency = [int(c) for c in args.concurrency.split(",")]
+    if args.quick:
+        args.duration, args.warmup = 2, 1
+
+    bench = Bench(args)
+    started = datetime.datetime.now(datetime.timezone.utc)
+    report = {"date": started.strftime("%Y-%m-%dT%H:%M:%SZ"), "machine": machine(),
+              "versions": versions(args),
+              "settings": {"duration_s": args.duration, "warmup_s": args.warmup, "wrk_threads": 2,
+                           "quick": args.quick, "only": args.only}}
+    log(f"temp folder {bench.tmp}; load average {report['machine']['loadavg_start']}")
+
+    def interrupted(signum, frame):
+        raise KeyboardInterrupt
+    signal.signal(signal.SIGTERM, interrupted)
+    failure = None
+    try:
+        bench.run()
+    except (Exception, KeyboardInterrupt) as e:
+        failure = e
+    finally:
+        bench.stop_all()
+    if failure:
+        log(f"FAILED: {failure!r}; logs kept in {bench.tmp}")
+        return 1
+    report.update(bench.results)
+    report["failed_sections"] = bench.failed
+    report["targets"] = targets(bench.results)
+    report["machine"]["loadavg_end"] = os.getloadavg()
+    report["runs"] = bench.runs
+    os.makedirs(args.out, exist_ok=True)
+    text = json.dumps(report, indent=2) + "\n"
+    names = ["quick.json"] if args.quick else [started.strftime("%Y-%m-%d") + ".json", "latest.json"]
+    for name in names:
+        with open(os.path.join(args.out, name), "w") as f:
+            f.write(text)
+    log("wrote " + ", ".join(os.path.join(args.out, n) for n in names))
+    for name, t in report["targets"].items():
+        log(f"  {name}: {t['value']} (target {t['target']}): {'met' if t['met'] else 'MISSED'}")
+    if not args.keep:
+        shutil.rmtree(bench.tmp, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
