@@ -17,10 +17,11 @@
 namespace egov::core {
 
 struct Tenant {
-  std::string istat;        // "072006"
-  std::string slug;         // "bari"
-  std::string name;         // "Bari"
-  std::string fiscal_code;  // of the municipality (pagoPA idPA)
+  std::string istat;                     // "072006"
+  std::string slug;                      // "bari"
+  std::string name;                      // "Bari"
+  std::string fiscal_code;               // of the municipality (pagoPA idPA); empty when not known
+  bool fiscal_code_placeholder = false;  // the file says PLACEHOLDER: still to be verified
   std::string profile;
   std::filesystem::path file;
   std::map<std::string, std::shared_ptr<Endpoint>> endpoints;  // by key in the tenant file

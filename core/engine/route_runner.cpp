@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "core/json/json_xml.hpp"
+#include "core/xml/xml.hpp"
 
 namespace egov::core {
 namespace {
@@ -66,8 +67,34 @@ Error located(Error error, const Step& step) {
   return error;
 }
 
-MappingParams mappingParams(const MapStep& step, const Exchange& exchange, const Tenant& tenant) {
+// The caller's top-level request fields (strings, numbers, booleans of the JSON object the
+// route starts with), as `request.<key>`: a reply mapping can apply a filter the back-end's
+// reply no longer shows (a year, a date) without the back-end echoing it.
+MappingParams requestFields(const xmlDoc& body) {
+  MappingParams fields;
+  const xmlNode* root = xmlDocGetRootElement(const_cast<xmlDoc*>(&body));
+  if (!root || !root->ns || xmlStrcmp(root->name, xc("map")) != 0 ||
+      xmlStrcmp(root->ns->href, xc(kXpathFunctionsNs)) != 0) {
+    return fields;
+  }
+  for (const xmlNode* child = root->children; child; child = child->next) {
+    if (child->type != XML_ELEMENT_NODE) continue;
+    const std::string_view kind(reinterpret_cast<const char*>(child->name));
+    if (kind != "string" && kind != "number" && kind != "boolean") continue;
+    const std::string key = xmlAttr(child, "key");
+    const bool plain =
+        !key.empty() && key.size() <= 64 && std::all_of(key.begin(), key.end(), [](char c) {
+          return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_';
+        });
+    if (plain) fields.emplace_back("request." + key, xmlText(child));
+  }
+  return fields;
+}
+
+MappingParams mappingParams(const MapStep& step, const Exchange& exchange, const Tenant& tenant,
+                            const MappingParams& request) {
   MappingParams params = step.params;
+  params.insert(params.end(), request.begin(), request.end());
   params.emplace_back("exchange-id", exchange.id);
   params.emplace_back("tenant", exchange.tenant_slug);
   params.emplace_back("tenant-istat", exchange.tenant_istat);
@@ -84,7 +111,11 @@ MappingParams mappingParams(const MapStep& step, const Exchange& exchange, const
 class Runner {
  public:
   Runner(const Generation& generation, const Tenant& tenant, Exchange& exchange, Metrics& metrics)
-      : generation_(generation), tenant_(tenant), exchange_(exchange), metrics_(metrics) {}
+      : generation_(generation),
+        tenant_(tenant),
+        exchange_(exchange),
+        metrics_(metrics),
+        request_(exchange.body ? requestFields(*exchange.body) : MappingParams{}) {}
 
   awaitable<Result<void>> run(const Steps& steps, std::size_t first = 0,
                               std::size_t last = SIZE_MAX) {
@@ -132,8 +163,8 @@ class Runner {
 
   Result<void> runMap(const MapStep& map, const Step& step) {
     MappingContext context{&generation_.tables};
-    auto output =
-        map.mapping->apply(*exchange_.body, mappingParams(map, exchange_, tenant_), context);
+    auto output = map.mapping->apply(*exchange_.body,
+                                     mappingParams(map, exchange_, tenant_, request_), context);
     if (!output) {
       auto error = std::move(output).error();
       error.kind = kindOfMappingError(error.message);
@@ -172,6 +203,7 @@ class Runner {
   const Tenant& tenant_;
   Exchange& exchange_;
   Metrics& metrics_;
+  const MappingParams request_;  // the caller's fields, for every map step of this run
   bool stopped_ = false;
   bool called_ = false;
 };
