@@ -10,7 +10,7 @@
 #include "core/engine/bus.hpp"
 #include "core/engine/source_runner.hpp"
 #include "core/journal/delivery.hpp"
-#include "core/journal/sqlite_journal.hpp"
+#include "core/journal/open_journal.hpp"
 #include "core/json/json_xml.hpp"
 #include "core/log/log.hpp"
 #include "core/net/api.hpp"
@@ -132,8 +132,11 @@ int serveCommand(const ServeOptions& options, const AdapterRegistry& adapters) {
     std::fputs(errors.str().c_str(), stderr);
     return 1;
   }
+  if (!errors.warnings().empty()) {
+    logEvent(LogLevel::warn, "config warnings", {{"warnings", errors.warningsStr()}});
+  }
 
-  auto journal = SqliteJournal::open(settings->journal.path);
+  auto journal = openJournal(settings->journal);
   if (!journal) {
     std::fprintf(stderr, "egovbus: %s\n", journal.error().message.c_str());
     return 1;
@@ -185,6 +188,7 @@ int checkCommand(const std::string& config, const AdapterRegistry& adapters) {
   ConfigErrors errors;
   auto generation = loadGeneration(config, adapters, runtime, errors);
   runtime.shutdown();
+  std::fputs(errors.warningsStr().c_str(), stderr);
   if (!generation) {
     std::fputs(errors.str().c_str(), stderr);
     std::fprintf(stderr, "%zu error%s in %s\n", errors.size(), errors.size() == 1 ? "" : "s",
@@ -193,8 +197,13 @@ int checkCommand(const std::string& config, const AdapterRegistry& adapters) {
   }
   std::size_t endpoints = 0;
   for (const auto& tenant : generation->tenants) endpoints += tenant->endpoints.size();
-  std::printf("%s: ok: %zu tenants, %zu routes, %zu endpoints\n", config.c_str(),
-              generation->tenants.size(), routeCount(*generation), endpoints);
+  const auto warnings = errors.warnings().size();
+  std::printf(
+      "%s: ok: %zu tenants, %zu routes, %zu endpoints%s\n", config.c_str(),
+      generation->tenants.size(), routeCount(*generation), endpoints,
+      warnings == 0
+          ? ""
+          : (", " + std::to_string(warnings) + (warnings == 1 ? " warning" : " warnings")).c_str());
   return 0;
 }
 

@@ -14,6 +14,7 @@ constexpr const char* kUsage =
     "usage:\n"
     "  egovbus serve [--config FILE] [--listen ADDR:PORT]\n"
     "  egovbus check [--config FILE]\n"
+    "  egovbus openapi [--config FILE]\n"
     "  egovbus map STYLESHEET INPUT [--param NAME=VALUE]... [--config FILE]\n"
     "  egovbus dlq list [--tenant ISTAT] [--config FILE]\n"
     "  egovbus dlq show|replay|discard ID [--reason TEXT] [--by NAME] [--config FILE]\n"
@@ -105,6 +106,10 @@ int main(int argc, char** argv) {
   if (command == "check") {
     if (!positional.empty()) return usage("check takes no arguments");
     return egov::core::checkCommand(config, adapters);
+  }
+  if (command == "openapi") {
+    if (!positional.empty()) return usage("openapi takes no arguments");
+    return egov::core::openapiCommand(config, adapters);
   }
   if (command == "map") {
     if (positional.size() != 2) return usage("map needs STYLESHEET and INPUT");

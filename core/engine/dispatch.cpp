@@ -22,6 +22,8 @@ awaitable<Result<Submitted>> submitExchange(Bus& bus, const Generation& generati
   auto before =
       co_await runRoute(generation, tenant, route, exchange, bus.metrics(), 0, *route.enqueue_at);
   if (!before) co_return std::move(before).error();
+  auto order_key = orderKeyOf(route, tenant, exchange);
+  if (!order_key) co_return std::move(order_key).error();
 
   JournalEntry entry;
   entry.id = exchange.id;
@@ -34,6 +36,7 @@ awaitable<Result<Submitted>> submitExchange(Bus& bus, const Generation& generati
   entry.body = serializeXml(*exchange.body);
   entry.resume_step = static_cast<int>(*route.enqueue_at);
   entry.idempotency_key = std::move(submission.idempotency_key);
+  entry.order_key = std::move(order_key).value();
   const auto window =
       submission.idempotency_window.value_or(generation.bus.journal.idempotency_window);
   auto stored = co_await journal->enqueue(std::move(entry), window);

@@ -35,6 +35,9 @@ struct Exchange {
   Identity identity;
   Clock::time_point deadline;
   int status = 200;  // reply status chosen by the route
+  // Key of the endpoint whose call (or admission to it) failed last; its `retry` settings
+  // decide how a failed delivery is retried. Empty when no call failed.
+  std::string failed_endpoint;
 };
 
 }  // namespace egov::core

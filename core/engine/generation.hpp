@@ -17,14 +17,16 @@
 namespace egov::core {
 
 struct Tenant {
-  std::string istat;        // "072006"
-  std::string slug;         // "bari"
-  std::string name;         // "Bari"
-  std::string fiscal_code;  // of the municipality (pagoPA idPA)
+  std::string istat;                     // "072006"
+  std::string slug;                      // "bari"
+  std::string name;                      // "Bari"
+  std::string fiscal_code;               // of the municipality (pagoPA idPA); empty when not known
+  bool fiscal_code_placeholder = false;  // the file says PLACEHOLDER: still to be verified
   std::string profile;
   std::filesystem::path file;
   std::map<std::string, std::shared_ptr<Endpoint>> endpoints;  // by key in the tenant file
   std::map<std::string, GuardSettings> endpoint_limits;        // by the same key
+  std::map<std::string, RetryOverride> endpoint_retry;         // by the same key, when set
   GuardSettings rate_limit;              // requests per second to this tenant's API
   std::shared_ptr<EndpointGuard> guard;  // enforces rate_limit across generations
   MappingParams params;
