@@ -166,10 +166,6 @@ std::optional<HttpConfig> parseHttpConfig(const core::ConfigNode& settings) {
   return config;
 }
 
-void readTlsSettings(const core::ConfigNode& tls, HttpTlsOptions& options) {
-  readTls(tls, options);
-}
-
 void checkHttpUrl(const core::ConfigNode& settings, const std::string& url, std::string_view key) {
   checkUrlImpl(settings, url, key);
 }

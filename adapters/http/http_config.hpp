@@ -38,10 +38,6 @@ std::optional<HttpConfig> parseHttpConfig(const core::ConfigNode& settings);
 void checkHttpUrl(const core::ConfigNode& settings, const std::string& url,
                   std::string_view key = "url");
 
-// Reads a `tls` map (verify, ca_file, client_cert, client_key; files must be readable).
-// Shared with anpr.
-void readTlsSettings(const core::ConfigNode& tls, HttpTlsOptions& options);
-
 // Reads a `headers` map: valid names, no duplicates (any case), none the adapter sets itself
 // (isReservedHeader or `also_reserved`, lower case), values without control characters and
 // never echoed in errors (they are often secrets). Shared with soap.
@@ -55,7 +51,7 @@ void readHeaderSettings(const core::ConfigNode& node,
 std::string resolveConfigPath(const core::ConfigNode& node, const std::string& path);
 
 // Reads a `tls` map (verify, ca_file, client_cert, client_key): files resolved with
-// resolveConfigPath and checked readable. Shared with soap.
+// resolveConfigPath and checked readable. Shared with soap and anpr.
 void readTlsSettings(const core::ConfigNode& tls, HttpTlsOptions& options);
 
 // Shared with the request envelope, which may override these per call.
