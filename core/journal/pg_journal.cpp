@@ -1,92 +1,17 @@
 #include "core/journal/pg_journal.hpp"
 
-#include <array>
-#include <charconv>
+#include "core/journal/pg_support.hpp"
+
 #include <initializer_list>
 #include <optional>
 
 namespace egov::core {
+
+using namespace pg;  // the libpq helpers (pg_support.hpp)
+
 namespace {
 
-// Versioned migrations, applied in order at open; never edit one that has shipped.
-constexpr std::array<const char*, PgJournal::kSchemaVersion> kMigrations = {
-    R"sql(
-CREATE TABLE exchanges (
-  seq BIGSERIAL NOT NULL UNIQUE,
-  id TEXT PRIMARY KEY,
-  tenant TEXT NOT NULL,
-  tenant_slug TEXT NOT NULL,
-  service TEXT NOT NULL,
-  method TEXT NOT NULL,
-  trace_id TEXT NOT NULL,
-  client TEXT NOT NULL,
-  body TEXT NOT NULL,
-  resume_step INTEGER NOT NULL,
-  idempotency_key TEXT,
-  order_key TEXT,
-  state TEXT NOT NULL CHECK (state IN ('queued', 'delivering', 'delivered', 'dead', 'discarded')),
-  attempts INTEGER NOT NULL DEFAULT 0,
-  created_ms BIGINT NOT NULL,
-  updated_ms BIGINT NOT NULL,
-  next_attempt_ms BIGINT NOT NULL,
-  lease_until_ms BIGINT NOT NULL DEFAULT 0,
-  last_error TEXT NOT NULL DEFAULT ''
-);
-CREATE INDEX exchanges_queued ON exchanges (next_attempt_ms) WHERE state = 'queued';
-CREATE INDEX exchanges_leased ON exchanges (lease_until_ms) WHERE state = 'delivering';
-CREATE INDEX exchanges_dead ON exchanges (updated_ms) WHERE state = 'dead';
-CREATE INDEX exchanges_open_order ON exchanges (tenant, service, order_key, seq)
-  WHERE order_key IS NOT NULL AND state IN ('queued', 'delivering');
-CREATE TABLE idempotency_keys (
-  tenant TEXT NOT NULL,
-  key TEXT NOT NULL,
-  exchange_id TEXT NOT NULL,
-  expires_ms BIGINT NOT NULL,
-  PRIMARY KEY (tenant, key)
-);
-CREATE TABLE attempts (
-  exchange_id TEXT NOT NULL,
-  attempt INTEGER NOT NULL,
-  at_ms BIGINT NOT NULL,
-  outcome TEXT NOT NULL,
-  error TEXT NOT NULL
-);
-CREATE INDEX attempts_exchange ON attempts (exchange_id);
-CREATE TABLE dead_letter_actions (
-  exchange_id TEXT NOT NULL,
-  at_ms BIGINT NOT NULL,
-  action TEXT NOT NULL,
-  who TEXT NOT NULL,
-  why TEXT NOT NULL
-);
-CREATE TABLE batch_files (
-  seq BIGSERIAL NOT NULL UNIQUE,
-  id TEXT PRIMARY KEY,
-  tenant TEXT NOT NULL,
-  source TEXT NOT NULL,
-  file_name TEXT NOT NULL,
-  content_hash TEXT NOT NULL,
-  state TEXT NOT NULL CHECK (state IN ('running', 'done', 'failed')),
-  rows_total BIGINT NOT NULL DEFAULT -1,
-  rows_done BIGINT NOT NULL DEFAULT 0,
-  rows_failed BIGINT NOT NULL DEFAULT 0,
-  started_ms BIGINT NOT NULL,
-  updated_ms BIGINT NOT NULL,
-  detail TEXT NOT NULL DEFAULT '',
-  UNIQUE (source, file_name, content_hash)
-);
-CREATE INDEX batch_files_recent ON batch_files (tenant, started_ms);
-)sql"};
-
-// Any fixed number: instances starting together take turns applying migrations.
-constexpr const char* kMigrationLock = "SELECT pg_advisory_xact_lock(7200600001)";
 constexpr std::size_t kMaxBatch = 256;
-
-struct ResultDeleter {
-  void operator()(PGresult* result) const { PQclear(result); }
-};
-using PgResult = std::unique_ptr<PGresult, ResultDeleter>;
-using Param = std::optional<std::string>;
 
 std::string columns(const char* t) {
   std::string p = std::string(t) + ".";
@@ -95,13 +20,6 @@ std::string columns(const char* t) {
          "idempotency_key, ''), " + p + "state, " + p + "attempts, " + p + "created_ms, " + p +
          "updated_ms, " + p + "next_attempt_ms, " + p + "last_error, COALESCE(" + p +
          "order_key, '')";
-}
-
-std::int64_t integerAt(const PGresult* result, int row, int column) {
-  const char* text = PQgetvalue(result, row, column);
-  std::int64_t value = 0;
-  std::from_chars(text, text + PQgetlength(result, row, column), value);
-  return value;
 }
 
 JournalEntry readEntry(const PGresult* result, int row) {
@@ -161,67 +79,6 @@ BatchFile readBatch(const PGresult* result, int row) {
   return b;
 }
 
-// libpq messages end with a newline and may span lines; a log line wants one.
-std::string oneLine(const char* text) {
-  std::string out = text ? text : "";
-  while (!out.empty() && (out.back() == '\n' || out.back() == ' ')) out.pop_back();
-  for (auto pos = out.find('\n'); pos != std::string::npos; pos = out.find('\n', pos)) {
-    out.replace(pos, 1, "; ");
-  }
-  return out;
-}
-
-// A failure the next attempt may not see (server gone, lock conflict, timeout) is
-// `unavailable`: the API answers 503 and the delivery worker tries again.
-Error pgError(PGconn* conn, const PGresult* result, std::string_view what) {
-  const std::string prefix = "journal: " + std::string(what) + ": ";
-  if (PQstatus(conn) != CONNECTION_OK) {
-    return makeError(ErrorKind::unavailable,
-                     prefix + "connection lost: " + oneLine(PQerrorMessage(conn)));
-  }
-  const char* state = result ? PQresultErrorField(result, PG_DIAG_SQLSTATE) : nullptr;
-  const std::string sqlstate = state ? state : "";
-  const char* primary = result ? PQresultErrorField(result, PG_DIAG_MESSAGE_PRIMARY) : nullptr;
-  const std::string message = prefix + "SQLSTATE " + (sqlstate.empty() ? "?" : sqlstate) + ": " +
-                              oneLine(primary ? primary : PQerrorMessage(conn));
-  const std::string type = sqlstate.substr(0, 2);
-  if (type == "08" || type == "53" || type == "57" || type == "40" || sqlstate == "55P03") {
-    return makeError(ErrorKind::unavailable, message);
-  }
-  return makeError(ErrorKind::internal, message);
-}
-
-PgResult query(PGconn* conn, const char* sql, std::initializer_list<Param> params = {}) {
-  std::vector<const char*> values;
-  values.reserve(params.size());
-  for (const auto& param : params) values.push_back(param ? param->c_str() : nullptr);
-  return PgResult(PQexecParams(conn, sql, static_cast<int>(values.size()), nullptr, values.data(),
-                               nullptr, nullptr, 0));
-}
-
-bool succeeded(const PgResult& result) {
-  const auto status = PQresultStatus(result.get());
-  return status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK;
-}
-
-// Runs SQL without parameters (several statements allowed); error when it fails.
-Result<void> command(PGconn* conn, const char* sql, std::string_view what) {
-  PgResult result(PQexec(conn, sql));
-  if (!succeeded(result)) return pgError(conn, result.get(), what);
-  return {};
-}
-
-Result<void> execute(PGconn* conn, const char* sql, std::initializer_list<Param> params,
-                     std::string_view what) {
-  auto result = query(conn, sql, params);
-  if (!succeeded(result)) return pgError(conn, result.get(), what);
-  return {};
-}
-
-std::string str(std::int64_t value) {
-  return std::to_string(value);
-}
-
 Result<void> recordAttempt(PGconn* conn, const std::string& id, int attempt, const char* outcome,
                            const std::string& error) {
   return execute(conn, "INSERT INTO attempts VALUES ($1, $2, $3, $4, $5)",
@@ -254,46 +111,6 @@ Result<PgJournal::ConnPtr> connect(const PgJournalOptions& options) {
     return std::move(r).error();
   }
   return conn;
-}
-
-Result<void> migrate(PGconn* conn) {
-  if (auto r = command(conn, "BEGIN", "migrate"); !r) return r;
-  auto applied = [&]() -> Result<void> {
-    if (auto r = command(conn, kMigrationLock, "migration lock"); !r) return r;
-    if (auto r =
-            command(conn,
-                    "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, "
-                    "applied_at TIMESTAMPTZ NOT NULL DEFAULT now())",
-                    "migrate");
-        !r) {
-      return r;
-    }
-    PgResult current(PQexec(conn, "SELECT COALESCE(MAX(version), 0) FROM schema_migrations"));
-    if (PQresultStatus(current.get()) != PGRES_TUPLES_OK) {
-      return pgError(conn, current.get(), "read schema version");
-    }
-    const auto version = static_cast<std::size_t>(integerAt(current.get(), 0, 0));
-    if (version > kMigrations.size()) {
-      return makeError(ErrorKind::internal, "journal: schema version " + std::to_string(version) +
-                                                " is newer than this egovbus (" +
-                                                std::to_string(kMigrations.size()) + ")");
-    }
-    for (std::size_t v = version; v < kMigrations.size(); ++v) {
-      if (auto r = command(conn, kMigrations[v], "migration " + std::to_string(v + 1)); !r)
-        return r;
-      if (auto r = execute(conn, "INSERT INTO schema_migrations (version) VALUES ($1)",
-                           {std::to_string(v + 1)}, "migrate");
-          !r) {
-        return r;
-      }
-    }
-    return {};
-  }();
-  if (!applied) {
-    (void)command(conn, "ROLLBACK", "migrate");
-    return applied;
-  }
-  return command(conn, "COMMIT", "migrate");
 }
 
 }  // namespace
