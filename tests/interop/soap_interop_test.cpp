@@ -24,6 +24,7 @@
 #include "core/net/api.hpp"
 #include "core/net/http_server.hpp"
 #include "tests/support/run_coroutine.hpp"
+#include "tests/support/served_bus.hpp"
 #include "tests/support/temp_config.hpp"
 
 extern char** environ;
@@ -281,12 +282,7 @@ std::string runNodeClient(const std::vector<std::string>& args) {
 struct InboundInterop {
   std::unique_ptr<NodeSoapServer> node;
   TempConfig config;
-  std::unique_ptr<core::Bus> bus;
-  std::unique_ptr<core::ApiHandler> api;
-  net::io_context io{2};
-  std::unique_ptr<core::HttpServer> server;
-  std::vector<std::thread> threads;
-  unsigned short port = 0;
+  std::unique_ptr<test::ServedBus> served;
 
   InboundInterop() {
     REQUIRE_MESSAGE(std::filesystem::exists(kInteropDir / "node_modules/soap/package.json"),
@@ -312,25 +308,11 @@ struct InboundInterop {
         tenant("072006", "bari", node->url("/tributi"), "1.1", "${env:EGOV_INTEROP_PASSWORD}");
     bari.replace(bari.find("tributi-soap"), 12, "tributi-proxy");
     config.write("conf/tenants/bari.yaml", bari);
-    bus = std::make_unique<core::Bus>(config.root() / "conf/bus.yaml", config.adapters(),
-                                      config.runtime());
-    core::ConfigErrors errors;
-    REQUIRE_MESSAGE(bus->reload(errors), errors.str());
-    api = std::make_unique<core::ApiHandler>(*bus);
-    server = std::make_unique<core::HttpServer>(
-        io, [this](HttpRequest request) { return api->handle(std::move(request)); },
-        [this] { return bus->generation()->bus.limits; });
-    port = server->listen("127.0.0.1", 0);
-    server->start();
-    for (int i = 0; i < 2; ++i) threads.emplace_back([this] { io.run(); });
-  }
-  ~InboundInterop() {
-    io.stop();
-    for (auto& thread : threads) thread.join();
+    served = std::make_unique<test::ServedBus>(config);
   }
 
   rapidjson::Document call(const char* cf, const char* anno, const char* version) {
-    const std::string wsdl = "http://127.0.0.1:" + std::to_string(port) + "/soap/bari/tributi?wsdl";
+    const std::string wsdl = served->url("/soap/bari/tributi?wsdl");
     const std::string out = runNodeClient({wsdl, cf, anno, version});
     CAPTURE(out);
     rapidjson::Document doc;
