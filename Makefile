@@ -12,7 +12,7 @@ all: build
 deps:
 	@scripts/install-deps.sh
 	@command -v npm >/dev/null 2>&1 || { [ "$$(id -u)" -eq 0 ] || s=sudo; $$s apt-get install -y -qq --no-install-recommends npm; }
-	@[ -d tests/interop/node_modules ] || npm ci --prefix tests/interop --no-audit --no-fund
+	@[ tests/interop/node_modules/.package-lock.json -nt tests/interop/package-lock.json ] || npm ci --prefix tests/interop --no-audit --no-fund
 
 $(BUILD)/CMakeCache.txt: | deps
 	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo

@@ -216,6 +216,11 @@ void CurlMultiLoop::finish(CURL* easy, CURLcode code) {
       char* content_type = nullptr;
       curl_easy_getinfo(easy, CURLINFO_CONTENT_TYPE, &content_type);
       if (content_type) reply.content_type = content_type;
+      curl_header* retry_after = nullptr;
+      if (curl_easy_header(easy, "Retry-After", 0, CURLH_HEADER, -1, &retry_after) == CURLHE_OK &&
+          retry_after->value) {
+        reply.retry_after = retry_after->value;
+      }
       reply.body = std::move(t.sink.body);
       return reply;
     }

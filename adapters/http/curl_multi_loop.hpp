@@ -51,6 +51,7 @@ struct HttpReply {
   long status = 0;
   std::string content_type;  // as sent, empty when absent
   std::string body;
+  std::string retry_after;  // the Retry-After header as sent, empty when absent
 };
 
 // Errors of perform():

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <filesystem>
 #include <fstream>
 #include <memory>
 
@@ -26,14 +27,14 @@ struct CurlStringDeleter {
 };
 
 // Checks the URL with curl's own parser, so what passes here is what curl will accept.
-void checkUrlImpl(const core::ConfigNode& settings, const std::string& url) {
+void checkUrlImpl(const core::ConfigNode& settings, const std::string& url, std::string_view key) {
   std::unique_ptr<CURLU, UrlDeleter> parsed(curl_url());
   if (!parsed) {
-    settings.errorAt("url", "out of memory");
+    settings.errorAt(key, "out of memory");
     return;
   }
   if (CURLUcode rc = curl_url_set(parsed.get(), CURLUPART_URL, url.c_str(), 0); rc != CURLUE_OK) {
-    settings.errorAt("url", std::string("invalid URL: ") + curl_url_strerror(rc));
+    settings.errorAt(key, std::string("invalid URL: ") + curl_url_strerror(rc));
     return;
   }
   char* raw = nullptr;
@@ -41,14 +42,14 @@ void checkUrlImpl(const core::ConfigNode& settings, const std::string& url) {
   std::unique_ptr<char, CurlStringDeleter> scheme(raw);
   if (!scheme ||
       (std::string_view(scheme.get()) != "http" && std::string_view(scheme.get()) != "https")) {
-    settings.errorAt("url", "must start with http:// or https://");
+    settings.errorAt(key, "must start with http:// or https://");
     return;
   }
   raw = nullptr;
   // A fragment is never sent, and a request path appended after it would be lost.
   if (curl_url_get(parsed.get(), CURLUPART_FRAGMENT, &raw, 0) == CURLUE_OK) {
     curl_free(raw);
-    settings.errorAt("url", "must not have a #fragment");
+    settings.errorAt(key, "must not have a #fragment");
   }
 }
 
@@ -63,14 +64,23 @@ void checkReadable(const core::ConfigNode& tls, std::string_view key, const std:
   if (!in) tls.errorAt(key, "cannot read file " + path);
 }
 
-void readTls(const core::ConfigNode& tls, HttpTlsOptions& options) {
+}  // namespace
+
+std::string resolveConfigPath(const core::ConfigNode& node, const std::string& path) {
+  if (path.empty()) return path;
+  const std::filesystem::path p(path);
+  if (p.is_absolute()) return path;
+  return (std::filesystem::path(node.file()).parent_path() / p).lexically_normal().string();
+}
+
+void readTlsSettings(const core::ConfigNode& tls, HttpTlsOptions& options) {
   if (!tls.allowKeys({"verify", "ca_file", "client_cert", "client_key"})) {
     if (!tls.isMap()) return;
   }
   options.verify = tls.boolean("verify", true);
-  options.ca_file = tls.optionalString("ca_file");
-  options.client_cert = tls.optionalString("client_cert");
-  options.client_key = tls.optionalString("client_key");
+  options.ca_file = resolveConfigPath(tls, tls.optionalString("ca_file"));
+  options.client_cert = resolveConfigPath(tls, tls.optionalString("client_cert"));
+  options.client_key = resolveConfigPath(tls, tls.optionalString("client_key"));
   checkReadable(tls, "ca_file", options.ca_file);
   checkReadable(tls, "client_cert", options.client_cert);
   checkReadable(tls, "client_key", options.client_key);
@@ -78,8 +88,6 @@ void readTls(const core::ConfigNode& tls, HttpTlsOptions& options) {
     tls.errorAt("client_key", "client_key needs client_cert");
   }
 }
-
-}  // namespace
 
 bool isHttpMethod(std::string_view method) {
   return method == "GET" || method == "POST" || method == "PUT" || method == "DELETE" ||
@@ -146,7 +154,7 @@ std::optional<HttpConfig> parseHttpConfig(const core::ConfigNode& settings) {
     checkPositive(settings, "connect_timeout", config.connect_timeout);
   }
   if (settings.has("headers")) readHeaderSettings(settings["headers"], {}, config.headers);
-  if (settings.has("tls")) readTls(settings["tls"], config.tls);
+  if (settings.has("tls")) readTlsSettings(settings["tls"], config.tls);
   if (settings.has("max_response_bytes")) {
     config.max_response_bytes = settings.bytes("max_response_bytes", config.max_response_bytes);
     if (config.max_response_bytes == 0 || config.max_response_bytes > kMaxResponseBytesLimit) {
@@ -158,8 +166,8 @@ std::optional<HttpConfig> parseHttpConfig(const core::ConfigNode& settings) {
   return config;
 }
 
-void checkHttpUrl(const core::ConfigNode& settings, const std::string& url) {
-  checkUrlImpl(settings, url);
+void checkHttpUrl(const core::ConfigNode& settings, const std::string& url, std::string_view key) {
+  checkUrlImpl(settings, url, key);
 }
 
 void readHeaderSettings(const core::ConfigNode& node,

@@ -33,9 +33,10 @@ struct HttpConfig {
 // reported into settings.errors() with its line; returns nullopt when there was any.
 std::optional<HttpConfig> parseHttpConfig(const core::ConfigNode& settings);
 
-// Reports at `url` what curl's own parser refuses, a scheme other than http/https, or a
+// Reports at `key` what curl's own parser refuses, a scheme other than http/https, or a
 // #fragment (never sent, so a path appended after it would be lost). Shared with soap.
-void checkHttpUrl(const core::ConfigNode& settings, const std::string& url);
+void checkHttpUrl(const core::ConfigNode& settings, const std::string& url,
+                  std::string_view key = "url");
 
 // Reads a `headers` map: valid names, no duplicates (any case), none the adapter sets itself
 // (isReservedHeader or `also_reserved`, lower case), values without control characters and
@@ -43,6 +44,15 @@ void checkHttpUrl(const core::ConfigNode& settings, const std::string& url);
 void readHeaderSettings(const core::ConfigNode& node,
                         std::initializer_list<std::string_view> also_reserved,
                         std::vector<std::pair<std::string, std::string>>& headers);
+
+// A path setting relative to the folder of the YAML file that holds `node` (absolute paths
+// stay as they are), so a tenant file and its certificates can move together. Shared by
+// every adapter that names files.
+std::string resolveConfigPath(const core::ConfigNode& node, const std::string& path);
+
+// Reads a `tls` map (verify, ca_file, client_cert, client_key): files resolved with
+// resolveConfigPath and checked readable. Shared with soap and anpr.
+void readTlsSettings(const core::ConfigNode& tls, HttpTlsOptions& options);
 
 // Shared with the request envelope, which may override these per call.
 bool isHttpMethod(std::string_view method);

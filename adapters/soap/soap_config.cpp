@@ -16,13 +16,8 @@ namespace {
 constexpr std::uint64_t kMaxResponseBytesLimit = 1024ull * 1024 * 1024;
 constexpr std::chrono::milliseconds kDefaultTimestampTtl{5 * 60 * 1000};
 
-// Relative to the folder of the YAML file that names the path, so a tenant file and its keys
-// can move together.
 std::string resolvePath(const core::ConfigNode& node, const std::string& path) {
-  if (path.empty()) return path;
-  std::filesystem::path p(path);
-  if (p.is_absolute()) return path;
-  return (std::filesystem::path(node.file()).parent_path() / p).lexically_normal().string();
+  return http::resolveConfigPath(node, path);
 }
 
 void readDuration(const core::ConfigNode& node, std::string_view key,
@@ -38,23 +33,6 @@ bool isQuotable(std::string_view text) {
     const auto u = static_cast<unsigned char>(c);
     return c == '"' || c == '\\' || u < 0x20 || u == 0x7f;
   });
-}
-
-std::string readableFile(const core::ConfigNode& node, std::string_view key) {
-  std::string path = resolvePath(node, node.optionalString(key));
-  if (!path.empty() && !std::ifstream(path)) node.errorAt(key, "cannot read file " + path);
-  return path;
-}
-
-void readTls(const core::ConfigNode& tls, http::HttpTlsOptions& options) {
-  if (!tls.allowKeys({"verify", "ca_file", "client_cert", "client_key"}) && !tls.isMap()) return;
-  options.verify = tls.boolean("verify", true);
-  options.ca_file = readableFile(tls, "ca_file");
-  options.client_cert = readableFile(tls, "client_cert");
-  options.client_key = readableFile(tls, "client_key");
-  if (!options.client_key.empty() && options.client_cert.empty()) {
-    tls.errorAt("client_key", "client_key needs client_cert");
-  }
 }
 
 // A secret must arrive by reference, so that it never sits in a file under version control.
@@ -137,7 +115,7 @@ void readWsSecurity(const core::ConfigNode& node, SoapConfig& config) {
 std::optional<SoapConfig> parseSoapConfig(const core::ConfigNode& settings) {
   const std::size_t errors_before = settings.errors().size();
   settings.allowKeys({"type", "url", "version", "action", "timeout", "connect_timeout", "tls",
-                      "headers", "max_response_bytes", "response_schema", "wssec"});
+                      "headers", "max_response_bytes", "response_schema", "wssec", "faults"});
   if (!settings.isMap()) return std::nullopt;
 
   SoapConfig config;
@@ -162,7 +140,7 @@ std::optional<SoapConfig> parseSoapConfig(const core::ConfigNode& settings) {
   if (settings.has("headers")) {
     http::readHeaderSettings(settings["headers"], {"content-type", "soapaction"}, config.headers);
   }
-  if (settings.has("tls")) readTls(settings["tls"], config.tls);
+  if (settings.has("tls")) http::readTlsSettings(settings["tls"], config.tls);
   if (settings.has("max_response_bytes")) {
     config.max_response_bytes = settings.bytes("max_response_bytes", config.max_response_bytes);
     if (config.max_response_bytes == 0 || config.max_response_bytes > kMaxResponseBytesLimit) {
@@ -179,6 +157,11 @@ std::optional<SoapConfig> parseSoapConfig(const core::ConfigNode& settings) {
     }
   }
   if (settings.has("wssec")) readWsSecurity(settings["wssec"], config);
+  if (const std::string faults = settings.optionalString("faults", "error"); faults == "reply") {
+    config.faults = FaultHandling::reply;
+  } else if (faults != "error") {
+    settings.errorAt("faults", "expected error or reply");
+  }
 
   if (settings.errors().size() != errors_before) return std::nullopt;
   return config;

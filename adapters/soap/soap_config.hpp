@@ -25,6 +25,13 @@ inline const char* envelopeNamespace(SoapVersion version) {
   return version == SoapVersion::v11 ? kSoap11Ns : kSoap12Ns;
 }
 
+// What a SOAP fault from the back-end becomes: an error of the route (the default), or the
+// reply body <fault xmlns="urn:egovbus:soap">, so that the route can `choose` on its code
+// and map its detail.
+enum class FaultHandling { error, reply };
+
+inline constexpr const char* kSoapFaultNs = "urn:egovbus:soap";
+
 struct SoapConfig {
   std::string url;  // http:// or https://, without fragment
   SoapVersion version = SoapVersion::v11;
@@ -37,6 +44,7 @@ struct SoapConfig {
   // Validates the Body's child of every successful reply; null when not configured.
   std::shared_ptr<const core::XsdSchema> response_schema;
   std::optional<WsSecurityConfig> wssec;
+  FaultHandling faults = FaultHandling::error;
 };
 
 // Reads an endpoint's settings (the map that also holds `type: soap`). Files (response_schema,

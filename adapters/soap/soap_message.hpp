@@ -38,4 +38,9 @@ core::Result<http::HttpRequestSpec> buildSoapRequest(const SoapConfig& config,
 core::Result<core::XmlDocPtr> readSoapReply(const http::HttpReply& reply, const SoapConfig& config,
                                             std::string_view endpoint_name);
 
+// The single element child of a SOAP Body as a document of its own, with the namespace
+// declarations it uses from the envelope (except the envelope's and WS-Security's).
+// Errors: backend_invalid (not exactly one element), internal (out of memory).
+core::Result<core::XmlDocPtr> extractPayload(xmlNode& body);
+
 }  // namespace egov::adapters::soap

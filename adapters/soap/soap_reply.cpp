@@ -126,45 +126,84 @@ bool isFaultOf(std::string_view local, std::initializer_list<std::string_view> n
   return std::find(names.begin(), names.end(), head) != names.end();
 }
 
-core::Error faultError(xmlNode& fault, SoapVersion version, long status, const std::string& name) {
+struct FaultInfo {
+  std::string code;    // the QName as sent, quoted()
+  std::string reason;  // faultstring (1.1) or Reason/Text (1.2), quoted()
+  ErrorKind kind = ErrorKind::backend_rejected;
+  xmlNode* detail = nullptr;  // detail (1.1) or Detail (1.2), when present
+};
+
+FaultInfo readFault(xmlNode& fault, SoapVersion version, long status) {
   const char* ns = envelopeNamespace(version);
+  FaultInfo info;
   xmlNode* code_element = nullptr;
-  std::string reason;
   if (version == SoapVersion::v11) {
     // faultcode and faultstring are unqualified in SOAP 1.1; some stacks qualify them anyway.
     code_element = childElementAnyNs(&fault, "faultcode");
-    reason = core::xmlText(childElementAnyNs(&fault, "faultstring"));
+    info.reason = quoted(core::xmlText(childElementAnyNs(&fault, "faultstring")));
+    info.detail = childElementAnyNs(&fault, "detail");
   } else {
     code_element = childElement(childElement(&fault, "Code", ns), "Value", ns);
-    reason = core::xmlText(childElement(childElement(&fault, "Reason", ns), "Text", ns));
+    info.reason =
+        quoted(core::xmlText(childElement(childElement(&fault, "Reason", ns), "Text", ns)));
+    info.detail = childElement(&fault, "Detail", ns);
   }
-  const std::string code = quoted(core::xmlText(code_element));
+  info.code = quoted(core::xmlText(code_element));
 
   // The code is a QName: its prefix must resolve to the envelope namespace to be a standard
   // code. An unprefixed one is accepted too, as sloppy servers send "Client".
-  std::string_view local = code;
+  std::string_view local = info.code;
   bool standard = false;
-  if (const auto colon = code.find(':'); colon != std::string::npos) {
-    const std::string prefix = code.substr(0, colon);
-    local = std::string_view(code).substr(colon + 1);
+  if (const auto colon = info.code.find(':'); colon != std::string::npos) {
+    const std::string prefix = info.code.substr(0, colon);
+    local = std::string_view(info.code).substr(colon + 1);
     const xmlNs* bound = xmlSearchNs(fault.doc, code_element, x(prefix.c_str()));
     standard = bound && xmlStrEqual(bound->href, x(ns));
   } else {
-    standard = !code.empty();
+    standard = !info.code.empty();
   }
-
-  ErrorKind kind = ErrorKind::backend_rejected;
-  if (code.empty()) {
+  if (info.code.empty()) {
     // Nothing to classify by: the status says whose fault it is.
-    kind = status >= 500 ? ErrorKind::backend_unavailable : ErrorKind::backend_rejected;
+    info.kind = status >= 500 ? ErrorKind::backend_unavailable : ErrorKind::backend_rejected;
   } else if (standard && isFaultOf(local, {"Server", "Receiver"})) {
-    kind = ErrorKind::backend_unavailable;
+    info.kind = ErrorKind::backend_unavailable;
   }
-  std::string message = name + ": SOAP fault " + (code.empty() ? "(no code)" : code);
-  if (const std::string text = quoted(reason); !text.empty()) message += ": " + text;
-  core::Error error = makeError(kind, std::move(message));
+  return info;
+}
+
+core::Error faultError(const FaultInfo& info, long status, const std::string& name) {
+  std::string message = name + ": SOAP fault " + (info.code.empty() ? "(no code)" : info.code);
+  if (!info.reason.empty()) message += ": " + info.reason;
+  core::Error error = makeError(info.kind, std::move(message));
   error.backend_status = static_cast<int>(status);
   return error;
+}
+
+// <fault xmlns="urn:egovbus:soap" code="soap:Client" class="client" status="500">
+//   <string>...</string><detail>the fault's detail children, copied</detail></fault>
+core::Result<core::XmlDocPtr> faultDocument(const FaultInfo& info, long status) {
+  core::XmlDocPtr doc(xmlNewDoc(x("1.0")));
+  xmlNode* root = doc ? xmlNewDocNode(doc.get(), nullptr, x("fault"), nullptr) : nullptr;
+  if (!root) return makeError(ErrorKind::internal, "out of memory building the fault body");
+  xmlDocSetRootElement(doc.get(), root);
+  xmlSetNs(root, xmlNewNs(root, x(kSoapFaultNs), nullptr));
+  xmlNewProp(root, x("code"), x(info.code.c_str()));
+  xmlNewProp(root, x("class"),
+             x(info.kind == ErrorKind::backend_unavailable ? "server" : "client"));
+  xmlNewProp(root, x("status"), x(std::to_string(status).c_str()));
+  xmlNewTextChild(root, root->ns, x("string"), x(info.reason.c_str()));
+  xmlNode* detail = xmlNewChild(root, root->ns, x("detail"), nullptr);
+  for (xmlNode* child = info.detail ? info.detail->children : nullptr; child && detail;
+       child = child->next) {
+    if (child->type != XML_ELEMENT_NODE && child->type != XML_TEXT_NODE) continue;
+    xmlNode* copy = xmlDocCopyNode(child, doc.get(), 1);
+    if (!copy || !xmlAddChild(detail, copy)) {
+      xmlFreeNode(copy);
+      return makeError(ErrorKind::internal, "out of memory copying the fault detail");
+    }
+  }
+  xmlReconciliateNs(doc.get(), root);
+  return doc;
 }
 
 xmlNode* securityHeader(xmlNode* header) {
@@ -186,6 +225,8 @@ bool isTransportNamespace(const xmlChar* href) {
   }
   return false;
 }
+
+}  // namespace
 
 core::Result<core::XmlDocPtr> extractPayload(xmlNode& body) {
   xmlNode* payload = nullptr;
@@ -218,8 +259,6 @@ core::Result<core::XmlDocPtr> extractPayload(xmlNode& body) {
   return doc;
 }
 
-}  // namespace
-
 core::Result<core::XmlDocPtr> readSoapReply(const http::HttpReply& reply, const SoapConfig& config,
                                             std::string_view endpoint_name) {
   const std::string name(endpoint_name);
@@ -246,7 +285,9 @@ core::Result<core::XmlDocPtr> readSoapReply(const http::HttpReply& reply, const 
   if (parts && parts->ok()) {
     for (xmlNode* child = (*parts)->body->children; child; child = child->next) {
       if (isElement(child, "Fault", envelopeNamespace(config.version))) {
-        return faultError(*child, config.version, status, name);
+        const FaultInfo info = readFault(*child, config.version, status);
+        if (config.faults == FaultHandling::reply) return faultDocument(info, status);
+        return faultError(info, status, name);
       }
     }
   }

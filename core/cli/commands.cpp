@@ -8,8 +8,9 @@
 #include <thread>
 
 #include "core/engine/bus.hpp"
+#include "core/engine/source_runner.hpp"
 #include "core/journal/delivery.hpp"
-#include "core/journal/sqlite_journal.hpp"
+#include "core/journal/open_journal.hpp"
 #include "core/json/json_xml.hpp"
 #include "core/log/log.hpp"
 #include "core/net/api.hpp"
@@ -43,12 +44,13 @@ std::size_t routeCount(const Generation& generation) {
 class SignalHandling {
  public:
   SignalHandling(net::io_context& io, Bus& bus, HttpServer& server, net::thread_pool& workers,
-                 DeliveryWorker& delivery)
+                 DeliveryWorker& delivery, SourceRunner& sources)
       : io_(io),
         bus_(bus),
         server_(server),
         workers_(workers),
         delivery_(delivery),
+        sources_(sources),
         signals_(io, SIGTERM, SIGINT, SIGHUP),
         drain_timer_(io) {}
 
@@ -66,6 +68,7 @@ class SignalHandling {
       bus_.startDraining();
       server_.stopAccepting();
       delivery_.stop();
+      sources_.stopAll();
       deadline_ = Clock::now() + bus_.generation()->bus.limits.drain_timeout;
       checkDrained();
     });
@@ -76,6 +79,7 @@ class SignalHandling {
     if (bus_.reload(errors)) {
       logEvent(LogLevel::info, "config reloaded",
                {{"generation", static_cast<std::int64_t>(bus_.generation()->number)}});
+      sources_.replace(bus_.generation());
     } else {
       logEvent(LogLevel::error, "config reload rejected; the previous generation keeps serving",
                {{"errors", errors.str()}});
@@ -83,9 +87,11 @@ class SignalHandling {
   }
 
   void checkDrained() {
-    if (server_.activeConnections() == 0 || Clock::now() >= deadline_) {
+    // Sources settle what they hold (rows in flight finish, progress is recorded).
+    if ((server_.activeConnections() == 0 && sources_.stopped()) || Clock::now() >= deadline_) {
       logEvent(LogLevel::info, "stopped",
-               {{"open_connections", static_cast<std::int64_t>(server_.activeConnections())}});
+               {{"open_connections", static_cast<std::int64_t>(server_.activeConnections())},
+                {"sources_running", static_cast<std::int64_t>(sources_.running())}});
       io_.stop();
       return;
     }
@@ -98,6 +104,7 @@ class SignalHandling {
   HttpServer& server_;
   net::thread_pool& workers_;
   DeliveryWorker& delivery_;
+  SourceRunner& sources_;
   net::signal_set signals_;
   net::steady_timer drain_timer_;
   Clock::time_point deadline_{};
@@ -126,8 +133,11 @@ int serveCommand(const ServeOptions& options, const AdapterRegistry& adapters) {
     std::fputs(errors.str().c_str(), stderr);
     return 1;
   }
+  if (!errors.warnings().empty()) {
+    logEvent(LogLevel::warn, "config warnings", {{"warnings", errors.warningsStr()}});
+  }
 
-  auto journal = SqliteJournal::open(settings->journal.path);
+  auto journal = openJournal(settings->journal);
   if (!journal) {
     std::fprintf(stderr, "egovbus: %s\n", journal.error().message.c_str());
     return 1;
@@ -163,7 +173,9 @@ int serveCommand(const ServeOptions& options, const AdapterRegistry& adapters) {
   }
   server.start();
   delivery.start();
-  SignalHandling signals(io, bus, server, workers, delivery);
+  SourceRunner sources(io.get_executor(), bus);
+  sources.replace(bus.generation());  // after the journal: batch sources record progress there
+  SignalHandling signals(io, bus, server, workers, delivery, sources);
   signals.start();
   const auto generation = bus.generation();
   logEvent(LogLevel::info, "listening",
@@ -198,6 +210,7 @@ int checkCommand(const std::string& config, const AdapterRegistry& adapters) {
   ConfigErrors errors;
   auto generation = loadGeneration(config, adapters, runtime, errors);
   runtime.shutdown();
+  std::fputs(errors.warningsStr().c_str(), stderr);
   if (!generation) {
     std::fputs(errors.str().c_str(), stderr);
     std::fprintf(stderr, "%zu error%s in %s\n", errors.size(), errors.size() == 1 ? "" : "s",
@@ -206,8 +219,13 @@ int checkCommand(const std::string& config, const AdapterRegistry& adapters) {
   }
   std::size_t endpoints = 0;
   for (const auto& tenant : generation->tenants) endpoints += tenant->endpoints.size();
-  std::printf("%s: ok: %zu tenants, %zu routes, %zu endpoints\n", config.c_str(),
-              generation->tenants.size(), routeCount(*generation), endpoints);
+  const auto warnings = errors.warnings().size();
+  std::printf(
+      "%s: ok: %zu tenants, %zu routes, %zu endpoints%s\n", config.c_str(),
+      generation->tenants.size(), routeCount(*generation), endpoints,
+      warnings == 0
+          ? ""
+          : (", " + std::to_string(warnings) + (warnings == 1 ? " warning" : " warnings")).c_str());
   return 0;
 }
 

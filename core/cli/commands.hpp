@@ -15,8 +15,13 @@ struct ServeOptions {
 };
 int serveCommand(const ServeOptions& options, const AdapterRegistry& adapters);
 
-// Loads the whole config; prints every error (exit 1) or a summary (exit 0).
+// Loads the whole config; prints every error (exit 1) or a summary (exit 0); warnings (e.g. a
+// placeholder fiscal code) are printed either way and do not change the exit code.
 int checkCommand(const std::string& config, const AdapterRegistry& adapters);
+
+// Prints the unified interface as OpenAPI 3.0 (YAML) from the loaded routes and the service
+// catalogue (schemas/catalogue.yaml); exit 1 listing config or catalogue errors.
+int openapiCommand(const std::string& config, const AdapterRegistry& adapters);
 
 struct MapOptions {
   std::string stylesheet;

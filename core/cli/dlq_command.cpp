@@ -1,11 +1,11 @@
 // egovbus dlq list|show|replay|discard: dead letters from the command line. Opens the
-// journal file named by bus.yaml beside a running bus (SQLite WAL allows it).
+// journal bus.yaml names beside a running bus (SQLite WAL allows it; PostgreSQL is shared).
 #include <cstdio>
 #include <optional>
 
 #include "core/cli/commands.hpp"
 #include "core/config/bus_config.hpp"
-#include "core/journal/sqlite_journal.hpp"
+#include "core/journal/open_journal.hpp"
 #include "core/log/log.hpp"
 
 namespace egov::core {
@@ -17,8 +17,7 @@ Result<T> wait(awaitable<Result<T>> operation) {
   net::io_context io;
   std::optional<Result<T>> result;
   net::co_spawn(
-      io,
-      [&]() -> awaitable<void> { result.emplace(co_await std::move(operation)); },
+      io, [&]() -> awaitable<void> { result.emplace(co_await std::move(operation)); },
       net::detached);
   io.run();
   if (!result) return makeError(ErrorKind::internal, "journal operation did not complete");
@@ -43,7 +42,7 @@ int dlqCommand(const DlqOptions& options) {
     std::fputs(errors.str().c_str(), stderr);
     return 1;
   }
-  auto journal = SqliteJournal::open(bus.journal.path);
+  auto journal = openJournal(bus.journal);
   if (!journal) {
     std::fprintf(stderr, "egovbus: %s\n", journal.error().message.c_str());
     return 1;
@@ -64,19 +63,23 @@ int dlqCommand(const DlqOptions& options) {
       std::fprintf(stderr, "egovbus: no dead letter %s\n", options.id.c_str());
       return 1;
     }
-    if (options.action == "list") std::printf("%zu dead letter%s\n", dead->size(), dead->size() == 1 ? "" : "s");
+    if (options.action == "list")
+      std::printf("%zu dead letter%s\n", dead->size(), dead->size() == 1 ? "" : "s");
     return 0;
   }
   if (options.reason.empty()) {
-    std::fprintf(stderr, "egovbus: dlq %s needs --reason TEXT (it is recorded)\n", options.action.c_str());
+    std::fprintf(stderr, "egovbus: dlq %s needs --reason TEXT (it is recorded)\n",
+                 options.action.c_str());
     return 2;
   }
-  auto done = wait((*journal)->resolveDead({options.id, options.action, options.by, options.reason}));
+  auto done =
+      wait((*journal)->resolveDead({options.id, options.action, options.by, options.reason}));
   if (!done) {
     std::fprintf(stderr, "egovbus: %s\n", done.error().message.c_str());
     return 1;
   }
-  std::printf("%s: %s\n", options.id.c_str(), options.action == "replay" ? "queued again" : "discarded");
+  std::printf("%s: %s\n", options.id.c_str(),
+              options.action == "replay" ? "queued again" : "discarded");
   return 0;
 }
 

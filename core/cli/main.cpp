@@ -5,6 +5,7 @@
 #include <string>
 
 #include "adapters/register.hpp"
+#include "adapters/spid/spid_command.hpp"
 #include "core/cli/commands.hpp"
 
 namespace {
@@ -13,6 +14,7 @@ constexpr const char* kUsage =
     "usage:\n"
     "  egovbus serve [--config FILE] [--listen ADDR:PORT]\n"
     "  egovbus check [--config FILE]\n"
+    "  egovbus openapi [--config FILE]\n"
     "  egovbus map STYLESHEET INPUT [--param NAME=VALUE]... [--config FILE]\n"
     "  egovbus dlq list [--tenant ISTAT] [--config FILE]\n"
     "  egovbus dlq show|replay|discard ID [--reason TEXT] [--by NAME] [--config FILE]\n"
@@ -20,6 +22,8 @@ constexpr const char* kUsage =
     "FILE]\n"
     "  egovbus key list|revoke [ID] [--config FILE]\n"
     "  egovbus audit verify [--config FILE]\n"
+    "  egovbus spid verify --idp-metadata FILE... --sp-entity-id ID --acs URL\n"
+    "                     [--request-id ID] [--now RFC3339] RESPONSE_FILE\n"
     "  egovbus --version\n";
 
 int usage(const char* problem) {
@@ -54,6 +58,7 @@ int main(int argc, char** argv) {
   std::string tenant, reason, by, client;
   std::vector<std::string> tenants, services;
   bool admin = false;
+  egov::adapters::spid::VerifyOptions spid;
   for (int i = 2; i < argc; ++i) {
     const std::string arg = argv[i];
     auto value = [&](const char* name) -> const char* {
@@ -83,6 +88,18 @@ int main(int argc, char** argv) {
       }
     } else if (arg == "--admin") {
       admin = true;
+    } else if (arg == "--idp-metadata" || arg == "--sp-entity-id" || arg == "--acs" ||
+               arg == "--request-id" || arg == "--now") {
+      const char* v = value(arg.c_str());
+      if (!v) return usage((arg + " needs a value").c_str());
+      if (arg == "--idp-metadata") {
+        spid.idp_metadata.emplace_back(v);
+      } else {
+        (arg == "--sp-entity-id" ? spid.sp_entity_id
+         : arg == "--acs"        ? spid.acs_url
+         : arg == "--request-id" ? spid.request_id
+                                 : spid.now) = v;
+      }
     } else if (arg == "--param") {
       const char* v = value("--param");
       const char* eq = v ? std::strchr(v, '=') : nullptr;
@@ -105,6 +122,10 @@ int main(int argc, char** argv) {
   if (command == "check") {
     if (!positional.empty()) return usage("check takes no arguments");
     return egov::core::checkCommand(config, adapters);
+  }
+  if (command == "openapi") {
+    if (!positional.empty()) return usage("openapi takes no arguments");
+    return egov::core::openapiCommand(config, adapters);
   }
   if (command == "map") {
     if (positional.size() != 2) return usage("map needs STYLESHEET and INPUT");
@@ -138,6 +159,13 @@ int main(int argc, char** argv) {
   if (command == "audit") {
     if (positional.size() != 1 || positional[0] != "verify") return usage("audit verify");
     return egov::core::auditCommand(config, "verify");
+  }
+  if (command == "spid") {
+    if (positional.size() != 2 || positional[0] != "verify") {
+      return usage("spid verify needs RESPONSE_FILE");
+    }
+    spid.response = positional[1];
+    return egov::adapters::spid::verifyCommand(spid);
   }
   return usage(("unknown command " + command).c_str());
 }

@@ -81,9 +81,23 @@ void parseTables(const ConfigNode& node, const std::filesystem::path& base,
 void parseJournal(const ConfigNode& node, const std::filesystem::path& base,
                   JournalConfig& journal) {
   std::filesystem::path path = "../var/journal.db";
-  if (node.valid() &&
-      node.allowKeys({"path", "idempotency_window", "poll_interval", "lease", "deliveries"})) {
-    path = node.optionalString("path", path.string());
+  if (node.valid() && node.allowKeys({"driver", "path", "dsn", "connections", "idempotency_window",
+                                      "poll_interval", "lease", "deliveries"})) {
+    const auto driver = node.optionalString("driver", "sqlite");
+    if (driver == "postgresql") {
+      journal.driver = JournalConfig::Driver::postgresql;
+      journal.dsn = node.requiredString("dsn");
+      journal.connections =
+          static_cast<int>(node.integer("connections", journal.connections, 1, 64));
+      if (node.has("path")) node.errorAt("path", "a postgresql journal has a dsn, not a path");
+    } else if (driver == "sqlite") {
+      path = node.optionalString("path", path.string());
+      if (node.has("dsn")) node.errorAt("dsn", "a sqlite journal has a path, not a dsn");
+      if (node.has("connections"))
+        node.errorAt("connections", "only a postgresql journal has connections");
+    } else {
+      node.errorAt("driver", "expected sqlite or postgresql");
+    }
     journal.idempotency_window = node.duration("idempotency_window", journal.idempotency_window);
     journal.poll_interval = node.duration("poll_interval", journal.poll_interval);
     journal.lease = node.duration("lease", journal.lease);
@@ -153,10 +167,13 @@ BusConfig parseBusConfig(const ConfigNode& root, const std::filesystem::path& fi
   BusConfig bus;
   bus.file = file;
   const auto base = file.parent_path();
+  // `spid` is read by the spid adapter's factory (loadGeneration); routes only need to know
+  // whether it is there.
   if (!root.allowKeys({"listen", "threads", "limits", "routes", "paths", "tables", "journal",
-                       "inbound", "auth", "clients", "audit"})) {
+                       "inbound", "spid", "auth", "clients", "audit"})) {
     return bus;
   }
+  bus.spid = root.has("spid");
 
   // listen: "HOST:PORT", or { address: "HOST:PORT", tls: {...} }
   if (auto listen = root["listen"]; listen.valid() && listen.isMap()) {

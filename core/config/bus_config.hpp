@@ -34,7 +34,11 @@ struct TableSpec {
 
 // The journal of one-way exchanges (read at start; a reload does not move it).
 struct JournalConfig {
-  std::filesystem::path path;  // SQLite file; default ../var/journal.db beside conf/
+  enum class Driver { sqlite, postgresql };
+  Driver driver = Driver::sqlite;
+  std::filesystem::path path;  // sqlite: the file; default ../var/journal.db beside conf/
+  std::string dsn;             // postgresql: libpq conninfo or URI (a ${env:} reference)
+  int connections = 2;         // postgresql: connections (and journal threads)
   std::chrono::milliseconds idempotency_window{24 * 3'600'000};
   std::chrono::milliseconds poll_interval{200};  // how often due deliveries are looked for
   std::chrono::milliseconds lease{60'000};  // a claimed delivery not settled by then is retaken
@@ -81,6 +85,7 @@ struct BusConfig {
   TlsConfig tls;
   AuthConfig auth;
   AuditConfig audit;
+  bool spid = false;  // a `spid` section is configured (routes may then require a citizen)
 };
 
 BusConfig parseBusConfig(const ConfigNode& root, const std::filesystem::path& file);

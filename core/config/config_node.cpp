@@ -32,15 +32,39 @@ void ConfigErrors::add(std::string file, std::string message) {
   add(ConfigError{std::move(file), 0, 0, {}, std::move(message)});
 }
 
-std::string ConfigErrors::str() const {
-  // By file and position, so that a file's errors read top to bottom.
-  auto sorted = errors_;
-  std::stable_sort(sorted.begin(), sorted.end(), [](const ConfigError& a, const ConfigError& b) {
+namespace {
+
+// By file and position, so that a file's errors read top to bottom.
+std::string sortedLines(std::vector<ConfigError> all, std::string_view label) {
+  std::stable_sort(all.begin(), all.end(), [](const ConfigError& a, const ConfigError& b) {
     return std::tie(a.file, a.line, a.column) < std::tie(b.file, b.line, b.column);
   });
   std::string out;
-  for (const auto& e : sorted) out += e.str() + "\n";
+  for (auto& e : all) {
+    e.message = std::string(label) + e.message;
+    out += e.str() + "\n";
+  }
   return out;
+}
+
+}  // namespace
+
+std::string ConfigErrors::str() const {
+  return sortedLines(errors_, "");
+}
+
+void ConfigErrors::warn(ConfigError warning) {
+  for (const auto& w : warnings_) {
+    if (w.file == warning.file && w.line == warning.line && w.path == warning.path &&
+        w.message == warning.message) {
+      return;
+    }
+  }
+  warnings_.push_back(std::move(warning));
+}
+
+std::string ConfigErrors::warningsStr() const {
+  return sortedLines(warnings_, "warning: ");
 }
 
 ConfigNode::ConfigNode(YAML::Node node, std::shared_ptr<const std::string> file, std::string path,
@@ -55,19 +79,24 @@ ConfigNode::ConfigNode(YAML::Node node, std::shared_ptr<const std::string> file,
 namespace {
 
 // yaml-cpp expands aliases by sharing nodes, so an alias bomb costs little memory to load
-// but a walk over it is exponential. Counting nodes with a budget stops such a file early.
-bool withinNodeBudget(const YAML::Node& node, std::size_t& budget) {
-  if (budget == 0) return false;
+// but a walk over it is exponential. Counting nodes with a budget stops such a file early;
+// the depth limit stops a self-referencing alias (a cycle) before it exhausts the stack
+// (found by the config fuzzer: tests/fuzz/regressions/config/).
+constexpr unsigned kMaxConfigDepth = 64;
+
+bool withinNodeBudget(const YAML::Node& node, std::size_t& budget, unsigned depth = 0) {
+  if (budget == 0 || depth > kMaxConfigDepth) return false;
   --budget;
   if (node.IsMap()) {
     for (const auto& kv : node) {
-      if (!withinNodeBudget(kv.first, budget) || !withinNodeBudget(kv.second, budget)) {
+      if (!withinNodeBudget(kv.first, budget, depth + 1) ||
+          !withinNodeBudget(kv.second, budget, depth + 1)) {
         return false;
       }
     }
   } else if (node.IsSequence()) {
     for (const auto& item : node) {
-      if (!withinNodeBudget(item, budget)) return false;
+      if (!withinNodeBudget(item, budget, depth + 1)) return false;
     }
   }
   return true;
@@ -95,7 +124,9 @@ ConfigNode ConfigNode::loadFile(const std::string& file, ConfigErrors* errors) {
     YAML::Node root = YAML::Load(text.str());
     std::size_t budget = kMaxConfigNodes;
     if (!withinNodeBudget(root, budget)) {
-      errors->add(file, "more than 200000 nodes (alias expansion?)");
+      errors->add(file,
+                  "more than 200000 nodes or deeper than 64 levels (alias expansion or "
+                  "an alias cycle?)");
       return ConfigNode(YAML::Node(), name, "", errors);
     }
     return ConfigNode(root, name, "", errors);
@@ -103,6 +134,43 @@ ConfigNode ConfigNode::loadFile(const std::string& file, ConfigErrors* errors) {
     errors->add(ConfigError{file, e.mark.line + 1, e.mark.column + 1, {}, e.msg});
     return ConfigNode(YAML::Node(), name, "", errors);
   }
+}
+
+ConfigNode ConfigNode::merged(const ConfigNode& base, const ConfigNode& over) {
+  const ConfigNode& owner = over.valid() ? over : base;
+  YAML::Node map(YAML::NodeType::Map);
+  auto files = std::make_shared<KeyFiles>();
+  for (const ConfigNode* part : {&base, &over}) {
+    if (!part->node_.IsMap()) continue;
+    for (const auto& kv : part->node_) {
+      auto key = kv.first.as<std::string>("");
+      map[key] = kv.second;  // shares the node, with its mark (line) in its own file
+      std::erase_if(*files, [&](const auto& entry) { return entry.key == key; });
+      files->push_back({key, part->file_, kv.first.Mark()});
+    }
+  }
+  ConfigNode result(map, owner.file_, owner.path_, owner.errors_);
+  result.key_files_ = std::move(files);
+  return result;
+}
+
+const std::shared_ptr<const std::string>& ConfigNode::fileOf(std::string_view key) const {
+  if (key_files_) {
+    for (const auto& origin : *key_files_) {
+      if (origin.key == key) return origin.file;
+    }
+  }
+  return file_;
+}
+
+YAML::Mark ConfigNode::keyMark(const YAML::Node& key) const {
+  if (key_files_) {  // a merged map's keys are new nodes: their place is the original's
+    const auto name = key.as<std::string>("");
+    for (const auto& origin : *key_files_) {
+      if (origin.key == name) return origin.mark;
+    }
+  }
+  return key.Mark();
 }
 
 std::string ConfigNode::childPath(std::string_view key) const {
@@ -117,7 +185,7 @@ ConfigNode ConfigNode::operator[](std::string_view key) const {
   // Assigning to a YAML::Node writes through it; build the child directly instead.
   const YAML::Node& self = node_;
   return ConfigNode(node_.IsMap() ? self[std::string(key)] : YAML::Node(YAML::NodeType::Undefined),
-                    file_, childPath(key), errors_);
+                    fileOf(key), childPath(key), errors_);
 }
 
 std::vector<std::pair<std::string, ConfigNode>> ConfigNode::entries() const {
@@ -125,7 +193,7 @@ std::vector<std::pair<std::string, ConfigNode>> ConfigNode::entries() const {
   if (!node_.IsMap()) return out;
   for (const auto& kv : node_) {
     auto key = kv.first.as<std::string>("");
-    out.emplace_back(key, ConfigNode(kv.second, file_, childPath(key), errors_));
+    out.emplace_back(key, ConfigNode(kv.second, fileOf(key), childPath(key), errors_));
   }
   return out;
 }
@@ -164,9 +232,9 @@ bool ConfigNode::allowKeys(std::initializer_list<std::string_view> known) const 
     }
     if (!found) {
       ok = false;
-      const auto mark = kv.first.Mark();
+      const auto mark = keyMark(kv.first);
       errors_->add(
-          ConfigError{*file_, mark.line + 1, mark.column + 1, childPath(key), "unknown key"});
+          ConfigError{*fileOf(key), mark.line + 1, mark.column + 1, childPath(key), "unknown key"});
     }
   }
   return ok;
@@ -179,13 +247,21 @@ void ConfigNode::error(std::string message) const {
                            std::move(message)});
 }
 
-void ConfigNode::errorAt(std::string_view key, std::string message) const {
+ConfigError ConfigNode::placeOf(std::string_view key, std::string message) const {
+  // At the key's value when present; else at the map that should hold it.
   auto child = (*this)[key];
-  if (child.node_.IsDefined()) return child.error(std::move(message));
-  // The key is absent: point at the map that should hold it.
-  const auto mark = node_.Mark();
-  errors_->add(
-      ConfigError{*file_, mark.line + 1, mark.column + 1, childPath(key), std::move(message)});
+  const auto mark = child.node_.IsDefined() ? child.node_.Mark() : node_.Mark();
+  const bool known = mark.line >= 0;
+  return ConfigError{*child.file_, known ? mark.line + 1 : 0, known ? mark.column + 1 : 0,
+                     childPath(key), std::move(message)};
+}
+
+void ConfigNode::errorAt(std::string_view key, std::string message) const {
+  errors_->add(placeOf(key, std::move(message)));
+}
+
+void ConfigNode::warningAt(std::string_view key, std::string message) const {
+  errors_->warn(placeOf(key, std::move(message)));
 }
 
 std::optional<std::string> ConfigNode::resolve(const std::string& raw) const {

@@ -24,7 +24,8 @@ struct ConfigError {
   std::string str() const;
 };
 
-// All errors of one config load, in the order found.
+// All errors of one config load, in the order found, and apart from them the warnings:
+// things that load and serve but that someone must still fix (a placeholder value).
 class ConfigErrors {
  public:
   void add(ConfigError error);  // an exact repeat (same place, same message) is dropped
@@ -34,8 +35,13 @@ class ConfigErrors {
   const std::vector<ConfigError>& all() const { return errors_; }
   std::string str() const;  // one error per line
 
+  void warn(ConfigError warning);  // never makes the config invalid
+  const std::vector<ConfigError>& warnings() const { return warnings_; }
+  std::string warningsStr() const;  // one warning per line, "...: warning: message"
+
  private:
   std::vector<ConfigError> errors_;
+  std::vector<ConfigError> warnings_;
 };
 
 // A YAML node with the file it came from and its key path. Getters report type errors and
@@ -48,6 +54,12 @@ class ConfigNode {
 
   // Loads a YAML file; a syntax error or an alias bomb is reported and gives an invalid node.
   static ConfigNode loadFile(const std::string& file, ConfigErrors* errors);
+
+  // A map of `base`'s entries overlaid by `over`'s (a key in both takes `over`'s value), e.g.
+  // a profile's endpoint defaults under a tenant's own settings. Each top-level key keeps the
+  // file it came from, so errors under it name that file and line; the merged map itself
+  // belongs to `over`'s file. Either may be invalid (absent); both must be maps otherwise.
+  static ConfigNode merged(const ConfigNode& base, const ConfigNode& over);
 
   bool valid() const { return node_.IsDefined() && !node_.IsNull(); }
   bool isMap() const { return node_.IsMap(); }
@@ -92,9 +104,20 @@ class ConfigNode {
   // Reports an error at this node, or at a key of it.
   void error(std::string message) const;
   void errorAt(std::string_view key, std::string message) const;
+  // Reports a warning (the config stays valid) at a key of this map.
+  void warningAt(std::string_view key, std::string message) const;
 
  private:
+  struct KeyOrigin {
+    std::string key;
+    std::shared_ptr<const std::string> file;
+    YAML::Mark mark;  // of the key in that file
+  };
+  using KeyFiles = std::vector<KeyOrigin>;
   std::string childPath(std::string_view key) const;
+  const std::shared_ptr<const std::string>& fileOf(std::string_view key) const;
+  YAML::Mark keyMark(const YAML::Node& key) const;
+  ConfigError placeOf(std::string_view key, std::string message) const;
   std::optional<std::string> resolve(const std::string& raw) const;
 
   YAML::Node node_;
@@ -102,6 +125,7 @@ class ConfigNode {
   std::string path_;
   ConfigErrors* errors_;
   std::shared_ptr<const std::vector<std::string>> shared_keys_;
+  std::shared_ptr<const KeyFiles> key_files_;  // merged maps: the file of each key
 };
 
 std::optional<std::chrono::milliseconds> parseDuration(std::string_view text);

@@ -1,5 +1,6 @@
 #include "core/engine/dispatch.hpp"
 
+#include "core/engine/citizen_access.hpp"
 #include "core/engine/route_runner.hpp"
 #include "core/security/audit_trail.hpp"
 
@@ -9,6 +10,10 @@ namespace {
 awaitable<Result<Submitted>> submit(Bus& bus, const Generation& generation, const Tenant& tenant,
                                     const Route& route, Exchange& exchange,
                                     Submission& submission) {
+  // A route's `require` holds whichever inbound brought the exchange (only the REST API
+  // identifies citizens, so a route that requires one is refused everywhere else).
+  if (auto access = checkCitizenAccess(route, exchange); !access)
+    co_return std::move(access).error();
   if (!route.enqueue_at) {
     auto done = co_await runRoute(generation, tenant, route, exchange, bus.metrics());
     if (!done) co_return std::move(done).error();
@@ -19,6 +24,8 @@ awaitable<Result<Submitted>> submit(Bus& bus, const Generation& generation, cons
   auto before =
       co_await runRoute(generation, tenant, route, exchange, bus.metrics(), 0, *route.enqueue_at);
   if (!before) co_return std::move(before).error();
+  auto order_key = orderKeyOf(route, tenant, exchange);
+  if (!order_key) co_return std::move(order_key).error();
 
   JournalEntry entry;
   entry.id = exchange.id;
@@ -31,6 +38,7 @@ awaitable<Result<Submitted>> submit(Bus& bus, const Generation& generation, cons
   entry.body = serializeXml(*exchange.body);
   entry.resume_step = static_cast<int>(*route.enqueue_at);
   entry.idempotency_key = std::move(submission.idempotency_key);
+  entry.order_key = std::move(order_key).value();
   const auto window =
       submission.idempotency_window.value_or(generation.bus.journal.idempotency_window);
   auto stored = co_await journal->enqueue(std::move(entry), window);

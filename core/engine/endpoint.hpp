@@ -13,6 +13,8 @@
 #include "core/config/config_node.hpp"
 #include "core/engine/exchange.hpp"
 #include "core/engine/inbound.hpp"
+#include "core/engine/source.hpp"
+#include "core/engine/spid_verifier.hpp"
 #include "core/net/asio.hpp"
 
 namespace egov::core {
@@ -120,9 +122,29 @@ class AdapterRegistry {
     return out;
   }
 
+  // Sources (a tenant file's `sources:`), by type.
+  void addSource(std::string type, SourceFactory factory) {
+    sources_[std::move(type)] = std::move(factory);
+  }
+  const SourceFactory* findSource(const std::string& type) const {
+    auto it = sources_.find(type);
+    return it == sources_.end() ? nullptr : &it->second;
+  }
+  std::vector<std::string> sourceTypes() const {
+    std::vector<std::string> out;
+    for (const auto& [type, _] : sources_) out.push_back(type);
+    return out;
+  }
+
+  // Reads bus.yaml's `spid` section (the spid adapter); empty: this build has no SPID.
+  void setSpidVerifierFactory(SpidVerifierFactory factory) { spid_ = std::move(factory); }
+  const SpidVerifierFactory& spidVerifierFactory() const { return spid_; }
+
  private:
   std::map<std::string, EndpointFactory> factories_;
   std::map<std::string, InboundFactory> inbound_;
+  std::map<std::string, SourceFactory> sources_;
+  SpidVerifierFactory spid_;
 };
 
 }  // namespace egov::core

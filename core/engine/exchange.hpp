@@ -17,6 +17,9 @@ using Clock = std::chrono::steady_clock;
 struct Identity {
   std::string client;               // API client name
   std::string citizen_fiscal_code;  // from SPID, empty when anonymous
+  int spid_level = 0;               // SPID level of that authentication (1-3); 0 = unknown
+  std::string given_name;           // from SPID, when the IdP released it
+  std::string family_name;          // from SPID, when the IdP released it
 };
 
 struct Exchange {
@@ -32,6 +35,9 @@ struct Exchange {
   Identity identity;
   Clock::time_point deadline;
   int status = 200;  // reply status chosen by the route
+  // Key of the endpoint whose call (or admission to it) failed last; its `retry` settings
+  // decide how a failed delivery is retried. Empty when no call failed.
+  std::string failed_endpoint;
 };
 
 }  // namespace egov::core

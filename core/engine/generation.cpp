@@ -58,6 +58,7 @@ namespace {
 struct Profile {
   std::string name;
   ConfigNode routes;
+  ConfigNode endpoints;  // defaults each tenant's endpoint of the same key is merged over
 };
 
 // *.yaml files of a folder, sorted so that errors come out in a stable order.
@@ -77,9 +78,14 @@ std::map<std::string, Profile> loadProfiles(const BusConfig& bus, ConfigErrors& 
   for (const auto& file : yamlFiles(bus.profiles_dir)) {
     auto root = ConfigNode::loadFile(file.string(), &errors);
     if (!root.valid()) continue;
-    root.allowKeys({"description", "routes"});
+    root.allowKeys({"description", "routes", "endpoints"});
     if (!root.has("routes")) root.errorAt("routes", "missing key");
-    profiles.emplace(file.stem().string(), Profile{file.stem().string(), root["routes"]});
+    auto endpoints = root["endpoints"];
+    if (endpoints.valid() && endpoints.expectMap()) {
+      for (const auto& [key, settings] : endpoints.entries()) settings.expectMap();
+    }
+    profiles.emplace(file.stem().string(),
+                     Profile{file.stem().string(), root["routes"], endpoints});
   }
   return profiles;
 }
@@ -102,6 +108,8 @@ LookupTables loadLookupTables(const BusConfig& bus) {
 
 namespace {
 
+constexpr std::string_view kFiscalCodePlaceholder = "PLACEHOLDER";
+
 void parseTenantHeader(const ConfigNode& header, Tenant& tenant) {
   if (!header.allowKeys({"istat", "slug", "name", "fiscal_code"})) return;
   static const std::regex kIstat("[0-9]{6}");
@@ -111,6 +119,15 @@ void parseTenantHeader(const ConfigNode& header, Tenant& tenant) {
   tenant.slug = header.requiredString("slug");
   tenant.name = header.requiredString("name");
   tenant.fiscal_code = header.optionalString("fiscal_code");
+  if (tenant.fiscal_code == kFiscalCodePlaceholder) {
+    // Never invented: a tenant whose code is not known from a public source says so, and
+    // serves everything except what needs the code (pagoPA).
+    tenant.fiscal_code.clear();
+    tenant.fiscal_code_placeholder = true;
+    header.warningAt("fiscal_code",
+                     "placeholder: the municipality's 11-digit fiscal code (pagoPA idPA) is "
+                     "still to be verified from a public source");
+  }
   if (!tenant.istat.empty() && !std::regex_match(tenant.istat, kIstat)) {
     header.errorAt("istat", "expected the 6-digit ISTAT code, e.g. \"072006\" (quoted)");
   }
@@ -132,7 +149,8 @@ class TenantLoader {
     auto root = ConfigNode::loadFile(file.string(), &errors);
     if (!root.valid()) return nullptr;
     if (!root.expectMap()) return nullptr;
-    root.allowKeys({"tenant", "profile", "endpoints", "params", "routes", "rate_limit"});
+    root.allowKeys(
+        {"tenant", "profile", "endpoints", "params", "routes", "rate_limit", "pagopa", "sources"});
     auto tenant = std::make_unique<Tenant>();
     tenant->file = file;
     if (!root.has("tenant")) {
@@ -148,9 +166,9 @@ class TenantLoader {
     }
     tenant->guard = guards().guard("tenant:" + tenant->istat);
     loadParams(root["params"], *tenant);
-    loadEndpoints(root["endpoints"], *tenant);
+    if (root.has("pagopa")) tenant->pagopa = root["pagopa"].yaml();
 
-    RouteCompiler compiler(bus_, *tenant, cache_, guards());
+    const Profile* profile = nullptr;
     tenant->profile = root.optionalString("profile");
     if (!tenant->profile.empty()) {
       auto it = profiles_.find(tenant->profile);
@@ -159,11 +177,16 @@ class TenantLoader {
                                     (bus_.profiles_dir / (tenant->profile + ".yaml")).string() +
                                     ")");
       } else {
-        addRoutes(compiler, it->second.routes, *tenant, /*overrides=*/false);
+        profile = &it->second;
       }
     }
+    loadEndpoints(root["endpoints"], profile, *tenant);
+
+    RouteCompiler compiler(bus_, *tenant, cache_, guards());
+    if (profile) addRoutes(compiler, profile->routes, *tenant, /*overrides=*/false);
     // A tenant's own routes replace the profile's route for the same service.
     if (root.has("routes")) addRoutes(compiler, root["routes"], *tenant, /*overrides=*/true);
+    loadSources(root["sources"], *tenant);
     return tenant;
   }
 
@@ -174,9 +197,22 @@ class TenantLoader {
       tenant.params.emplace_back(key, value.asString());
   }
 
-  void loadEndpoints(const ConfigNode& endpoints, Tenant& tenant) const {
-    if (!endpoints.valid() || !endpoints.expectMap()) return;
-    for (const auto& [key, settings] : endpoints.entries()) {
+  // The tenant's endpoints, each merged over the profile's defaults for its key; a profile
+  // endpoint the tenant does not mention is used as the profile declares it.
+  void loadEndpoints(const ConfigNode& own, const Profile* profile, Tenant& tenant) const {
+    if (own.valid() && !own.expectMap()) return;
+    std::vector<std::pair<std::string, ConfigNode>> endpoints;
+    if (profile && profile->endpoints.isMap()) {
+      for (const auto& [key, defaults] : profile->endpoints.entries()) {
+        const ConfigNode mine = own[key];
+        if (!defaults.isMap() || (mine.valid() && !mine.expectMap())) continue;
+        endpoints.emplace_back(key, ConfigNode::merged(defaults, mine));
+      }
+    }
+    for (const auto& [key, settings] : own.entries()) {
+      if (!(profile && profile->endpoints.has(key))) endpoints.emplace_back(key, settings);
+    }
+    for (const auto& [key, settings] : endpoints) {
       if (!settings.expectMap()) continue;
       auto type = settings.requiredString("type");
       const auto* factory = adapters_.find(type);
@@ -190,8 +226,40 @@ class TenantLoader {
         continue;
       }
       tenant.endpoint_limits[key] = parseGuardSettings(settings);
-      tenant.endpoints[key] = (*factory)(
-          EndpointContext{tenant.slug + "/" + key, settings.withSharedKeys(guardKeys()), runtime_});
+      // `retry` is read by the delivery worker, like the limits by the guard: the core
+      // owns retries, so adapters never see it.
+      if (auto retry = settings["retry"]; retry.valid())
+        tenant.endpoint_retry[key] = parseRetrySettings(retry);
+      auto core_keys = guardKeys();
+      core_keys.push_back("retry");
+      tenant.endpoints[key] = (*factory)(EndpointContext{
+          tenant.slug + "/" + key, settings.withSharedKeys(std::move(core_keys)), runtime_});
+    }
+  }
+
+  // `sources:` key -> { type, service, ...adapter settings }, after the routes they feed.
+  void loadSources(const ConfigNode& sources, Tenant& tenant) const {
+    if (!sources.valid() || !sources.expectMap()) return;
+    for (const auto& [key, settings] : sources.entries()) {
+      if (!settings.expectMap()) continue;
+      const auto type = settings.requiredString("type");
+      const auto service = settings.requiredString("service");
+      if (!service.empty() && !Generation::findRoute(tenant, service)) {
+        settings.errorAt("service", "tenant " + tenant.slug + " has no route for " + service);
+      }
+      const auto* factory = adapters_.findSource(type);
+      if (!factory) {
+        if (!type.empty()) {
+          std::string known;
+          for (const auto& t : adapters_.sourceTypes()) known += (known.empty() ? "" : ", ") + t;
+          settings.errorAt("type", "unknown source type " + type + " (known: " + known + ")");
+        }
+        continue;
+      }
+      auto source =
+          (*factory)(SourceContext{tenant.slug + "/" + key, service,
+                                   settings.withSharedKeys({"type", "service"}), runtime_, tenant});
+      if (source) tenant.sources[key] = std::move(source);
     }
   }
 
@@ -332,6 +400,13 @@ std::shared_ptr<const Generation> loadGeneration(const std::filesystem::path& bu
   generation->bus = parseBusConfig(root, std::filesystem::absolute(bus_file));
   if (!errors.empty()) return nullptr;  // paths are unusable; the rest would only add noise
 
+  if (auto spid = root["spid"]; spid.valid()) {
+    if (const auto& factory = adapters.spidVerifierFactory()) {
+      generation->spid = factory(spid, generation->bus.file.parent_path());
+    } else {
+      root.errorAt("spid", "this build has no SPID support");
+    }
+  }
   generation->tables = loadLookupTables(generation->bus);
   auto profiles = loadProfiles(generation->bus, errors);
   CompileCache cache;

@@ -18,18 +18,24 @@
 namespace egov::core {
 
 struct Tenant {
-  std::string istat;        // "072006"
-  std::string slug;         // "bari"
-  std::string name;         // "Bari"
-  std::string fiscal_code;  // of the municipality (pagoPA idPA)
+  std::string istat;                     // "072006"
+  std::string slug;                      // "bari"
+  std::string name;                      // "Bari"
+  std::string fiscal_code;               // of the municipality (pagoPA idPA); empty when not known
+  bool fiscal_code_placeholder = false;  // the file says PLACEHOLDER: still to be verified
   std::string profile;
   std::filesystem::path file;
   std::map<std::string, std::shared_ptr<Endpoint>> endpoints;  // by key in the tenant file
   std::map<std::string, GuardSettings> endpoint_limits;        // by the same key
+  std::map<std::string, RetryOverride> endpoint_retry;         // by the same key, when set
   GuardSettings rate_limit;              // requests per second to this tenant's API
   std::shared_ptr<EndpointGuard> guard;  // enforces rate_limit across generations
   MappingParams params;
-  std::map<std::string, Route, std::less<>> routes;  // by service
+  std::map<std::string, Route, std::less<>> routes;        // by service
+  std::map<std::string, std::shared_ptr<Source>> sources;  // `sources:`, by key
+  // The tenant file's `pagopa:` section as written (undefined when absent), read and checked
+  // by the pagopa inbound factory (adapters/pagopa), which reports its errors at this file.
+  YAML::Node pagopa{YAML::NodeType::Undefined};
 };
 
 class Generation {
@@ -38,6 +44,7 @@ class Generation {
   std::uint64_t number = 0;
   LookupTables tables;
   std::vector<std::unique_ptr<Tenant>> tenants;
+  std::shared_ptr<const SpidVerifier> spid;        // null when bus.yaml has no `spid` section
   std::vector<InboundPath> inbound;                // bus.yaml `inbound:`, in declaration order
   std::shared_ptr<const Credentials> credentials;  // clients and active keys; never null
 

@@ -29,10 +29,26 @@ XPathPtr compileXPath(const std::string& text) {
 
 }  // namespace
 
+RetryOverride parseRetrySettings(const ConfigNode& node) {
+  RetryOverride retry;
+  if (!node.expectMap()) return retry;
+  node.allowKeys({"attempts", "backoff", "max_backoff", "max_age"});  // and read the known ones
+  if (node.has("attempts"))
+    retry.max_attempts = static_cast<int>(node.integer("attempts", 1, 1, 1000));
+  if (node.has("backoff")) retry.backoff = node.duration("backoff", {});
+  if (node.has("max_backoff")) retry.max_backoff = node.duration("max_backoff", {});
+  if (node.has("max_age")) retry.max_age = node.duration("max_age", {});
+  if (retry.backoff && retry.max_backoff && *retry.backoff > *retry.max_backoff) {
+    node.errorAt("max_backoff", "shorter than backoff");
+  }
+  return retry;
+}
+
 std::optional<Route> RouteCompiler::compileRoute(const ConfigNode& node) const {
   const auto before = node.errors().size();
   if (!node.expectMap()) return std::nullopt;
-  node.allowKeys({"service", "methods", "deadline", "description", "mode", "delivery", "steps"});
+  node.allowKeys({"service", "methods", "deadline", "description", "mode", "delivery", "order_key",
+                  "require", "steps"});
   Route route;
   route.where = whereOf(node, bus_);
   route.service = node.requiredString("service");
@@ -67,16 +83,38 @@ std::optional<Route> RouteCompiler::compileRoute(const ConfigNode& node) const {
     node.errorAt("mode", "a route with an enqueue step is one-way");
   }
   if (auto delivery = node["delivery"]; delivery.valid()) {
-    delivery.allowKeys({"attempts", "backoff", "max_backoff", "max_age"});
-    auto& policy = route.delivery;
-    policy.max_attempts = static_cast<int>(delivery.integer("attempts", policy.max_attempts, 1, 1000));
-    policy.backoff = delivery.duration("backoff", policy.backoff);
-    policy.max_backoff = delivery.duration("max_backoff", policy.max_backoff);
-    policy.max_age = delivery.duration("max_age", policy.max_age);
+    route.delivery = route.delivery.overriddenBy(parseRetrySettings(delivery));
     if (!route.enqueue_at) node.errorAt("delivery", "only one-way routes are delivered later");
   }
+  if (node.has("order_key")) {
+    route.order_key_text = node.requiredString("order_key");
+    route.order_key = compileXPath(route.order_key_text);
+    if (!route.order_key_text.empty() && !route.order_key) {
+      node.errorAt("order_key", "invalid XPath: " + route.order_key_text);
+    }
+    if (!route.enqueue_at) node.errorAt("order_key", "only one-way routes are delivered in order");
+  }
+  if (auto require = node["require"]; require.valid()) route.require = compileRequire(require);
   if (node.errors().size() != before) return std::nullopt;
   return route;
+}
+
+std::optional<CitizenRequirement> RouteCompiler::compileRequire(const ConfigNode& node) const {
+  if (!node.expectMap()) return std::nullopt;
+  node.allowKeys({"spid_level", "self_only"});
+  if (!bus_.spid) {
+    node.error("a route can require a citizen only when bus.yaml has a spid section");
+  }
+  CitizenRequirement require;
+  require.spid_level = static_cast<int>(node.integer("spid_level", require.spid_level, 1, 3));
+  if (node.has("self_only")) {
+    require.self_only = node.requiredString("self_only");
+    require.self_only_expr = compileXPath(require.self_only);
+    if (!require.self_only.empty() && !require.self_only_expr) {
+      node.errorAt("self_only", "invalid XPath: " + require.self_only);
+    }
+  }
+  return require;
 }
 
 void RouteCompiler::compileTopLevel(const ConfigNode& list, Route& route) const {
@@ -185,7 +223,8 @@ std::optional<Step> RouteCompiler::compileMap(const ConfigNode& value) const {
     name = value.requiredString("stylesheet");
     if (auto params = value["params"]; params.valid() && params.expectMap()) {
       for (const auto& [key, param] : params.entries()) {
-        std::erase_if(step.params, [&param_name = key](const auto& p) { return p.first == param_name; });
+        std::erase_if(step.params,
+                      [&param_name = key](const auto& p) { return p.first == param_name; });
         step.params.emplace_back(key, param.asString());
       }
     }
@@ -215,7 +254,7 @@ std::optional<Step> RouteCompiler::compileCall(const ConfigNode& value) const {
   }
   if (!it->second) return std::nullopt;  // its own config error was reported already
   auto limits = tenant_.endpoint_limits.find(key);
-  return Step{CallStep{it->second, guards_.guard(it->second->name()),
+  return Step{CallStep{key, it->second, guards_.guard(it->second->name()),
                        limits == tenant_.endpoint_limits.end() ? GuardSettings{} : limits->second},
               whereOf(value, bus_)};
 }

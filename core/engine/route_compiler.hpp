@@ -32,6 +32,7 @@ class RouteCompiler {
 
  private:
   void compileTopLevel(const ConfigNode& list, Route& route) const;
+  std::optional<CitizenRequirement> compileRequire(const ConfigNode& node) const;
   Steps compileSteps(const ConfigNode& list) const;
   std::optional<Step> compileStep(const ConfigNode& node) const;
   std::optional<Step> compileMap(const ConfigNode& value) const;

@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "core/json/json_xml.hpp"
+#include "core/xml/xml.hpp"
 
 namespace egov::core {
 namespace {
@@ -25,8 +26,11 @@ void setVariable(xmlXPathContext* ctx, const std::string& name, const std::strin
   xmlXPathRegisterVariable(ctx, xc(name.c_str()), xmlXPathNewString(xc(value.c_str())));
 }
 
-Result<bool> evaluateTest(const ChooseStep::When& when, const Exchange& exchange,
-                          const Tenant& tenant) {
+using XPathObjectPtr = std::unique_ptr<xmlXPathObject, XPathObjectDeleter>;
+
+// Evaluates a compiled XPath on the body, with prefix `fn` and the route variables.
+Result<XPathObjectPtr> evaluate(const xmlXPathCompExpr& expr, const std::string& text,
+                                const Exchange& exchange, const Tenant& tenant) {
   std::unique_ptr<xmlXPathContext, XPathContextDeleter> ctx(
       xmlXPathNewContext(exchange.body.get()));
   if (!ctx) return makeError(ErrorKind::internal, "out of memory for XPath");
@@ -36,10 +40,16 @@ Result<bool> evaluateTest(const ChooseStep::When& when, const Exchange& exchange
   setVariable(ctx.get(), "tenant", tenant.slug);
   setVariable(ctx.get(), "service", exchange.service);
   setVariable(ctx.get(), "method", exchange.method);
-  std::unique_ptr<xmlXPathObject, XPathObjectDeleter> result(
-      xmlXPathCompiledEval(when.expr.get(), ctx.get()));
-  if (!result) return makeError(ErrorKind::internal, "XPath failed: " + when.test);
-  return xmlXPathCastToBoolean(result.get()) != 0;
+  XPathObjectPtr result(xmlXPathCompiledEval(const_cast<xmlXPathCompExpr*>(&expr), ctx.get()));
+  if (!result) return makeError(ErrorKind::internal, "XPath failed: " + text);
+  return result;
+}
+
+Result<bool> evaluateTest(const ChooseStep::When& when, const Exchange& exchange,
+                          const Tenant& tenant) {
+  auto result = evaluate(*when.expr, when.test, exchange, tenant);
+  if (!result) return std::move(result).error();
+  return xmlXPathCastToBoolean(result->get()) != 0;
 }
 
 // A stylesheet may choose the error kind: <xsl:message terminate="yes">not-found: ...
@@ -57,13 +67,43 @@ Error located(Error error, const Step& step) {
   return error;
 }
 
-MappingParams mappingParams(const MapStep& step, const Exchange& exchange) {
+// The caller's top-level request fields (strings, numbers, booleans of the JSON object the
+// route starts with), as `request.<key>`: a reply mapping can apply a filter the back-end's
+// reply no longer shows (a year, a date) without the back-end echoing it.
+MappingParams requestFields(const xmlDoc& body) {
+  MappingParams fields;
+  const xmlNode* root = xmlDocGetRootElement(const_cast<xmlDoc*>(&body));
+  if (!root || !root->ns || xmlStrcmp(root->name, xc("map")) != 0 ||
+      xmlStrcmp(root->ns->href, xc(kXpathFunctionsNs)) != 0) {
+    return fields;
+  }
+  for (const xmlNode* child = root->children; child; child = child->next) {
+    if (child->type != XML_ELEMENT_NODE) continue;
+    const std::string_view kind(reinterpret_cast<const char*>(child->name));
+    if (kind != "string" && kind != "number" && kind != "boolean") continue;
+    const std::string key = xmlAttr(child, "key");
+    const bool plain =
+        !key.empty() && key.size() <= 64 && std::all_of(key.begin(), key.end(), [](char c) {
+          return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_';
+        });
+    if (plain) fields.emplace_back("request." + key, xmlText(child));
+  }
+  return fields;
+}
+
+MappingParams mappingParams(const MapStep& step, const Exchange& exchange, const Tenant& tenant,
+                            const MappingParams& request) {
   MappingParams params = step.params;
+  params.insert(params.end(), request.begin(), request.end());
   params.emplace_back("exchange-id", exchange.id);
   params.emplace_back("tenant", exchange.tenant_slug);
   params.emplace_back("tenant-istat", exchange.tenant_istat);
+  params.emplace_back("tenant-fiscal-code", tenant.fiscal_code);
   params.emplace_back("service", exchange.service);
   params.emplace_back("method", exchange.method);
+  // The SPID citizen, when the request carried a session ("" and "0" otherwise).
+  params.emplace_back("citizen-fiscal-code", exchange.identity.citizen_fiscal_code);
+  params.emplace_back("spid-level", std::to_string(exchange.identity.spid_level));
   return params;
 }
 
@@ -71,7 +111,11 @@ MappingParams mappingParams(const MapStep& step, const Exchange& exchange) {
 class Runner {
  public:
   Runner(const Generation& generation, const Tenant& tenant, Exchange& exchange, Metrics& metrics)
-      : generation_(generation), tenant_(tenant), exchange_(exchange), metrics_(metrics) {}
+      : generation_(generation),
+        tenant_(tenant),
+        exchange_(exchange),
+        metrics_(metrics),
+        request_(exchange.body ? requestFields(*exchange.body) : MappingParams{}) {}
 
   awaitable<Result<void>> run(const Steps& steps, std::size_t first = 0,
                               std::size_t last = SIZE_MAX) {
@@ -119,7 +163,8 @@ class Runner {
 
   Result<void> runMap(const MapStep& map, const Step& step) {
     MappingContext context{&generation_.tables};
-    auto output = map.mapping->apply(*exchange_.body, mappingParams(map, exchange_), context);
+    auto output = map.mapping->apply(*exchange_.body,
+                                     mappingParams(map, exchange_, tenant_, request_), context);
     if (!output) {
       auto error = std::move(output).error();
       error.kind = kindOfMappingError(error.message);
@@ -131,7 +176,10 @@ class Runner {
 
   awaitable<Result<void>> runCall(const CallStep& call) {
     auto admitted = co_await call.guard->acquire(call.limits, exchange_.deadline);
-    if (!admitted) co_return std::move(admitted).error();
+    if (!admitted) {
+      exchange_.failed_endpoint = call.key;
+      co_return std::move(admitted).error();
+    }
     const auto started = Clock::now();
     const CallRequest request{exchange_, *exchange_.body, exchange_.deadline};
     auto reply = co_await call.endpoint->call(request);
@@ -143,7 +191,10 @@ class Runner {
     metrics_.observe("egov_outbound_duration_seconds", {{"endpoint", call.endpoint->name()}},
                      seconds);
     called_ = true;
-    if (!reply) co_return std::move(reply).error();
+    if (!reply) {
+      exchange_.failed_endpoint = call.key;
+      co_return std::move(reply).error();
+    }
     exchange_.body = std::move(reply).value();
     co_return Result<void>{};
   }
@@ -152,11 +203,25 @@ class Runner {
   const Tenant& tenant_;
   Exchange& exchange_;
   Metrics& metrics_;
+  const MappingParams request_;  // the caller's fields, for every map step of this run
   bool stopped_ = false;
   bool called_ = false;
 };
 
 }  // namespace
+
+Result<std::string> orderKeyOf(const Route& route, const Tenant& tenant, const Exchange& exchange) {
+  if (!route.order_key) return std::string();
+  auto result = evaluate(*route.order_key, route.order_key_text, exchange, tenant);
+  if (!result) return std::move(result).error();
+  std::unique_ptr<xmlChar, decltype(xmlFree)> text(xmlXPathCastToString(result->get()), xmlFree);
+  std::string key = text ? reinterpret_cast<const char*>(text.get()) : "";
+  if (key.size() > kMaxOrderKey) {
+    return makeError(ErrorKind::bad_request, route.where + ": order key longer than " +
+                                                 std::to_string(kMaxOrderKey) + " bytes");
+  }
+  return key;
+}
 
 void declareRouteMetrics(Metrics& metrics) {
   metrics.declareCounter("egov_outbound_calls_total", "Calls to endpoints by outcome.");

@@ -17,6 +17,12 @@ awaitable<Result<void>> runRoute(const Generation& generation, const Tenant& ten
                                  const Route& route, Exchange& exchange, Metrics& metrics,
                                  std::size_t first = 0, std::size_t last = SIZE_MAX);
 
+// The order key of a one-way exchange (route.order_key evaluated on its body as it is
+// journaled, as a string); empty when the route has none or the XPath gives "". A key over
+// kMaxOrderKey bytes is bad_request.
+inline constexpr std::size_t kMaxOrderKey = 512;
+Result<std::string> orderKeyOf(const Route& route, const Tenant& tenant, const Exchange& exchange);
+
 // Declares the metric families the runner updates.
 void declareRouteMetrics(Metrics& metrics);
 

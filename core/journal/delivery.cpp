@@ -78,6 +78,7 @@ awaitable<void> DeliveryWorker::deliver(JournalEntry entry) {
   const Tenant* tenant = generation ? generation->findTenant(entry.tenant_istat) : nullptr;
   const Route* route = tenant ? Generation::findRoute(*tenant, entry.service) : nullptr;
   Result<void> outcome;
+  DeliveryPolicy policy = route ? route->delivery : DeliveryPolicy{};
   if (!route || !route->enqueue_at) {
     outcome = makeError(ErrorKind::not_found, "no one-way route " + entry.service + " for tenant " +
                                                   entry.tenant_slug + " in the current config");
@@ -94,18 +95,23 @@ awaitable<void> DeliveryWorker::deliver(JournalEntry entry) {
     exchange.deadline = Clock::now() + route->deadline;
     outcome = co_await runRoute(*generation, *tenant, *route, exchange, bus_.metrics(),
                                 *route->enqueue_at);
+    // The endpoint that failed may have retry settings of its own (a slow municipal
+    // server may deserve more patience than the route's default).
+    if (auto it = tenant->endpoint_retry.find(exchange.failed_endpoint);
+        !outcome && it != tenant->endpoint_retry.end()) {
+      policy = policy.overriddenBy(it->second);
+    }
   } else {
     outcome = std::move(body).error();
   }
-  co_await settle(entry, route, std::move(outcome));
+  co_await settle(entry, policy, std::move(outcome));
   --in_flight_;
   wake();  // a slot is free
 }
 
-awaitable<void> DeliveryWorker::settle(const JournalEntry& entry, const Route* route,
+awaitable<void> DeliveryWorker::settle(const JournalEntry& entry, const DeliveryPolicy& policy,
                                        Result<void> outcome) {
   const int attempts = entry.attempts + 1;
-  const DeliveryPolicy policy = route ? route->delivery : DeliveryPolicy{};
   const Labels labels{{"tenant", entry.tenant_slug}, {"service", entry.service}};
   Result<void> saved;
   std::string verdict;

@@ -1,8 +1,10 @@
 // Delivers journaled one-way exchanges: claims due entries, runs the rest of their route
 // (the steps after `enqueue`) on the current config generation, and settles each one:
 // delivered, rescheduled with exponential backoff and jitter, or dead-lettered (permanent
-// error, too many attempts, too old, or its route is gone). At least once: an entry whose
-// delivery was cut off (crash, kill -9) is retaken when its lease expires.
+// error, too many attempts, too old, or its route is gone). The retry policy is the
+// route's `delivery`, overridden by the `retry` settings of the endpoint whose call failed. At
+// least once: an entry whose delivery was cut off (crash, kill -9) is retaken when its lease
+// expires.
 #pragma once
 
 #include <atomic>
@@ -31,7 +33,8 @@ class DeliveryWorker {
  private:
   awaitable<void> claimLoop();
   awaitable<void> deliver(JournalEntry entry);
-  awaitable<void> settle(const JournalEntry& entry, const Route* route, Result<void> outcome);
+  awaitable<void> settle(const JournalEntry& entry, const DeliveryPolicy& policy,
+                         Result<void> outcome);
 
   net::io_context& io_;
   Bus& bus_;

@@ -1,5 +1,6 @@
 // The journal: the durable store of one-way exchanges (outbox), their delivery attempts,
-// dead letters and idempotency keys. One interface; SqliteJournal is the embedded backend.
+// dead letters and idempotency keys. One interface, two backends: SqliteJournal (embedded,
+// one instance) and PgJournal (PostgreSQL, shared by several bus instances).
 //
 // Every operation is asynchronous and completes on the caller's executor; the backend does
 // its blocking I/O on a thread of its own, never on an I/O thread. When enqueue() completes
@@ -36,6 +37,10 @@ struct JournalEntry {
   std::string body;             // canonical XML, serialized
   int resume_step = 0;          // first top-level route step to run at delivery
   std::string idempotency_key;  // empty: none
+  // Entries of one (tenant, service, order key) are delivered one at a time, in acceptance
+  // order: an entry is not claimed while an earlier one of its key is queued or being
+  // delivered. Empty: not ordered.
+  std::string order_key;
   EntryState state = EntryState::queued;
   int attempts = 0;
   EpochMs created_ms = 0;
@@ -89,7 +94,9 @@ class Journal {
   virtual awaitable<Result<std::optional<JournalEntry>>> find(std::string tenant_istat,
                                                               std::string id) = 0;
   // Takes up to `limit` entries due now (queued and due, or delivering with an expired
-  // lease, as after a crash) and leases them to the caller for `lease`.
+  // lease, as after a crash) and leases them to the caller for `lease`. An ordered entry is
+  // due only when no earlier entry of its order key is queued or delivering. With several
+  // bus instances on one journal, an entry is leased to one of them at a time.
   virtual awaitable<Result<std::vector<JournalEntry>>> claimDue(
       std::size_t limit, std::chrono::milliseconds lease) = 0;
   virtual awaitable<Result<void>> markDelivered(std::string id, int attempts) = 0;

@@ -69,12 +69,20 @@ CREATE TABLE batch_files (
   UNIQUE (source, file_name, content_hash)
 );
 CREATE INDEX batch_files_recent ON batch_files (tenant, started_ms);
+)sql",
+    // Ordering per key: `seq` is the acceptance order (rowids are not stable across VACUUM).
+    R"sql(
+ALTER TABLE exchanges ADD COLUMN order_key TEXT;
+ALTER TABLE exchanges ADD COLUMN seq INTEGER NOT NULL DEFAULT 0;
+UPDATE exchanges SET seq = rowid;
+CREATE INDEX exchanges_seq ON exchanges (seq);
+CREATE INDEX exchanges_order ON exchanges (tenant, service, order_key, seq) WHERE order_key IS NOT NULL;
 )sql"};
 
 constexpr const char* kEntryColumns =
     "id, tenant, tenant_slug, service, method, trace_id, client, body, resume_step, "
     "COALESCE(idempotency_key, ''), state, attempts, created_ms, updated_ms, next_attempt_ms, "
-    "last_error";
+    "last_error, COALESCE(order_key, '')";
 
 JournalEntry readEntry(const SqliteStatement& row) {
   JournalEntry e;
@@ -94,6 +102,7 @@ JournalEntry readEntry(const SqliteStatement& row) {
   e.updated_ms = row.integer(13);
   e.next_attempt_ms = row.integer(14);
   e.last_error = row.text(15);
+  e.order_key = row.text(16);
   return e;
 }
 
@@ -172,55 +181,6 @@ Result<void> migrate(sqlite3* db) {
 }
 
 }  // namespace
-
-std::string_view entryStateName(EntryState state) {
-  switch (state) {
-    case EntryState::queued:
-      return "queued";
-    case EntryState::delivering:
-      return "delivering";
-    case EntryState::delivered:
-      return "delivered";
-    case EntryState::dead:
-      return "dead";
-    case EntryState::discarded:
-      return "discarded";
-  }
-  return "queued";
-}
-
-std::optional<EntryState> entryStateFromName(std::string_view name) {
-  for (auto s : {EntryState::queued, EntryState::delivering, EntryState::delivered,
-                 EntryState::dead, EntryState::discarded}) {
-    if (entryStateName(s) == name) return s;
-  }
-  return std::nullopt;
-}
-
-std::string_view batchStateName(BatchState state) {
-  switch (state) {
-    case BatchState::running:
-      return "running";
-    case BatchState::done:
-      return "done";
-    case BatchState::failed:
-      return "failed";
-  }
-  return "running";
-}
-
-std::optional<BatchState> batchStateFromName(std::string_view name) {
-  for (auto s : {BatchState::running, BatchState::done, BatchState::failed}) {
-    if (batchStateName(s) == name) return s;
-  }
-  return std::nullopt;
-}
-
-EpochMs nowMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 // --- the journal thread --------------------------------------------------------------------
 
@@ -367,8 +327,9 @@ awaitable<Result<EnqueueOutcome>> SqliteJournal::enqueue(JournalEntry entry,
     SqliteStatement insert(
         db,
         "INSERT INTO exchanges (id, tenant, tenant_slug, service, method, trace_id, client, body, "
-        "resume_step, idempotency_key, state, attempts, created_ms, updated_ms, next_attempt_ms) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'queued', 0, ?, ?, ?)");
+        "resume_step, idempotency_key, state, attempts, created_ms, updated_ms, next_attempt_ms, "
+        "order_key, seq) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'queued', 0, ?, ?, ?, ?, "
+        "(SELECT COALESCE(MAX(seq), 0) + 1 FROM exchanges))");
     insert.bind(1, entry.id)
         .bind(2, entry.tenant_istat)
         .bind(3, entry.tenant_slug)
@@ -381,6 +342,11 @@ awaitable<Result<EnqueueOutcome>> SqliteJournal::enqueue(JournalEntry entry,
       insert.bind(10, entry.idempotency_key);
     }
     insert.bind(11, now).bind(12, now).bind(13, now);
+    if (entry.order_key.empty()) {
+      insert.bindNull(14);
+    } else {
+      insert.bind(14, entry.order_key);
+    }
     if (auto r = execute(insert, db, "store exchange"); !r) return std::move(r).error();
     return EnqueueOutcome{entry.id, false};
   });
@@ -407,19 +373,18 @@ awaitable<Result<std::vector<JournalEntry>>> SqliteJournal::claimDue(
                                                sqlite3* db) -> Result<std::vector<JournalEntry>> {
     const EpochMs now = nowMs();
     SqliteStatement stmt(
-        db,
-        std::string(
-            "UPDATE exchanges SET state = 'delivering', lease_until_ms = ?, updated_ms = ? "
-            "WHERE id IN (SELECT id FROM exchanges WHERE (state = 'queued' AND next_attempt_ms <= "
-            "?) "
-            "OR (state = 'delivering' AND lease_until_ms < ?) ORDER BY next_attempt_ms LIMIT ?) "
-            "RETURNING ") +
-            kEntryColumns);
-    stmt.bind(1, now + lease.count())
-        .bind(2, now)
-        .bind(3, now)
-        .bind(4, now)
-        .bind(5, static_cast<std::int64_t>(limit));
+        db, std::string(
+                "UPDATE exchanges SET state = 'delivering', lease_until_ms = ?1, updated_ms = ?2 "
+                "WHERE id IN (SELECT e.id FROM exchanges e "
+                "WHERE ((e.state = 'queued' AND e.next_attempt_ms <= ?2) "
+                "OR (e.state = 'delivering' AND e.lease_until_ms < ?2)) "
+                "AND (e.order_key IS NULL OR NOT EXISTS (SELECT 1 FROM exchanges p "
+                "WHERE p.tenant = e.tenant AND p.service = e.service AND p.order_key = e.order_key "
+                "AND p.seq < e.seq AND p.state IN ('queued', 'delivering'))) "
+                "ORDER BY e.next_attempt_ms LIMIT ?3) "
+                "RETURNING ") +
+                kEntryColumns);
+    stmt.bind(1, now + lease.count()).bind(2, now).bind(3, static_cast<std::int64_t>(limit));
     std::vector<JournalEntry> claimed;
     int rc;
     while ((rc = stmt.step()) == SQLITE_ROW) claimed.push_back(readEntry(stmt));

@@ -47,7 +47,7 @@ class SqliteJournal final : public Journal {
                                                         std::size_t limit) override;
 
   // Schema version after migrations (for tests).
-  static constexpr int kSchemaVersion = 2;
+  static constexpr int kSchemaVersion = 3;
 
  private:
   struct DbDeleter {

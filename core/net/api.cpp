@@ -214,6 +214,8 @@ awaitable<HttpResponse> ApiHandler::handle(HttpRequest request,
     co_return plain(request, ready ? http::status::ok : http::status::service_unavailable,
                     ready ? "ready\n" : "not ready\n", "text/plain");
   }
+  // The SAML assertion is the session endpoint's credential (checked before the API prefix).
+  if (path == kSpidSessionPath) co_return co_await spidSession(request);
   if (path.starts_with(kApiPrefix)) {
     co_return co_await handleService(request, path, query, peer_certificate);
   }
@@ -375,10 +377,16 @@ awaitable<HttpResponse> ApiHandler::handleService(const HttpRequest& request, st
     for (const auto& field : request) {
       std::string name(field.name_string());
       for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-      if (name == "authorization" || name == "cookie" || name == "proxy-authorization") continue;
+      if (name == "authorization" || name == "cookie" || name == "proxy-authorization" ||
+          name == "x-spid-session") {
+        continue;
+      }
       exchange.headers[name] = std::string(field.value());
     }
     exchange.deadline = started + route->deadline;
+    if (auto admitted = admitCitizen(request, *generation, *route, exchange); !admitted) {
+      co_return std::move(admitted).error();
+    }
     if (route->enqueue_at) {
       co_return co_await handOff(request, *generation, *tenant, *route, exchange, extra_headers);
     }

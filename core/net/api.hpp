@@ -20,7 +20,13 @@
 
 namespace egov::core {
 
+class SpidSessions;
 using HeaderList = std::vector<std::pair<std::string, std::string>>;
+
+// POST (open) and DELETE (close) a citizen's bus session from a SPID SAML Response.
+inline constexpr std::string_view kSpidSessionPath = "/api/v1/spid/session";
+// The request header that carries the session token (never passed on to routes).
+inline constexpr const char* kSpidSessionHeader = "X-Spid-Session";
 
 class ApiHandler {
  public:
@@ -45,6 +51,12 @@ class ApiHandler {
   // GET /api/v1/{tenant}/exchanges/{id}: a journaled exchange's state.
   awaitable<Result<void>> exchangeStatus(const Tenant& tenant, const std::string& id,
                                          const Principal& principal, Exchange& exchange);
+  // SPID (api_spid.cpp): the session endpoint, and the citizen of a service request — its
+  // identity from X-Spid-Session, then the route's `require` (401/403).
+  awaitable<HttpResponse> spidSession(const HttpRequest& request);
+  Result<void> admitCitizen(const HttpRequest& request, const Generation& generation,
+                            const Route& route, Exchange& exchange);
+  SpidSessions& spidSessions() const;
   HttpResponse plain(const HttpRequest& request, http::status status, std::string body,
                      const char* content_type) const;
 

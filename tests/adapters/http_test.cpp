@@ -16,6 +16,7 @@
 #include "adapters/http/curl_multi_loop.hpp"
 #include "adapters/http/http_config.hpp"
 #include "adapters/http/http_factory.hpp"
+#include "adapters/soap/soap_config.hpp"
 #include "core/engine/endpoint.hpp"
 #include "core/json/json_xml.hpp"
 #include "core/metrics/metrics.hpp"
@@ -538,4 +539,39 @@ TEST_CASE("http config rejects bad urls, headers, tls and limits") {
     CHECK(rt.errors.str().find(message) != std::string::npos);
     CHECK(rt.errors.str().find("test.yaml:") == 0);
   }
+}
+
+TEST_CASE("http and soap resolve relative tls files against the config file, the same way") {
+  // tests/data/soap/bus-cert.pem named as "bus-cert.pem" from a YAML file in that folder.
+  const std::string folder = std::string(EGOV_SOURCE_DIR) + "/tests/data/soap";
+  const std::string file = folder + "/tenant.yaml";
+  for (const char* type : {"http", "soap"}) {
+    CAPTURE(type);
+    egov::test::AdapterRuntime rt;
+    core::ConfigNode node(YAML::Load(std::string("type: ") + type +
+                                     "\nurl: https://example.org/ws\n"
+                                     "tls: { ca_file: bus-cert.pem, client_cert: bus-cert.pem, "
+                                     "client_key: ./bus-key.pem }\n"),
+                          std::make_shared<const std::string>(file), "endpoints.x", &rt.errors);
+    hx::HttpTlsOptions tls;
+    if (std::string(type) == "http") {
+      auto config = hx::parseHttpConfig(node);
+      REQUIRE_MESSAGE(config, rt.errors.str());
+      tls = config->tls;
+    } else {
+      auto config = egov::adapters::soap::parseSoapConfig(node);
+      REQUIRE_MESSAGE(config, rt.errors.str());
+      tls = config->tls;
+    }
+    CHECK(tls.ca_file == folder + "/bus-cert.pem");
+    CHECK(tls.client_cert == folder + "/bus-cert.pem");
+    CHECK(tls.client_key == folder + "/bus-key.pem");
+  }
+  // A relative file that is not beside the config file is reported with the resolved path.
+  egov::test::AdapterRuntime rt;
+  core::ConfigNode node(
+      YAML::Load("type: http\nurl: https://example.org/\ntls: { ca_file: missing.pem }\n"),
+      std::make_shared<const std::string>(file), "endpoints.x", &rt.errors);
+  CHECK(!hx::parseHttpConfig(node));
+  CHECK(rt.errors.str().find("cannot read file " + folder + "/missing.pem") != std::string::npos);
 }

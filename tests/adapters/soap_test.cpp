@@ -14,11 +14,14 @@
 
 #include "adapters/soap/soap_config.hpp"
 #include "adapters/soap/soap_factory.hpp"
+#include "core/engine/bus.hpp"
 #include "core/engine/endpoint.hpp"
 #include "core/metrics/metrics.hpp"
+#include "core/net/api.hpp"
 #include "core/xml/xml.hpp"
 #include "tests/support/adapter_runtime.hpp"
 #include "tests/support/run_coroutine.hpp"
+#include "tests/support/temp_config.hpp"
 #include "tests/support/test_http_server.hpp"
 
 namespace {
@@ -432,4 +435,99 @@ TEST_CASE("soap config rejects bad urls, actions, schemas and limits") {
     CHECK(!rt.endpoint(std::string("type: soap\n") + yaml));
     CHECK(rt.errors.str().find(message) != std::string::npos);
   }
+}
+
+TEST_CASE("soap faults: with `faults: reply` the fault is the body, for routes to choose on") {
+  Runtime rt;
+  TestHttpServer server(
+      [&](const TestHttpRequest&) { return soap11(400, readData("fault-12-sender.xml")); });
+  auto endpoint = rt.endpoint(endpointYaml(server, "version: \"1.2\"\nfaults: reply\n"));
+  REQUIRE(endpoint);
+  auto reply = callOnce(*endpoint);
+  REQUIRE_MESSAGE(reply.ok(), failure(reply));
+  const std::string body = core::serializeXml(**reply);
+  CAPTURE(body);
+  CHECK(body.starts_with("<fault xmlns=\"urn:egovbus:soap\""));
+  CHECK(body.find(" code=\"env:Sender\" class=\"client\" status=\"400\"><string>Anno non "
+                  "valido</string><detail>") != std::string::npos);
+  // The detail travels whole, with its namespace: the route decides what to do with it.
+  CHECK(body.find("<t:anno xmlns:t=\"urn:comune:tributi\">RSSMRA80A01A662A/1899</t:anno>") !=
+        std::string::npos);
+
+  // A server fault is class="server"; without `faults: reply` it stays an error.
+  TestHttpServer down(
+      [&](const TestHttpRequest&) { return soap11(500, readData("fault-11-server.xml")); });
+  auto server_fault = callOnce(*rt.endpoint(endpointYaml(down, "faults: reply\n")));
+  REQUIRE(server_fault.ok());
+  CHECK(core::serializeXml(**server_fault).find("class=\"server\"") != std::string::npos);
+  CHECK_FALSE(callOnce(*rt.endpoint(endpointYaml(down))).ok());
+
+  CHECK_FALSE(rt.endpoint(endpointYaml(down, "faults: ignore\n")));
+  CHECK(rt.errors.str().find("endpoints.x.faults: expected error or reply") != std::string::npos);
+}
+
+TEST_CASE("soap faults: a route chooses on the fault's code and maps its detail") {
+  TestHttpServer server([&](const TestHttpRequest& request) {
+    if (request.body.find("RSSMRA80A01A662A") != std::string::npos) {
+      return soap11(500, readData("fault-11-client.xml"));
+    }
+    return soap11(500, readData("fault-11-server.xml"));
+  });
+  egov::test::TempConfig config;
+  config.write(
+      "mappings/errore.xsl",
+      "<xsl:stylesheet version=\"1.0\" xmlns:xsl=\"http://www.w3.org/1999/XSL/Transform\"\n"
+      "    xmlns:s=\"urn:egovbus:soap\" xmlns:e=\"urn:comune:tributi:errori\"\n"
+      "    exclude-result-prefixes=\"s e\">\n"
+      "  <xsl:template match=\"/s:fault\">\n"
+      "    <map xmlns=\"http://www.w3.org/2005/xpath-functions\">\n"
+      "      <string key=\"codice\"><xsl:value-of select=\"@code\"/></string>\n"
+      "      <string key=\"errore\"><xsl:value-of select=\"s:detail/e:errore\"/></string>\n"
+      "    </map>\n"
+      "  </xsl:template>\n"
+      "</xsl:stylesheet>\n");
+  config.write("conf/tenants/bari.yaml",
+               "tenant: { istat: \"072006\", slug: bari, name: Bari }\n"
+               "endpoints:\n"
+               "  tributi: { type: soap, url: \"" +
+                   server.url("/ws") +
+                   "\", faults: reply }\n"
+                   "routes:\n"
+                   "  - service: tributi.posizioni\n"
+                   "    steps:\n"
+                   "      - map: { stylesheet: richiesta.xsl }\n"
+                   "      - call: tributi\n"
+                   "      - choose:\n"
+                   "          - when: \"/*[local-name() = 'fault'][@class = 'client']\"\n"
+                   "            steps: [ { map: errore.xsl }, { reply: { status: 422 } } ]\n"
+                   "          - when: \"/*[local-name() = 'fault']\"\n"
+                   "            steps: [ { reply: { error: backend-unavailable, "
+                   "detail: \"tributi fuori servizio\" } } ]\n");
+  config.write(
+      "mappings/richiesta.xsl",
+      "<xsl:stylesheet version=\"1.0\" xmlns:xsl=\"http://www.w3.org/1999/XSL/Transform\"\n"
+      "    xmlns:fn=\"http://www.w3.org/2005/xpath-functions\">\n"
+      "  <xsl:template match=\"/fn:map\">\n"
+      "    <richiesta><xsl:value-of select=\"fn:string[@key='cf']\"/></richiesta>\n"
+      "  </xsl:template>\n"
+      "</xsl:stylesheet>\n");
+  core::Bus bus(config.root() / "conf/bus.yaml", config.adapters(), config.runtime());
+  config.write("conf/bus.yaml", "listen: 127.0.0.1:0\n");
+  const auto bearer = config.bearer();
+  core::ConfigErrors errors;
+  REQUIRE_MESSAGE(bus.reload(errors), errors.str());
+  core::ApiHandler api(bus);
+  auto get = [&](const std::string& target) {
+    egov::HttpRequest request{egov::http::verb::get, target, 11};
+    request.set(egov::http::field::authorization, bearer);
+    request.prepare_payload();
+    return runCoroutine(api.handle(std::move(request)));
+  };
+  auto client = get("/api/v1/bari/tributi/posizioni?cf=RSSMRA80A01A662A");
+  CHECK(client.result_int() == 422);
+  CHECK(client.body() ==
+        R"({"codice":"soap:Client","errore":"RSSMRA80A01A662A non presente in anagrafe"})");
+  auto server_fault = get("/api/v1/bari/tributi/posizioni?cf=VRDGPP80A01A662B");
+  CHECK(server_fault.result_int() == 502);
+  CHECK(server_fault.body().find("tributi fuori servizio") != std::string::npos);
 }

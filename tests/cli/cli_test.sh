@@ -18,7 +18,15 @@ expect() {  # expect NAME EXIT_CODE REGEX -- command...
 
 expect version 0 '^egovbus [0-9]+\.[0-9]+\.[0-9]+$' -- "$bin" --version
 expect usage 2 'usage:' -- "$bin" frobnicate
-expect check-demo 0 'conf/bus.yaml: ok: [0-9]+ tenants, [0-9]+ routes' -- "$bin" check --config conf/bus.yaml
+# The demo config: its data comes from demo/generate.py (ctest fixture demo-data), vendor B's
+# WS-Security password from the environment.
+export EGOV_DEMO_SOAPB_PASSWORD=cli-test
+expect check-demo 0 'conf/bus.yaml: ok: 41 tenants, [0-9]+ routes, [0-9]+ endpoints, 40 warnings' -- "$bin" check --config conf/bus.yaml
+expect check-placeholder-warning 0 '072029-molfetta.yaml:2:[0-9]+: tenant.fiscal_code: warning: placeholder' -- \
+  "$bin" check --config conf/bus.yaml
+expect openapi-no-drift 0 '^$' -- bash -c "diff <(\"$bin\" openapi --config conf/bus.yaml) schemas/openapi.yaml"
+expect openapi-unknown-service 1 'service echo.ping has routes but no catalogue entry' -- \
+  "$bin" openapi --config tests/data/openapi/bus.yaml
 expect check-invalid-lists-all 1 '3 errors in' -- "$bin" check --config tests/data/config-invalid/bus.yaml
 expect check-invalid-mapping 1 'profiles/p.yaml:4:14: routes\[0\]\.steps\[0\]\.map: mapping not found' -- \
   "$bin" check --config tests/data/config-invalid/bus.yaml

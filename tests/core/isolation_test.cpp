@@ -1,6 +1,7 @@
 // Tenant isolation and the admin API. The matrix test builds every cell of clients x
-// tenants x entry points (REST services, exchange status, an authenticated inbound handler,
-// the admin API) and checks each against a model of the clients' scopes written here.
+// tenants x entry points (REST services, exchange status, SOAP inbound, the pagoPA creditor
+// interface, the admin API) and checks each against a model of the clients' scopes written
+// here.
 #include <doctest/doctest.h>
 
 #include <rapidjson/document.h>
@@ -21,24 +22,6 @@ using egov::test::TempConfig;
 
 namespace {
 
-// An inbound handler whose service is known only once it reads the request: it asks
-// authorize() like a SOAP handler would, and answers its refusals with refuse().
-class GuardedInbound final : public core::InboundHandler {
- public:
-  explicit GuardedInbound(std::string name) : InboundHandler(std::move(name), "guarded") {}
-  awaitable<HttpResponse> handle(core::InboundRequest request) override {
-    if (!request.tenant)
-      co_return refuse(request, core::makeError(core::ErrorKind::not_found, "?"));
-    if (auto allowed = request.authorize(*request.tenant, "tributi.posizioni"); !allowed) {
-      co_return refuse(request, allowed.error());
-    }
-    HttpResponse response{http::status::ok, request.http.version()};
-    response.body() = "ok " + request.clientName();
-    response.prepare_payload();
-    co_return response;
-  }
-};
-
 std::vector<std::string> g_log;
 void captureLog(std::string_view line) {
   g_log.emplace_back(line);
@@ -49,10 +32,32 @@ const char* kProfile =
     "  - service: tributi.posizioni\n    steps: [ { call: echo } ]\n"
     "  - service: anagrafe.certificato\n    steps: [ { call: echo } ]\n"
     "  - service: tributi.avviso\n    mode: one-way\n    steps: [ { call: echo } ]\n"
-    "  - service: anagrafe.domanda\n    mode: one-way\n    steps: [ { call: echo } ]\n";
+    "  - service: anagrafe.domanda\n    mode: one-way\n    steps: [ { call: echo } ]\n"
+    "  - service: pagopa.verify\n    steps: [ { call: echo } ]\n"
+    "  - service: pagopa.activate\n    steps: [ { call: echo } ]\n"
+    "  - service: pagopa.receipt\n    mode: one-way\n    steps: [ { call: echo } ]\n";
 
-const std::vector<std::pair<std::string, std::string>> kTenants = {
-    {"072006", "bari"}, {"072029", "molfetta"}, {"072011", "bitonto"}};
+struct TenantInfo {
+  std::string istat, slug, fiscal_code;
+};
+const std::vector<TenantInfo> kTenants = {{"072006", "bari", "80015010723"},
+                                          {"072029", "molfetta", "00306180720"},
+                                          {"072011", "bitonto", "00382520724"}};
+
+// A SOAP envelope (1.1) with `payload` in the Body.
+std::string envelope(const std::string& payload) {
+  return "<s:Envelope xmlns:s=\"http://schemas.xmlsoap.org/soap/envelope/\"><s:Body>" + payload +
+         "</s:Body></s:Envelope>";
+}
+
+// The text between `open` and `close` in `text`, or "".
+std::string between(const std::string& text, const std::string& open, const std::string& close) {
+  const auto from = text.find(open);
+  if (from == std::string::npos) return {};
+  const auto to = text.find(close, from + open.size());
+  return to == std::string::npos ? std::string()
+                                 : text.substr(from + open.size(), to - from - open.size());
+}
 
 struct IsolationFixture {
   TempConfig config;
@@ -62,21 +67,24 @@ struct IsolationFixture {
   std::map<std::string, std::string> keys;  // by client name
 
   IsolationFixture() {
-    config.registry().addInbound("guarded", [](const core::InboundContext& context) {
-      context.settings.allowKeys({});
-      return std::make_shared<GuardedInbound>(context.name);
-    });
     config.write("conf/bus.yaml",
                  "listen: 127.0.0.1:0\n"
                  "clients:\n"
                  "  molfetta-app: { tenants: [molfetta], services: [\"tributi.*\"] }\n"
                  "inbound:\n"
-                 "  soap: { type: guarded, path: \"/soap/{tenant}/tributi\" }\n");
+                 "  soap:\n"
+                 "    type: soap\n"
+                 "    path: \"/soap/{tenant}/tributi\"\n"
+                 "    operations: { \"{urn:comune:tributi}Posizioni\": tributi.posizioni }\n"
+                 "  pagopa: { type: pagopa, path: /pagopa/paForNode, id_broker_pa: "
+                 "\"80000190729\", id_station: \"80000190729_01\" }\n");
+    config.copy("schemas/pagopa/paForNode.xsd").copy("schemas/pagopa/canonical.xsd");
     config.write("conf/profiles/p.yaml", kProfile);
-    for (const auto& [istat, slug] : kTenants) {
-      config.write("conf/tenants/" + slug + ".yaml",
-                   "tenant: { istat: \"" + istat + "\", slug: " + slug +
-                       ", name: X }\nprofile: p\nendpoints: { echo: { type: memory } }\n");
+    for (const auto& tenant : kTenants) {
+      config.write("conf/tenants/" + tenant.slug + ".yaml",
+                   "tenant: { istat: \"" + tenant.istat + "\", slug: " + tenant.slug +
+                       ", name: X, fiscal_code: \"" + tenant.fiscal_code +
+                       "\" }\nprofile: p\nendpoints: { echo: { type: memory } }\npagopa: {}\n");
     }
     keys["portal"] = config.apiKey("portal", {"*"}, {"*"});
     keys["bari-only"] = config.apiKey("bari-only", {"bari"}, {"*"});
@@ -101,11 +109,12 @@ struct IsolationFixture {
   ~IsolationFixture() { bus->setJournal(nullptr); }
 
   HttpResponse call(http::verb verb, const std::string& target, const std::string& key,
-                    const std::string& body = {}) {
+                    const std::string& body = {},
+                    const std::string& content_type = "application/json") {
     HttpRequest request{verb, target, 11};
     if (!key.empty()) request.set(http::field::authorization, "Bearer " + key);
     if (!body.empty()) {
-      request.set(http::field::content_type, "application/json");
+      request.set(http::field::content_type, content_type);
       request.body() = body;
     }
     request.prepare_payload();
@@ -125,12 +134,12 @@ TEST_CASE_FIXTURE(IsolationFixture,
                   "isolation: every client x tenant x entry point answers per the client's scope") {
   // One-way exchanges of two services in every tenant, for the status lookups.
   std::map<std::string, std::map<std::string, std::string>> exchange_ids;  // service -> slug -> id
-  for (const auto& [istat, slug] : kTenants) {
+  for (const auto& tenant : kTenants) {
     for (const std::string service : {"tributi/avviso", "anagrafe/domanda"}) {
-      auto accepted = call(http::verb::post, "/api/v1/" + slug + "/" + service, keys["portal"],
-                           R"({"codice_fiscale":"RSSMRA80A01A662A"})");
+      auto accepted = call(http::verb::post, "/api/v1/" + tenant.slug + "/" + service,
+                           keys["portal"], R"({"codice_fiscale":"RSSMRA80A01A662A"})");
       REQUIRE(accepted.result_int() == 202);
-      exchange_ids[service][slug] = parse(accepted.body())["id"].GetString();
+      exchange_ids[service][tenant.slug] = parse(accepted.body())["id"].GetString();
     }
   }
 
@@ -153,20 +162,24 @@ TEST_CASE_FIXTURE(IsolationFixture,
   };
   // Columns: tenants by slug or ISTAT code, and two that do not exist.
   struct Column {
-    std::string key;   // as sent in the path
-    std::string slug;  // empty: no such tenant
+    std::string key;          // as sent in the path
+    std::string slug;         // empty: no such tenant
+    std::string fiscal_code;  // its idPA for the pagoPA node
   };
-  const std::vector<Column> columns = {{"bari", "bari"},
-                                       {"072029", "molfetta"},
-                                       {"bitonto", "bitonto"},
-                                       {"roma", ""},
-                                       {"000000", ""}};
+  const std::vector<Column> columns = {{"bari", "bari", "80015010723"},
+                                       {"072029", "molfetta", "00306180720"},
+                                       {"bitonto", "bitonto", "00382520724"},
+                                       {"roma", "", "02438750586"},
+                                       {"000000", "", "00000000000"}};
+  enum class Wire { rest, soap };
   struct EntryPoint {
     std::string name;
     http::verb verb;
     std::function<std::string(const Column&)> target;
     std::string service;  // empty: admin
     bool status_lookup = false;
+    Wire wire = Wire::rest;
+    std::function<std::string(const Column&)> body = nullptr;  // none when null
   };
   auto idOf = [&](const std::string& service, const Column& column) {
     return exchange_ids[service][column.slug.empty() ? "bari" : column.slug];
@@ -191,7 +204,26 @@ TEST_CASE_FIXTURE(IsolationFixture,
        },
        "anagrafe.domanda", true},
       {"soap inbound", http::verb::post,
-       [](const Column& c) { return "/soap/" + c.key + "/tributi"; }, "tributi.posizioni"},
+       [](const Column& c) { return "/soap/" + c.key + "/tributi"; }, "tributi.posizioni", false,
+       Wire::soap,
+       [](const Column&) {
+         return envelope(
+             "<t:Posizioni xmlns:t=\"urn:comune:tributi\"><codiceFiscale>RSSMRA80A01A662A"
+             "</codiceFiscale></t:Posizioni>");
+       }},
+      {"pagopa node", http::verb::post, [](const Column&) { return "/pagopa/paForNode"; },
+       "pagopa.verify", false, Wire::soap,
+       [](const Column& c) {
+         return envelope(
+             "<p:paVerifyPaymentNoticeReq xmlns:p=\"http://pagopa-api.pagopa.gov.it/pa/"
+             "paForNode.xsd\"><idPA>" +
+             c.fiscal_code +
+             "</idPA><idBrokerPA>80000190729</idBrokerPA><idStation>80000190729_01</idStation>"
+             "<qrCode><fiscalCode>" +
+             c.fiscal_code +
+             "</fiscalCode><noticeNumber>302000000000000184</noticeNumber></qrCode>"
+             "</p:paVerifyPaymentNoticeReq>");
+       }},
       {"admin dead letters", http::verb::get,
        [](const Column& c) { return "/admin/v1/dead-letters?tenant=" + c.key; }, ""},
   };
@@ -201,6 +233,10 @@ TEST_CASE_FIXTURE(IsolationFixture,
     if (admin_entry != (client.kind == Client::admin)) return 403;
     const bool tenant_ok = !column.slug.empty() &&
                            (client.tenants.contains("*") || client.tenants.contains(column.slug));
+    // The node's protocol has its own answer for a creditor the broker does not serve
+    // (PAA_ID_DOMINIO_ERRATO); only a client scoped to every tenant may get it.
+    if (entry.name == "pagopa node" && column.slug.empty() && client.tenants.contains("*"))
+      return 200;
     if (!tenant_ok) return 403;
     if (admin_entry) return 200;
     bool service_ok = false;
@@ -223,30 +259,48 @@ TEST_CASE_FIXTURE(IsolationFixture,
         const auto target = entry.target(column);
         CAPTURE(client.name);
         CAPTURE(target);
-        auto response = call(entry.verb, target, client.key);
+        const bool soap = entry.wire == Wire::soap;
+        auto response = call(entry.verb, target, client.key, entry.body ? entry.body(column) : "",
+                             soap ? "text/xml; charset=utf-8" : "application/json");
         const int want = expected(client, column, entry);
         CHECK(response.result_int() == want);
         const bool tenant_in_scope = !column.slug.empty() && (client.tenants.contains("*") ||
                                                               client.tenants.contains(column.slug));
         if (want == 401 || want == 403) {
-          CHECK(response[http::field::content_type] == "application/problem+json");
-          auto problem = parse(response.body());
-          REQUIRE(problem.IsObject());
+          // Refusals in the caller's protocol: problem+json, or a SOAP Client fault.
+          std::string detail;
+          if (soap) {
+            CHECK(response[http::field::content_type] == "text/xml; charset=utf-8");
+            CHECK(between(response.body(), "<faultcode>", "</faultcode>").ends_with(":Client"));
+            detail = between(response.body(), "<faultstring>", "</faultstring>");
+          } else {
+            CHECK(response[http::field::content_type] == "application/problem+json");
+            auto problem = parse(response.body());
+            REQUIRE(problem.IsObject());
+            detail = problem["detail"].GetString();
+          }
+          CHECK(!detail.empty());
           if (!tenant_in_scope) {
-            details[{client.name, entry.name}].insert(std::to_string(want) + " " +
-                                                      problem["detail"].GetString());
+            details[{client.name, entry.name}].insert(std::to_string(want) + " " + detail);
           }
           if (want == 401) CHECK(response[http::field::www_authenticate] == "Bearer");
         }
         if (want == 200 && entry.name == "soap inbound") {
-          CHECK(response.body() == "ok " + client.name);
+          // The route's reply (the memory endpoint echoes the Body's payload) in an envelope.
+          CHECK(response.body().find("<codiceFiscale>RSSMRA80A01A662A</codiceFiscale>") !=
+                std::string::npos);
+        }
+        if (want == 200 && entry.name == "pagopa node") {
+          // The operation's response (KO: the echo is no verify response, or the idPA is
+          // unknown), never a refusal.
+          CHECK(response.body().find("paVerifyPaymentNoticeRes") != std::string::npos);
         }
         ++cells;
       }
     }
   }
   core::setLogSink(nullptr);
-  CHECK(cells == 8 * 5 * 6);
+  CHECK(cells == 8 * 5 * 7);
   for (const auto& [where, texts] : details) {
     CAPTURE(where.first);
     CAPTURE(where.second);

@@ -1,4 +1,5 @@
-// The SQLite journal and the delivery of one-way exchanges, through the API and the worker.
+// The delivery of one-way exchanges, through the API and the worker (the journal contract
+// itself, on both backends, is in journal_contract_test.cpp).
 #include <doctest/doctest.h>
 
 #include <rapidjson/document.h>
@@ -8,193 +9,14 @@
 #include "adapters/memory/memory_endpoint.hpp"
 #include "core/cli/commands.hpp"
 #include "core/journal/delivery.hpp"
-#include "core/journal/sqlite_journal.hpp"
 #include "core/net/api.hpp"
+#include "tests/support/journal_store.hpp"
 #include "tests/support/run_coroutine.hpp"
 #include "tests/support/temp_config.hpp"
 
 using namespace egov;
 using namespace std::chrono_literals;
 using test::runCoroutine;
-
-namespace {
-
-core::JournalEntry entry(std::string id, std::string key = {}) {
-  core::JournalEntry e;
-  e.id = std::move(id);
-  e.tenant_istat = "072006";
-  e.tenant_slug = "bari";
-  e.service = "welfare.domanda";
-  e.method = "POST";
-  e.body = "<map xmlns=\"http://www.w3.org/2005/xpath-functions\"/>";
-  e.resume_step = 1;
-  e.idempotency_key = std::move(key);
-  return e;
-}
-
-std::unique_ptr<core::SqliteJournal> openJournal(const std::filesystem::path& file) {
-  auto journal = core::SqliteJournal::open(file);
-  if (!journal.ok()) FAIL(journal.error().message);
-  return std::move(journal).value();
-}
-
-}  // namespace
-
-TEST_CASE("journal: a batch file is recorded once per (source, name, hash) and resumes") {
-  test::TempConfig dir;
-  const auto file = dir.root() / "var/journal.db";
-  core::BatchFile batch;
-  batch.id = "batch-1";
-  batch.tenant_istat = "072006";
-  batch.source = "bari/tari-drop";
-  batch.file_name = "tari-2026.csv";
-  batch.content_hash = "abc123";
-  {
-    auto journal = openJournal(file);
-    auto begun = runCoroutine(journal->beginBatch(batch));
-    REQUIRE(begun.ok());
-    CHECK(begun->id == "batch-1");
-    CHECK(begun->state == core::BatchState::running);
-    CHECK(begun->started_ms > 0);
-    REQUIRE(runCoroutine(journal->updateBatch("batch-1", 500, 3, 1000)).ok());
-    CHECK(runCoroutine(journal->updateBatch("nope", 1, 0, 1)).error().kind ==
-          core::ErrorKind::not_found);
-  }
-  auto journal = openJournal(file);  // a restart resumes where it was
-  auto again = batch;
-  again.id = "batch-2";
-  auto resumed = runCoroutine(journal->beginBatch(again));
-  REQUIRE(resumed.ok());
-  CHECK(resumed->id == "batch-1");
-  CHECK(resumed->rows_done == 500);
-  CHECK(resumed->rows_failed == 3);
-  CHECK(resumed->rows_total == 1000);
-  REQUIRE(runCoroutine(journal->finishBatch("batch-1", core::BatchState::done, "done/")).ok());
-  CHECK(runCoroutine(journal->beginBatch(again))->state == core::BatchState::done);
-
-  // The same name with other content is another file; so is the same content elsewhere.
-  auto changed = batch;
-  changed.id = "batch-3";
-  changed.content_hash = "def456";
-  CHECK(runCoroutine(journal->beginBatch(changed))->id == "batch-3");
-  auto molfetta = batch;
-  molfetta.id = "batch-4";
-  molfetta.tenant_istat = "072029";
-  molfetta.source = "molfetta/tari-drop";
-  CHECK(runCoroutine(journal->beginBatch(molfetta))->id == "batch-4");
-
-  auto bari = runCoroutine(journal->listBatches("072006", 10));
-  REQUIRE(bari.ok());
-  REQUIRE(bari->size() == 2);
-  CHECK((*bari)[0].id == "batch-3");  // most recent first
-  CHECK((*bari)[1].state == core::BatchState::done);
-  CHECK((*bari)[1].detail == "done/");
-  CHECK(runCoroutine(journal->listBatches("", 10))->size() == 3);
-}
-
-TEST_CASE("journal: enqueue is durable across a reopen, idempotency keys dedupe per tenant") {
-  test::TempConfig dir;
-  const auto file = dir.root() / "var/journal.db";
-  {
-    auto journal = openJournal(file);
-    auto first = runCoroutine(journal->enqueue(entry("a", "key-1"), 24h));
-    REQUIRE(first.ok());
-    CHECK_FALSE(first->duplicate);
-    auto again = runCoroutine(journal->enqueue(entry("b", "key-1"), 24h));
-    REQUIRE(again.ok());
-    CHECK(again->duplicate);
-    CHECK(again->id == "a");
-    auto other_tenant = entry("c", "key-1");
-    other_tenant.tenant_istat = "072029";
-    CHECK_FALSE(runCoroutine(journal->enqueue(other_tenant, 24h))->duplicate);
-    // An expired key no longer dedupes.
-    CHECK_FALSE(runCoroutine(journal->enqueue(entry("d", "key-2"), -1ms))->duplicate);
-    CHECK_FALSE(runCoroutine(journal->enqueue(entry("e", "key-2"), 24h))->duplicate);
-  }
-  auto reopened = openJournal(file);
-  auto found = runCoroutine(reopened->find("072006", "a"));
-  REQUIRE(found.ok());
-  REQUIRE(found->has_value());
-  CHECK((*found)->state == core::EntryState::queued);
-  CHECK((*found)->resume_step == 1);
-  CHECK_FALSE(runCoroutine(reopened->find("072006", "b"))->has_value());
-  CHECK_FALSE(runCoroutine(reopened->find("072029", "a"))->has_value());  // tenants are separate
-}
-
-TEST_CASE("journal: claim, lease expiry, retry, dead letter, replay and discard") {
-  test::TempConfig dir;
-  auto journal = openJournal(dir.root() / "journal.db");
-  REQUIRE(runCoroutine(journal->enqueue(entry("a"), 24h)).ok());
-  REQUIRE(runCoroutine(journal->enqueue(entry("b"), 24h)).ok());
-
-  auto claimed = runCoroutine(journal->claimDue(10, 60s));
-  REQUIRE(claimed.ok());
-  CHECK(claimed->size() == 2);
-  CHECK(runCoroutine(journal->claimDue(10, 60s))->empty());  // leased
-
-  // A delivery cut off (crash) is retaken once its lease has expired.
-  REQUIRE(runCoroutine(journal->reschedule("a", 1, core::nowMs() + 3'600'000, "HTTP 503")).ok());
-  REQUIRE(runCoroutine(journal->enqueue(entry("c"), 24h)).ok());
-  auto crashed = runCoroutine(journal->claimDue(10, -1ms));  // lease already over
-  REQUIRE(crashed->size() == 1);
-  CHECK(crashed->front().id == "c");
-  auto retaken = runCoroutine(journal->claimDue(10, 60s));
-  REQUIRE(retaken->size() == 1);
-  CHECK(retaken->front().id == "c");
-
-  REQUIRE(runCoroutine(journal->deadLetter("b", 3, "gave up after 3 attempts")).ok());
-  auto dead = runCoroutine(journal->listDead("", 10));
-  REQUIRE(dead->size() == 1);
-  CHECK(dead->front().id == "b");
-  CHECK(dead->front().last_error == "gave up after 3 attempts");
-  CHECK(runCoroutine(journal->listDead("072029", 10))->empty());
-
-  REQUIRE(runCoroutine(journal->resolveDead({"b", "replay", "operatore", "back-end fixed"})).ok());
-  auto replayed = runCoroutine(journal->find("072006", "b"));
-  CHECK((*replayed)->state == core::EntryState::queued);
-  CHECK((*replayed)->attempts == 0);
-  auto not_dead = runCoroutine(journal->resolveDead({"b", "discard", "operatore", "twice"}));
-  REQUIRE_FALSE(not_dead.ok());
-  CHECK(not_dead.error().kind == core::ErrorKind::not_found);
-
-  REQUIRE(runCoroutine(journal->deadLetter("c", 1, "HTTP 400")).ok());
-  REQUIRE(runCoroutine(journal->resolveDead({"c", "discard", "operatore", "duplicate"})).ok());
-  CHECK((*runCoroutine(journal->find("072006", "c")))->state == core::EntryState::discarded);
-}
-
-TEST_CASE("journal: many concurrent enqueues share commits and all land") {
-  test::TempConfig dir;
-  auto journal = openJournal(dir.root() / "journal.db");
-  net::io_context io;
-  int stored = 0;
-  for (int i = 0; i < 200; ++i) {
-    net::co_spawn(
-        io,
-        [&, i]() -> awaitable<void> {
-          auto r = co_await journal->enqueue(entry("id-" + std::to_string(i)), 24h);
-          if (r.ok()) ++stored;
-        },
-        net::detached);
-  }
-  io.run();
-  CHECK(stored == 200);
-  CHECK(runCoroutine(journal->claimDue(1000, 60s))->size() == 200);
-}
-
-TEST_CASE("journal: a file from a newer egovbus is refused") {
-  test::TempConfig dir;
-  const auto file = dir.root() / "journal.db";
-  { openJournal(file); }
-  {
-    sqlite3* db = nullptr;
-    REQUIRE(sqlite3_open(file.c_str(), &db) == SQLITE_OK);
-    sqlite3_exec(db, "INSERT INTO schema_version VALUES (99)", nullptr, nullptr, nullptr);
-    sqlite3_close(db);
-  }
-  auto journal = core::SqliteJournal::open(file);
-  REQUIRE_FALSE(journal.ok());
-  CHECK(journal.error().message.find("schema version 99 is newer") != std::string::npos);
-}
 
 TEST_CASE("journal: retry delays grow exponentially, with jitter, up to the cap") {
   core::DeliveryPolicy policy;
@@ -218,10 +40,11 @@ namespace {
 struct OneWayFixture {
   test::TempConfig config;
   std::unique_ptr<core::Bus> bus;
-  std::unique_ptr<core::SqliteJournal> journal;
+  std::unique_ptr<test::JournalStore> store;
+  std::unique_ptr<core::Journal> journal;
   std::unique_ptr<core::ApiHandler> api;
 
-  OneWayFixture() {
+  explicit OneWayFixture(test::JournalBackend backend = test::JournalBackend::sqlite) {
     config.write("conf/bus.yaml",
                  "listen: 127.0.0.1:0\njournal: { path: ../var/journal.db, poll_interval: 5ms }\n");
     config.write("conf/profiles/p.yaml",
@@ -234,7 +57,16 @@ struct OneWayFixture {
                  "      - call: desk\n"
                  "  - service: welfare.notifica\n"
                  "    mode: one-way\n"
-                 "    steps: [ { call: desk } ]\n");
+                 "    steps: [ { call: desk } ]\n"
+                 "  - service: welfare.pratica\n"
+                 "    mode: one-way\n"
+                 "    order_key: \"fn:map/fn:string[@key='pratica']\"\n"
+                 "    delivery: { attempts: 1000, backoff: 1ms, max_backoff: 2ms }\n"
+                 "    steps: [ { call: desk } ]\n"
+                 "  - service: welfare.lento\n"
+                 "    mode: one-way\n"
+                 "    delivery: { attempts: 6, backoff: 1ms, max_backoff: 2ms }\n"
+                 "    steps: [ { call: desk }, { call: slow } ]\n");
     config.write(
         "mappings/stamp.xsl",
         "<xsl:stylesheet version=\"1.0\" xmlns:xsl=\"http://www.w3.org/1999/XSL/Transform\"\n"
@@ -250,14 +82,16 @@ struct OneWayFixture {
     for (auto [istat, slug] : {std::pair{"072006", "bari"}, std::pair{"072029", "molfetta"}}) {
       config.write(std::string("conf/tenants/") + slug + ".yaml",
                    std::string("tenant: { istat: \"") + istat + "\", slug: " + slug +
-                       ", name: X }\nprofile: p\nendpoints: { desk: { type: memory } }\n");
+                       ", name: X }\nprofile: p\nendpoints:\n  desk: { type: memory }\n"
+                       "  slow: { type: memory, retry: { attempts: 2, max_age: 1h } }\n");
     }
     key = config.apiKey();
     bus = std::make_unique<core::Bus>(config.root() / "conf/bus.yaml", config.adapters(),
                                       config.runtime());
     core::ConfigErrors errors;
     REQUIRE_MESSAGE(bus->reload(errors), errors.str());
-    journal = openJournal(bus->generation()->bus.journal.path);
+    store = std::make_unique<test::JournalStore>(backend);
+    journal = store->open();
     bus->setJournal(journal.get());
     api = std::make_unique<core::ApiHandler>(*bus);
   }
@@ -280,9 +114,10 @@ struct OneWayFixture {
     request.set(http::field::authorization, "Bearer " + key);
     return runCoroutine(api->handle(std::move(request)));
   }
-  std::shared_ptr<adapters::memory::MemoryEndpoint> desk(const char* tenant) {
+  std::shared_ptr<adapters::memory::MemoryEndpoint> desk(const char* tenant,
+                                                         const char* key = "desk") {
     return std::dynamic_pointer_cast<adapters::memory::MemoryEndpoint>(
-        bus->generation()->findTenant(tenant)->endpoints.at("desk"));
+        bus->generation()->findTenant(tenant)->endpoints.at(key));
   }
   // Runs the delivery worker until `done` holds (checked between polls), at most ~10 s.
   template <class Done>
@@ -409,36 +244,159 @@ TEST_CASE("one-way: config mistakes around enqueue are reported") {
   CHECK(text.find("enqueue belongs in the route's own step list") != std::string::npos);
 }
 
-TEST_CASE("journal: egovbus dlq lists, replays and discards, and needs a reason") {
-  test::TempConfig config;
-  config.write("conf/bus.yaml", "listen: 127.0.0.1:0\njournal: { path: ../var/j.db }\n");
-  const auto bus_file = (config.root() / "conf/bus.yaml").string();
-  {
-    auto journal = openJournal(config.root() / "var/j.db");
-    REQUIRE(runCoroutine(journal->enqueue(entry("x"), 24h)).ok());
-    REQUIRE(runCoroutine(journal->enqueue(entry("y"), 24h)).ok());
-    REQUIRE(runCoroutine(journal->deadLetter("x", 2, "HTTP 400")).ok());
-    REQUIRE(runCoroutine(journal->deadLetter("y", 2, "HTTP 400")).ok());
+namespace {
+
+// The text of <string key="name"> in a serialized canonical body.
+std::string member(const std::string& body, const std::string& name) {
+  const std::string open = "<string key=\"" + name + "\">";
+  const auto at = body.find(open);
+  if (at == std::string::npos) return "";
+  const auto from = at + open.size();
+  return body.substr(from, body.find('<', from) - from);
+}
+
+}  // namespace
+
+TEST_CASE(
+    "one-way: exchanges with the same order key are delivered one at a time, in acceptance order") {
+  for (auto backend : test::kJournalBackends) {
+    INFO("backend: " << test::journalBackendName(backend));
+    OneWayFixture f(backend);
+    std::vector<std::string> delivered;
+    int refusals = 0;
+    f.desk("bari")->setHandler(
+        [&](const core::CallRequest& request) -> core::Result<core::XmlDocPtr> {
+          const auto body = core::serializeXml(request.body);
+          const auto tag = member(body, "pratica") + member(body, "n");
+          // The head of key A keeps failing until key B is through: B must not wait for it.
+          const bool b_done = std::count(delivered.begin(), delivered.end(), "B1") +
+                                  std::count(delivered.begin(), delivered.end(), "B2") ==
+                              2;
+          if (tag == "A1" && !b_done) {
+            ++refusals;
+            return core::makeError(core::ErrorKind::backend_unavailable, "bari/desk: HTTP 503");
+          }
+          delivered.push_back(tag);
+          return core::copyXml(request.body);
+        });
+    for (const auto* tag : {"A1", "A2", "B1", "A3", "B2"}) {
+      const std::string body =
+          std::string(R"({"pratica":")") + tag[0] + R"(","n":")" + tag[1] + "\"}";
+      REQUIRE(f.post("/api/v1/bari/welfare/pratica", body).result_int() == 202);
+    }
+    f.deliverUntil([&] { return delivered.size() == 5; });
+    CHECK(refusals >= 1);
+    CHECK(delivered == std::vector<std::string>{"B1", "B2", "A1", "A2", "A3"});
   }
-  CHECK(core::dlqCommand({bus_file, "list", "", "", "", "t"}) == 0);
-  CHECK(core::dlqCommand({bus_file, "show", "x", "", "", "t"}) == 0);
-  CHECK(core::dlqCommand({bus_file, "show", "nope", "", "", "t"}) == 1);
-  CHECK(core::dlqCommand({bus_file, "replay", "x", "", "", "t"}) == 2);  // no reason
-  CHECK(core::dlqCommand({bus_file, "replay", "x", "", "fixed", "t"}) == 0);
-  CHECK(core::dlqCommand({bus_file, "discard", "y", "", "duplicate", "t"}) == 0);
-  CHECK(core::dlqCommand({bus_file, "discard", "y", "", "again", "t"}) == 1);  // no longer dead
-  auto journal = openJournal(config.root() / "var/j.db");
-  CHECK((*runCoroutine(journal->find("072006", "x")))->state == core::EntryState::queued);
-  CHECK((*runCoroutine(journal->find("072006", "y")))->state == core::EntryState::discarded);
-  sqlite3* db = nullptr;
-  REQUIRE(sqlite3_open((config.root() / "var/j.db").c_str(), &db) == SQLITE_OK);
-  sqlite3_stmt* stmt = nullptr;
-  sqlite3_prepare_v2(db, "SELECT action, who, why FROM dead_letter_actions ORDER BY rowid", -1,
-                     &stmt, nullptr);
-  REQUIRE(sqlite3_step(stmt) == SQLITE_ROW);
-  CHECK(std::string(reinterpret_cast<const char*>(sqlite3_column_text(stmt, 0))) == "replay");
-  CHECK(std::string(reinterpret_cast<const char*>(sqlite3_column_text(stmt, 1))) == "t");
-  CHECK(std::string(reinterpret_cast<const char*>(sqlite3_column_text(stmt, 2))) == "fixed");
-  sqlite3_finalize(stmt);
-  sqlite3_close(db);
+}
+
+TEST_CASE_FIXTURE(OneWayFixture,
+                  "one-way: an order key longer than 512 bytes is refused before journaling") {
+  auto refused =
+      post("/api/v1/bari/welfare/pratica", R"({"pratica":")" + std::string(600, 'x') + "\"}");
+  CHECK(refused.result_int() == 400);
+  CHECK(refused.body().find("order key longer than 512 bytes") != std::string::npos);
+  CHECK(runCoroutine(journal->claimDue(10, 60s))->empty());
+}
+
+TEST_CASE_FIXTURE(OneWayFixture,
+                  "one-way: the retry settings of the endpoint that failed override the route's") {
+  int slow_calls = 0;
+  desk("bari", "slow")->setHandler([&](const core::CallRequest&) -> core::Result<core::XmlDocPtr> {
+    ++slow_calls;
+    return core::makeError(core::ErrorKind::backend_unavailable, "bari/slow: HTTP 503");
+  });
+  const auto at_slow = idOf(post("/api/v1/bari/welfare/lento", "{}"));
+  deliverUntil([&] { return state(at_slow) == "dead"; });
+  CHECK(slow_calls == 2);  // slow: retry: { attempts: 2 }, not the route's 6
+
+  int desk_calls = 0;
+  desk("bari")->setHandler([&](const core::CallRequest&) -> core::Result<core::XmlDocPtr> {
+    ++desk_calls;
+    return core::makeError(core::ErrorKind::backend_unavailable, "bari/desk: HTTP 503");
+  });
+  const auto at_desk = idOf(post("/api/v1/bari/welfare/lento", "{}"));
+  deliverUntil([&] { return state(at_desk) == "dead"; });
+  CHECK(desk_calls == 6);  // desk has no retry of its own: the route's delivery policy
+  CHECK(slow_calls == 2);
+  auto dead = runCoroutine(journal->listDead("072006", 10));
+  REQUIRE(dead->size() == 2);
+  CHECK(dead->front().last_error.find("gave up after 2 attempts") != std::string::npos);
+  CHECK(dead->back().last_error.find("gave up after 6 attempts") != std::string::npos);
+}
+
+TEST_CASE("one-way: an endpoint's max_age dead-letters a delivery that failed after it") {
+  test::TempConfig config;
+  config.write("conf/bus.yaml",
+               "listen: 127.0.0.1:0\njournal: { path: ../var/j.db, poll_interval: 5ms }\n");
+  config.write("conf/profiles/p.yaml",
+               "routes:\n  - service: a.b\n    mode: one-way\n"
+               "    delivery: { attempts: 100, backoff: 1ms, max_backoff: 2ms }\n"
+               "    steps: [ { call: old } ]\n");
+  config.write("conf/tenants/bari.yaml",
+               "tenant: { istat: \"072006\", slug: bari, name: Bari }\nprofile: p\n"
+               "endpoints: { old: { type: memory, error: backend_unavailable, status: 503, retry: "
+               "{ max_age: 1ms } } }\n");
+  core::Bus bus(config.root() / "conf/bus.yaml", config.adapters(), config.runtime());
+  core::ConfigErrors errors;
+  REQUIRE_MESSAGE(bus.reload(errors), errors.str());
+  test::JournalStore store(test::JournalBackend::sqlite);
+  auto journal = store.open();
+  core::JournalEntry e;
+  e.id = "old-1";
+  e.tenant_istat = "072006";
+  e.tenant_slug = "bari";
+  e.service = "a.b";
+  e.method = "POST";
+  e.body = "<map xmlns=\"http://www.w3.org/2005/xpath-functions\"/>";
+  REQUIRE(runCoroutine(journal->enqueue(e, 24h)).ok());
+  std::this_thread::sleep_for(5ms);  // older than the endpoint's max_age before its first attempt
+  net::io_context io;
+  core::DeliveryWorker worker(io, bus, *journal, bus.generation()->bus.journal);
+  worker.start();
+  for (int i = 0; i < 2000; ++i) {
+    io.run_for(5ms);
+    if (!runCoroutine(journal->listDead("", 10))->empty()) break;
+  }
+  worker.stop();
+  io.restart();
+  io.run();
+  auto entry = *runCoroutine(journal->find("072006", "old-1"));
+  CHECK(entry->state == core::EntryState::dead);
+  CHECK(entry->attempts == 1);
+  CHECK(entry->last_error.find("too old after 1 attempts") != std::string::npos);
+}
+
+TEST_CASE("one-way: config mistakes in order_key and endpoint retry are reported with their line") {
+  test::TempConfig config;
+  config.write("conf/tenants/bari.yaml",
+               "tenant: { istat: \"072006\", slug: bari, name: Bari }\nprofile: p\n"
+               "endpoints:\n"
+               "  desk: { type: memory, retry: { attempts: 0, tries: 3 } }\n"
+               "  web: { type: http, url: \"http://127.0.0.1:1\", retry: { backoff: 5s, "
+               "max_backoff: 1s } }\n"
+               "  ok: { type: http, url: \"http://127.0.0.1:1\", retry: { attempts: 5, backoff: "
+               "1s, max_age: 2h } }\n");
+  config.write("conf/profiles/p.yaml",
+               "routes:\n"
+               "  - service: a.b\n"
+               "    order_key: \"fn:map/fn:string[@key='x'\"\n"
+               "    mode: one-way\n"
+               "    steps: [ { call: desk } ]\n"
+               "  - service: a.c\n"
+               "    order_key: \"fn:map/fn:string[@key='x']\"\n"
+               "    steps: [ { call: web }, { call: ok } ]\n");
+  CHECK(config.load() == nullptr);
+  const auto text = config.errorText();
+  CHECK(text.find("conf/profiles/p.yaml:3:16: routes[0].order_key: invalid XPath") !=
+        std::string::npos);
+  CHECK(text.find("routes[1].order_key: only one-way routes are delivered in order") !=
+        std::string::npos);
+  CHECK(text.find("conf/tenants/bari.yaml:4:") != std::string::npos);
+  CHECK(text.find("endpoints.desk.retry.attempts") != std::string::npos);
+  CHECK(text.find("endpoints.desk.retry.tries") != std::string::npos);
+  CHECK(text.find("endpoints.web.retry.max_backoff: shorter than backoff") != std::string::npos);
+  // `retry` belongs to the core: the http adapter does not call it an unknown key.
+  CHECK(text.find("endpoints.ok") == std::string::npos);
+  CHECK(text.find("endpoints.web.retry:") == std::string::npos);
 }

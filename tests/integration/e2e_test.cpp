@@ -10,6 +10,7 @@
 #include "core/engine/bus.hpp"
 #include "core/net/api.hpp"
 #include "core/net/http_server.hpp"
+#include "tests/support/served_bus.hpp"
 #include "tests/support/temp_config.hpp"
 #include "tests/support/test_http_server.hpp"
 
@@ -72,12 +73,7 @@ struct RunningBus {
     }
     return test::TestHttpResponse{404, "application/json", R"({"errore":"sconosciuto"})"};
   }};
-  std::unique_ptr<core::Bus> bus;
-  std::unique_ptr<core::ApiHandler> api;
-  net::io_context io{2};
-  std::unique_ptr<core::HttpServer> server;
-  std::vector<std::thread> threads;
-  unsigned short port = 0;
+  std::unique_ptr<test::ServedBus> served;
 
   RunningBus() {
     ::setenv("EGOV_E2E_BACKEND", backend.url().c_str(), 1);
@@ -86,35 +82,20 @@ struct RunningBus {
                  "limits: { max_body: 4KiB, max_header: 2KiB }\n"
                  "tables:\n  stati-tributo: { file: demo/stati-tributo.csv, key: codice }\n");
     config.copy("conf/demo/stati-tributo.csv").copy("conf/profiles/demo-rest.yaml");
-    config.copy("mappings/demo-rest/domanda-request.xsl").copy("mappings/demo-rest/posizioni-request.xsl")
+    config.copy("mappings/demo-rest/domanda-request.xsl")
+        .copy("mappings/demo-rest/posizioni-request.xsl")
         .copy("mappings/demo-rest/posizioni-response.xsl");
     config.write(
         "conf/tenants/bari.yaml",
         "tenant: { istat: \"072006\", slug: bari, name: Bari }\n"
         "profile: demo-rest\n"
         "endpoints:\n  tributi: { type: http, url: \"${env:EGOV_E2E_BACKEND}\", timeout: 3s }\n"
-                 "  welfare: { type: http, url: \"${env:EGOV_E2E_BACKEND}\" }\n"
+        "  welfare: { type: http, url: \"${env:EGOV_E2E_BACKEND}\" }\n"
         "params: { ente: \"C_A662\" }\n");
     g_api_key = config.apiKey("portal", {"bari"}, {"tributi.*", "welfare.*"});
-    bus = std::make_unique<core::Bus>(config.root() / "conf/bus.yaml", config.adapters(),
-                                      config.runtime());
-    core::ConfigErrors errors;
-    REQUIRE_MESSAGE(bus->reload(errors), errors.str());
-    api = std::make_unique<core::ApiHandler>(*bus);
-    server = std::make_unique<core::HttpServer>(
-        io, [this](HttpRequest request) { return api->handle(std::move(request)); },
-        [this] { return bus->generation()->bus.limits; });
-    port = server->listen("127.0.0.1", 0);
-    server->start();
-    for (int i = 0; i < 2; ++i) threads.emplace_back([this] { io.run(); });
+    served = std::make_unique<test::ServedBus>(config);
   }
-  ~RunningBus() {
-    io.stop();
-    for (auto& t : threads) t.join();
-  }
-  std::string url(const std::string& target) const {
-    return "http://127.0.0.1:" + std::to_string(port) + target;
-  }
+  std::string url(const std::string& target) const { return served->url(target); }
 };
 
 struct CurlHandle {
@@ -184,12 +165,12 @@ TEST_CASE("e2e: draining stops accepting and lets open connections close") {
   CurlHandle client;
   CHECK(fetch(client.curl, running.url("/healthz")).status ==
         200);  // leaves a kept-alive connection
-  running.bus->startDraining();
-  running.server->stopAccepting();
-  for (int i = 0; i < 200 && running.server->activeConnections() > 0; ++i) {
+  running.served->bus().startDraining();
+  running.served->server().stopAccepting();
+  for (int i = 0; i < 200 && running.served->server().activeConnections() > 0; ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
-  CHECK(running.server->activeConnections() == 0);
+  CHECK(running.served->server().activeConnections() == 0);
   CurlHandle late;
   curl_easy_setopt(late.curl, CURLOPT_URL, running.url("/healthz").c_str());
   curl_easy_setopt(late.curl, CURLOPT_TIMEOUT_MS, 2000L);

@@ -17,6 +17,7 @@
 #include "core/engine/bus.hpp"
 #include "core/net/api.hpp"
 #include "core/net/http_server.hpp"
+#include "tests/support/served_bus.hpp"
 #include "tests/support/temp_config.hpp"
 #include "tests/support/test_http_server.hpp"
 
@@ -26,13 +27,8 @@ namespace {
 
 struct HostileBus {
   test::TempConfig config;
-  std::unique_ptr<core::Bus> bus;
-  std::unique_ptr<core::ApiHandler> api;
+  std::unique_ptr<test::ServedBus> served;
   std::string key;  // the API key post() sends
-  net::io_context io{2};
-  std::unique_ptr<core::HttpServer> server;
-  std::vector<std::thread> threads;
-  unsigned short port = 0;
 
   HostileBus() {
     config.write("conf/bus.yaml",
@@ -45,21 +41,7 @@ struct HostileBus {
                  "tenant: { istat: \"072006\", slug: bari, name: Bari }\nprofile: echo\n"
                  "endpoints: { echo: { type: memory } }\n");
     key = config.apiKey();
-    bus = std::make_unique<core::Bus>(config.root() / "conf/bus.yaml", config.adapters(),
-                                      config.runtime());
-    core::ConfigErrors errors;
-    REQUIRE_MESSAGE(bus->reload(errors), errors.str());
-    api = std::make_unique<core::ApiHandler>(*bus);
-    server = std::make_unique<core::HttpServer>(
-        io, [this](HttpRequest request) { return api->handle(std::move(request)); },
-        [this] { return bus->generation()->bus.limits; });
-    port = server->listen("127.0.0.1", 0);
-    server->start();
-    for (int i = 0; i < 2; ++i) threads.emplace_back([this] { io.run(); });
-  }
-  ~HostileBus() {
-    io.stop();
-    for (auto& t : threads) t.join();
+    served = std::make_unique<test::ServedBus>(config);
   }
 
   int connect() const {
@@ -69,7 +51,7 @@ struct HostileBus {
     ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
     sockaddr_in addr{};
     addr.sin_family = AF_INET;
-    addr.sin_port = htons(port);
+    addr.sin_port = htons(served->port());
     addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     REQUIRE(::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
     return fd;
@@ -95,9 +77,9 @@ struct HostileBus {
                    const std::string& extra_headers = {}) const {
     return exchange(
         "POST /api/v1/bari/echo/ping HTTP/1.1\r\nHost: bus\r\nConnection: close\r\n"
-        "Authorization: Bearer " + key + "\r\nContent-Type: " +
-        content_type + "\r\nContent-Length: " + std::to_string(body.size()) + "\r\n" +
-        extra_headers + "\r\n" + body);
+        "Authorization: Bearer " +
+        key + "\r\nContent-Type: " + content_type + "\r\nContent-Length: " +
+        std::to_string(body.size()) + "\r\n" + extra_headers + "\r\n" + body);
   }
 };
 

@@ -16,12 +16,15 @@
 #include <memory>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include <rapidjson/document.h>
 
 #include "core/engine/bus.hpp"
 #include "core/net/api.hpp"
+#include "core/net/http_server.hpp"
 #include "tests/support/run_coroutine.hpp"
+#include "tests/support/served_bus.hpp"
 #include "tests/support/temp_config.hpp"
 
 extern char** environ;
@@ -234,4 +237,128 @@ TEST_CASE_FIXTURE(InteropFixture,
   auto refused = get("/api/v1/bitonto/tributi/posizioni?codice_fiscale=RSSMRA80A01A662A&anno=2024");
   CHECK(refused.result_int() == 502);
   CHECK(problemType(refused) == "urn:egovbus:problem:backend-rejected");
+}
+
+// --- The bus as a SOAP server: node-soap's client, loaded with the WSDL the bus serves, calls
+// the soap inbound handler, whose route calls the node-soap service above (a SOAP proxy
+// between two third-party stacks).
+
+namespace {
+
+// Runs `node soap_client.js args...` and returns its one line of JSON output.
+std::string runNodeClient(const std::vector<std::string>& args) {
+  int fds[2];
+  REQUIRE(pipe(fds) == 0);
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_adddup2(&actions, fds[1], STDOUT_FILENO);
+  posix_spawn_file_actions_addclose(&actions, fds[0]);
+  const std::string script = (kInteropDir / "soap_client.js").string();
+  std::vector<std::string> all{"node", script};
+  all.insert(all.end(), args.begin(), args.end());
+  std::vector<char*> argv;
+  for (auto& arg : all) argv.push_back(arg.data());
+  argv.push_back(nullptr);
+  pid_t pid = -1;
+  const int rc = posix_spawnp(&pid, "node", &actions, nullptr, argv.data(), environ);
+  posix_spawn_file_actions_destroy(&actions);
+  close(fds[1]);
+  REQUIRE_MESSAGE(rc == 0, "cannot start node");
+  std::string out;
+  while (true) {
+    pollfd ready{fds[0], POLLIN, 0};
+    if (poll(&ready, 1, 60'000) != 1) {
+      kill(pid, SIGKILL);
+      break;
+    }
+    char buffer[4096];
+    const ssize_t n = read(fds[0], buffer, sizeof buffer);
+    if (n <= 0) break;
+    out.append(buffer, static_cast<std::size_t>(n));
+  }
+  close(fds[0]);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  return out;
+}
+
+struct InboundInterop {
+  std::unique_ptr<NodeSoapServer> node;
+  TempConfig config;
+  std::unique_ptr<test::ServedBus> served;
+
+  InboundInterop() {
+    REQUIRE_MESSAGE(std::filesystem::exists(kInteropDir / "node_modules/soap/package.json"),
+                    "node-soap is not installed: run `make deps` (npm ci --prefix tests/interop)");
+    setenv("EGOV_INTEROP_PASSWORD", kPassword, 1);
+    node = std::make_unique<NodeSoapServer>();
+    config.copy("tests/interop/tributi.wsdl").copy("tests/data/soap/posizioni-richiesta.xsd");
+    config.write("conf/bus.yaml",
+                 "listen: 127.0.0.1:0\n"
+                 "routes: { default_deadline: 30s }\n"
+                 "inbound:\n"
+                 "  tributi:\n"
+                 "    type: soap\n"
+                 "    path: \"/soap/{tenant}/tributi\"\n"
+                 "    wsdl: ../tests/interop/tributi.wsdl\n"
+                 "    schema: ../tests/data/soap/posizioni-richiesta.xsd\n"
+                 "    operations:\n"
+                 "      \"{urn:comune:tributi:posizioni}ElencoPosizioniRichiesta\": "
+                 "tributi.posizioni\n");
+    config.write("conf/profiles/tributi-proxy.yaml",
+                 "routes:\n  - service: tributi.posizioni\n    steps: [ { call: tributi } ]\n");
+    std::string bari =
+        tenant("072006", "bari", node->url("/tributi"), "1.1", "${env:EGOV_INTEROP_PASSWORD}");
+    bari.replace(bari.find("tributi-soap"), 12, "tributi-proxy");
+    config.write("conf/tenants/bari.yaml", bari);
+    key = config.apiKey("portale-bari", {"bari"}, {"tributi.*"});
+    served = std::make_unique<test::ServedBus>(config);
+  }
+
+  std::string key;  // a client scoped to Bari's tributi services
+
+  // node-soap's client with the key (the refusals are tested in soap_inbound_test.cpp).
+  rapidjson::Document call(const char* cf, const char* anno, const char* version) {
+    const std::string wsdl = served->url("/soap/bari/tributi?wsdl");
+    setenv("EGOV_API_KEY", key.c_str(), 1);
+    const std::string out = runNodeClient({wsdl, cf, anno, version});
+    CAPTURE(out);
+    rapidjson::Document doc;
+    doc.Parse(out.c_str());
+    REQUIRE_MESSAGE(!doc.HasParseError(), "node-soap client printed no JSON: " << out);
+    return doc;
+  }
+};
+
+}  // namespace
+
+TEST_CASE("soap inbound interop: node-soap's client calls the bus with the WSDL it serves") {
+  InboundInterop running;
+  for (const char* version : {"1.1", "1.2"}) {
+    CAPTURE(version);
+    auto reply = running.call("RSSMRA80A01A662A", "2024", version);
+    REQUIRE(reply.HasMember("result"));
+    const auto& positions = reply["result"]["posizione"];
+    REQUIRE(positions.IsArray());
+    REQUIRE(positions.Size() == 2);
+    CHECK(std::string(positions[0]["tributo"].GetString()) == "TARI");
+    CHECK(std::string(positions[1]["stato"].GetString()) == "da pagare");
+  }
+}
+
+TEST_CASE("soap inbound interop: node-soap's client gets the bus's faults") {
+  InboundInterop running;
+  // The back-end's own fault, passed on as the bus's Server fault.
+  auto refused = running.call("XXXXXX00X00X000X", "2024", "1.1");
+  REQUIRE(refused.HasMember("fault"));
+  CHECK(std::string(refused["fault"]["faultcode"].GetString()) == "soap:Server");
+  const std::string text = refused["fault"]["faultstring"].GetString();
+  CHECK(text.find("backend-rejected") != std::string::npos);
+  CHECK(text.find("codice fiscale sconosciuto") != std::string::npos);
+  CHECK(refused["status"].GetInt() == 500);
+  // A request the schema refuses never reaches the back-end: a Sender fault in SOAP 1.2.
+  auto invalid = running.call("RSSMRA80A01A662A", "duemila", "1.2");
+  REQUIRE(invalid.HasMember("fault"));
+  CHECK(std::string(invalid["fault"]["Code"]["Value"].GetString()) == "soap:Sender");
+  CHECK(invalid["status"].GetInt() == 400);
 }

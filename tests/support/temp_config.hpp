@@ -71,6 +71,13 @@ class TempConfig {
     return created->key;
   }
 
+  // "Bearer <key>" of one key allowed everything (client "test"), made at the first call:
+  // call it before loading the generation that must know it.
+  const std::string& bearer() {
+    if (bearer_.empty()) bearer_ = "Bearer " + apiKey();
+    return bearer_;
+  }
+
   const core::ConfigErrors& errors() const { return errors_; }
   // Errors with the temporary folder cut off, so tests compare "conf/x.yaml:3:5: ...".
   std::string errorText() const {
@@ -90,6 +97,7 @@ class TempConfig {
 
  private:
   std::filesystem::path root_;
+  std::string bearer_;
   net::thread_pool pool_{2};
   core::Metrics metrics_;
   core::RuntimeServices runtime_{pool_.get_executor(), metrics_};

@@ -41,12 +41,69 @@ TEST_CASE("config: a valid minimal tree loads") {
 
 TEST_CASE("config: the shipped demo config loads") {
   TempConfig config;  // only for its runtime and adapters
+  // Its data comes from demo/generate.py (ctest fixture demo-data); vendor B's WS-Security
+  // password from the environment.
+  setenv("EGOV_DEMO_SOAPB_PASSWORD", "unit-test", 0);
   egov::core::ConfigErrors errors;
   auto generation =
       egov::core::loadGeneration(std::filesystem::path(EGOV_SOURCE_DIR) / "conf/bus.yaml",
                                  config.adapters(), config.runtime(), errors);
   REQUIRE_MESSAGE(generation != nullptr, errors.str());
-  CHECK(generation->tenants.size() >= 2);
+  CHECK(generation->tenants.size() == 41);
+  for (const auto& tenant : generation->tenants) CHECK(tenant->routes.size() >= 10);
+  CHECK(errors.warnings().size() == 40);  // every fiscal code but Bari's is a placeholder
+  CHECK(generation->findTenant("bari")->fiscal_code == "80015010723");
+}
+
+TEST_CASE("config: a placeholder fiscal code is a warning, not an error") {
+  TempConfig config;
+  config
+      .write("conf/tenants/bari.yaml",
+             "tenant: { istat: \"072006\", slug: bari, name: Bari, fiscal_code: PLACEHOLDER }\n"
+             "profile: p\nendpoints:\n  backend: { type: memory }\n")
+      .write("conf/profiles/p.yaml", kProfile);
+  auto generation = config.load();
+  REQUIRE_MESSAGE(generation != nullptr, config.errorText());
+  const auto* bari = generation->findTenant("bari");
+  CHECK(bari->fiscal_code.empty());
+  CHECK(bari->fiscal_code_placeholder);
+  REQUIRE(config.errors().warnings().size() == 1);
+  CHECK(config.errors().warningsStr().find(
+            "bari.yaml:1:65: tenant.fiscal_code: warning: placeholder") != std::string::npos);
+}
+
+TEST_CASE("config: a profile's endpoint defaults are merged under the tenant's settings") {
+  TempConfig config;
+  config
+      .write("conf/profiles/p.yaml",
+             "endpoints:\n"
+             "  backend: { type: memory, reply: { json: '{\"from\":\"profile\"}' } }\n"
+             "  other: { type: memory }\n" +
+                 std::string(kProfile))
+      .write("conf/tenants/bari.yaml",
+             "tenant: { istat: \"072006\", slug: bari, name: Bari }\nprofile: p\n")
+      .write("conf/tenants/molfetta.yaml",
+             "tenant: { istat: \"072029\", slug: molfetta, name: Molfetta }\nprofile: p\n"
+             "endpoints:\n  backend: { error: not-found, status: 404 }\n");
+  auto generation = config.load();
+  REQUIRE_MESSAGE(generation != nullptr, config.errorText());
+  CHECK(generation->findTenant("bari")->endpoints.size() == 2);
+  CHECK(generation->findTenant("molfetta")->endpoints.at("backend") != nullptr);
+}
+
+TEST_CASE("config: errors in merged endpoint settings name the file each key came from") {
+  TempConfig config;
+  config
+      .write("conf/profiles/p.yaml",
+             "endpoints:\n  backend: { type: memory, colour: red }\n" + std::string(kProfile))
+      .write("conf/tenants/bari.yaml",
+             "tenant: { istat: \"072006\", slug: bari, name: Bari }\nprofile: p\n"
+             "endpoints:\n  backend: { flavour: sweet }\n");
+  const auto errors = refused(config);
+  CHECK(errors.find("conf/profiles/p.yaml:2:28: endpoints.backend.colour: unknown key") !=
+        std::string::npos);
+  CHECK(errors.find("conf/tenants/bari.yaml:4:14: endpoints.backend.flavour: unknown key") !=
+        std::string::npos);
 }
 
 TEST_CASE("config: unknown key in bus.yaml") {

@@ -1,0 +1,555 @@
+#include "adapters/csv/csv_batch_source.hpp"
+
+#include <chrono>
+#include <deque>
+#include <map>
+#include <utility>
+
+#include "adapters/csv/csv_batch_file.hpp"
+#include "adapters/csv/csv_body.hpp"
+#include "core/common/ids.hpp"
+#include "core/csv/csv_writer.hpp"
+#include "core/engine/bus.hpp"
+#include "core/engine/dispatch.hpp"
+#include "core/log/log.hpp"
+#include "core/net/run_on.hpp"
+
+namespace egov::adapters::csv {
+namespace {
+
+using namespace std::chrono_literals;
+using core::Clock;
+using core::ErrorKind;
+
+constexpr std::size_t kReadChunk = 256;          // rows read per trip to the worker pool
+constexpr std::size_t kFlushBytes = 256 * 1024;  // result records held before writing
+constexpr auto kCheckpointEvery = 1s;            // progress synced, journaled, logged
+
+const xmlChar* x(const char* text) {
+  return reinterpret_cast<const xmlChar*>(text);
+}
+
+// XML 1.0 cannot carry most control characters; a field holding one is rejected.
+bool xmlSafe(const std::string& text) {
+  for (unsigned char c : text) {
+    if (c < 0x20 && c != '\t' && c != '\n' && c != '\r') return false;
+  }
+  return true;
+}
+
+core::Result<core::XmlDocPtr> rowDocument(const std::string& file,
+                                          const std::vector<std::string>& header,
+                                          const CsvRow& row) {
+  core::XmlDocPtr doc(xmlNewDoc(x("1.0")));
+  xmlNode* root = doc ? xmlNewDocNode(doc.get(), nullptr, x("row"), nullptr) : nullptr;
+  if (!root) return core::makeError(ErrorKind::internal, "out of memory");
+  xmlDocSetRootElement(doc.get(), root);
+  xmlNs* ns = xmlNewNs(root, x(kCsvNamespace), nullptr);
+  xmlSetNs(root, ns);
+  xmlNewProp(root, x("file"), x(file.c_str()));
+  xmlNewProp(root, x("number"), x(std::to_string(row.number).c_str()));
+  xmlNewProp(root, x("line"), x(std::to_string(row.line).c_str()));
+  for (std::size_t i = 0; i < header.size(); ++i) {
+    if (!xmlSafe(row.fields[i])) {
+      return core::makeError(ErrorKind::bad_request,
+                             "column '" + header[i] + "' holds a control character");
+    }
+    xmlNode* field = xmlNewTextChild(root, ns, x("field"), x(row.fields[i].c_str()));
+    if (!field) return core::makeError(ErrorKind::internal, "out of memory");
+    xmlNewProp(field, x("name"), x(header[i].c_str()));
+  }
+  return doc;
+}
+
+// Wakes the file loop when a row settles. Used only on the source's strand: the loop looks
+// at the rows before it waits, so a notify never falls between the look and the wait.
+class RowSettled {
+ public:
+  explicit RowSettled(net::any_io_executor executor) : timer_(std::move(executor)) {}
+  void notify() { timer_.cancel(); }
+  awaitable<void> wait() {
+    timer_.expires_at(net::steady_timer::time_point::max());
+    boost::system::error_code ec;
+    co_await timer_.async_wait(net::redirect_error(net::use_awaitable, ec));
+  }
+
+ private:
+  net::steady_timer timer_;
+};
+
+struct Slot {
+  CsvRow row;
+  core::Exchange exchange;
+  bool done = false;
+  std::string outcome;  // ok, queued, duplicate, rejected
+  std::string id;
+  std::string detail;
+};
+
+class CsvBatchSource;
+
+// One drop file, from its journal record to done/ or error/.
+class FileRun {
+ public:
+  FileRun(const CsvBatchSource& source, core::SourceRun& run, std::filesystem::path path,
+          core::BatchFile batch, std::optional<core::Error> malformed, net::any_io_executor strand);
+
+  // Processes the rows after batch.rows_done. Returns true when the file was finished,
+  // false when it was left for a later run (stop requested, or the journal failed).
+  awaitable<bool> process();
+
+ private:
+  awaitable<void> submitRow(Slot& slot);
+  void launch(CsvRow row);
+  void record(const Slot& slot);
+  awaitable<core::Result<void>> checkpoint(bool final);
+  std::string name() const { return path_.filename().string(); }
+
+  const CsvBatchSource& source_;
+  core::SourceRun& run_;
+  std::filesystem::path path_;
+  core::BatchFile batch_;
+  std::optional<core::Error> malformed_;  // found by the fingerprint pass
+  net::any_io_executor strand_;
+  const core::Route* route_;
+  RowSettled settled_;
+  std::unique_ptr<CsvRowStream> rows_;
+  std::unique_ptr<ResultFile> outcomes_;
+  std::unique_ptr<ResultFile> rejects_;
+  std::string outcome_buffer_;
+  std::string reject_buffer_;
+  std::deque<std::unique_ptr<Slot>> window_;
+  std::int64_t done_ = 0;    // rows settled, in file order from the first
+  std::int64_t failed_ = 0;  // of those, rejected
+  std::int64_t done_at_start_ = 0;
+  Clock::time_point started_ = Clock::now();
+  Clock::time_point last_checkpoint_ = Clock::now();
+};
+
+class CsvBatchSource final : public core::Source {
+ public:
+  CsvBatchSource(std::string name, std::string service, std::string key, CsvSourceConfig config,
+                 core::RuntimeServices& runtime)
+      : Source(std::move(name), "csv", std::move(service)),
+        key_(std::move(key)),
+        config_(std::move(config)),
+        workers_(runtime.workers()),
+        metrics_(runtime.metrics()) {
+    metrics_.declareCounter("egov_source_rows_total",
+                            "Rows of batch sources by outcome (ok, queued, duplicate, rejected).");
+    metrics_.declareCounter("egov_source_files_total",
+                            "Files of batch sources by outcome (done, failed, already-processed).");
+    metrics_.declareGauge("egov_source_batch_rows_done", "Rows handed off in the current file.");
+    metrics_.declareGauge("egov_source_batch_rows_total", "Rows of the current file.");
+    metrics_.declareGauge("egov_source_batch_rows_per_second",
+                          "Rows per second in the current file.");
+  }
+
+  awaitable<void> run(core::SourceRun run) override {
+    while (!run.stop.requested()) {
+      for (const auto& name : co_await readyFiles()) {
+        if (run.stop.requested()) break;
+        co_await takeFile(run, name);
+      }
+      co_await run.stop.sleep(config_.interval);
+    }
+  }
+
+  const CsvSourceConfig& config() const { return config_; }
+  const std::string& key() const { return key_; }
+  const net::any_io_executor& workers() const { return workers_; }
+  core::Metrics& metrics() const { return metrics_; }
+
+  // Where the results of a file go, and the file itself, once its state is final.
+  awaitable<void> settle(const std::filesystem::path& path, const core::BatchFile& batch) const {
+    auto work = [this, path, batch]() -> core::Result<void> {
+      const auto folder =
+          batch.state == core::BatchState::done ? config_.doneFolder() : config_.errorFolder();
+      const std::string name = path.filename().string();
+      const std::string tag = batch.content_hash.substr(0, 12);
+      std::error_code ec;
+      auto final_name = [&](const std::string& suffix) {
+        auto target = folder / (name + suffix);
+        if (std::filesystem::exists(target, ec)) target = folder / (name + "." + tag + suffix);
+        return target;
+      };
+      for (const char* kind : {"outcomes", "rejects"}) {
+        const auto part = partPath(name, batch.content_hash, kind);
+        if (!std::filesystem::exists(part, ec)) continue;
+        if (std::string(kind) == "rejects" && batch.rows_failed == 0) {
+          std::filesystem::remove(part, ec);
+          continue;
+        }
+        // Synced at the final checkpoint, before the journal recorded the file as finished.
+        auto published =
+            ResultFile::publishPart(part, final_name(std::string(".") + kind + ".csv"));
+        if (!published) return published;
+      }
+      if (std::filesystem::exists(path, ec)) {
+        auto moved = moveInto(path, folder, tag);
+        if (!moved) return std::move(moved).error();
+      }
+      if (!config_.marker.empty()) std::filesystem::remove(path.string() + config_.marker, ec);
+      return {};
+    };
+    auto settled = co_await core::runOn(workers_, work);
+    if (!settled) {
+      core::logEvent(core::LogLevel::error, "batch file results could not be moved",
+                     {{"source", std::string_view(name())},
+                      {"file", std::string_view(path.filename().string())},
+                      {"error", std::string_view(settled.error().message)}});
+    }
+  }
+
+  std::filesystem::path partPath(const std::string& name, const std::string& hash,
+                                 const char* kind) const {
+    return config_.doneFolder() / ("." + name + "." + hash.substr(0, 12) + "." + kind + ".part");
+  }
+
+ private:
+  // Names of the files that are complete now, in name order.
+  awaitable<std::vector<std::string>> readyFiles() {
+    auto list = [this]() -> core::Result<std::map<std::string, FileIdentity>> {
+      return listDropFolder(config_);
+    };
+    auto listed = co_await core::runOn(workers_, list);
+    std::vector<std::string> ready;
+    if (!listed) co_return ready;
+    const auto now = Clock::now();
+    std::map<std::string, Seen> seen;
+    for (const auto& [name, identity] : *listed) {
+      auto it = seen_.find(name);
+      Seen entry{identity, now};
+      if (it != seen_.end() && it->second.identity == identity) entry.since = it->second.since;
+      seen.emplace(name, entry);
+      if (broken_.contains(name) && broken_[name] == identity) continue;
+      if (!config_.marker.empty() || now - entry.since >= config_.settle) ready.push_back(name);
+    }
+    seen_ = std::move(seen);
+    co_return ready;
+  }
+
+  awaitable<void> takeFile(core::SourceRun& run, const std::string& name) {
+    const auto path = config_.folder / name;
+    auto print_work = [path, this]() { return fingerprintFile(path, config_.delimiter); };
+    auto print = co_await core::runOn(workers_, print_work);
+    if (!print) {
+      broken_[name] = seen_[name].identity;
+      core::logEvent(core::LogLevel::error, "batch file cannot be read",
+                     {{"source", std::string_view(this->name())},
+                      {"file", std::string_view(name)},
+                      {"error", std::string_view(print.error().message)}});
+      co_return;
+    }
+    core::Journal* journal = run.bus.journal();
+    if (!journal) {
+      core::logEvent(core::LogLevel::error, "batch sources need the journal",
+                     {{"source", std::string_view(this->name())}});
+      co_return;
+    }
+    core::BatchFile record;
+    record.id = core::newUuid();
+    record.tenant_istat = run.tenant.istat;
+    record.source = this->name();
+    record.file_name = name;
+    record.content_hash = print->sha256;
+    record.rows_total = std::max<std::int64_t>(0, print->records - 1);
+    auto batch = co_await journal->beginBatch(record);
+    if (!batch) {
+      core::logEvent(core::LogLevel::error, "batch file not recorded; it is tried again later",
+                     {{"source", std::string_view(this->name())},
+                      {"file", std::string_view(name)},
+                      {"error", std::string_view(batch.error().message)}});
+      co_return;
+    }
+    if (batch->state != core::BatchState::running) {
+      // Finished before (dropped again, or a crash came before the move): only moved.
+      core::logEvent(core::LogLevel::info, "batch file already processed",
+                     {{"source", std::string_view(this->name())},
+                      {"file", std::string_view(name)},
+                      {"state", core::batchStateName(batch->state)}});
+      metrics_.add("egov_source_files_total",
+                   {{"source", this->name()}, {"outcome", "already-processed"}});
+      co_await settle(path, *batch);
+      co_return;
+    }
+    auto strand = co_await net::this_coro::executor;
+    FileRun file(*this, run, path, std::move(*batch), print->malformed, strand);
+    co_await file.process();
+  }
+
+  struct Seen {
+    FileIdentity identity;
+    Clock::time_point since;
+  };
+
+  std::string key_;
+  CsvSourceConfig config_;
+  net::any_io_executor workers_;
+  core::Metrics& metrics_;
+  std::map<std::string, Seen> seen_;            // files of the last scan
+  std::map<std::string, FileIdentity> broken_;  // unreadable until they change
+};
+
+FileRun::FileRun(const CsvBatchSource& source, core::SourceRun& run, std::filesystem::path path,
+                 core::BatchFile batch, std::optional<core::Error> malformed,
+                 net::any_io_executor strand)
+    : source_(source),
+      run_(run),
+      path_(std::move(path)),
+      batch_(std::move(batch)),
+      malformed_(std::move(malformed)),
+      strand_(strand),
+      route_(core::Generation::findRoute(run.tenant, source.service())),
+      settled_(strand) {
+  done_ = done_at_start_ = batch_.rows_done;
+  failed_ = batch_.rows_failed;
+}
+
+awaitable<bool> FileRun::process() {
+  const auto& config = source_.config();
+  const std::string file_name = name();
+  core::logEvent(core::LogLevel::info,
+                 batch_.rows_done > 0 ? "batch file resumed" : "batch file started",
+                 {{"source", std::string_view(source_.name())},
+                  {"file", std::string_view(file_name)},
+                  {"rows_total", batch_.rows_total},
+                  {"rows_done", batch_.rows_done}});
+  std::optional<core::Error> stopped_by;  // what ends the file early (it then goes to error/)
+  auto open = [this, &config]() -> core::Result<void> {
+    auto rows = CsvRowStream::open(path_, config);
+    if (!rows) return std::move(rows).error();
+    rows_ = std::move(rows).value();
+    std::vector<std::string> reject_header{"row"};
+    reject_header.insert(reject_header.end(), rows_->header().begin(), rows_->header().end());
+    reject_header.push_back("reason");
+    const std::string name = path_.filename().string();
+    auto outcomes = ResultFile::open(source_.partPath(name, batch_.content_hash, "outcomes"),
+                                     {"row", "line", "outcome", "exchange_id", "detail"},
+                                     config.delimiter, batch_.rows_done);
+    if (!outcomes) return std::move(outcomes).error();
+    outcomes_ = std::move(outcomes).value();
+    auto rejects = ResultFile::open(source_.partPath(name, batch_.content_hash, "rejects"),
+                                    reject_header, config.delimiter, batch_.rows_done);
+    if (!rejects) return std::move(rejects).error();
+    rejects_ = std::move(rejects).value();
+    return rows_->skip(batch_.rows_done);
+  };
+  auto opened = co_await core::runOn(source_.workers(), open);
+  if (!opened) {
+    if (opened.error().kind != ErrorKind::bad_request) {
+      // The folder, not the file: leave it for the next scan.
+      core::logEvent(core::LogLevel::error, "batch file cannot be opened",
+                     {{"source", std::string_view(source_.name())},
+                      {"file", std::string_view(file_name)},
+                      {"error", std::string_view(opened.error().message)}});
+      co_return false;
+    }
+    stopped_by = opened.error();
+  }
+
+  std::deque<CsvRow> pending;
+  bool end = stopped_by.has_value();
+  bool io_failed = false;  // results or progress could not be saved: pause, retry later
+  while (true) {
+    while (!window_.empty() && window_.front()->done) {
+      record(*window_.front());
+      window_.pop_front();
+    }
+    if (outcome_buffer_.size() + reject_buffer_.size() > kFlushBytes ||
+        Clock::now() - last_checkpoint_ >= kCheckpointEvery) {
+      if (auto saved = co_await checkpoint(false); !saved) io_failed = true;
+      continue;  // rows may have settled meanwhile: look again before waiting
+    }
+    const bool stopping = run_.stop.requested() || io_failed;
+    if (!stopping && window_.size() < config.concurrency) {
+      if (!pending.empty()) {
+        launch(std::move(pending.front()));
+        pending.pop_front();
+        continue;
+      }
+      if (!end) {
+        auto read_work = [this]() { return rows_->read(kReadChunk); };
+        auto chunk = co_await core::runOn(source_.workers(), read_work);
+        if (!chunk) {
+          stopped_by = chunk.error();
+          end = true;
+        } else if (chunk->empty()) {
+          end = true;
+        } else {
+          for (auto& row : *chunk) pending.push_back(std::move(row));
+        }
+        continue;
+      }
+    }
+    if (window_.empty()) break;
+    co_await settled_.wait();
+  }
+
+  if (!end || !pending.empty() || io_failed) {
+    // Stopped: what settled is recorded; the rest is the next run's.
+    auto saved = co_await checkpoint(false);
+    core::logEvent(core::LogLevel::info, "batch file paused; the next run resumes it",
+                   {{"source", std::string_view(source_.name())},
+                    {"file", std::string_view(file_name)},
+                    {"rows_done", done_},
+                    {"saved", saved.ok()}});
+    co_return false;
+  }
+  if (!stopped_by && malformed_) stopped_by = malformed_;
+  if (auto saved = co_await checkpoint(true); !saved) co_return false;
+  batch_.rows_done = done_;
+  batch_.rows_failed = failed_;
+  batch_.state = stopped_by ? core::BatchState::failed : core::BatchState::done;
+  batch_.detail = stopped_by ? stopped_by->message
+                             : std::to_string(done_ - failed_) + " rows handed off, " +
+                                   std::to_string(failed_) + " rejected";
+  auto finished = co_await run_.bus.journal()->finishBatch(batch_.id, batch_.state, batch_.detail);
+  if (!finished) co_return false;  // still running in the journal: the next scan settles it
+  rows_.reset();
+  outcomes_.reset();
+  rejects_.reset();
+  co_await source_.settle(path_, batch_);
+  const bool done = batch_.state == core::BatchState::done;
+  source_.metrics().add("egov_source_files_total",
+                        {{"source", source_.name()}, {"outcome", done ? "done" : "failed"}});
+  core::logEvent(done ? core::LogLevel::info : core::LogLevel::error,
+                 done ? "batch file done" : "batch file failed",
+                 {{"source", std::string_view(source_.name())},
+                  {"file", std::string_view(file_name)},
+                  {"rows_done", done_},
+                  {"rows_rejected", failed_},
+                  {"detail", std::string_view(batch_.detail)}});
+  co_return true;
+}
+
+void FileRun::launch(CsvRow row) {
+  auto slot = std::make_unique<Slot>();
+  Slot& ref = *slot;
+  slot->row = std::move(row);
+  window_.push_back(std::move(slot));
+  const auto& header = rows_->header();
+  if (ref.row.fields.size() != header.size()) {
+    ref.done = true;
+    ref.outcome = "rejected";
+    ref.detail = "bad-request: the row has " + std::to_string(ref.row.fields.size()) +
+                 " fields, the header " + std::to_string(header.size());
+    return;
+  }
+  auto body = rowDocument(name(), header, ref.row);
+  if (!body) {
+    ref.done = true;
+    ref.outcome = "rejected";
+    ref.detail = std::string(core::errorKindName(body.error().kind)) + ": " + body.error().message;
+    return;
+  }
+  auto& exchange = ref.exchange;
+  exchange.id = core::newUuid();
+  exchange.trace_id = exchange.id;
+  exchange.tenant_istat = run_.tenant.istat;
+  exchange.tenant_slug = run_.tenant.slug;
+  exchange.service = source_.service();
+  exchange.identity.client = "source:" + source_.name();
+  exchange.deadline = Clock::now() + route_->deadline;
+  exchange.body = std::move(body).value();
+  net::co_spawn(strand_, submitRow(ref), net::detached);
+}
+
+awaitable<void> FileRun::submitRow(Slot& slot) {
+  core::Submission submission;
+  submission.idempotency_key = source_.key() + ":" + batch_.content_hash.substr(0, 32) + ":" +
+                               std::to_string(slot.row.number);
+  try {
+    auto submitted = co_await core::submitExchange(run_.bus, run_.generation, run_.tenant, *route_,
+                                                   slot.exchange, std::move(submission));
+    if (!submitted) {
+      slot.outcome = "rejected";
+      slot.detail = std::string(core::errorKindName(submitted.error().kind)) + ": " +
+                    submitted.error().message;
+    } else if (submitted->queued) {
+      slot.outcome = submitted->duplicate ? "duplicate" : "queued";
+      slot.id = submitted->journal_id;
+    } else {
+      slot.outcome = "ok";
+      slot.id = slot.exchange.id;
+    }
+  } catch (const std::exception& e) {
+    slot.outcome = "rejected";
+    slot.detail = std::string("internal: ") + e.what();
+  }
+  slot.exchange.body.reset();
+  slot.done = true;
+  settled_.notify();
+}
+
+void FileRun::record(const Slot& slot) {
+  const char delimiter = source_.config().delimiter;
+  const core::CsvWriteOptions options{delimiter, true};
+  const std::string number = std::to_string(slot.row.number);
+  const std::string fields[] = {number, std::to_string(slot.row.line), slot.outcome, slot.id,
+                                slot.detail};
+  core::appendCsvRecord(outcome_buffer_, fields, options);
+  ++done_;
+  source_.metrics().add("egov_source_rows_total",
+                        {{"source", source_.name()}, {"outcome", slot.outcome}});
+  if (slot.outcome != "rejected") return;
+  ++failed_;
+  std::vector<std::string> reject{number};
+  reject.insert(reject.end(), slot.row.fields.begin(), slot.row.fields.end());
+  reject.push_back(slot.detail);
+  core::appendCsvRecord(reject_buffer_, reject, options);
+}
+
+awaitable<core::Result<void>> FileRun::checkpoint(bool final) {
+  last_checkpoint_ = Clock::now();
+  auto write = [this, outcomes = std::move(outcome_buffer_),
+                rejects = std::move(reject_buffer_)]() -> core::Result<void> {
+    if (!outcomes_ || !rejects_) return {};
+    if (auto ok = outcomes_->append(outcomes); !ok) return ok;
+    if (auto ok = rejects_->append(rejects); !ok) return ok;
+    if (auto ok = outcomes_->sync(); !ok) return ok;
+    return rejects_->sync();
+  };
+  outcome_buffer_.clear();
+  reject_buffer_.clear();
+  auto written = co_await core::runOn(source_.workers(), write);
+  if (!written) {
+    core::logEvent(core::LogLevel::error, "batch results cannot be written",
+                   {{"source", std::string_view(source_.name())},
+                    {"error", std::string_view(written.error().message)}});
+    co_return written;
+  }
+  // Only rows whose results are on disk are recorded as done.
+  auto updated =
+      co_await run_.bus.journal()->updateBatch(batch_.id, done_, failed_, batch_.rows_total);
+  if (!updated) co_return updated;
+  const double seconds = std::chrono::duration<double>(Clock::now() - started_).count();
+  const double rate = seconds > 0 ? static_cast<double>(done_ - done_at_start_) / seconds : 0;
+  const core::Labels labels{{"source", source_.name()}};
+  source_.metrics().set("egov_source_batch_rows_done", labels, static_cast<double>(done_));
+  source_.metrics().set("egov_source_batch_rows_total", labels,
+                        static_cast<double>(batch_.rows_total));
+  source_.metrics().set("egov_source_batch_rows_per_second", labels, rate);
+  if (!final) {
+    core::logEvent(core::LogLevel::info, "batch progress",
+                   {{"source", std::string_view(source_.name())},
+                    {"file", std::string_view(name())},
+                    {"rows_done", done_},
+                    {"rows_total", batch_.rows_total},
+                    {"rows_rejected", failed_},
+                    {"rows_per_second", rate}});
+  }
+  co_return core::Result<void>{};
+}
+
+}  // namespace
+
+std::shared_ptr<core::Source> makeCsvSource(const core::SourceContext& context) {
+  auto config = parseCsvSourceConfig(context.settings);
+  if (!config) return nullptr;
+  const std::string key = context.name.substr(context.name.find('/') + 1);
+  return std::make_shared<CsvBatchSource>(context.name, context.service, key, std::move(*config),
+                                          context.runtime);
+}
+
+}  // namespace egov::adapters::csv

@@ -1,0 +1,31 @@
+// The `csv` source: a watched drop folder. Each complete file (see CsvSourceConfig) is read
+// as a stream; each row becomes one exchange of the source's service, body
+//
+//   <row xmlns="urn:egovbus:csv" file="versamenti.csv" number="1" line="2">
+//     <field name="codice_fiscale">RSSMRA80A01A662A</field>...</row>
+//
+// submitted with idempotency key "<source key>:<sha-256 prefix>:<row number>". Per file:
+//   - a journal batch record (source, name, SHA-256) holds the progress, so a file is
+//     processed once even across restarts (the same name and content again is only moved),
+//     and a stopped or crashed run is resumed after the last recorded row;
+//   - <name>.outcomes.csv (row, line, outcome, exchange_id, detail) records every row:
+//     ok (request-reply), queued or duplicate (one-way), rejected;
+//   - <name>.rejects.csv holds the rejected rows as they were, with their row number and a
+//     reason column, so they can be corrected and dropped again;
+//   - the file, its outcomes and rejects move to done/ (every row handed off or rejected)
+//     or error/ (the file itself does not read: no header, a malformed line, a byte invalid
+//     for the charset; rows before that point are processed).
+// Progress goes to the journal, the log and /metrics at least every second.
+#pragma once
+
+#include <memory>
+
+#include "adapters/csv/csv_source_config.hpp"
+#include "core/engine/endpoint.hpp"
+#include "core/engine/source.hpp"
+
+namespace egov::adapters::csv {
+
+std::shared_ptr<core::Source> makeCsvSource(const core::SourceContext& context);
+
+}  // namespace egov::adapters::csv

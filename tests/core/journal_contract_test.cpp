@@ -1,0 +1,450 @@
+// The Journal contract, run against both backends: SQLite (a file) and PostgreSQL (a schema
+// of the throwaway test server). Every case loops over the backends.
+#include <doctest/doctest.h>
+
+#include <set>
+#include <thread>
+
+#include "core/cli/commands.hpp"
+#include "core/journal/pg_journal.hpp"
+#include "tests/support/journal_store.hpp"
+#include "tests/support/postgres_server.hpp"
+#include "tests/support/run_coroutine.hpp"
+#include "tests/support/temp_config.hpp"
+#include "tests/support/test_http_server.hpp"
+
+using namespace egov;
+using namespace std::chrono_literals;
+using test::JournalBackend;
+using test::JournalStore;
+using test::runCoroutine;
+
+namespace {
+
+// Inside a coroutine, name the entry before co_await-ing enqueue(): g++ 12 copies a
+// temporary of the co_await expression bitwise, and its short strings then dangle.
+core::JournalEntry entry(std::string id, std::string key = {}, std::string order_key = {}) {
+  core::JournalEntry e;
+  e.id = std::move(id);
+  e.tenant_istat = "072006";
+  e.tenant_slug = "bari";
+  e.service = "welfare.domanda";
+  e.method = "POST";
+  e.trace_id = "trace-1";
+  e.client = "portale";
+  e.body =
+      "<map xmlns=\"http://www.w3.org/2005/xpath-functions\"><string "
+      "key=\"città\">Bari</string></map>";
+  e.resume_step = 1;
+  e.idempotency_key = std::move(key);
+  e.order_key = std::move(order_key);
+  return e;
+}
+
+std::vector<std::string> ids(const std::vector<core::JournalEntry>& entries) {
+  std::vector<std::string> out;
+  for (const auto& e : entries) out.push_back(e.id);
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+std::vector<std::string> claimIds(core::Journal& journal, std::size_t limit = 100) {
+  auto claimed = runCoroutine(journal.claimDue(limit, 60s));
+  REQUIRE(claimed.ok());
+  return ids(*claimed);
+}
+
+using Ids = std::vector<std::string>;
+
+}  // namespace
+
+TEST_CASE(
+    "journal contract: enqueue is durable across a reopen, idempotency keys dedupe per tenant") {
+  for (auto backend : test::kJournalBackends) {
+    INFO("backend: " << test::journalBackendName(backend));
+    JournalStore store(backend);
+    {
+      auto journal = store.open();
+      auto first = runCoroutine(journal->enqueue(entry("a", "key-1"), 24h));
+      REQUIRE(first.ok());
+      CHECK_FALSE(first->duplicate);
+      auto again = runCoroutine(journal->enqueue(entry("b", "key-1"), 24h));
+      REQUIRE(again.ok());
+      CHECK(again->duplicate);
+      CHECK(again->id == "a");
+      auto other_tenant = entry("c", "key-1");
+      other_tenant.tenant_istat = "072029";
+      CHECK_FALSE(runCoroutine(journal->enqueue(other_tenant, 24h))->duplicate);
+      // An expired key no longer dedupes: the new exchange takes it over.
+      CHECK_FALSE(runCoroutine(journal->enqueue(entry("d", "key-2"), -1ms))->duplicate);
+      auto renewed = runCoroutine(journal->enqueue(entry("e", "key-2"), 24h));
+      CHECK_FALSE(renewed->duplicate);
+      CHECK(runCoroutine(journal->enqueue(entry("f", "key-2"), 24h))->id == "e");
+    }
+    auto reopened = store.open();
+    auto found = runCoroutine(reopened->find("072006", "a"));
+    REQUIRE(found.ok());
+    REQUIRE(found->has_value());
+    const auto& a = **found;
+    CHECK(a.state == core::EntryState::queued);
+    CHECK(a.resume_step == 1);
+    CHECK(a.tenant_slug == "bari");
+    CHECK(a.trace_id == "trace-1");
+    CHECK(a.client == "portale");
+    CHECK(a.idempotency_key == "key-1");
+    CHECK(a.body == entry("a").body);  // UTF-8 kept
+    CHECK(a.created_ms > 0);
+    CHECK_FALSE(runCoroutine(reopened->find("072006", "b"))->has_value());
+    CHECK_FALSE(runCoroutine(reopened->find("072029", "a"))->has_value());  // tenants are separate
+  }
+}
+
+TEST_CASE("journal contract: claim, lease expiry, retry, dead letter, replay and discard") {
+  for (auto backend : test::kJournalBackends) {
+    INFO("backend: " << test::journalBackendName(backend));
+    JournalStore store(backend);
+    auto journal = store.open();
+    REQUIRE(runCoroutine(journal->enqueue(entry("a"), 24h)).ok());
+    REQUIRE(runCoroutine(journal->enqueue(entry("b"), 24h)).ok());
+
+    CHECK(claimIds(*journal) == Ids{"a", "b"});
+    CHECK(claimIds(*journal).empty());  // leased
+    CHECK((*runCoroutine(journal->find("072006", "a")))->state == core::EntryState::delivering);
+
+    // A delivery cut off (crash) is retaken once its lease has expired.
+    REQUIRE(runCoroutine(journal->reschedule("a", 1, core::nowMs() + 3'600'000, "HTTP 503")).ok());
+    auto rescheduled = *runCoroutine(journal->find("072006", "a"));
+    CHECK(rescheduled->attempts == 1);
+    CHECK(rescheduled->last_error == "HTTP 503");
+    REQUIRE(runCoroutine(journal->enqueue(entry("c"), 24h)).ok());
+    auto crashed = runCoroutine(journal->claimDue(10, -1ms));  // lease already over
+    CHECK(ids(*crashed) == Ids{"c"});
+    CHECK(claimIds(*journal) == Ids{"c"});
+
+    REQUIRE(runCoroutine(journal->markDelivered("c", 1)).ok());
+    CHECK((*runCoroutine(journal->find("072006", "c")))->state == core::EntryState::delivered);
+
+    REQUIRE(runCoroutine(journal->deadLetter("b", 3, "gave up after 3 attempts")).ok());
+    auto dead = runCoroutine(journal->listDead("", 10));
+    REQUIRE(dead->size() == 1);
+    CHECK(dead->front().id == "b");
+    CHECK(dead->front().last_error == "gave up after 3 attempts");
+    CHECK(runCoroutine(journal->listDead("072029", 10))->empty());
+
+    REQUIRE(
+        runCoroutine(journal->resolveDead({"b", "replay", "operatore", "back-end fixed"})).ok());
+    auto replayed = runCoroutine(journal->find("072006", "b"));
+    CHECK((*replayed)->state == core::EntryState::queued);
+    CHECK((*replayed)->attempts == 0);
+    auto not_dead = runCoroutine(journal->resolveDead({"b", "discard", "operatore", "twice"}));
+    REQUIRE_FALSE(not_dead.ok());
+    CHECK(not_dead.error().kind == core::ErrorKind::not_found);
+    auto unknown = runCoroutine(journal->resolveDead({"b", "explode", "operatore", "?"}));
+    REQUIRE_FALSE(unknown.ok());
+    CHECK(unknown.error().kind == core::ErrorKind::bad_request);
+
+    REQUIRE(runCoroutine(journal->deadLetter("b", 1, "HTTP 400")).ok());
+    REQUIRE(runCoroutine(journal->resolveDead({"b", "discard", "operatore", "duplicate"})).ok());
+    CHECK((*runCoroutine(journal->find("072006", "b")))->state == core::EntryState::discarded);
+    // Who did what, and why, is recorded.
+    CHECK(store.sql("SELECT who || '/' || why FROM dead_letter_actions WHERE action = 'replay'") ==
+          "operatore/back-end fixed");
+    CHECK(store.sql("SELECT who || '/' || why FROM dead_letter_actions WHERE action = 'discard'") ==
+          "operatore/duplicate");
+    CHECK(store.sql("SELECT COUNT(*) FROM attempts WHERE exchange_id = 'b'") == "2");
+  }
+}
+
+TEST_CASE("journal contract: many concurrent enqueues share commits and all land") {
+  for (auto backend : test::kJournalBackends) {
+    INFO("backend: " << test::journalBackendName(backend));
+    JournalStore store(backend);
+    auto journal = store.open();
+    net::io_context io;
+    int stored = 0;
+    for (int i = 0; i < 200; ++i) {
+      net::co_spawn(
+          io,
+          [&, i]() -> awaitable<void> {
+            // Every fourth shares an idempotency key with the one before it.
+            auto key = "k" + std::to_string(i / 4 * 4 + (i % 4 == 3 ? 2 : i % 4));
+            auto e = entry("id-" + std::to_string(i), key);  // named: see entry()
+            auto r = co_await journal->enqueue(std::move(e), 24h);
+            if (r.ok() && !r->duplicate) ++stored;
+          },
+          net::detached);
+    }
+    io.run();
+    CHECK(stored == 150);
+    CHECK(claimIds(*journal, 1000).size() == 150);
+  }
+}
+
+TEST_CASE("journal contract: one failing operation in a batch does not undo the others") {
+  for (auto backend : test::kJournalBackends) {
+    INFO("backend: " << test::journalBackendName(backend));
+    JournalStore store(backend);
+    auto journal = store.open();
+    REQUIRE(runCoroutine(journal->enqueue(entry("dup"), 24h)).ok());
+    net::io_context io;
+    std::vector<bool> outcomes(20);
+    for (int i = 0; i < 20; ++i) {
+      net::co_spawn(
+          io,
+          [&, i]() -> awaitable<void> {
+            // The tenth reuses an id: its insert fails, the other nineteen must land.
+            auto e = entry(i == 9 ? "dup" : "n" + std::to_string(i));
+            auto r = co_await journal->enqueue(std::move(e), 24h);
+            outcomes[static_cast<std::size_t>(i)] = r.ok();
+          },
+          net::detached);
+    }
+    io.run();
+    CHECK(std::count(outcomes.begin(), outcomes.end(), true) == 19);
+    CHECK_FALSE(outcomes[9]);
+    CHECK(claimIds(*journal, 1000).size() == 20);
+  }
+}
+
+TEST_CASE(
+    "journal contract: ordered entries are claimed one at a time per key, in acceptance order") {
+  for (auto backend : test::kJournalBackends) {
+    INFO("backend: " << test::journalBackendName(backend));
+    JournalStore store(backend);
+    auto journal = store.open();
+    for (const auto& [id, key] : std::vector<std::pair<std::string, std::string>>{
+             {"a1", "A"}, {"b1", "B"}, {"a2", "A"}, {"free", ""}, {"a3", "A"}, {"b2", "B"}}) {
+      REQUIRE(runCoroutine(journal->enqueue(entry(id, {}, key), 24h)).ok());
+    }
+    auto other_service = entry("s1", {}, "A");
+    other_service.service = "welfare.altro";
+    REQUIRE(runCoroutine(journal->enqueue(other_service, 24h)).ok());
+    auto other_tenant = entry("t1", {}, "A");
+    other_tenant.tenant_istat = "072029";
+    REQUIRE(runCoroutine(journal->enqueue(other_tenant, 24h)).ok());
+    CHECK((*runCoroutine(journal->find("072006", "a2")))->order_key == "A");
+
+    // Only the head of each (tenant, service, key) is due; unordered entries always are.
+    CHECK(claimIds(*journal) == Ids{"a1", "b1", "free", "s1", "t1"});
+    // A head being retried blocks its own key only.
+    REQUIRE(runCoroutine(journal->reschedule("a1", 1, core::nowMs() + 3'600'000, "HTTP 503")).ok());
+    REQUIRE(runCoroutine(journal->markDelivered("b1", 1)).ok());
+    CHECK(claimIds(*journal) == Ids{"b2"});
+    REQUIRE(runCoroutine(journal->reschedule("a1", 1, core::nowMs(), "HTTP 503")).ok());
+    CHECK(claimIds(*journal) == Ids{"a1"});
+    REQUIRE(runCoroutine(journal->markDelivered("a1", 2)).ok());
+    CHECK(claimIds(*journal) == Ids{"a2"});
+    // A dead letter no longer holds its key back.
+    REQUIRE(runCoroutine(journal->deadLetter("a2", 1, "HTTP 400")).ok());
+    CHECK(claimIds(*journal) == Ids{"a3"});
+  }
+}
+
+TEST_CASE("journal contract: a schema from a newer egovbus is refused") {
+  for (auto backend : test::kJournalBackends) {
+    INFO("backend: " << test::journalBackendName(backend));
+    JournalStore store(backend);
+    { store.open(); }
+    store.sql(backend == JournalBackend::sqlite
+                  ? "INSERT INTO schema_version VALUES (99)"
+                  : "INSERT INTO schema_migrations (version) VALUES (99)");
+    auto journal = store.tryOpen();
+    REQUIRE_FALSE(journal.ok());
+    CHECK(journal.error().message.find("schema version 99 is newer") != std::string::npos);
+  }
+}
+
+TEST_CASE("journal contract: egovbus dlq lists, replays and discards on the configured backend") {
+  for (auto backend : test::kJournalBackends) {
+    INFO("backend: " << test::journalBackendName(backend));
+    JournalStore store(backend);
+    test::TempConfig config;
+    config.write("conf/bus.yaml",
+                 "listen: 127.0.0.1:0\njournal: { " + store.yamlSettings() + " }\n");
+    const auto bus_file = (config.root() / "conf/bus.yaml").string();
+    {
+      auto journal = store.open();
+      REQUIRE(runCoroutine(journal->enqueue(entry("x"), 24h)).ok());
+      REQUIRE(runCoroutine(journal->enqueue(entry("y"), 24h)).ok());
+      REQUIRE(runCoroutine(journal->deadLetter("x", 2, "HTTP 400")).ok());
+      REQUIRE(runCoroutine(journal->deadLetter("y", 2, "HTTP 400")).ok());
+    }
+    CHECK(core::dlqCommand({bus_file, "list", "", "", "", "t"}) == 0);
+    CHECK(core::dlqCommand({bus_file, "show", "x", "", "", "t"}) == 0);
+    CHECK(core::dlqCommand({bus_file, "show", "nope", "", "", "t"}) == 1);
+    CHECK(core::dlqCommand({bus_file, "replay", "x", "", "", "t"}) == 2);  // no reason
+    CHECK(core::dlqCommand({bus_file, "replay", "x", "", "fixed", "t"}) == 0);
+    CHECK(core::dlqCommand({bus_file, "discard", "y", "", "duplicate", "t"}) == 0);
+    CHECK(core::dlqCommand({bus_file, "discard", "y", "", "again", "t"}) == 1);  // no longer dead
+    auto journal = store.open();
+    CHECK((*runCoroutine(journal->find("072006", "x")))->state == core::EntryState::queued);
+    CHECK((*runCoroutine(journal->find("072006", "y")))->state == core::EntryState::discarded);
+    CHECK(store.sql("SELECT action || '/' || who || '/' || why FROM dead_letter_actions "
+                    "WHERE exchange_id = 'x'") == "replay/t/fixed");
+  }
+}
+
+TEST_CASE("journal contract: a batch file is recorded once per (source, name, hash) and resumes") {
+  for (auto backend : test::kJournalBackends) {
+    INFO("backend: " << test::journalBackendName(backend));
+    JournalStore store(backend);
+    core::BatchFile batch;
+    batch.id = "batch-1";
+    batch.tenant_istat = "072006";
+    batch.source = "bari/tari-drop";
+    batch.file_name = "tari-2026.csv";
+    batch.content_hash = "abc123";
+    {
+      auto journal = store.open();
+      auto begun = runCoroutine(journal->beginBatch(batch));
+      REQUIRE(begun.ok());
+      CHECK(begun->id == "batch-1");
+      CHECK(begun->state == core::BatchState::running);
+      CHECK(begun->started_ms > 0);
+      REQUIRE(runCoroutine(journal->updateBatch("batch-1", 500, 3, 1000)).ok());
+      CHECK(runCoroutine(journal->updateBatch("nope", 1, 0, 1)).error().kind ==
+            core::ErrorKind::not_found);
+      CHECK(runCoroutine(journal->finishBatch("nope", core::BatchState::done, "")).error().kind ==
+            core::ErrorKind::not_found);
+    }
+    auto journal = store.open();  // a restart resumes where it was
+    auto again = batch;
+    again.id = "batch-2";
+    auto resumed = runCoroutine(journal->beginBatch(again));
+    REQUIRE(resumed.ok());
+    CHECK(resumed->id == "batch-1");
+    CHECK(resumed->rows_done == 500);
+    CHECK(resumed->rows_failed == 3);
+    CHECK(resumed->rows_total == 1000);
+    REQUIRE(runCoroutine(journal->finishBatch("batch-1", core::BatchState::done, "done/")).ok());
+    CHECK(runCoroutine(journal->beginBatch(again))->state == core::BatchState::done);
+
+    // The same name with other content is another file; so is the same content elsewhere.
+    auto changed = batch;
+    changed.id = "batch-3";
+    changed.content_hash = "def456";
+    CHECK(runCoroutine(journal->beginBatch(changed))->id == "batch-3");
+    auto molfetta = batch;
+    molfetta.id = "batch-4";
+    molfetta.tenant_istat = "072029";
+    molfetta.source = "molfetta/tari-drop";
+    CHECK(runCoroutine(journal->beginBatch(molfetta))->id == "batch-4");
+
+    auto bari = runCoroutine(journal->listBatches("072006", 10));
+    REQUIRE(bari.ok());
+    REQUIRE(bari->size() == 2);
+    CHECK((*bari)[0].id == "batch-3");  // most recent first
+    CHECK((*bari)[1].state == core::BatchState::done);
+    CHECK((*bari)[1].detail == "done/");
+    CHECK(runCoroutine(journal->listBatches("", 10))->size() == 3);
+    CHECK(runCoroutine(journal->listBatches("", 1))->size() == 1);
+  }
+}
+
+// --- several instances on one PostgreSQL ----------------------------------------------------
+
+TEST_CASE(
+    "journal postgresql: two instances never claim the same entry, and share idempotency keys") {
+  JournalStore store(JournalBackend::postgresql);
+  auto first = store.open();
+  auto second = store.open();
+  for (int i = 0; i < 300; ++i) {
+    auto& journal = i % 2 ? *first : *second;
+    REQUIRE(runCoroutine(journal.enqueue(entry("e" + std::to_string(i)), 24h)).ok());
+  }
+  // The same key through either instance names the same exchange.
+  auto a = runCoroutine(first->enqueue(entry("k-a", "domanda-7"), 24h));
+  auto b = runCoroutine(second->enqueue(entry("k-b", "domanda-7"), 24h));
+  CHECK(b->duplicate);
+  CHECK(b->id == a->id);
+
+  std::vector<std::string> claimed_by[2];
+  std::vector<std::thread> claimers;
+  for (int c = 0; c < 2; ++c) {
+    claimers.emplace_back([&, c] {
+      auto& journal = c ? *first : *second;
+      for (;;) {
+        auto claimed = runCoroutine(journal.claimDue(7, 60s));
+        if (!claimed.ok() || claimed->empty()) break;
+        for (auto& e : *claimed) claimed_by[c].push_back(e.id);
+      }
+    });
+  }
+  for (auto& t : claimers) t.join();
+  // Both instances see the same dropped file: one record, one id.
+  core::BatchFile file;
+  file.tenant_istat = "072006";
+  file.source = "bari/tari-drop";
+  file.file_name = "tari.csv";
+  file.content_hash = "ff00";
+  file.id = "from-first";
+  auto seen_first = runCoroutine(first->beginBatch(file));
+  file.id = "from-second";
+  auto seen_second = runCoroutine(second->beginBatch(file));
+  CHECK(seen_first->id == "from-first");
+  CHECK(seen_second->id == "from-first");
+
+  std::set<std::string> all(claimed_by[0].begin(), claimed_by[0].end());
+  all.insert(claimed_by[1].begin(), claimed_by[1].end());
+  CHECK(claimed_by[0].size() + claimed_by[1].size() == 301);  // nobody took one twice
+  CHECK(all.size() == 301);
+}
+
+TEST_CASE(
+    "journal postgresql: concurrent enqueues of one key through two instances give one exchange") {
+  JournalStore store(JournalBackend::postgresql);
+  auto first = store.open();
+  auto second = store.open();
+  std::vector<std::string> answered(40);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 2; ++t) {
+    threads.emplace_back([&, t] {
+      net::io_context io;
+      for (int i = t; i < 40; i += 2) {
+        net::co_spawn(
+            io,
+            [&, i]() -> awaitable<void> {
+              auto& journal = i % 2 ? *first : *second;
+              auto e = entry("c" + std::to_string(i), "same-key");
+              auto r = co_await journal.enqueue(std::move(e), 24h);
+              answered[static_cast<std::size_t>(i)] =
+                  r.ok() ? r->id : "error: " + r.error().message;
+            },
+            net::detached);
+      }
+      io.run();
+    });
+  }
+  for (auto& t : threads) t.join();
+  for (const auto& id : answered) CHECK(id == answered.front());
+  CHECK(answered.front().rfind("c", 0) == 0);
+  CHECK(store.sql("SELECT COUNT(*) FROM exchanges") == "1");
+}
+
+TEST_CASE(
+    "journal postgresql: a server restart fails operations as unavailable, then they recover") {
+  JournalStore store(JournalBackend::postgresql);
+  auto journal = store.open();
+  REQUIRE(runCoroutine(journal->enqueue(entry("before"), 24h)).ok());
+  auto& server = test::testPostgres();
+  server.stop();
+  auto down = runCoroutine(journal->enqueue(entry("during"), 24h));
+  REQUIRE_FALSE(down.ok());
+  CHECK(down.error().kind == core::ErrorKind::unavailable);
+  CHECK(down.error().message.find(test::PostgresServer::kPassword) == std::string::npos);
+  server.start();
+  auto up = runCoroutine(journal->enqueue(entry("after"), 24h));
+  REQUIRE_MESSAGE(up.ok(), up.error().message);
+  CHECK(claimIds(*journal) == Ids{"after", "before"});
+}
+
+TEST_CASE(
+    "journal postgresql: a server that is not there is a clear error at open, without secrets") {
+  auto journal =
+      core::PgJournal::open({"host=127.0.0.1 port=" + std::to_string(test::closedLocalPort()) +
+                                 " user=egov password=" + test::PostgresServer::kPassword,
+                             1, 1s});
+  REQUIRE_FALSE(journal.ok());
+  CHECK(journal.error().message.find("journal postgresql: cannot connect") != std::string::npos);
+  CHECK(journal.error().message.find(test::PostgresServer::kPassword) == std::string::npos);
+}

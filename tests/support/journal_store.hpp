@@ -1,0 +1,43 @@
+// A journal storage for tests, on either backend: a SQLite file in a temporary folder, or a
+// fresh schema of the shared test PostgreSQL server (tests/support/postgres_server.hpp).
+// open() may be called again to reopen the same storage (as after a restart), or while
+// another journal is open on it (as a second bus instance on one PostgreSQL).
+#pragma once
+
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/journal/journal.hpp"
+
+namespace egov::test {
+
+enum class JournalBackend { sqlite, postgresql };
+inline const std::vector<JournalBackend> kJournalBackends = {JournalBackend::sqlite,
+                                                             JournalBackend::postgresql};
+const char* journalBackendName(JournalBackend backend);
+
+class JournalStore {
+ public:
+  // Throws std::runtime_error when the PostgreSQL server cannot start.
+  explicit JournalStore(JournalBackend backend);
+  ~JournalStore();
+
+  JournalBackend backend() const { return backend_; }
+  core::Result<std::unique_ptr<core::Journal>> tryOpen() const;
+  std::unique_ptr<core::Journal> open() const;  // fails the test when it cannot
+  // Runs SQL on the storage directly (bypassing the journal) and returns the first column
+  // of the first row ("" when no row).
+  std::string sql(const std::string& statement) const;
+  // The bus.yaml `journal:` settings that name this storage.
+  std::string yamlSettings() const;
+
+ private:
+  JournalBackend backend_;
+  std::filesystem::path folder_;  // sqlite
+  std::string schema_;            // postgresql
+  std::string dsn_;
+};
+
+}  // namespace egov::test

@@ -1,0 +1,118 @@
+// A running bus for source tests: a config tree, the journal, an I/O context on its own
+// thread, delivery of one-way exchanges, and the SourceRunner the serve command uses.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <string>
+#include <thread>
+
+#include <doctest/doctest.h>
+
+#include "core/engine/bus.hpp"
+#include "core/engine/source_runner.hpp"
+#include "core/journal/delivery.hpp"
+#include "core/journal/sqlite_journal.hpp"
+#include "core/net/api.hpp"
+#include "tests/support/run_coroutine.hpp"
+#include "tests/support/temp_config.hpp"
+
+namespace egov::test {
+
+// Waits until `done()` holds; false after `limit` (a generous bound so that a broken
+// feature fails instead of hanging, never a timing assertion).
+inline bool waitUntil(const std::function<bool()>& done,
+                      std::chrono::milliseconds limit = std::chrono::seconds(60)) {
+  const auto until = std::chrono::steady_clock::now() + limit;
+  while (!done()) {
+    if (std::chrono::steady_clock::now() >= until) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return true;
+}
+
+class SourceHarness {
+ public:
+  explicit SourceHarness(TempConfig& config) : config_(config) {}
+  ~SourceHarness() { stop(); }
+
+  // Loads the config, opens the journal and starts delivery and the sources.
+  void start() {
+    if (!std::filesystem::exists(config_.root() / "conf/bus.yaml")) {
+      config_.write(
+          "conf/bus.yaml",
+          "listen: 127.0.0.1:0\njournal: { path: ../var/journal.db, poll_interval: 20ms }\n");
+    }
+    config_.bearer();  // before the generation loads: get() sends this key
+    bus_ = std::make_unique<core::Bus>(config_.root() / "conf/bus.yaml", config_.adapters(),
+                                       config_.runtime());
+    core::ConfigErrors errors;
+    REQUIRE_MESSAGE(bus_->reload(errors), errors.str());
+    auto journal = core::SqliteJournal::open(config_.root() / "var/journal.db");
+    REQUIRE_MESSAGE(journal, journal.error().message);
+    journal_ = std::move(journal).value();
+    bus_->setJournal(journal_.get());
+    delivery_ = std::make_unique<core::DeliveryWorker>(io_, *bus_, *journal_,
+                                                       bus_->generation()->bus.journal);
+    bus_->setDeliveryWake([this] { delivery_->wake(); });
+    delivery_->start();
+    runner_ = std::make_unique<core::SourceRunner>(io_.get_executor(), *bus_);
+    runner_->replace(bus_->generation());
+    thread_ = std::thread([this] { io_.run(); });
+  }
+
+  // Reloads the config (as SIGHUP does) and hands the sources over to the new generation.
+  void reload() {
+    core::ConfigErrors errors;
+    REQUIRE_MESSAGE(bus_->reload(errors), errors.str());
+    runner_->replace(bus_->generation());
+  }
+
+  // Stops the sources (waiting for them to settle) and everything else.
+  void stop() {
+    if (!thread_.joinable()) return;
+    runner_->stopAll();
+    CHECK(waitUntil([this] { return runner_->stopped(); }));
+    net::post(io_, [this] { delivery_->stop(); });
+    work_.reset();
+    io_.stop();
+    thread_.join();
+    runner_.reset();
+    delivery_.reset();
+    bus_->setJournal(nullptr);
+    journal_.reset();
+  }
+
+  core::Bus& bus() { return *bus_; }
+  core::Journal& journal() { return *journal_; }
+  core::SourceRunner& runner() { return *runner_; }
+
+  // A unified API request, answered by the bus as the HTTP listener would.
+  HttpResponse get(const std::string& target) {
+    core::ApiHandler api(*bus_);
+    HttpRequest request{http::verb::get, target, 11};
+    request.set(http::field::authorization, config_.bearer());
+    request.prepare_payload();
+    return runCoroutine(api.handle(std::move(request)));
+  }
+
+  template <class T>
+  T await(awaitable<T> task) {
+    return runCoroutine(std::move(task));
+  }
+
+ private:
+  TempConfig& config_;
+  net::io_context io_{1};
+  std::unique_ptr<net::executor_work_guard<net::io_context::executor_type>> work_ =
+      std::make_unique<net::executor_work_guard<net::io_context::executor_type>>(
+          io_.get_executor());
+  std::unique_ptr<core::Bus> bus_;
+  std::unique_ptr<core::SqliteJournal> journal_;
+  std::unique_ptr<core::DeliveryWorker> delivery_;
+  std::unique_ptr<core::SourceRunner> runner_;
+  std::thread thread_;
+};
+
+}  // namespace egov::test
