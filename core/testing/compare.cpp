@@ -168,12 +168,12 @@ std::string unifiedDiff(std::string_view expected, std::string_view actual,
       if (i < n && j < m && a[i] == b[j]) {
         edits.push_back({' ', a[i], i + 1, j + 1});
         ++i, ++j;
-      } else if (j < m && (i == n || lcs[i][j + 1] >= lcs[i + 1][j])) {
-        edits.push_back({'+', b[j], i + 1, j + 1});
-        ++j;
-      } else {
+      } else if (i < n && (j == m || lcs[i + 1][j] >= lcs[i][j + 1])) {
         edits.push_back({'-', a[i], i + 1, j + 1});
         ++i;
+      } else {
+        edits.push_back({'+', b[j], i + 1, j + 1});
+        ++j;
       }
     }
   } else {
