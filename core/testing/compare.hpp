@@ -1,6 +1,7 @@
 // How `egovbus test` compares what a route or mapping produced with what a case expects, and
 // how it shows a difference: JSON as data (pretty, keys sorted, one member per line), XML
-// canonical (C14N, whitespace-only text dropped, one element per line), and a unified diff
+// canonical (exclusive C14N: unused namespace declarations dropped; whitespace-only text
+// dropped; one element per line), and a unified diff
 // of the two texts.
 #pragma once
 
@@ -23,8 +24,9 @@ Result<std::string> normalizedJson(std::string_view json);
 // numbers) or strings.
 std::string yamlToJson(const YAML::Node& node);
 
-// XML text or document -> its canonical form (C14N 1.0 after dropping whitespace-only text
-// nodes), re-indented one element per line. Errors: the text does not parse.
+// XML text or document -> its canonical form (exclusive C14N after dropping whitespace-only text
+// nodes; exclusive, so a namespace declared but not used does not count), re-indented one
+// element per line. Errors: the text does not parse.
 Result<std::string> normalizedXml(std::string_view xml);
 Result<std::string> normalizedXml(const xmlDoc& doc);
 
