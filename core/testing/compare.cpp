@@ -124,7 +124,8 @@ Result<std::string> normalizedXml(const xmlDoc& source) {
   if (!doc) return makeError(ErrorKind::internal, "out of memory");
   if (xmlNode* root = xmlDocGetRootElement(doc.get())) dropBlankText(root);
   xmlChar* c14n = nullptr;
-  const int size = xmlC14NDocDumpMemory(doc.get(), nullptr, XML_C14N_EXCLUSIVE_1_0, nullptr, 0, &c14n);
+  const int size =
+      xmlC14NDocDumpMemory(doc.get(), nullptr, XML_C14N_EXCLUSIVE_1_0, nullptr, 0, &c14n);
   if (size < 0 || !c14n) return makeError(ErrorKind::internal, "XML canonicalization failed");
   const std::string canonical(reinterpret_cast<const char*>(c14n), static_cast<std::size_t>(size));
   xmlFree(c14n);
