@@ -294,6 +294,11 @@ std::vector<std::filesystem::path> findCaseFiles(const std::filesystem::path& pa
   for (auto it = std::filesystem::recursive_directory_iterator(path, ec);
        it != std::filesystem::recursive_directory_iterator(); it.increment(ec)) {
     if (ec) break;
+    const auto name = it->path().filename().string();
+    if (it->is_directory() && (name.starts_with('.') || name == "node_modules")) {
+      it.disable_recursion_pending();
+      continue;
+    }
     if (!it->is_regular_file()) continue;
     const auto& p = it->path();
     const bool yaml = p.extension() == ".yaml" || p.extension() == ".yml";
