@@ -1,6 +1,7 @@
 #include "core/cli/test_command.hpp"
 
 #include <cstdio>
+#include <exception>
 
 #include "core/testing/case_runner.hpp"
 
@@ -50,8 +51,13 @@ int testCommand(const std::vector<std::string>& paths, const AdapterRegistry& ad
       std::printf("FAIL %s: %s\n%s", where.c_str(), name.c_str(), outcome.report.c_str());
     };
     for (const auto& route_case : case_file.routes) {
-      report(route_case.where, route_case.service + ": " + route_case.name,
-             testing::runRouteCase(route_case, adapters));
+      testing::CaseOutcome outcome;
+      try {
+        outcome = testing::runRouteCase(route_case, adapters);
+      } catch (const std::exception& e) {  // a bug; the other cases still run
+        outcome.report = std::string("    exception: ") + e.what() + "\n";
+      }
+      report(route_case.where, route_case.service + ": " + route_case.name, outcome);
     }
     route_passed += passed;
     route_failed += failed;

@@ -57,7 +57,11 @@ MockReply parseMock(const ConfigNode& node, const std::string& endpoint) {
   node.allowKeys({"json", "xml", "error", "detail", "status"});
   oneOf(node, {"json", "xml", "error"});
   if (auto json = jsonOf(node, "json")) {
-    if (auto doc = jsonToXml(*json); doc) reply.body = serializeXml(**doc);
+    if (auto doc = jsonToXml(*json); doc) {
+      reply.body = serializeXml(**doc);
+    } else {
+      node.errorAt("json", doc.error().message);
+    }
   } else if (auto xml = xmlOf(node, "xml")) {
     reply.body = *xml;
   } else if (node.has("error")) {

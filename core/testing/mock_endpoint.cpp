@@ -19,6 +19,7 @@ awaitable<Result<XmlDocPtr>> MockEndpoint::call(const CallRequest& request) {
                                                  std::to_string(scripted) + ")");
   }
   if (reply->error) co_return *reply->error;
+  if (!reply->body) co_return makeError(ErrorKind::internal, reply->where + ": no mocked body");
   co_return parseXml(*reply->body, {}, reply->where.c_str());
 }
 
