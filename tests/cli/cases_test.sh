@@ -113,5 +113,13 @@ expect closed-no-connect 0 '^0$' -- bash -c "strace -f -qq -e trace=connect -o '
 # The same back-ends are really unreachable: the config check of the real adapters refuses them.
 expect closed-really 1 'export.csv' -- "$bin" check --config "$work/closed/bus.yaml"
 
+# Every shipped profile has route cases: at least a reply and an error.
+for profile in conf/profiles/*.yaml; do
+  name=$(basename "$profile" .yaml)
+  expect "cases-of-$name" 0 'ok' -- bash -c "[ -f conf/cases/$name.yaml ] &&
+    [ \$(grep -c '^    expect: { error:' conf/cases/$name.yaml) -ge 1 ] &&
+    [ \$(grep -cE '^    expect:\$|^    expect: \\{ status:' conf/cases/$name.yaml) -ge 1 ] && echo ok"
+done
+
 printf 'cases_test: %d passed, %d failed\n' "$passed" "$failed"
 [ "$failed" -eq 0 ]
