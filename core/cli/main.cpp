@@ -7,6 +7,7 @@
 #include "adapters/register.hpp"
 #include "adapters/spid/spid_command.hpp"
 #include "core/cli/commands.hpp"
+#include "core/cli/test_command.hpp"
 
 namespace {
 
@@ -16,6 +17,7 @@ constexpr const char* kUsage =
     "  egovbus check [--config FILE]\n"
     "  egovbus openapi [--config FILE]\n"
     "  egovbus map STYLESHEET INPUT [--param NAME=VALUE]... [--config FILE]\n"
+    "  egovbus test [PATH...]\n"
     "  egovbus dlq list [--tenant ISTAT] [--config FILE]\n"
     "  egovbus dlq show|replay|discard ID [--reason TEXT] [--by NAME] [--config FILE]\n"
     "  egovbus key create --client NAME [--tenant T]... [--service S]... [--admin] [--config "
@@ -127,6 +129,7 @@ int main(int argc, char** argv) {
     if (!positional.empty()) return usage("openapi takes no arguments");
     return egov::core::openapiCommand(config, adapters);
   }
+  if (command == "test") return egov::core::testCommand(positional, adapters);
   if (command == "map") {
     if (positional.size() != 2) return usage("map needs STYLESHEET and INPUT");
     bool config_given = false;
