@@ -223,6 +223,9 @@ CREATE TABLE contribuenti (cf TEXT PRIMARY KEY, cognome TEXT NOT NULL, nome TEXT
 CREATE TABLE ricevute (id_ricevuta TEXT PRIMARY KEY, numero INTEGER NOT NULL, ruolo TEXT NOT NULL,
   importo_cent INTEGER NOT NULL, data_pagamento TEXT, psp TEXT, esito TEXT NOT NULL,
   registrata TEXT NOT NULL);
+CREATE TRIGGER ricevuta_pagata AFTER INSERT ON ricevute
+  WHEN NEW.esito = 'OK' AND NEW.ruolo = 'creditor'
+  BEGIN UPDATE posizioni SET stato = 'PAG' WHERE numero = NEW.numero; END;
 CREATE TABLE uffici (codice TEXT PRIMARY KEY, nome TEXT NOT NULL, indirizzo TEXT NOT NULL);
 CREATE TABLE slot (id TEXT PRIMARY KEY, ufficio TEXT NOT NULL REFERENCES uffici (codice),
   servizio TEXT NOT NULL, inizio TEXT NOT NULL);
