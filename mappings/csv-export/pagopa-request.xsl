@@ -36,7 +36,7 @@
         <!-- aux digit 3 or 0: one digit, the two-digit code, then the 13-digit position number -->
         <field name="numero"><xsl:value-of select="number(substring(p:noticeNumber, 4, 13))"/></field>
         <field name="ruolo"><xsl:value-of select="@role"/></field>
-        <field name="importo"><xsl:value-of select="translate(egov:format-decimal($cents div 100, 2), '.', ',')"/></field>
+        <field name="importo"><xsl:value-of select="translate(format-number($cents div 100, '0.00'), '.', ',')"/></field>
         <field name="data_pagamento">
           <xsl:if test="p:paymentDateTime"><xsl:value-of select="egov:format-date(p:paymentDateTime, 'dd/MM/yyyy HH:mm')"/></xsl:if>
         </field>

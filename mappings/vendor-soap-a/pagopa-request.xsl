@@ -27,7 +27,7 @@
       <idRicevuta><xsl:value-of select="p:receiptId"/></idRicevuta>
       <numeroAvviso><xsl:value-of select="p:noticeNumber"/></numeroAvviso>
       <ruolo><xsl:value-of select="@role"/></ruolo>
-      <importo><xsl:value-of select="translate(egov:format-decimal($cents div 100, 2), '.', ',')"/></importo>
+      <importo><xsl:value-of select="translate(format-number($cents div 100, '0.00'), '.', ',')"/></importo>
       <xsl:if test="p:paymentDateTime">
         <dataPagamento><xsl:value-of select="egov:format-date(p:paymentDateTime, 'dd/MM/yyyy HH:mm')"/></dataPagamento>
       </xsl:if>
