@@ -27,7 +27,7 @@ expect() {  # expect NAME EXIT_CODE REGEX -- command...
 mkdir -p "$work/wrong/cases"
 sed -e "s#^config: ../bus.yaml#config: $root/conf/bus.yaml#" -e 's/amount: 1109.56/amount: 1109.65/' \
   conf/cases/vendor-soap-a.yaml >"$work/wrong/cases/vendor-soap-a.yaml"
-expect wrong-exit-1 1 'route cases: 4 passed, 1 failed' -- "$bin" test "$work/wrong"
+expect wrong-exit-1 1 'route cases: [0-9]+ passed, 1 failed' -- "$bin" test "$work/wrong"
 expect wrong-names-case 1 "FAIL $work/wrong/cases/vendor-soap-a.yaml:[0-9]+: tributi.posizioni: tax positions" -- "$bin" test "$work/wrong"
 expect wrong-diff 1 '^ +--- expected$' -- "$bin" test "$work/wrong"
 expect wrong-diff-removed 1 '^ +-      "amount": 1109.65,$' -- "$bin" test "$work/wrong"
