@@ -1,6 +1,7 @@
 #include "core/journal/sqlite_journal.hpp"
 
 #include <array>
+#include <cstring>
 
 #include "core/journal/sqlite_statement.hpp"
 
@@ -133,6 +134,15 @@ Error dbError(sqlite3* db, std::string_view what) {
 }
 
 Result<void> exec(sqlite3* db, const char* sql) {
+  if (SqliteStatementCache* cache = SqliteStatementCache::current();
+      cache != nullptr && cache->db() == db && std::strchr(sql, ';') == nullptr) {
+    // One statement (BEGIN, SAVEPOINT, COMMIT...): from the journal thread's cache.
+    SqliteStatement stmt(db, sql);
+    int rc = stmt.prepared() ? stmt.step() : SQLITE_ERROR;
+    while (rc == SQLITE_ROW) rc = stmt.step();
+    if (rc == SQLITE_DONE) return {};
+    return makeError(ErrorKind::internal, "journal: " + stmt.error());
+  }
   char* message = nullptr;
   if (sqlite3_exec(db, sql, nullptr, nullptr, &message) == SQLITE_OK) return {};
   std::string text = message ? message : "unknown error";
@@ -270,6 +280,9 @@ void SqliteJournal::push(std::unique_ptr<Task> task) {
 }
 
 void SqliteJournal::run() {
+  // Finalized when the thread ends, before the destructor closes the connection.
+  SqliteStatementCache statements(db_.get());
+  SqliteStatementCache::Scope scope(statements);
   for (;;) {
     std::deque<std::unique_ptr<Task>> batch;
     {
