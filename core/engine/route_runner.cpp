@@ -164,9 +164,8 @@ class Runner {
   Result<void> runMap(const MapStep& map, const Step& step) {
     MappingContext context{&generation_.tables};
     // The body is replaced by the result: no copy of it is needed.
-    auto output =
-        map.mapping->applyInPlace(*exchange_.body,
-                                     mappingParams(map, exchange_, tenant_, request_), context);
+    auto output = map.mapping->applyInPlace(
+        *exchange_.body, mappingParams(map, exchange_, tenant_, request_), context);
     if (!output) {
       auto error = std::move(output).error();
       error.kind = kindOfMappingError(error.message);

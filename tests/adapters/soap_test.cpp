@@ -544,10 +544,9 @@ TEST_CASE("soap envelope without WS-Security: the payload serialized in place, b
   core::Exchange exchange;
   auto spec = soap::buildSoapRequest(config, exchange, **body, std::chrono::system_clock::now());
   REQUIRE(spec.ok());
-  CHECK(spec->body ==
-        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<soap:Envelope xmlns:soap=\"" +
-            std::string(soap::kSoap11Ns) + "\"><soap:Body>" + payload +
-            "</soap:Body></soap:Envelope>\n");
+  CHECK(spec->body == "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<soap:Envelope xmlns:soap=\"" +
+                          std::string(soap::kSoap11Ns) + "\"><soap:Body>" + payload +
+                          "</soap:Body></soap:Envelope>\n");
   config.version = soap::SoapVersion::v12;
   spec = soap::buildSoapRequest(config, exchange, **body, std::chrono::system_clock::now());
   REQUIRE(spec.ok());
