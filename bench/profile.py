@@ -25,6 +25,7 @@ import bench  # noqa: E402
 ROUTES = {  # path, body (a bench.py payload), expected status
     "b1": ("/api/v1/bari/posizioni/aggiorna", "0.5k.json", 200),
     "b1-10k": ("/api/v1/bari/posizioni/aggiorna-10k", "10k.json", 200),
+    "b1-100k": ("/api/v1/bari/posizioni/aggiorna-100k", "100k.json", 200),
     "b2": ("/api/v1/bari/domanda/invia", "domanda.json", 202),
     "b2-nondurable": ("/api/v1/bari/domanda/invia-senza-journal", "domanda.json", 202),
 }
@@ -61,7 +62,7 @@ def main():
         got, answer = bench.request(port, "POST", path, body, {"Content-Type": "application/json"})
         if got != status:
             raise RuntimeError(f"bus answered {got}: {answer[:300]!r}")
-        size = {"b1": "0.5k", "b1-10k": "10k"}.get(args.route)
+        size = {"b1": "0.5k", "b1-10k": "10k", "b1-100k": "100k"}.get(args.route)
         if size and json.loads(answer) != b.payloads[size]["expected"]:
             raise RuntimeError(f"unexpected answer {answer[:300]!r}")
         cpu0 = bench.cpu_seconds([bus.pid])
