@@ -239,7 +239,8 @@ class Bench:
     def wrk(self, label, port, path, body_file, conns, duration, content_type="application/json",
             soap_action=None, delay_ms=None, pids=(), record=True):
         env = dict(os.environ, BENCH_BODY=body_file, BENCH_CONTENT_TYPE=content_type,
-                   BENCH_SOAP_ACTION=soap_action or "", BENCH_DELAY_MS=str(delay_ms or ""))
+                   BENCH_SOAP_ACTION=soap_action or "", BENCH_DELAY_MS=str(delay_ms or ""),
+                   BENCH_API_KEY=getattr(self, "bus_key", "") if port == getattr(self, "bus_port", None) else "")
         argv = ["wrk", f"-t{min(2, conns)}", f"-c{conns}", f"-d{duration}s", "--latency",
                 "--timeout", "10s", "-s", WRK_SCRIPT, f"http://127.0.0.1:{port}{path}"]
         load1 = os.getloadavg()[0]
@@ -354,7 +355,8 @@ http {{
     def bus_env(self, journal, db):
         base = f"http://127.0.0.1:{self.backend_port}/soap"
         return dict(os.environ, BENCH_SOAP_URL=f"{base}/0.5k.xml", BENCH_SOAP_URL_10K=f"{base}/10k.xml",
-                    BENCH_SOAP_URL_100K=f"{base}/100k.xml", BENCH_JOURNAL=journal, BENCH_DB=db)
+                    BENCH_SOAP_URL_100K=f"{base}/100k.xml", BENCH_JOURNAL=journal, BENCH_DB=db,
+                    BENCH_KEYS=self.path("keys.db"), BENCH_AUDIT=self.path("audit.db"))
 
     def create_db(self, file):
         subprocess.run(["sqlite3", file, "CREATE TABLE posizioni (codice_fiscale TEXT NOT NULL, "
@@ -367,6 +369,15 @@ http {{
         if not os.path.exists(self.path("archivio.db")):
             self.create_db(self.path("archivio.db"))
         env = self.bus_env(self.journal, self.path("archivio.db"))
+        # Every call to the bus carries this API key; /metrics needs the admin key.
+        self.bus_key = subprocess.run(
+            [self.args.bin, "key", "create", "--client", "bench", "--tenant", "*", "--service", "*",
+             "--config", config or os.path.join(CONF, "bus.yaml")],
+            env=env, check=True, capture_output=True, text=True).stdout.strip()
+        self.bus_admin_key = subprocess.run(
+            [self.args.bin, "key", "create", "--client", "bench-ops", "--admin",
+             "--config", config or os.path.join(CONF, "bus.yaml")],
+            env=env, check=True, capture_output=True, text=True).stdout.strip()
         started = time.monotonic()
         bus = self.start(name, [self.args.bin, "serve", "--config", config or os.path.join(CONF, "bus.yaml"),
                                 "--listen", f"127.0.0.1:{self.bus_port}"], env=env)
@@ -412,6 +423,8 @@ http {{
                 headers = {"Content-Type": ctype}
                 if action:
                     headers["SOAPAction"] = action
+                if port == getattr(self, "bus_port", None):
+                    headers["Authorization"] = "Bearer " + self.bus_key
                 with open(body_file, "rb") as f:
                     status, answer = request(port, "POST", path, f.read(), headers)
                 if status != 200:
@@ -731,7 +744,8 @@ sources:
     def reload_ms(self, bus):
         """SIGHUP to the new generation serving, seen in /metrics (polled every 2 ms)."""
         def generation():
-            _, text = request(self.bus_port, "GET", "/metrics")
+            _, text = request(self.bus_port, "GET", "/metrics",
+                              headers={"Authorization": "Bearer " + self.bus_admin_key})
             return float(re.search(rb"^egov_config_generation\S* (\S+)", text, re.M).group(1))
         before = generation()
         started = time.monotonic()

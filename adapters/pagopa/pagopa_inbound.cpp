@@ -8,6 +8,8 @@
 #include "core/engine/bus.hpp"
 #include "core/engine/dispatch.hpp"
 #include "core/log/log.hpp"
+#include "core/net/problem.hpp"
+#include "core/security/authenticator.hpp"
 
 namespace egov::adapters::pagopa {
 
@@ -139,6 +141,26 @@ HttpResponse PagopaInbound::toHttp(const core::InboundRequest& request, const Re
   return response;
 }
 
+HttpResponse PagopaInbound::refuse(const core::InboundRequest& request,
+                                   const core::Error& error) const {
+  HttpResponse response{static_cast<http::status>(core::httpStatus(error.kind)),
+                        request.http.version()};
+  response.set(http::field::content_type, "text/xml; charset=utf-8");
+  response.set(http::field::cache_control, "no-store");
+  if (error.kind == core::ErrorKind::unauthorized)
+    response.set(http::field::www_authenticate, "Bearer");
+  response.keep_alive(request.http.keep_alive());
+  response.body() =
+      soapClientFault(std::string(core::errorKindName(error.kind)) + ": " + error.message);
+  response.prepare_payload();
+  metrics_.add("egov_pagopa_requests_total",
+               {{"tenant", "unknown"}, {"operation", "unknown"}, {"outcome", "REFUSED"}});
+  core::logEvent(core::LogLevel::warn, "pagopa caller refused",
+                 {{"client", std::string_view(request.clientName())},
+                  {"detail", std::string_view(error.message)}});
+  return response;
+}
+
 awaitable<HttpResponse> PagopaInbound::handle(core::InboundRequest request) {
   const auto started = Clock::now();
   const auto reply_by = started + settings_.deadline - settings_.margin;
@@ -172,6 +194,15 @@ awaitable<HttpResponse> PagopaInbound::handle(core::InboundRequest request) {
   const xmlNode* root = xmlDocGetRootElement(wire.payload.get());
   const auto id_pa = wireText(root, "idPA");
   auto found = tenants_.find(id_pa);
+  // A client scoped to some municipalities learns nothing of the others: an idPA it may not
+  // use and one the broker does not serve are both 403.
+  const core::Tenant* scoped =
+      found == tenants_.end() ? nullptr : request.generation.findTenant(found->second.istat);
+  if (request.principal && !request.principal->allTenants() &&
+      (!scoped || !request.principal->allowsTenant(scoped->istat, scoped->slug))) {
+    co_return this->refuse(request, core::makeError(core::ErrorKind::forbidden,
+                                                    "this client may not call this service"));
+  }
   if (found == tenants_.end()) {
     co_return finish(fault(operation,
                            Fault{"PAA_ID_DOMINIO_ERRATO",
@@ -195,6 +226,10 @@ awaitable<HttpResponse> PagopaInbound::handle(core::InboundRequest request) {
                      "idStation " + station + " is not a station of " + id_pa);
   }
   if (!tenant) co_return refuse("PAA_SYSTEM_ERROR", "tenant " + settings.istat + " is gone");
+  // The node's credential must cover this creditor (with `auth: none`, anybody may call).
+  if (auto allowed = request.authorize(*tenant, operation.service); !allowed) {
+    co_return this->refuse(request, allowed.error());
+  }
   if (operation.operation == Operation::demand && !settings.demand_payment_notice) {
     co_return refuse("PAA_SEMANTICA", "paDemandPaymentNotice is not offered by " + id_pa);
   }
@@ -261,7 +296,7 @@ awaitable<HttpResponse> PagopaInbound::handle(core::InboundRequest request) {
   exchange.tenant_slug = tenant->slug;
   exchange.service = operation.service;
   exchange.method = "POST";
-  exchange.identity.client = "pagopa-node";
+  exchange.identity.client = request.principal ? request.clientName() : "pagopa-node";
   exchange.body = std::move(canonical);
   exchange.deadline = reply_by;
   call->wire = std::move(wire.payload);

@@ -29,6 +29,9 @@ class PagopaInbound final : public core::InboundHandler,
                 std::map<std::string, TenantSettings> tenants, core::Metrics& metrics);
 
   awaitable<HttpResponse> handle(core::InboundRequest request) override;
+  // A caller the listener or the client's scope refuses: a SOAP 1.1 Client fault with the
+  // refusal's 401 or 403 (the node's stacks read faults, not problem+json).
+  HttpResponse refuse(const core::InboundRequest& request, const core::Error& error) const override;
 
   struct Reply {
     std::string body;         // the SOAP envelope

@@ -68,6 +68,8 @@ FaultCode codeOf(ErrorKind kind) {
     case ErrorKind::not_acceptable:
     case ErrorKind::validation_failed:
     case ErrorKind::rate_limited:
+    case ErrorKind::unauthorized:
+    case ErrorKind::forbidden:
       return FaultCode::client;
     default:
       return FaultCode::server;
@@ -79,12 +81,17 @@ class SoapInbound final : public core::InboundHandler {
   SoapInbound(std::string name, SoapInboundConfig config)
       : InboundHandler(std::move(name), "soap"), config_(std::move(config)) {}
 
+  // Refused by the listener (no or unknown credentials, a tenant out of scope): a fault in
+  // the version the Content-Type suggests, with the 401 or 403 of the refusal.
+  HttpResponse refuse(const core::InboundRequest& request,
+                      const core::Error& error) const override {
+    return fault(request, versionOf(request.http), FaultCode::client, error, core::newUuid());
+  }
+
   awaitable<HttpResponse> handle(core::InboundRequest request) override {
     const auto& http_request = request.http;
     // Until the envelope says otherwise, answer in the version the Content-Type suggests.
-    SoapVersion version = config_.only.value_or(
-        contentType(http_request).starts_with("application/soap+xml") ? SoapVersion::v12
-                                                                      : SoapVersion::v11);
+    SoapVersion version = versionOf(http_request);
     // ?wsdl, as most stacks ask (.NET and some tools write ?WSDL).
     const bool wsdl = request.query == "wsdl" || request.query == "WSDL";
     if (http_request.method() == egov::http::verb::get && wsdl && config_.wsdl) {
@@ -141,6 +148,12 @@ class SoapInbound final : public core::InboundHandler {
   }
 
  private:
+  SoapVersion versionOf(const HttpRequest& request) const {
+    return config_.only.value_or(contentType(request).starts_with("application/soap+xml")
+                                     ? SoapVersion::v12
+                                     : SoapVersion::v11);
+  }
+
   static std::string_view contentType(const HttpRequest& request) {
     auto it = request.find(egov::http::field::content_type);
     if (it == request.end()) return {};
@@ -202,6 +215,10 @@ class SoapInbound final : public core::InboundHandler {
     if (it == config_.operations.end()) {
       co_return makeError(ErrorKind::not_found, "unknown operation " + operation);
     }
+    // The client's scope, before anything tells whether the tenant has this service.
+    if (auto allowed = request.authorize(*tenant, it->second); !allowed) {
+      co_return std::move(allowed).error();
+    }
     const core::Route* route = core::Generation::findRoute(*tenant, it->second);
     if (!route) {
       co_return makeError(ErrorKind::not_found,
@@ -224,7 +241,7 @@ class SoapInbound final : public core::InboundHandler {
     exchange.tenant_slug = tenant->slug;
     exchange.service = it->second;
     exchange.method = "POST";
-    exchange.identity.client = "soap:" + name();
+    exchange.identity.client = request.principal ? request.clientName() : "soap:" + name();
     exchange.deadline = core::Clock::now() + route->deadline;
     exchange.body = std::move(payload);
     core::Submission submission;
@@ -340,9 +357,14 @@ class SoapInbound final : public core::InboundHandler {
 
     const bool sender = code != FaultCode::server;
     // SOAP 1.1 over HTTP: every fault is a 500. SOAP 1.2: 400 for the sender's, else 500.
+    // A refused caller gets HTTP's own 401 or 403, so HTTP clients and proxies see it.
     auto status = !v11 && sender ? egov::http::status::bad_request
                                  : egov::http::status::internal_server_error;
+    if (error.kind == ErrorKind::unauthorized) status = egov::http::status::unauthorized;
+    if (error.kind == ErrorKind::forbidden) status = egov::http::status::forbidden;
     HttpResponse response = send(request, version, status, *envelope.doc, exchange_id);
+    if (error.kind == ErrorKind::unauthorized)
+      response.set(egov::http::field::www_authenticate, "Bearer");
     if (error.retry_after_s > 0)
       response.set(egov::http::field::retry_after, std::to_string(error.retry_after_s));
     core::logEvent(sender ? core::LogLevel::info : core::LogLevel::warn, "soap fault",

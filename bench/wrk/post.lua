@@ -3,6 +3,7 @@
 --   BENCH_BODY          file whose content is the request body (required)
 --   BENCH_CONTENT_TYPE  Content-Type of the body (application/json)
 --   BENCH_SOAP_ACTION   SOAPAction header, for the SOAP back-end called directly
+--   BENCH_API_KEY       the bus's API key (Authorization: Bearer), for calls to the bus
 --   BENCH_DELAY_MS      when set, each connection waits a random 0.5x..1.5x this long before
 --                       each request: a paced run (about connections * 1000 / delay req/s)
 -- done() prints one line "BENCH_JSON {...}" with latencies in milliseconds.
@@ -13,6 +14,8 @@ file:close()
 wrk.headers["Content-Type"] = os.getenv("BENCH_CONTENT_TYPE") or "application/json"
 local action = os.getenv("BENCH_SOAP_ACTION")
 if action and action ~= "" then wrk.headers["SOAPAction"] = action end
+local key = os.getenv("BENCH_API_KEY")  -- calls to the bus carry its API key
+if key and key ~= "" then wrk.headers["Authorization"] = "Bearer " .. key end
 
 local delay_ms = tonumber(os.getenv("BENCH_DELAY_MS") or "")
 if delay_ms and delay_ms > 0 then

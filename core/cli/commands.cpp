@@ -15,6 +15,7 @@
 #include "core/log/log.hpp"
 #include "core/net/api.hpp"
 #include "core/net/http_server.hpp"
+#include "core/security/audit_trail.hpp"
 
 namespace egov::core {
 namespace {
@@ -145,11 +146,26 @@ int serveCommand(const ServeOptions& options, const AdapterRegistry& adapters) {
   DeliveryWorker delivery(io, bus, **journal, settings->journal);
   bus.setDeliveryWake([&delivery] { delivery.wake(); });
 
+  std::unique_ptr<AuditTrail> audit;
+  if (settings->audit.enabled) {
+    auto opened = AuditTrail::open(settings->audit);
+    if (!opened) {
+      std::fprintf(stderr, "egovbus: %s\n", opened.error().message.c_str());
+      return 1;
+    }
+    audit = std::move(opened).value();
+    bus.setAudit(audit.get());
+  }
+
   ApiHandler api(bus);
   HttpServer server(
-      io, [&api](HttpRequest request) { return api.handle(std::move(request)); },
+      io,
+      [&api](HttpRequest request, std::optional<PeerCertificate> peer) {
+        return api.handle(std::move(request), std::move(peer));
+      },
       [&bus] { return bus.generation()->bus.limits; });
   try {
+    if (settings->tls.enabled) server.enableTls(settings->tls);
     port = server.listen(host, port);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "egovbus: cannot listen on %s: %s\n", listen.c_str(), e.what());
@@ -165,6 +181,10 @@ int serveCommand(const ServeOptions& options, const AdapterRegistry& adapters) {
   logEvent(LogLevel::info, "listening",
            {{"address", host},
             {"port", static_cast<std::int64_t>(port)},
+            {"tls", settings->tls.enabled},
+            {"mtls", settings->tls.enabled && !settings->tls.client_ca.empty()},
+            {"clients", static_cast<std::int64_t>(generation->credentials->clients.size())},
+            {"keys", static_cast<std::int64_t>(generation->credentials->keys.size())},
             {"tenants", static_cast<std::int64_t>(generation->tenants.size())},
             {"routes", static_cast<std::int64_t>(routeCount(*generation))},
             {"io_threads", static_cast<std::int64_t>(settings->io_threads)},
@@ -176,6 +196,8 @@ int serveCommand(const ServeOptions& options, const AdapterRegistry& adapters) {
   for (auto& thread : threads) thread.join();
   workers.join();
   bus.setJournal(nullptr);
+  bus.setAudit(nullptr);
+  audit.reset();     // commits the records still queued
   journal->reset();  // finishes queued journal work: nothing accepted is left unwritten
   runtime.shutdown();
   return 0;

@@ -41,4 +41,21 @@ struct DlqOptions {
 };
 int dlqCommand(const DlqOptions& options);
 
+struct KeyOptions {
+  std::string config = "conf/bus.yaml";
+  std::string action;                 // create, list, revoke
+  std::string id;                     // revoke
+  std::string client;                 // create
+  std::vector<std::string> tenants;   // create: ISTAT codes, slugs or "*"
+  std::vector<std::string> services;  // create: names or patterns
+  bool admin = false;                 // create: an admin key
+};
+// egovbus key create|list|revoke: the key store named by bus.yaml auth.keys. `create`
+// prints the new key once, alone on standard output.
+int keyCommand(const KeyOptions& options, const AdapterRegistry& adapters);
+
+// egovbus audit verify: checks the audit trail's hash chain; exit 0 when intact, 1 naming
+// the first record that is not.
+int auditCommand(const std::string& config, const std::string& action);
+
 }  // namespace egov::core

@@ -7,6 +7,7 @@
 #include "adapters/register.hpp"
 #include "adapters/spid/spid_command.hpp"
 #include "core/cli/commands.hpp"
+#include "core/cli/test_command.hpp"
 
 namespace {
 
@@ -16,8 +17,13 @@ constexpr const char* kUsage =
     "  egovbus check [--config FILE]\n"
     "  egovbus openapi [--config FILE]\n"
     "  egovbus map STYLESHEET INPUT [--param NAME=VALUE]... [--config FILE]\n"
+    "  egovbus test [PATH...]\n"
     "  egovbus dlq list [--tenant ISTAT] [--config FILE]\n"
     "  egovbus dlq show|replay|discard ID [--reason TEXT] [--by NAME] [--config FILE]\n"
+    "  egovbus key create --client NAME [--tenant T]... [--service S]... [--admin] [--config "
+    "FILE]\n"
+    "  egovbus key list|revoke [ID] [--config FILE]\n"
+    "  egovbus audit verify [--config FILE]\n"
     "  egovbus spid verify --idp-metadata FILE... --sp-entity-id ID --acs URL\n"
     "                     [--request-id ID] [--now RFC3339] RESPONSE_FILE\n"
     "  egovbus --version\n";
@@ -51,7 +57,9 @@ int main(int argc, char** argv) {
   std::string listen;
   std::vector<std::string> positional;
   std::vector<std::pair<std::string, std::string>> params;
-  std::string tenant, reason, by;
+  std::string tenant, reason, by, client;
+  std::vector<std::string> tenants, services;
+  bool admin = false;
   egov::adapters::spid::VerifyOptions spid;
   for (int i = 2; i < argc; ++i) {
     const std::string arg = argv[i];
@@ -68,10 +76,20 @@ int main(int argc, char** argv) {
       const char* v = value("--listen");
       if (!v) return usage("--listen needs ADDR:PORT");
       listen = v;
-    } else if (arg == "--tenant" || arg == "--reason" || arg == "--by") {
+    } else if (arg == "--tenant" || arg == "--reason" || arg == "--by" || arg == "--client" ||
+               arg == "--service") {
       const char* v = value(arg.c_str());
       if (!v) return usage((arg + " needs a value").c_str());
-      (arg == "--tenant" ? tenant : arg == "--reason" ? reason : by) = v;
+      if (arg == "--tenant") {
+        tenant = v;
+        tenants.emplace_back(v);
+      } else if (arg == "--service") {
+        services.emplace_back(v);
+      } else {
+        (arg == "--reason" ? reason : arg == "--by" ? by : client) = v;
+      }
+    } else if (arg == "--admin") {
+      admin = true;
     } else if (arg == "--idp-metadata" || arg == "--sp-entity-id" || arg == "--acs" ||
                arg == "--request-id" || arg == "--now") {
       const char* v = value(arg.c_str());
@@ -111,6 +129,7 @@ int main(int argc, char** argv) {
     if (!positional.empty()) return usage("openapi takes no arguments");
     return egov::core::openapiCommand(config, adapters);
   }
+  if (command == "test") return egov::core::testCommand(positional, adapters);
   if (command == "map") {
     if (positional.size() != 2) return usage("map needs STYLESHEET and INPUT");
     bool config_given = false;
@@ -129,6 +148,20 @@ int main(int argc, char** argv) {
     const char* user = std::getenv("USER");
     return egov::core::dlqCommand({config, action, needs_id ? positional[1] : "", tenant, reason,
                                    by.empty() ? (user ? user : "unknown") : by});
+  }
+  if (command == "key") {
+    const auto action = positional.empty() ? std::string() : positional[0];
+    const bool ok = (action == "create" && positional.size() == 1) ||
+                    (action == "list" && positional.size() == 1) ||
+                    (action == "revoke" && positional.size() == 2);
+    if (!ok) return usage("key create | key list | key revoke ID");
+    return egov::core::keyCommand(
+        {config, action, action == "revoke" ? positional[1] : "", client, tenants, services, admin},
+        adapters);
+  }
+  if (command == "audit") {
+    if (positional.size() != 1 || positional[0] != "verify") return usage("audit verify");
+    return egov::core::auditCommand(config, "verify");
   }
   if (command == "spid") {
     if (positional.size() != 2 || positional[0] != "verify") {

@@ -28,8 +28,8 @@ enum class ErrorKind {
   backend_invalid,         // the back-end answered something unreadable
   unavailable,             // saturated (endpoint cap, open breaker) or draining: retry later
   rate_limited,            // the caller sent more than its configured rate
-  unauthorized,            // the caller is not identified (no, or an invalid, credential)
-  forbidden,               // the caller is identified but may not do this
+  unauthorized,            // no credentials, or credentials the bus does not know
+  forbidden,               // valid credentials, but the tenant or service is out of scope
   internal,                // a bug or an unexpected library failure
 };
 

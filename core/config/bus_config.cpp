@@ -2,6 +2,8 @@
 
 #include <charconv>
 
+#include "core/security/scope.hpp"
+
 namespace egov::core {
 
 bool splitHostPort(const std::string& address, std::string& host, unsigned short& port) {
@@ -104,6 +106,61 @@ void parseJournal(const ConfigNode& node, const std::filesystem::path& base,
   journal.path = (path.is_relative() ? base / path : path).lexically_normal();
 }
 
+std::filesystem::path relativeTo(const std::filesystem::path& base, const std::string& path) {
+  std::filesystem::path p = path;
+  return (p.is_relative() ? base / p : p).lexically_normal();
+}
+
+void parseTls(const ConfigNode& node, const std::filesystem::path& base, TlsConfig& tls) {
+  if (!node.valid() ||
+      !node.allowKeys({"cert", "key", "client_ca", "require_client_cert", "min_version"})) {
+    return;
+  }
+  tls.enabled = true;
+  tls.cert = relativeTo(base, node.requiredString("cert"));
+  tls.key = relativeTo(base, node.requiredString("key"));
+  if (node.has("client_ca")) tls.client_ca = relativeTo(base, node.requiredString("client_ca"));
+  tls.require_client_cert = node.boolean("require_client_cert", true);
+  tls.min_version = node.optionalString("min_version", "1.2");
+  if (tls.min_version != "1.2" && tls.min_version != "1.3") {
+    node.errorAt("min_version", "expected \"1.2\" or \"1.3\" (older TLS versions are refused)");
+  }
+  for (const auto* key : {"cert", "key", "client_ca"}) {
+    if (!node.has(key)) continue;
+    std::error_code ec;
+    const auto file = relativeTo(base, node.requiredString(key));
+    if (!std::filesystem::is_regular_file(file, ec))
+      node.errorAt(key, "no such file: " + file.string());
+  }
+}
+
+void parseAuth(const ConfigNode& node, const std::filesystem::path& base, AuthConfig& auth) {
+  std::string keys = "../var/keys.db";
+  if (node.valid() && node.allowKeys({"keys"})) keys = node.optionalString("keys", keys);
+  auth.keys = relativeTo(base, keys);
+}
+
+void parseAudit(const ConfigNode& node, const std::filesystem::path& base, AuditConfig& audit) {
+  std::string path = "../var/audit.db";
+  if (node.valid() &&
+      node.allowKeys({"enabled", "path", "retention", "pseudonym_key", "services"})) {
+    audit.enabled = node.boolean("enabled", true);
+    path = node.optionalString("path", path);
+    audit.retention = node.duration("retention", audit.retention);
+    audit.pseudonym_key = node.optionalString("pseudonym_key");
+    if (node.has("pseudonym_key") && audit.pseudonym_key.size() < 16) {
+      node.errorAt("pseudonym_key", "expected at least 16 bytes (a ${env:} or ${file:} reference)");
+    }
+    audit.services = node.stringList("services");
+    for (const auto& service : audit.services) {
+      if (!isServicePattern(service)) {
+        node.errorAt("services", "\"" + service + "\" is not a service name or pattern");
+      }
+    }
+  }
+  audit.path = relativeTo(base, path);
+}
+
 }  // namespace
 
 BusConfig parseBusConfig(const ConfigNode& root, const std::filesystem::path& file) {
@@ -113,12 +170,19 @@ BusConfig parseBusConfig(const ConfigNode& root, const std::filesystem::path& fi
   // `spid` is read by the spid adapter's factory (loadGeneration); routes only need to know
   // whether it is there.
   if (!root.allowKeys({"listen", "threads", "limits", "routes", "paths", "tables", "journal",
-                       "inbound", "spid"})) {
+                       "inbound", "spid", "auth", "clients", "audit"})) {
     return bus;
   }
   bus.spid = root.has("spid");
 
-  bus.listen = root.optionalString("listen", bus.listen);
+  // listen: "HOST:PORT", or { address: "HOST:PORT", tls: {...} }
+  if (auto listen = root["listen"]; listen.valid() && listen.isMap()) {
+    listen.allowKeys({"address", "tls"});
+    bus.listen = listen.optionalString("address", bus.listen);
+    parseTls(listen["tls"], base, bus.tls);
+  } else {
+    bus.listen = root.optionalString("listen", bus.listen);
+  }
   std::string host;
   unsigned short port = 0;
   if (!splitHostPort(bus.listen, host, port)) root.errorAt("listen", "expected HOST:PORT");
@@ -139,6 +203,8 @@ BusConfig parseBusConfig(const ConfigNode& root, const std::filesystem::path& fi
   bus.schemas_dir = resolveDir(paths, "schemas", "../schemas", base);
   parseTables(root["tables"], base, bus.tables);
   parseJournal(root["journal"], base, bus.journal);
+  parseAuth(root["auth"], base, bus.auth);
+  parseAudit(root["audit"], base, bus.audit);
   return bus;
 }
 

@@ -45,6 +45,30 @@ struct JournalConfig {
   int deliveries = 16;                      // deliveries in flight at once
 };
 
+// The listener's TLS (listen.tls), read at start: a reload does not change it.
+struct TlsConfig {
+  bool enabled = false;
+  std::filesystem::path cert;       // PEM certificate chain of the bus
+  std::filesystem::path key;        // PEM private key
+  std::filesystem::path client_ca;  // PEM CAs that sign client certificates; empty: no mTLS
+  bool require_client_cert = true;  // with client_ca: refuse a handshake without one
+  std::string min_version = "1.2";  // "1.2" or "1.3"
+};
+
+// Authentication (auth:).
+struct AuthConfig {
+  std::filesystem::path keys;  // the key store; default ../var/keys.db beside conf/
+};
+
+// The audit trail of exchanges touching personal data (audit:), read at start.
+struct AuditConfig {
+  bool enabled = true;
+  std::filesystem::path path;              // SQLite file; default ../var/audit.db beside conf/
+  std::chrono::milliseconds retention{0};  // 0: keep every record
+  std::string pseudonym_key;  // HMAC key for citizens' fiscal codes; empty: generated beside path
+  std::vector<std::string> services;  // also audited without a fiscal code in the request
+};
+
 struct BusConfig {
   std::filesystem::path file;  // bus.yaml itself
   std::string listen = "127.0.0.1:8080";
@@ -58,6 +82,9 @@ struct BusConfig {
   std::filesystem::path schemas_dir;
   std::vector<TableSpec> tables;
   JournalConfig journal;
+  TlsConfig tls;
+  AuthConfig auth;
+  AuditConfig audit;
   bool spid = false;  // a `spid` section is configured (routes may then require a citizen)
 };
 

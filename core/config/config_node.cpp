@@ -353,6 +353,7 @@ std::optional<std::chrono::milliseconds> parseDuration(std::string_view text) {
   if (unit == "s") return std::chrono::seconds(value);
   if (unit == "m") return std::chrono::minutes(value);
   if (unit == "h") return std::chrono::hours(value);
+  if (unit == "d") return std::chrono::hours(24 * value);
   return std::nullopt;
 }
 

@@ -15,6 +15,8 @@
 
 namespace egov::core {
 
+class AuditTrail;
+
 class Bus {
  public:
   Bus(std::filesystem::path config_file, const AdapterRegistry& adapters, RuntimeServices& runtime);
@@ -30,6 +32,10 @@ class Bus {
   // The journal of one-way exchanges, owned by whoever started the bus; null when none.
   Journal* journal() const { return journal_.load(); }
   void setJournal(Journal* journal) { journal_ = journal; }
+  // The audit trail of exchanges touching personal data, owned by whoever started the bus;
+  // null when none (then nothing is audited).
+  AuditTrail* audit() const { return audit_.load(); }
+  void setAudit(AuditTrail* audit) { audit_ = audit; }
   // Called after an enqueue so that delivery need not wait for its next poll.
   void setDeliveryWake(std::function<void()> wake) { delivery_wake_ = std::move(wake); }
   void wakeDelivery() const {
@@ -47,6 +53,7 @@ class Bus {
   std::atomic<std::shared_ptr<const Generation>> current_;
   std::atomic<bool> draining_{false};
   std::atomic<Journal*> journal_{nullptr};
+  std::atomic<AuditTrail*> audit_{nullptr};
   std::function<void()> delivery_wake_;  // set once before serving
   std::uint64_t next_number_ = 1;
 };

@@ -2,12 +2,14 @@
 
 #include "core/engine/citizen_access.hpp"
 #include "core/engine/route_runner.hpp"
+#include "core/security/audit_trail.hpp"
 
 namespace egov::core {
+namespace {
 
-awaitable<Result<Submitted>> submitExchange(Bus& bus, const Generation& generation,
-                                            const Tenant& tenant, const Route& route,
-                                            Exchange& exchange, Submission submission) {
+awaitable<Result<Submitted>> submit(Bus& bus, const Generation& generation, const Tenant& tenant,
+                                    const Route& route, Exchange& exchange,
+                                    Submission& submission) {
   // A route's `require` holds whichever inbound brought the exchange (only the REST API
   // identifies citizens, so a route that requires one is refused everywhere else).
   if (auto access = checkCitizenAccess(route, exchange); !access)
@@ -43,6 +45,40 @@ awaitable<Result<Submitted>> submitExchange(Bus& bus, const Generation& generati
   if (!stored) co_return std::move(stored).error();
   bus.wakeDelivery();
   co_return Submitted{true, stored->duplicate, stored->id};
+}
+
+}  // namespace
+
+awaitable<Result<Submitted>> submitExchange(Bus& bus, const Generation& generation,
+                                            const Tenant& tenant, const Route& route,
+                                            Exchange& exchange, Submission submission) {
+  // An exchange touches personal data when it carries a citizen's fiscal code (the SPID
+  // identity, or one in the request) or its service is listed in audit.services. The
+  // request is read before the route changes the body.
+  AuditTrail* audit = bus.audit();
+  AuditRecord record;
+  bool audited = false;
+  if (audit) {
+    auto fiscal_code = exchange.identity.citizen_fiscal_code;
+    if (fiscal_code.empty() && exchange.body)
+      fiscal_code = findFiscalCode(serializeXml(*exchange.body));
+    if (!fiscal_code.empty()) record.citizen = audit->pseudonymise(fiscal_code);
+    audited = !record.citizen.empty() || audit->auditsService(exchange.service);
+  }
+  // By reference: g++ 12 can destroy a by-value argument of a coroutine call twice.
+  auto result = co_await submit(bus, generation, tenant, route, exchange, submission);
+  if (audited) {
+    record.exchange_id = result && result->queued ? result->journal_id : exchange.id;
+    record.tenant = tenant.istat;
+    record.client = exchange.identity.client;
+    record.service = exchange.service;
+    record.outcome = !result             ? std::string(errorKindName(result.error().kind))
+                     : result->duplicate ? "duplicate"
+                     : result->queued    ? "queued"
+                                         : "ok";
+    audit->record(std::move(record));
+  }
+  co_return result;
 }
 
 }  // namespace egov::core

@@ -149,8 +149,8 @@ class TenantLoader {
     auto root = ConfigNode::loadFile(file.string(), &errors);
     if (!root.valid()) return nullptr;
     if (!root.expectMap()) return nullptr;
-    root.allowKeys({"tenant", "profile", "endpoints", "params", "routes", "rate_limit", "pagopa",
-                    "sources"});
+    root.allowKeys(
+        {"tenant", "profile", "endpoints", "params", "routes", "rate_limit", "pagopa", "sources"});
     auto tenant = std::make_unique<Tenant>();
     tenant->file = file;
     if (!root.has("tenant")) {
@@ -311,6 +311,12 @@ void loadInbound(const ConfigNode& inbound, const AdapterRegistry& adapters,
     const auto path = settings.requiredString("path");
     InboundPath entry;
     entry.text = path;
+    const auto auth = settings.optionalString("auth", "api-key");
+    if (auto mode = inboundAuthFromName(auth)) {
+      entry.auth = *mode;
+    } else {
+      settings.errorAt("auth", "expected api-key, mtls or none");
+    }
     bool path_ok = !path.empty();
     if (path_ok && (!path.starts_with('/') || path.size() == 1 || path.ends_with('/'))) {
       settings.errorAt("path", "expected an absolute path such as /soap/{tenant}/tributi");
@@ -355,8 +361,8 @@ void loadInbound(const ConfigNode& inbound, const AdapterRegistry& adapters,
       }
       continue;
     }
-    auto handler = (*factory)(
-        InboundContext{name, settings.withSharedKeys({"type", "path"}), runtime, generation});
+    auto handler = (*factory)(InboundContext{
+        name, settings.withSharedKeys({"type", "path", "auth"}), runtime, generation});
     if (handler && path_ok) {
       entry.handler = std::move(handler);
       generation.inbound.push_back(std::move(entry));
@@ -414,6 +420,7 @@ std::shared_ptr<const Generation> loadGeneration(const std::filesystem::path& bu
   checkUnique(generation->tenants, errors);
   if (!errors.empty()) return nullptr;
   generation->index();
+  generation->credentials = loadCredentials(root["clients"], generation->bus, *generation, errors);
   loadInbound(root["inbound"], adapters, runtime, *generation);
   if (!errors.empty()) return nullptr;
   return generation;

@@ -13,6 +13,7 @@
 #include "core/config/bus_config.hpp"
 #include "core/engine/route.hpp"
 #include "core/mapping/lookup_table.hpp"
+#include "core/security/credentials.hpp"
 
 namespace egov::core {
 
@@ -43,8 +44,9 @@ class Generation {
   std::uint64_t number = 0;
   LookupTables tables;
   std::vector<std::unique_ptr<Tenant>> tenants;
-  std::shared_ptr<const SpidVerifier> spid;  // null when bus.yaml has no `spid` section
-  std::vector<InboundPath> inbound;          // bus.yaml `inbound:`, in declaration order
+  std::shared_ptr<const SpidVerifier> spid;        // null when bus.yaml has no `spid` section
+  std::vector<InboundPath> inbound;                // bus.yaml `inbound:`, in declaration order
+  std::shared_ptr<const Credentials> credentials;  // clients and active keys; never null
 
   // The inbound handler serving `path`, with the `{tenant}` segment when it has one.
   const InboundPath* findInbound(std::string_view path, std::string& tenant_key) const;

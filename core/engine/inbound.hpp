@@ -9,9 +9,11 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
+#include "core/common/result.hpp"
 #include "core/config/config_node.hpp"
 #include "core/net/beast.hpp"
 
@@ -21,10 +23,26 @@ class Bus;
 class Generation;
 struct Tenant;
 class RuntimeServices;
+struct Principal;
+struct Error;
+
+// How the listener authenticates callers of an inbound handler (`auth:` in its settings):
+// api-key (the default): an API key, or a client certificate mapped to a client, as on the
+// unified API; mtls: a client certificate mapped to a client, nothing else; none: nobody
+// (the pagoPA node, say, when the network or the TLS listener already authenticates it).
+enum class InboundAuth { api_key, mtls, none };
+std::optional<InboundAuth> inboundAuthFromName(std::string_view name);
 
 // One request for an inbound handler. `tenant` is set when the handler's path has a
 // `{tenant}` segment naming a known tenant (ISTAT code or slug); `tenant_key` is that
 // segment as sent, so a handler can answer "unknown tenant" in its protocol.
+//
+// Authentication happens before the handler runs: with `auth: api-key` or `mtls` the
+// handler is reached only by an authenticated client (`principal`), and with a `{tenant}`
+// path only when that tenant is in the client's scope; otherwise the listener answers
+// with the handler's refuse(). The service is known only to the handler (a SOAP Body's
+// operation, say), so before it submits an exchange it must call authorize() and answer
+// a refusal in its protocol (refuse() does).
 struct InboundRequest {
   const HttpRequest& http;
   std::string_view path;
@@ -33,6 +51,14 @@ struct InboundRequest {
   const Generation& generation;  // kept alive by the caller for the whole request
   const Tenant* tenant = nullptr;
   std::string tenant_key;
+  InboundAuth auth = InboundAuth::api_key;
+  const Principal* principal = nullptr;  // the authenticated client; null with auth: none
+
+  // Ok when the client may call `service` of `tenant` (always with auth: none); otherwise
+  // a `forbidden` error that reveals nothing of the tenant or service.
+  Result<void> authorize(const Tenant& tenant, std::string_view service) const;
+  // The client's name for Exchange::identity.client ("" with auth: none).
+  std::string clientName() const;
 };
 
 class InboundHandler {
@@ -48,6 +74,10 @@ class InboundHandler {
 
   // Runs on the I/O thread that read the request; must not block it.
   virtual awaitable<HttpResponse> handle(InboundRequest request) = 0;
+
+  // The answer to a request refused before (or by) authorize(): `unauthorized` (401) or
+  // `forbidden` (403). The default is problem+json; a SOAP handler answers a SOAP fault.
+  virtual HttpResponse refuse(const InboundRequest& request, const Error& error) const;
 
  private:
   std::string name_;
@@ -72,6 +102,7 @@ struct InboundPath {
   std::string text;                   // as configured, e.g. "/soap/{tenant}/tributi"
   std::vector<std::string> segments;  // "{tenant}" kept as is
   std::shared_ptr<InboundHandler> handler;
+  InboundAuth auth = InboundAuth::api_key;
 
   // True when `path` matches; fills tenant_key when there is a `{tenant}` segment.
   bool matches(std::string_view path, std::string& tenant_key) const;

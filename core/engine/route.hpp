@@ -114,7 +114,7 @@ struct Route {
   // Exchanges with the same (tenant, service, key) are delivered one at a time, in
   // acceptance order. Null: no ordering.
   XPathPtr order_key;
-  std::string order_key_text;  // as written, for messages
+  std::string order_key_text;                 // as written, for messages
   std::optional<CitizenRequirement> require;  // none: callers need no citizen identity
   std::string where;
 };

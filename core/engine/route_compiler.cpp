@@ -47,9 +47,8 @@ RetryOverride parseRetrySettings(const ConfigNode& node) {
 std::optional<Route> RouteCompiler::compileRoute(const ConfigNode& node) const {
   const auto before = node.errors().size();
   if (!node.expectMap()) return std::nullopt;
-  node.allowKeys(
-      {"service", "methods", "deadline", "description", "mode", "delivery", "order_key", "require",
-       "steps"});
+  node.allowKeys({"service", "methods", "deadline", "description", "mode", "delivery", "order_key",
+                  "require", "steps"});
   Route route;
   route.where = whereOf(node, bus_);
   route.service = node.requiredString("service");
@@ -224,7 +223,8 @@ std::optional<Step> RouteCompiler::compileMap(const ConfigNode& value) const {
     name = value.requiredString("stylesheet");
     if (auto params = value["params"]; params.valid() && params.expectMap()) {
       for (const auto& [key, param] : params.entries()) {
-        std::erase_if(step.params, [&param_name = key](const auto& p) { return p.first == param_name; });
+        std::erase_if(step.params,
+                      [&param_name = key](const auto& p) { return p.first == param_name; });
         step.params.emplace_back(key, param.asString());
       }
     }

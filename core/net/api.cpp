@@ -3,7 +3,7 @@
 #include <libxml/tree.h>
 
 #include "core/common/ids.hpp"
-#include "core/engine/route_runner.hpp"
+#include "core/engine/dispatch.hpp"
 #include "core/json/json_xml.hpp"
 #include "core/log/log.hpp"
 #include "core/net/problem.hpp"
@@ -181,7 +181,7 @@ bool percentDecode(std::string_view in, std::string& out, bool plus_is_space) {
   return true;
 }
 
-ApiHandler::ApiHandler(Bus& bus) : bus_(bus) {
+ApiHandler::ApiHandler(Bus& bus) : bus_(bus), admin_(bus) {
   auto& metrics = bus_.metrics();
   metrics.declareCounter("egov_requests_total",
                          "Requests to the unified API by tenant, service and status.");
@@ -199,12 +199,14 @@ HttpResponse ApiHandler::plain(const HttpRequest& request, http::status status, 
   return response;
 }
 
-awaitable<HttpResponse> ApiHandler::handle(HttpRequest request) {
+awaitable<HttpResponse> ApiHandler::handle(HttpRequest request,
+                                           std::optional<PeerCertificate> peer) {
   std::string_view target(request.target().data(), request.target().size());
   auto question = target.find('?');
   auto path = target.substr(0, question);
   auto query =
       question == std::string_view::npos ? std::string_view{} : target.substr(question + 1);
+  const PeerCertificate* peer_certificate = peer ? &*peer : nullptr;
 
   if (path == "/healthz") co_return plain(request, http::status::ok, "ok\n", "text/plain");
   if (path == "/readyz") {
@@ -212,21 +214,21 @@ awaitable<HttpResponse> ApiHandler::handle(HttpRequest request) {
     co_return plain(request, ready ? http::status::ok : http::status::service_unavailable,
                     ready ? "ready\n" : "not ready\n", "text/plain");
   }
-  if (path == "/metrics") {
-    co_return plain(request, http::status::ok, bus_.metrics().render(),
-                    "text/plain; version=0.0.4; charset=utf-8");
-  }
+  // The SAML assertion is the session endpoint's credential (checked before the API prefix).
   if (path == kSpidSessionPath) co_return co_await spidSession(request);
-  if (path.starts_with(kApiPrefix)) co_return co_await handleService(request, path, query);
+  if (path.starts_with(kApiPrefix)) {
+    co_return co_await handleService(request, path, query, peer_certificate);
+  }
+  if (path == "/metrics" || path == "/admin/v1" || path.starts_with("/admin/v1/")) {
+    auto response = co_await admin_.handle(request, path, query, peer_certificate);
+    response.keep_alive(request.keep_alive() && !bus_.draining());
+    co_return response;
+  }
   if (auto generation = bus_.generation()) {
     std::string tenant_key;
     if (const auto* inbound = generation->findInbound(path, tenant_key)) {
-      InboundRequest inbound_request{request, path, query, bus_, *generation, nullptr, {}};
-      if (!tenant_key.empty()) {
-        inbound_request.tenant = generation->findTenant(tenant_key);
-        inbound_request.tenant_key = std::move(tenant_key);
-      }
-      auto response = co_await inbound->handler->handle(std::move(inbound_request));
+      auto response = co_await handleInbound(request, *generation, *inbound, std::move(tenant_key),
+                                             path, query, peer_certificate);
       response.keep_alive(response.keep_alive() && request.keep_alive() && !bus_.draining());
       co_return response;
     }
@@ -236,14 +238,63 @@ awaitable<HttpResponse> ApiHandler::handle(HttpRequest request) {
                   "application/problem+json");
 }
 
+awaitable<HttpResponse> ApiHandler::handleInbound(const HttpRequest& request,
+                                                  const Generation& generation,
+                                                  const InboundPath& inbound,
+                                                  std::string tenant_key, std::string_view path,
+                                                  std::string_view query,
+                                                  const PeerCertificate* peer) {
+  InboundRequest inbound_request{
+      request, path, query, bus_, generation, nullptr, {}, InboundAuth::api_key, nullptr};
+  inbound_request.auth = inbound.auth;
+  if (!tenant_key.empty()) {
+    inbound_request.tenant = generation.findTenant(tenant_key);
+    inbound_request.tenant_key = std::move(tenant_key);
+  }
+  if (inbound.auth == InboundAuth::none) {
+    co_return co_await inbound.handler->handle(std::move(inbound_request));
+  }
+  // mtls: the certificate alone; api-key: a key, or a mapped certificate.
+  std::optional<Result<Principal>> authenticated;
+  if (inbound.auth == InboundAuth::mtls) {
+    authenticated.emplace(Authenticator::byCertificate(peer, *generation.credentials));
+  } else {
+    auto& authenticator = Authenticator::of(bus_.runtime());
+    auto result = co_await authenticator.authenticate(request, peer, *generation.credentials);
+    authenticated.emplace(std::move(result));
+  }
+  auto& principal = *authenticated;
+  std::optional<Error> refusal;
+  if (!principal) {
+    refusal = principal.error();
+  } else if (principal->kind != KeyKind::client ||
+             (!inbound_request.tenant_key.empty() &&
+              (!inbound_request.tenant ||
+               !principal->allowsTenant(inbound_request.tenant->istat,
+                                        inbound_request.tenant->slug)))) {
+    // An unknown tenant and a tenant out of scope are refused alike.
+    refusal = makeError(ErrorKind::forbidden, "this client may not call this service");
+  }
+  if (refusal) {
+    logEvent(LogLevel::info, "inbound refused",
+             {{"inbound", inbound.handler->name()},
+              {"client", principal ? std::string_view(principal->name) : std::string_view()},
+              {"status", static_cast<std::int64_t>(httpStatus(refusal->kind))}});
+    co_return inbound.handler->refuse(inbound_request, *refusal);
+  }
+  inbound_request.principal = &*principal;
+  co_return co_await inbound.handler->handle(std::move(inbound_request));
+}
+
 awaitable<HttpResponse> ApiHandler::handleService(const HttpRequest& request, std::string_view path,
-                                                  std::string_view query) {
+                                                  std::string_view query,
+                                                  const PeerCertificate* peer) {
   const auto started = Clock::now();
   Exchange exchange;
   exchange.id = newUuid();
   exchange.trace_id = traceIdOf(request, exchange.id);
   exchange.method = std::string(request.method_string());
-  std::string tenant_label = "unknown", service_label = "unknown";
+  std::string tenant_label = "unknown", service_label = "unknown", client_label;
   std::vector<std::string> allow;
   HeaderList extra_headers;
 
@@ -261,10 +312,21 @@ awaitable<HttpResponse> ApiHandler::handleService(const HttpRequest& request, st
       segments.push_back(std::move(segment));
       rest = slash == std::string_view::npos ? std::string_view{} : rest.substr(slash + 1);
     }
+    auto principal = co_await Authenticator::of(bus_.runtime())
+                         .authenticate(request, peer, *generation->credentials);
+    if (!principal) co_return std::move(principal).error();
+    client_label = principal->name;
+    exchange.identity.client = principal->name;
+    if (principal->kind != KeyKind::client) {
+      co_return makeError(ErrorKind::forbidden, "an admin key does not call services");
+    }
     if (segments.size() < 2)
       co_return makeError(ErrorKind::not_found, "expected /api/v1/{tenant}/{service path}");
+    // Unknown and out of scope answer the same, so nothing tells whether a tenant exists.
     const Tenant* tenant = generation->findTenant(segments[0]);
-    if (!tenant) co_return makeError(ErrorKind::not_found, "unknown tenant " + segments[0]);
+    if (!tenant || !principal->allowsTenant(tenant->istat, tenant->slug)) {
+      co_return makeError(ErrorKind::forbidden, "this client may not use this tenant");
+    }
     tenant_label = tenant->slug;
     exchange.tenant_istat = tenant->istat;
     exchange.tenant_slug = tenant->slug;
@@ -280,12 +342,15 @@ awaitable<HttpResponse> ApiHandler::handleService(const HttpRequest& request, st
         allow = {"GET"};
         co_return makeError(ErrorKind::method_not_allowed, "exchange states are read with GET");
       }
-      co_return co_await exchangeStatus(*tenant, segments[2], exchange);
+      co_return co_await exchangeStatus(*tenant, segments[2], *principal, exchange);
     }
     for (std::size_t i = 1; i < segments.size(); ++i) {
       if (!isServiceSegment(segments[i]))
         co_return makeError(ErrorKind::not_found, "unknown service");
       exchange.service += (i > 1 ? "." : "") + segments[i];
+    }
+    if (!principal->allows(tenant->istat, tenant->slug, exchange.service)) {
+      co_return makeError(ErrorKind::forbidden, "this client may not call this service");
     }
     const Route* route = Generation::findRoute(*tenant, exchange.service);
     if (!route) {
@@ -325,7 +390,11 @@ awaitable<HttpResponse> ApiHandler::handleService(const HttpRequest& request, st
     if (route->enqueue_at) {
       co_return co_await handOff(request, *generation, *tenant, *route, exchange, extra_headers);
     }
-    co_return co_await runRoute(*generation, *tenant, *route, exchange, bus_.metrics());
+    Submission submission;  // named: g++ 12 destroys a temporary argument of a coroutine twice
+    auto done = co_await submitExchange(bus_, *generation, *tenant, *route, exchange,
+                                        std::move(submission));
+    if (!done) co_return std::move(done).error();
+    co_return Result<void>{};
   }();
 
   HttpResponse response;
@@ -349,6 +418,8 @@ awaitable<HttpResponse> ApiHandler::handleService(const HttpRequest& request, st
     if (error.retry_after_s > 0) {
       response.set(http::field::retry_after, std::to_string(error.retry_after_s));
     }
+    if (error.kind == ErrorKind::unauthorized)
+      response.set(http::field::www_authenticate, "Bearer");
     if (!allow.empty()) {
       std::string value;
       for (const auto& m : allow) value += (value.empty() ? "" : ", ") + m;
@@ -368,6 +439,7 @@ awaitable<HttpResponse> ApiHandler::handleService(const HttpRequest& request, st
   logEvent(result || response.result_int() < 500 ? LogLevel::info : LogLevel::warn, "exchange",
            {{"exchange", exchange.id},
             {"trace", exchange.trace_id},
+            {"client", client_label},
             {"tenant", tenant_label},
             {"service", service_label},
             {"method", exchange.method},

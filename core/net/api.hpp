@@ -1,13 +1,22 @@
 // The unified REST interface as a function from request to response, testable without
-// sockets: /api/v1/{tenant}/{service path}, /healthz, /readyz, /metrics.
+// sockets: /api/v1/{tenant}/{service path}, /admin/v1/..., /healthz, /readyz, /metrics, and
+// the inbound handlers' paths.
+//
+// Authentication comes first (core/security/authenticator.hpp), before any tenant lookup:
+// no or unknown credentials answer 401; a tenant that does not exist and a tenant out of
+// the client's scope both answer 403 with the same detail, so a client learns nothing of
+// tenants it may not use. /healthz and /readyz are open; /metrics needs an admin key.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "core/engine/bus.hpp"
+#include "core/net/admin_api.hpp"
 #include "core/net/beast.hpp"
+#include "core/security/authenticator.hpp"
 
 namespace egov::core {
 
@@ -23,19 +32,25 @@ class ApiHandler {
  public:
   explicit ApiHandler(Bus& bus);
 
-  // Runs on the I/O thread that read the request; never blocks it.
-  awaitable<HttpResponse> handle(HttpRequest request);
+  // Runs on the I/O thread that read the request; never blocks it. `peer` is the client
+  // certificate the TLS listener verified, if any.
+  awaitable<HttpResponse> handle(HttpRequest request,
+                                 std::optional<PeerCertificate> peer = std::nullopt);
 
  private:
   awaitable<HttpResponse> handleService(const HttpRequest& request, std::string_view path,
-                                        std::string_view query);
+                                        std::string_view query, const PeerCertificate* peer);
+  awaitable<HttpResponse> handleInbound(const HttpRequest& request, const Generation& generation,
+                                        const InboundPath& inbound, std::string tenant_key,
+                                        std::string_view path, std::string_view query,
+                                        const PeerCertificate* peer);
   // One-way routes: run the steps before `enqueue`, journal the exchange, answer 202.
   awaitable<Result<void>> handOff(const HttpRequest& request, const Generation& generation,
                                   const Tenant& tenant, const Route& route, Exchange& exchange,
                                   HeaderList& extra_headers);
   // GET /api/v1/{tenant}/exchanges/{id}: a journaled exchange's state.
   awaitable<Result<void>> exchangeStatus(const Tenant& tenant, const std::string& id,
-                                         Exchange& exchange);
+                                         const Principal& principal, Exchange& exchange);
   // SPID (api_spid.cpp): the session endpoint, and the citizen of a service request — its
   // identity from X-Spid-Session, then the route's `require` (401/403).
   awaitable<HttpResponse> spidSession(const HttpRequest& request);
@@ -46,6 +61,7 @@ class ApiHandler {
                      const char* content_type) const;
 
   Bus& bus_;
+  AdminApi admin_;
 };
 
 // Percent-decoding of a path segment or query component ('+' is a space only in queries).

@@ -75,13 +75,16 @@ awaitable<Result<void>> ApiHandler::handOff(const HttpRequest& request,
 }
 
 awaitable<Result<void>> ApiHandler::exchangeStatus(const Tenant& tenant, const std::string& id,
-                                                   Exchange& exchange) {
+                                                   const Principal& principal, Exchange& exchange) {
   Journal* journal = bus_.journal();
   if (!journal) co_return makeError(ErrorKind::not_found, "no exchange " + id);
   auto found = co_await journal->find(tenant.istat, id);
   if (!found) co_return std::move(found).error();
-  // Another tenant's exchange is as unknown as a missing one.
-  if (!found->has_value()) co_return makeError(ErrorKind::not_found, "no exchange " + id);
+  // Another tenant's exchange, or one of a service out of the client's scope, is as unknown
+  // as a missing one.
+  if (!found->has_value() || !principal.allows(tenant.istat, tenant.slug, (*found)->service)) {
+    co_return makeError(ErrorKind::not_found, "no exchange " + id);
+  }
   const JournalEntry& entry = **found;
   rapidjson::StringBuffer buffer;
   rapidjson::Writer<rapidjson::StringBuffer> writer(buffer);

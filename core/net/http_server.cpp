@@ -4,11 +4,25 @@
 
 #include "core/log/log.hpp"
 #include "core/net/problem.hpp"
+#include "core/security/tls.hpp"
 
 namespace egov::core {
 
-HttpServer::HttpServer(net::io_context& io, RequestHandler handler, std::function<Limits()> limits)
+HttpServer::HttpServer(net::io_context& io, PeerRequestHandler handler,
+                       std::function<Limits()> limits)
     : io_(io), handler_(std::move(handler)), limits_(std::move(limits)), acceptor_(io) {}
+
+HttpServer::HttpServer(net::io_context& io, RequestHandler handler, std::function<Limits()> limits)
+    : HttpServer(io,
+                 PeerRequestHandler([handler = std::move(handler)](HttpRequest request,
+                                                                   std::optional<PeerCertificate>) {
+                   return handler(std::move(request));
+                 }),
+                 std::move(limits)) {}
+
+void HttpServer::enableTls(const TlsConfig& tls) {
+  tls_ = makeServerTlsContext(tls);
+}
 
 unsigned short HttpServer::listen(const std::string& host, unsigned short port) {
   net::ip::tcp::endpoint endpoint(net::ip::make_address(host), port);
@@ -70,8 +84,32 @@ HttpResponse problemResponse(ErrorKind kind, std::string message) {
 
 awaitable<void> HttpServer::session(net::ip::tcp::socket socket) {
   ++active_;
-  auto stream_ptr = std::make_shared<beast::tcp_stream>(std::move(socket));
+  if (!tls_) {
+    co_await serve(std::make_shared<beast::tcp_stream>(std::move(socket)), std::nullopt);
+  } else {
+    auto stream = std::make_shared<beast::ssl_stream<beast::tcp_stream>>(std::move(socket), *tls_);
+    beast::get_lowest_layer(*stream).expires_after(limits_().read_timeout);
+    boost::system::error_code ec;
+    co_await stream->async_handshake(net::ssl::stream_base::server,
+                                     net::redirect_error(net::use_awaitable, ec));
+    if (ec) {
+      // No client certificate, one from another CA, an old protocol version: the
+      // handshake fails and the connection closes without a request being read.
+      logEvent(LogLevel::info, "TLS handshake refused", {{"error", ec.message()}});
+    } else {
+      co_await serve(stream, peerCertificate(stream->native_handle()));
+    }
+  }
+  --active_;
+}
+
+template <class Stream>
+awaitable<void> HttpServer::serve(std::shared_ptr<Stream> stream_ptr,
+                                  std::optional<PeerCertificate> peer) {
   auto& stream = *stream_ptr;
+  auto& tcp = beast::get_lowest_layer(stream);
+  // The drain cancels reads through the TCP layer; it shares ownership with the stream.
+  std::shared_ptr<beast::tcp_stream> tcp_ptr(stream_ptr, &tcp);
   std::uint64_t reader_id = 0;
   {
     std::lock_guard lock(readers_mutex_);
@@ -83,7 +121,7 @@ awaitable<void> HttpServer::session(net::ip::tcp::socket socket) {
     std::lock_guard lock(readers_mutex_);
     if (!reading) return readers_.erase(reader_id) > 0;
     if (stopping_) return false;
-    readers_[reader_id] = stream_ptr;
+    readers_[reader_id] = tcp_ptr;
     return true;
   };
   beast::flat_buffer buffer;
@@ -96,7 +134,7 @@ awaitable<void> HttpServer::session(net::ip::tcp::socket socket) {
     boost::system::error_code ec;
     // Waiting for the next request of a kept-alive connection is idle time; once bytes
     // arrive the whole request must come within the read timeout.
-    stream.expires_after(first || buffer.size() > 0 ? limits.read_timeout : limits.idle_timeout);
+    tcp.expires_after(first || buffer.size() > 0 ? limits.read_timeout : limits.idle_timeout);
     first = false;
     if (!set_reading(true)) break;
     co_await http::async_read_header(stream, buffer, parser,
@@ -108,7 +146,7 @@ awaitable<void> HttpServer::session(net::ip::tcp::socket socket) {
                          limits.max_headers;
     }
     if (!ec && !too_many_headers) {
-      stream.expires_after(limits.read_timeout);
+      tcp.expires_after(limits.read_timeout);
       co_await http::async_read(stream, buffer, parser,
                                 net::redirect_error(net::use_awaitable, ec));
     }
@@ -129,27 +167,30 @@ awaitable<void> HttpServer::session(net::ip::tcp::socket socket) {
         refusal->result(http::status::request_header_fields_too_large);
       } else if (ec != http::error::end_of_stream && ec != beast::error::timeout &&
                  ec != net::error::operation_aborted && ec != net::error::connection_reset &&
-                 ec != net::error::eof) {
+                 ec != net::error::eof && ec != net::ssl::error::stream_truncated) {
         refusal = problemResponse(ErrorKind::bad_request, "malformed HTTP request");
       }
       if (refusal) {
-        stream.expires_after(limits.read_timeout);
+        tcp.expires_after(limits.read_timeout);
         co_await http::async_write(stream, *refusal, net::redirect_error(net::use_awaitable, ec));
       }
       break;
     }
     HttpRequest request = parser.release();
     const bool keep_alive = request.keep_alive();
-    HttpResponse response = co_await handler_(std::move(request));
+    HttpResponse response = co_await handler_(std::move(request), peer);
     if (stopping_) response.keep_alive(false);
-    stream.expires_after(limits.read_timeout);
+    tcp.expires_after(limits.read_timeout);
     co_await http::async_write(stream, response, net::redirect_error(net::use_awaitable, ec));
     if (ec || !keep_alive || !response.keep_alive()) break;
   }
   set_reading(false);
   boost::system::error_code ignored;
-  stream.socket().shutdown(net::ip::tcp::socket::shutdown_send, ignored);
-  --active_;
+  if constexpr (!std::is_same_v<Stream, beast::tcp_stream>) {
+    tcp.expires_after(std::chrono::seconds(2));
+    co_await stream.async_shutdown(net::redirect_error(net::use_awaitable, ignored));
+  }
+  tcp.socket().shutdown(net::ip::tcp::socket::shutdown_send, ignored);
 }
 
 }  // namespace egov::core

@@ -1,6 +1,8 @@
 // The HTTP/1.1 listener (Boost.Beast): accepts, reads requests with header and body limits
 // and read/idle timeouts, hands each to a handler, writes the response, keeps connections
-// alive. Runs on the io_context's threads; one coroutine per connection.
+// alive. Runs on the io_context's threads; one coroutine per connection. With listen.tls
+// every connection is TLS (Beast ssl_stream over OpenSSL), and with a client CA the client
+// certificate it verified is handed to the handler with each request.
 #pragma once
 
 #include <atomic>
@@ -8,19 +10,28 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 
 #include "core/config/bus_config.hpp"
-#include "core/net/beast.hpp"
+#include "core/net/ssl.hpp"
+#include "core/security/credentials.hpp"
 
 namespace egov::core {
 
 using RequestHandler = std::function<awaitable<HttpResponse>(HttpRequest)>;
+using PeerRequestHandler =
+    std::function<awaitable<HttpResponse>(HttpRequest, std::optional<PeerCertificate>)>;
 
 class HttpServer {
  public:
   // Limits are read per connection from `limits()`, so a reload can change them.
   HttpServer(net::io_context& io, RequestHandler handler, std::function<Limits()> limits);
+  HttpServer(net::io_context& io, PeerRequestHandler handler, std::function<Limits()> limits);
+
+  // Serves TLS from now on (call before start()). Throws when the certificate, key or
+  // client CA file does not load (control plane: start-up).
+  void enableTls(const TlsConfig& tls);
 
   // Binds and listens; returns the bound port (useful with port 0). Throws on failure
   // (control plane: start-up).
@@ -35,9 +46,12 @@ class HttpServer {
  private:
   awaitable<void> acceptLoop();
   awaitable<void> session(net::ip::tcp::socket socket);
+  template <class Stream>
+  awaitable<void> serve(std::shared_ptr<Stream> stream, std::optional<PeerCertificate> peer);
 
   net::io_context& io_;
-  RequestHandler handler_;
+  PeerRequestHandler handler_;
+  std::shared_ptr<net::ssl::context> tls_;
   std::function<Limits()> limits_;
   net::ip::tcp::acceptor acceptor_;
   std::atomic<std::size_t> active_{0};

@@ -105,6 +105,7 @@ struct SimFixture {
                  "profile: anagrafe-anpr\n"
                  "endpoints:\n" +
                      bitonto + "params: { motivo-richiesta: \"portale-egov\" }\n");
+    config.bearer();  // before the generation loads: it must know the key
     bus = std::make_unique<core::Bus>(config.root() / "conf/bus.yaml", config.adapters(),
                                       config.runtime());
     core::ConfigErrors errors;
@@ -114,6 +115,7 @@ struct SimFixture {
 
   HttpResponse get(const std::string& target) {
     HttpRequest request{http::verb::get, target, 11};
+    request.set(http::field::authorization, config.bearer());
     request.prepare_payload();
     return test::runCoroutine(api->handle(std::move(request)));
   }
@@ -287,6 +289,7 @@ TEST_CASE_FIXTURE(SimFixture, "anpr sim: concurrent calls share one voucher requ
           HttpRequest request{http::verb::get,
                               "/api/v1/bari/anagrafe/residenza?codice_fiscale=RSSMRA80A01A662A",
                               11};
+          request.set(http::field::authorization, config.bearer());
           request.prepare_payload();
           auto response = co_await api->handle(std::move(request));
           statuses.push_back(response.result_int());
@@ -366,6 +369,7 @@ TEST_CASE("anpr sim: a voucher the e-service refuses is not offered again") {
                    "\"\n    base_url: \"" + peer.url("/govway/rest/in/MinInternoPortaANPR-PDND") +
                    "\"\n    eservices: { C030: { purpose_id: purpose-c030 } }\n"
                    "params: { motivo-richiesta: \"portale-egov\" }\n");
+  config.bearer();  // before the generation loads: it must know the key
   core::Bus bus(config.root() / "conf/bus.yaml", config.adapters(), config.runtime());
   core::ConfigErrors errors;
   REQUIRE_MESSAGE(bus.reload(errors), errors.str());
@@ -373,6 +377,7 @@ TEST_CASE("anpr sim: a voucher the e-service refuses is not offered again") {
   auto get = [&] {
     HttpRequest request{http::verb::get,
                         "/api/v1/bari/anagrafe/id-anpr?codice_fiscale=RSSMRA80A01A662A", 11};
+    request.set(http::field::authorization, config.bearer());
     request.prepare_payload();
     return test::runCoroutine(api.handle(std::move(request)));
   };
@@ -448,12 +453,14 @@ TEST_CASE("anpr sim: the tokens the bus sends verify with npm jose") {
                    "\"\n"
                    "    eservices: { C030: { purpose_id: purpose-c030 } }\n"
                    "params: { motivo-richiesta: \"portale-egov\" }\n");
+  config.bearer();  // before the generation loads: it must know the key
   core::Bus bus(config.root() / "conf/bus.yaml", config.adapters(), config.runtime());
   core::ConfigErrors errors;
   REQUIRE_MESSAGE(bus.reload(errors), errors.str());
   core::ApiHandler api(bus);
   HttpRequest request{http::verb::get,
                       "/api/v1/bari/anagrafe/id-anpr?codice_fiscale=RSSMRA80A01A662A", 11};
+  request.set(http::field::authorization, config.bearer());
   request.prepare_payload();
   auto response = test::runCoroutine(api.handle(std::move(request)));
   REQUIRE_MESSAGE(response.result_int() == 200, response.body());

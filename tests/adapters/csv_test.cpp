@@ -465,6 +465,7 @@ TEST_CASE("csv end to end: JSON in, XSLT, csv lookup, XSLT, JSON out") {
   adapters::registerBuiltinAdapters(registry);
   registry.add("csv", adapters::csv::makeCsvEndpoint);
   config.write("conf/bus.yaml", "listen: 127.0.0.1:0\n");
+  const auto key = config.apiKey();
   core::Bus bus(config.root() / "conf/bus.yaml", registry, config.runtime());
   core::ConfigErrors errors;
   REQUIRE_MESSAGE(bus.reload(errors), errors.str());
@@ -472,6 +473,7 @@ TEST_CASE("csv end to end: JSON in, XSLT, csv lookup, XSLT, JSON out") {
 
   auto get = [&](const std::string& target) {
     HttpRequest request{http::verb::get, target, 11};
+    request.set(http::field::authorization, "Bearer " + key);
     request.prepare_payload();
     return test::runCoroutine(api.handle(std::move(request)));
   };

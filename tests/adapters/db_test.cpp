@@ -642,6 +642,7 @@ endpoints:
           anno: "fn:map/fn:string[@key='anno']"
 )yaml");
   config.write("conf/bus.yaml", "listen: 127.0.0.1:0\n");
+  const auto key = config.apiKey();
   core::Bus bus(config.root() / "conf/bus.yaml", config.adapters(), config.runtime());
   core::ConfigErrors errors;
   REQUIRE_MESSAGE(bus.reload(errors), errors.str());
@@ -649,6 +650,7 @@ endpoints:
 
   auto get = [&](const std::string& target) {
     egov::HttpRequest request{egov::http::verb::get, target, 11};
+    request.set(egov::http::field::authorization, "Bearer " + key);
     request.prepare_payload();
     return runCoroutine(api.handle(std::move(request)));
   };

@@ -278,6 +278,7 @@ struct PagopaFixture {
     config.write("conf/tenants/bitonto.yaml",
                  "tenant: { istat: \"072011\", slug: bitonto, name: Bitonto, fiscal_code: "
                  "\"00382520724\" }\nendpoints: {}\n");
+    config.bearer();  // before the generation loads: it must know the key
     bus = std::make_unique<core::Bus>(config.root() / "conf/bus.yaml", config.adapters(),
                                       config.runtime());
     core::ConfigErrors errors;
@@ -296,9 +297,11 @@ struct PagopaFixture {
     request.set(http::field::content_type, "text/xml; charset=utf-8");
     request.set("SOAPAction", action);
     request.body() = body;
+    if (!authorization.empty()) request.set(http::field::authorization, authorization);
     request.prepare_payload();
     return test::runCoroutine(api->handle(std::move(request)));
   }
+  std::string authorization = config.bearer();  // what send() sends; none when empty
   Answer post(const std::string& body, const char* action = "paVerifyPaymentNotice") {
     return readAnswer(send(body, action));
   }
@@ -411,6 +414,26 @@ TEST_CASE_FIXTURE(PagopaFixture,
   CHECK(ko.outcome == "KO");
   CHECK(ko.fault_code == "PAA_SYSTEM_ERROR");
   CHECK(ko.description.find("deadline") != std::string::npos);
+}
+
+TEST_CASE_FIXTURE(PagopaFixture, "pagopa: the node's credential is checked, scoped to creditors") {
+  const auto bari_only = "Bearer " + config.apiKey("nodo-bari", {"bari"}, {"pagopa.*"});
+  core::ConfigErrors errors;
+  REQUIRE_MESSAGE(bus->reload(errors), errors.str());  // the new key
+  authorization.clear();
+  auto missing = send(verify(notice(1)));
+  CHECK(missing.result_int() == 401);
+  CHECK(missing[http::field::content_type] == "text/xml; charset=utf-8");
+  CHECK(missing.body().find(":Client</faultcode>") != std::string::npos);
+  CHECK(missing.body().find("unauthorized: ") != std::string::npos);
+  authorization = "Bearer egk_0000000000_wrong";
+  CHECK(send(verify(notice(1))).result_int() == 401);
+  authorization = bari_only;
+  CHECK(post(verify(notice(1))).outcome == "OK");
+  auto other = send(verify(notice(1), kMolfetta));
+  CHECK(other.result_int() == 403);
+  CHECK(other.body().find("forbidden: this client may not call this service") != std::string::npos);
+  CHECK(other.body().find(":Client</faultcode>") != std::string::npos);
 }
 
 TEST_CASE_FIXTURE(PagopaFixture, "pagopa: idPA, idBrokerPA and idStation are checked") {
@@ -585,6 +608,7 @@ TEST_CASE_FIXTURE(PagopaFixture,
     HttpRequest request{http::verb::post, "/pagopa/paForNode", 11};
     request.set(http::field::content_type, "text/xml");
     request.body() = body;
+    request.set(http::field::authorization, config.bearer());
     request.prepare_payload();
     net::co_spawn(
         io,
@@ -635,6 +659,7 @@ TEST_CASE_FIXTURE(PagopaFixture,
     HttpRequest request{http::verb::post, "/api/v1/bari/pagamenti/avviso", 11};
     request.set(http::field::content_type, "application/json");
     request.body() = R"({"codice_fiscale":"RSSMRA80A01A662A","servizio":"TARI_2026"})";
+    request.set(http::field::authorization, config.bearer());
     request.prepare_payload();
     return test::runCoroutine(api->handle(std::move(request)));
   };

@@ -94,6 +94,7 @@ struct RouteFixture {
             activate_reply +
             "\" } }\n"
             "pagopa: {}\n");
+    config.bearer();  // before the generation loads: it must know the key
     bus = std::make_unique<core::Bus>(config.root() / "conf/bus.yaml", config.adapters(),
                                       config.runtime());
     core::ConfigErrors errors;
@@ -105,6 +106,7 @@ struct RouteFixture {
   std::pair<std::string, std::string> fault(const std::string& body) {
     HttpRequest http{http::verb::post, "/pagopa", 11};
     http.body() = body;
+    http.set(http::field::authorization, config.bearer());
     http.prepare_payload();
     auto response = test::runCoroutine(api->handle(std::move(http)));
     CHECK(response.result_int() == 200);

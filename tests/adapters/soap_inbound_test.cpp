@@ -88,6 +88,7 @@ struct InboundFixture {
                      "          - when: \"//*[local-name()='codiceFiscale'] = 'SPENTO'\"\n"
                      "            steps: [ { call: spento } ]\n"
                      "          - otherwise: [ { call: tributi } ]\n");
+    config.bearer();  // before the generation loads: it must know the key
     bus = std::make_unique<core::Bus>(config.root() / "conf/bus.yaml", config.adapters(),
                                       config.runtime());
     core::ConfigErrors errors;
@@ -97,16 +98,24 @@ struct InboundFixture {
 
   HttpResponse post(const std::string& target, const std::string& body,
                     const char* content_type = "text/xml; charset=utf-8") {
+    return postAs(config.bearer(), target, body, content_type);
+  }
+  // With `authorization` as the Authorization header (none when empty).
+  HttpResponse postAs(const std::string& authorization, const std::string& target,
+                      const std::string& body,
+                      const char* content_type = "text/xml; charset=utf-8") {
     HttpRequest request{http::verb::post, target, 11};
     request.set(http::field::content_type, content_type);
     request.set(http::field::host, "bus.example:8080");
     request.body() = body;
+    if (!authorization.empty()) request.set(http::field::authorization, authorization);
     request.prepare_payload();
     return test::runCoroutine(api->handle(std::move(request)));
   }
   HttpResponse get(const std::string& target) {
     HttpRequest request{http::verb::get, target, 11};
     request.set(http::field::host, "bus.example:8080");
+    request.set(http::field::authorization, config.bearer());
     request.prepare_payload();
     return test::runCoroutine(api->handle(std::move(request)));
   }
@@ -152,6 +161,41 @@ TEST_CASE("soap inbound: SOAP 1.1 and 1.2 requests run the operation's route") {
   CHECK(has(reply12, "TARI"));
 }
 
+TEST_CASE("soap inbound: callers without a key or out of scope get 401/403 faults") {
+  InboundFixture bus;
+  const auto molfetta = "Bearer " + bus.config.apiKey("molfetta", {"molfetta"}, {"*"});
+  const auto other_service =
+      "Bearer " + bus.config.apiKey("bari-altro", {"bari"}, {"tributi.altro"});
+  core::ConfigErrors errors;
+  REQUIRE_MESSAGE(bus.bus->reload(errors), errors.str());  // the new keys
+
+  auto missing = bus.postAs("", "/soap/bari/tributi", envelope11(request()));
+  CHECK(missing.result_int() == 401);
+  CHECK(missing[http::field::www_authenticate] == "Bearer");
+  CHECK(has(missing, "<faultcode>soap:Client</faultcode>"));
+  CHECK(has(missing, "unauthorized: "));
+
+  auto wrong = bus.postAs("Bearer egk_0000000000_nope", "/soap/bari/tributi", envelope12(request()),
+                          "application/soap+xml");
+  CHECK(wrong.result_int() == 401);
+  CHECK(wrong[http::field::content_type] == "application/soap+xml; charset=utf-8");
+  CHECK(has(wrong, "<soap:Value>soap:Sender</soap:Value>"));
+
+  // Another municipality's client: refused before the envelope is read, like an unknown tenant.
+  auto other_tenant = bus.postAs(molfetta, "/soap/bari/tributi", envelope11(request()));
+  CHECK(other_tenant.result_int() == 403);
+  CHECK(has(other_tenant, "forbidden: "));
+  auto unknown_tenant = bus.postAs(molfetta, "/soap/999999/tributi", envelope11(request()));
+  CHECK(unknown_tenant.result_int() == 403);
+  CHECK(unknown_tenant.body().substr(0, unknown_tenant.body().find("exchange-id")) ==
+        other_tenant.body().substr(0, other_tenant.body().find("exchange-id")));
+  // Bari, but not this operation's service: refused once the Body names the service.
+  auto out_of_scope = bus.postAs(other_service, "/soap/bari/tributi", envelope11(request()));
+  CHECK(out_of_scope.result_int() == 403);
+  CHECK(has(out_of_scope, "forbidden: this client may not call this service"));
+  CHECK(bus.backend.requests().empty());
+}
+
 TEST_CASE("soap inbound: caller errors are Client (1.1) or Sender (1.2) faults") {
   InboundFixture bus;
   struct Case {
@@ -183,9 +227,11 @@ TEST_CASE("soap inbound: caller errors are Client (1.1) or Sender (1.2) faults")
     CHECK(has(reply, c.text));
     CHECK(has(reply, "<egov:error xmlns:egov=\"urn:egovbus:soap\" kind=\""));
   }
+  // An unknown tenant is refused like one out of scope (nothing tells which tenants exist).
   auto unknown = bus.post("/soap/nowhere/tributi", envelope11(request()));
+  CHECK(unknown.result_int() == 403);
   CHECK(has(unknown, "<faultcode>soap:Client</faultcode>"));
-  CHECK(has(unknown, "not-found: unknown tenant nowhere"));
+  CHECK(has(unknown, "forbidden: "));
   // SOAP 1.2: the sender's faults are 400 with a Sender code and a Reason.
   auto reply12 =
       bus.post("/soap/bari/tributi", envelope12(std::string("<t:Sconosciuta xmlns:t=\"urn:x\"/>")),

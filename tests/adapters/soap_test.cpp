@@ -514,11 +514,13 @@ TEST_CASE("soap faults: a route chooses on the fault's code and maps its detail"
       "</xsl:stylesheet>\n");
   core::Bus bus(config.root() / "conf/bus.yaml", config.adapters(), config.runtime());
   config.write("conf/bus.yaml", "listen: 127.0.0.1:0\n");
+  const auto bearer = config.bearer();
   core::ConfigErrors errors;
   REQUIRE_MESSAGE(bus.reload(errors), errors.str());
   core::ApiHandler api(bus);
   auto get = [&](const std::string& target) {
     egov::HttpRequest request{egov::http::verb::get, target, 11};
+    request.set(egov::http::field::authorization, bearer);
     request.prepare_payload();
     return runCoroutine(api.handle(std::move(request)));
   };

@@ -66,6 +66,7 @@ struct SpidApiFixture {
     config.write("conf/tenants/bari.yaml",
                  "tenant: { istat: \"072006\", slug: bari, name: Bari }\nprofile: p\n"
                  "endpoints: { echo: { type: memory } }\n");
+    config.bearer();  // before the generation loads: it must know the key
     bus = std::make_unique<core::Bus>(config.root() / "conf/bus.yaml", config.adapters(),
                                       config.runtime());
     core::ConfigErrors errors;
@@ -82,6 +83,7 @@ struct SpidApiFixture {
       request.body() = body;
     }
     if (!session.empty()) request.set(core::kSpidSessionHeader, session);
+    request.set(http::field::authorization, config.bearer());
     request.prepare_payload();
     return test::runCoroutine(api->handle(std::move(request)));
   }

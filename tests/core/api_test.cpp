@@ -75,6 +75,8 @@ struct ApiFixture {
   TempConfig config;
   std::unique_ptr<core::Bus> bus;
   std::unique_ptr<core::ApiHandler> api;
+  std::string key, admin_key;
+  std::string bearer;  // sent as Authorization: Bearer by call(); the client key by default
 
   ApiFixture() {
     config.write("conf/bus.yaml",
@@ -89,6 +91,8 @@ struct ApiFixture {
                        "endpoints:\n  echo: { type: memory }\n"
                        "  broken: { type: memory, error: backend_unavailable, status: 503 }\n");
     }
+    key = bearer = config.apiKey("portal");
+    admin_key = config.apiKey("ops", {"*"}, {"*"}, core::KeyKind::admin);
     bus = std::make_unique<core::Bus>(config.root() / "conf/bus.yaml", config.adapters(),
                                       config.runtime());
     core::ConfigErrors errors;
@@ -105,6 +109,7 @@ struct ApiFixture {
       request.body() = body;
     }
     if (!accept.empty()) request.set(http::field::accept, accept);
+    if (!bearer.empty()) request.set(http::field::authorization, "Bearer " + bearer);
     request.prepare_payload();
     return test::runCoroutine(api->handle(std::move(request)));
   }
@@ -169,7 +174,7 @@ TEST_CASE_FIXTURE(ApiFixture,
   };
   const std::string deep = std::string(20, '[') + std::string(20, ']');
   const std::vector<Case> cases = {
-      {http::verb::get, "/api/v1/roma/echo/ping", "", "", "", 404, "not-found"},
+      {http::verb::get, "/api/v1/roma/echo/ping", "", "", "", 403, "forbidden"},
       {http::verb::get, "/api/v1/bari/no/such", "", "", "", 404, "not-found"},
       {http::verb::get, "/api/v1/bari", "", "", "", 404, "not-found"},
       {http::verb::get, "/elsewhere", "", "", "", 404, "not-found"},
@@ -263,6 +268,8 @@ TEST_CASE_FIXTURE(ApiFixture, "api: health, readiness and metrics") {
   CHECK(call(http::verb::get, "/readyz").result_int() == 200);
   call(http::verb::post, "/api/v1/bari/echo/ping", "{}");
   call(http::verb::get, "/api/v1/bari/no/such");
+  CHECK(call(http::verb::get, "/metrics").result_int() == 403);  // a client key
+  bearer = admin_key;
   auto metrics = call(http::verb::get, "/metrics");
   CHECK(metrics.body().find(
             "egov_requests_total{tenant=\"bari\",service=\"echo.ping\",status=\"200\"} 1") !=

@@ -22,12 +22,14 @@ struct LimitsFixture {
   test::TempConfig config;
   std::unique_ptr<core::Bus> bus;
   std::unique_ptr<core::ApiHandler> api;
+  std::string key;
 
   void start(const std::string& endpoints, const std::string& tenant_extra = {}) {
     config.write("conf/profiles/p.yaml", "routes:\n  - service: a.b\n    steps: [ { call: backend } ]\n");
     config.write("conf/tenants/bari.yaml", "tenant: { istat: \"072006\", slug: bari, name: Bari }\nprofile: p\n" +
                                                tenant_extra + "endpoints:\n  backend: " + endpoints + "\n");
     config.write("conf/bus.yaml", "listen: 127.0.0.1:0\n");
+    key = config.apiKey();
     bus = std::make_unique<core::Bus>(config.root() / "conf/bus.yaml", config.adapters(), config.runtime());
     core::ConfigErrors errors;
     REQUIRE_MESSAGE(bus->reload(errors), errors.str());
@@ -36,6 +38,7 @@ struct LimitsFixture {
   HttpRequest request() {
     HttpRequest r{http::verb::post, "/api/v1/bari/a/b", 11};
     r.set(http::field::content_type, "application/json");
+    r.set(http::field::authorization, "Bearer " + key);
     r.body() = "{}";
     r.prepare_payload();
     return r;

@@ -65,8 +65,11 @@ void writeTenants(TempConfig& config) {
                "endpoints: { echo: { type: memory } }\n");
 }
 
+std::string g_key;  // the API key get() sends
+
 HttpResponse get(core::ApiHandler& api, const std::string& target) {
   HttpRequest request{http::verb::post, target, 11};
+  if (!g_key.empty()) request.set(http::field::authorization, "Bearer " + g_key);
   request.prepare_payload();
   return test::runCoroutine(api.handle(std::move(request)));
 }
@@ -81,7 +84,9 @@ TEST_CASE("inbound: handlers are served at their paths, {tenant} resolves a tena
                "listen: 127.0.0.1:0\n"
                "inbound:\n"
                "  plain: { type: echo, path: /soap/plain, greeting: ciao }\n"
-               "  per-tenant: { type: echo, path: \"/soap/{tenant}/tributi\" }\n");
+               "  per-tenant: { type: echo, path: \"/soap/{tenant}/tributi\" }\n"
+               "  open: { type: echo, path: \"/open/{tenant}\", auth: none }\n");
+  g_key = config.apiKey();
   core::Bus bus(config.root() / "conf/bus.yaml", config.adapters(), config.runtime());
   core::ConfigErrors errors;
   REQUIRE_MESSAGE(bus.reload(errors), errors.str());
@@ -90,8 +95,10 @@ TEST_CASE("inbound: handlers are served at their paths, {tenant} resolves a tena
   CHECK(get(api, "/soap/plain?wsdl").body() == "plain ?  wsdl ciao");
   CHECK(get(api, "/soap/bari/tributi").body() == "per-tenant bari bari  hi");
   CHECK(get(api, "/soap/072006/tributi").body() == "per-tenant bari 072006  hi");
-  // An unknown tenant still reaches the handler, which answers in its own protocol.
-  CHECK(get(api, "/soap/nowhere/tributi").body() == "per-tenant ? nowhere  hi");
+  // With auth: none an unknown tenant still reaches the handler, which answers in its own
+  // protocol; with authentication it is refused like a tenant out of scope (403).
+  CHECK(get(api, "/open/nowhere").body() == "open ? nowhere  hi");
+  CHECK(get(api, "/soap/nowhere/tributi").result_int() == 403);
   CHECK(get(api, "/soap/bari/tributi?route").body() == "<hello>there</hello>");
   // Paths that do not match exactly are the unified API's 404s.
   for (const char* path : {"/soap/plain/x", "/soap", "/soap/bari/tributi/x", "/soap//tributi"}) {

@@ -85,6 +85,7 @@ struct OneWayFixture {
                        ", name: X }\nprofile: p\nendpoints:\n  desk: { type: memory }\n"
                        "  slow: { type: memory, retry: { attempts: 2, max_age: 1h } }\n");
     }
+    key = config.apiKey();
     bus = std::make_unique<core::Bus>(config.root() / "conf/bus.yaml", config.adapters(),
                                       config.runtime());
     core::ConfigErrors errors;
@@ -96,17 +97,21 @@ struct OneWayFixture {
   }
   ~OneWayFixture() { bus->setJournal(nullptr); }
 
+  std::string key;  // the API key
+
   HttpResponse post(const std::string& target, const std::string& body,
-                    const std::string& key = {}) {
+                    const std::string& idempotency_key = {}) {
     HttpRequest request{http::verb::post, target, 11};
     request.set(http::field::content_type, "application/json");
-    if (!key.empty()) request.set("Idempotency-Key", key);
+    request.set(http::field::authorization, "Bearer " + key);
+    if (!idempotency_key.empty()) request.set("Idempotency-Key", idempotency_key);
     request.body() = body;
     request.prepare_payload();
     return runCoroutine(api->handle(std::move(request)));
   }
   HttpResponse get(const std::string& target) {
     HttpRequest request{http::verb::get, target, 11};
+    request.set(http::field::authorization, "Bearer " + key);
     return runCoroutine(api->handle(std::move(request)));
   }
   std::shared_ptr<adapters::memory::MemoryEndpoint> desk(const char* tenant,

@@ -24,6 +24,7 @@ PROFILE_OF = {"bari": "vendor-soap-a", "bitonto": "vendor-soap-b", "molfetta": "
               "altamura": "db-sqlite"}
 ONBOARDED = "072044-toritto.yaml"  # left out at start, added while the bus runs
 failures = []
+KEY = []  # the demo client's API key, made with `egovbus key create` before the bus starts
 
 
 def check(condition, what):
@@ -38,10 +39,12 @@ def free_port():
         return s.getsockname()[1]
 
 
-def call(port, method, path, body=None):
+def call(port, method, path, body=None, key=None):
     c = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-    c.request(method, path, json.dumps(body) if body is not None else None,
-              {"Content-Type": "application/json"} if body is not None else {})
+    headers = {"Content-Type": "application/json"} if body is not None else {}
+    if key or KEY:
+        headers["Authorization"] = "Bearer " + (key or KEY[0])
+    c.request(method, path, json.dumps(body) if body is not None else None, headers)
     r = c.getresponse()
     data = r.read()
     if r.getheader("Content-Type", "").startswith("text/plain"):
@@ -125,11 +128,27 @@ def main():
         os.remove(f"{work}/conf/tenants/{ONBOARDED}")
 
         port = free_port()
+        KEY.append(subprocess.run([BUS, "key", "create", "--client", "demo", "--config",
+                                   f"{work}/conf/bus.yaml"], check=True, capture_output=True,
+                                  text=True, env=env).stdout.strip())
+        # A municipality's own client: scoped to Bari, refused everywhere else.
+        bari_key = subprocess.run([BUS, "key", "create", "--client", "sportello-bari", "--tenant",
+                                   "bari", "--service", "*", "--config", f"{work}/conf/bus.yaml"],
+                                  check=True, capture_output=True, text=True,
+                                  env=env).stdout.strip()
         log = open(f"{work}/bus.log", "ab")
         bus = subprocess.Popen([BUS, "serve", "--config", f"{work}/conf/bus.yaml", "--listen",
                                 f"127.0.0.1:{port}"], stdout=log, stderr=log, env=env)
         procs.append(bus)
         wait_ready(port, bus)
+
+        check(call(port, "GET", "/api/v1/bari/servizi/catalogo", key=bari_key)[0] == 200,
+              "Bari's own client on Bari")
+        for other in ("molfetta", "072004", "altamura"):
+            status, body = call(port, "GET", f"/api/v1/{other}/servizi/catalogo", key=bari_key)
+            check(status == 403 and body["status"] == 403, f"Bari's client on {other}: {status}")
+        status, _ = call(port, "GET", "/api/v1/bari/servizi/catalogo", key="egk_000000000000_x")
+        check(status == 401, f"an unknown key: {status}")
 
         shapes = {}
         for slug, profile in PROFILE_OF.items():
@@ -210,14 +229,15 @@ def main():
 
         # Onboarding: a municipality joins while the bus serves.
         check(len(onboarded.splitlines()) <= 20, "the onboarded tenant file has at most 20 lines")
-        check(call(port, "GET", "/api/v1/toritto/servizi/catalogo")[0] == 404, "toritto unknown before")
+        # Unknown is refused like out of scope (nothing tells which tenants exist).
+        check(call(port, "GET", "/api/v1/toritto/servizi/catalogo")[0] == 403, "toritto unknown before")
         with open(f"{work}/conf/tenants/{ONBOARDED}", "w", encoding="utf-8") as f:
             f.write(onboarded)
         bus.send_signal(signal.SIGHUP)
-        status = 404
+        status = 403
         for _ in range(600):
             status, body = call(port, "GET", "/api/v1/toritto/servizi/catalogo")
-            if status != 404:
+            if status != 403:
                 break
             time.sleep(0.05)
         check(status == 200 and body["name"] == "Comune di Toritto", f"toritto after reload: {status}")

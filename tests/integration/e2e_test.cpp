@@ -33,10 +33,16 @@ size_t collect(char* data, size_t size, size_t count, void* out) {
   return size * count;
 }
 
+// The API key requests to /api/ carry (set by RunningBus).
+std::string g_api_key;
+
 // A blocking client is fine here: it runs on the test thread, not on the bus's threads.
 CurlReply fetch(CURL* curl, const std::string& url, const std::string& body = {},
                 std::vector<std::string> headers = {}) {
   CurlReply reply;
+  if (url.find("/api/") != std::string::npos && !g_api_key.empty()) {
+    headers.push_back("Authorization: Bearer " + g_api_key);
+  }
   curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
   curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, collect);
   curl_easy_setopt(curl, CURLOPT_WRITEDATA, &reply.body);
@@ -86,6 +92,7 @@ struct RunningBus {
         "endpoints:\n  tributi: { type: http, url: \"${env:EGOV_E2E_BACKEND}\", timeout: 3s }\n"
         "  welfare: { type: http, url: \"${env:EGOV_E2E_BACKEND}\" }\n"
         "params: { ente: \"C_A662\" }\n");
+    g_api_key = config.apiKey("portal", {"bari"}, {"tributi.*", "welfare.*"});
     served = std::make_unique<test::ServedBus>(config);
   }
   std::string url(const std::string& target) const { return served->url(target); }

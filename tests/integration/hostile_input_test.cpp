@@ -28,6 +28,7 @@ namespace {
 struct HostileBus {
   test::TempConfig config;
   std::unique_ptr<test::ServedBus> served;
+  std::string key;  // the API key post() sends
 
   HostileBus() {
     config.write("conf/bus.yaml",
@@ -39,6 +40,7 @@ struct HostileBus {
     config.write("conf/tenants/bari.yaml",
                  "tenant: { istat: \"072006\", slug: bari, name: Bari }\nprofile: echo\n"
                  "endpoints: { echo: { type: memory } }\n");
+    key = config.apiKey();
     served = std::make_unique<test::ServedBus>(config);
   }
 
@@ -75,9 +77,9 @@ struct HostileBus {
                    const std::string& extra_headers = {}) const {
     return exchange(
         "POST /api/v1/bari/echo/ping HTTP/1.1\r\nHost: bus\r\nConnection: close\r\n"
-        "Content-Type: " +
-        content_type + "\r\nContent-Length: " + std::to_string(body.size()) + "\r\n" +
-        extra_headers + "\r\n" + body);
+        "Authorization: Bearer " +
+        key + "\r\nContent-Type: " + content_type + "\r\nContent-Length: " +
+        std::to_string(body.size()) + "\r\n" + extra_headers + "\r\n" + body);
   }
 };
 

@@ -93,6 +93,9 @@ def main():
           'tenant: { istat: "072006", slug: bari, name: Bari }\nprofile: p\n'
           f'endpoints: {{ desk: {{ type: http, url: "http://127.0.0.1:{backend.server_port}/domande" }} }}\n')
     config = f"{work}/conf/bus.yaml"
+    key = subprocess.run([BUS, "key", "create", "--client", "test", "--tenant", "bari",
+                          "--service", "welfare.*", "--config", config],
+                         check=True, capture_output=True, text=True).stdout.strip()
     port = free_port()
     log = open(f"{work}/bus.log", "ab")
     bus = start_bus(config, port, log)
@@ -109,7 +112,7 @@ def main():
         try:
             c = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
             c.request("POST", "/api/v1/bari/welfare/domanda", json.dumps({"n": i}),
-                      {"Content-Type": "application/json"})
+                      {"Content-Type": "application/json", "Authorization": "Bearer " + key})
             r = c.getresponse()
             body = r.read()
             if r.status == 202:

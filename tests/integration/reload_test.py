@@ -35,9 +35,15 @@ def free_port():
         return s.getsockname()[1]
 
 
+API_KEY = []  # the key requests carry, made with `egovbus key create`
+
+
 def status(port, path, method="GET", body=None):
     c = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-    c.request(method, path, body, {"Content-Type": "application/json"} if body else {})
+    headers = {"Content-Type": "application/json"} if body else {}
+    if API_KEY:
+        headers["Authorization"] = "Bearer " + API_KEY[0]
+    c.request(method, path, body, headers)
     r = c.getresponse()
     r.read()
     return r.status
@@ -50,6 +56,9 @@ def main():
           "journal: { path: ../var/journal.db }\n")
     write(f"{work}/conf/profiles/p.yaml", PROFILE)
     write(f"{work}/conf/tenants/bari.yaml", TENANT)
+    API_KEY.append(subprocess.run([BUS, "key", "create", "--client", "test", "--tenant", "*",
+                                   "--service", "*", "--config", f"{work}/conf/bus.yaml"],
+                                  check=True, capture_output=True, text=True).stdout.strip())
     port = free_port()
     log = open(f"{work}/bus.log", "ab")
     bus = subprocess.Popen([BUS, "serve", "--config", f"{work}/conf/bus.yaml",
@@ -95,7 +104,7 @@ def main():
             break
         time.sleep(0.01)
     wait_calls(200)
-    rejected = status(port, "/api/v1/molfetta/echo/ping", "POST", "{}") == 404
+    rejected = status(port, "/api/v1/molfetta/echo/ping", "POST", "{}") == 403  # no such tenant
     # A good config: takes effect, and traffic never notices.
     write(f"{work}/conf/tenants/molfetta.yaml", TENANT.replace('"072006", slug: bari, name: Bari',
                                                                 '"072029", slug: molfetta, name: Molfetta'))

@@ -29,10 +29,29 @@ def write(path, text):
         f.write(text)
 
 
+# port -> the API key a Bus made for itself; request() sends it unless given another
+# Authorization header.
+KEYS = {}
+
+
+def make_key(binary, config, env=None, client="it", tenants=("*",)):
+    """A new API key in the key store of `config` (`egovbus key create`)."""
+    argv = [binary, "key", "create", "--client", client, "--config", config]
+    for tenant in tenants:
+        argv += ["--tenant", tenant]
+    argv += ["--service", "*"]
+    made = subprocess.run(argv, capture_output=True, text=True, env=env)
+    if made.returncode != 0:
+        raise SystemExit(f"egovbus key create failed ({made.returncode}): {made.stderr}")
+    return made.stdout.strip()
+
+
 def request(port, method, path, body=None, headers=None, timeout=15):
     """(status, headers dict with lower-case names, parsed JSON body or raw text)."""
     c = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
     h = dict(headers or {})
+    if port in KEYS and not any(k.lower() == "authorization" for k in h):
+        h["Authorization"] = "Bearer " + KEYS[port]
     if body is not None:
         h.setdefault("Content-Type", "application/json")
         body = json.dumps(body) if not isinstance(body, (str, bytes)) else body
@@ -63,8 +82,12 @@ class Bus:
         self.env = dict(os.environ, **(env or {}))
         self.port = free_port()
         self.process = None
+        self.key = None  # an API key for every tenant, made at the first start
 
     def start(self):
+        if self.key is None:
+            self.key = make_key(self.binary, self.config, self.env)
+        KEYS[self.port] = self.key
         log = open(self.log_path, "ab")
         self.process = subprocess.Popen(
             [self.binary, "serve", "--config", self.config, "--listen", f"127.0.0.1:{self.port}"],

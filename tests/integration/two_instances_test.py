@@ -16,7 +16,7 @@ import sys
 import tempfile
 import threading
 
-from support import Backend, Bus, Nginx, Postgres, ROOT, request, wait_until, write
+from support import KEYS, Backend, Bus, Nginx, Postgres, ROOT, request, wait_until, write
 
 BUS = os.path.abspath(sys.argv[1])
 EXCHANGES = int(sys.argv[2]) if len(sys.argv) > 2 else 240
@@ -45,6 +45,7 @@ def config(work, name, backend, instance):
     base = f"{work}/{name}"
     write(f"{base}/conf/bus.yaml",
           f"listen: 127.0.0.1:0\npaths: {{ mappings: {ROOT}/mappings, schemas: {ROOT}/schemas }}\n"
+          f"auth: {{ keys: {work}/keys.db }}\n"  # one key store: nginx's callers use A's key
           'journal: { driver: postgresql, dsn: "${env:EGOV_JOURNAL_DSN}", poll_interval: 50ms,\n'
           "           lease: 2s, deliveries: 8 }\n")
     write(f"{base}/conf/profiles/p.yaml",
@@ -75,6 +76,7 @@ def main():
     a = Bus(BUS, config(work, "a", backend, "a"), f"{work}/a.log", env).start()
     b = Bus(BUS, config(work, "b", backend, "b"), f"{work}/b.log", env).start()
     nginx = Nginx([a.port, b.port]).start()
+    KEYS[nginx.port] = a.key  # B started after A's key was made, so both know it
     accepted = []
     per_key = {}  # order key -> exchange ids in acceptance order
     try:

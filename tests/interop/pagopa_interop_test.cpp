@@ -83,6 +83,8 @@ TEST_CASE(
           "</noticeNumber></demandResponse>\" } }\n"
           "routes:\n  - service: pagopa.demand\n    steps: [ { call: domanda } ]\n"
           "pagopa: { demand_payment_notice: true }\n");
+  // The node's credential (the client reads it from the environment).
+  setenv("EGOV_API_KEY", config.apiKey("pagopa-node", {"bari"}, {"pagopa.*"}).c_str(), 1);
   core::Bus bus(config.root() / "conf/bus.yaml", config.adapters(), config.runtime());
   core::ConfigErrors errors;
   REQUIRE_MESSAGE(bus.reload(errors), errors.str());

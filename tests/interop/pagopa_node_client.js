@@ -4,6 +4,7 @@
 //   node pagopa_node_client.js <paForNode.wsdl> <bus endpoint URL> <requests.json>
 // requests.json: [{ "operation": "paVerifyPaymentNotice", "args": {...} }, ...]. Prints one
 // JSON array: per request the parsed response (outcome, fault, ...) or {"error": text}.
+// With EGOV_API_KEY set, every call carries `Authorization: Bearer <key>`.
 'use strict';
 
 const fs = require('fs');
@@ -13,6 +14,9 @@ async function main() {
   const [wsdl, endpoint, requestsFile] = process.argv.slice(2);
   const requests = JSON.parse(fs.readFileSync(requestsFile, 'utf8'));
   const client = await soap.createClientAsync(wsdl, { endpoint });
+  if (process.env.EGOV_API_KEY) {
+    client.addHttpHeader('Authorization', `Bearer ${process.env.EGOV_API_KEY}`);
+  }
   const results = [];
   for (const { operation, args } of requests) {
     try {

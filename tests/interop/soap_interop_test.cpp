@@ -178,15 +178,18 @@ struct InteropFixture {
                                                       "1.2", "${env:EGOV_INTEROP_PASSWORD}"));
     config.write("conf/tenants/bitonto.yaml", tenant("072011", "bitonto", node->url("/tributi"),
                                                      "1.1", "${env:EGOV_INTEROP_WRONG_PASSWORD}"));
+    key = config.apiKey();
     bus = std::make_unique<core::Bus>(config.root() / "conf/bus.yaml", config.adapters(),
                                       config.runtime());
     core::ConfigErrors errors;
     REQUIRE_MESSAGE(bus->reload(errors), errors.str());
     api = std::make_unique<core::ApiHandler>(*bus);
   }
+  std::string key;
 
   HttpResponse get(const std::string& target) {
     HttpRequest request{http::verb::get, target, 11};
+    request.set(http::field::authorization, "Bearer " + key);
     request.prepare_payload();
     return test::runCoroutine(api->handle(std::move(request)));
   }
@@ -308,11 +311,16 @@ struct InboundInterop {
         tenant("072006", "bari", node->url("/tributi"), "1.1", "${env:EGOV_INTEROP_PASSWORD}");
     bari.replace(bari.find("tributi-soap"), 12, "tributi-proxy");
     config.write("conf/tenants/bari.yaml", bari);
+    key = config.apiKey("portale-bari", {"bari"}, {"tributi.*"});
     served = std::make_unique<test::ServedBus>(config);
   }
 
+  std::string key;  // a client scoped to Bari's tributi services
+
+  // node-soap's client with the key (the refusals are tested in soap_inbound_test.cpp).
   rapidjson::Document call(const char* cf, const char* anno, const char* version) {
     const std::string wsdl = served->url("/soap/bari/tributi?wsdl");
+    setenv("EGOV_API_KEY", key.c_str(), 1);
     const std::string out = runNodeClient({wsdl, cf, anno, version});
     CAPTURE(out);
     rapidjson::Document doc;

@@ -44,6 +44,7 @@ class SourceHarness {
           "conf/bus.yaml",
           "listen: 127.0.0.1:0\njournal: { path: ../var/journal.db, poll_interval: 20ms }\n");
     }
+    config_.bearer();  // before the generation loads: get() sends this key
     bus_ = std::make_unique<core::Bus>(config_.root() / "conf/bus.yaml", config_.adapters(),
                                        config_.runtime());
     core::ConfigErrors errors;
@@ -91,6 +92,7 @@ class SourceHarness {
   HttpResponse get(const std::string& target) {
     core::ApiHandler api(*bus_);
     HttpRequest request{http::verb::get, target, 11};
+    request.set(http::field::authorization, config_.bearer());
     request.prepare_payload();
     return runCoroutine(api.handle(std::move(request)));
   }

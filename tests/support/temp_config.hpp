@@ -9,6 +9,7 @@
 #include "adapters/register.hpp"
 #include "core/engine/generation.hpp"
 #include "core/metrics/metrics.hpp"
+#include "core/security/key_store.hpp"
 
 namespace egov::test {
 
@@ -57,6 +58,26 @@ class TempConfig {
     return generation_;
   }
 
+  // A new key in the key store a default `auth:` points to (<root>/var/keys.db); load the
+  // generation after creating it. Few PBKDF2 iterations: tests verify many keys.
+  std::string apiKey(const std::string& client = "test", std::vector<std::string> tenants = {"*"},
+                     std::vector<std::string> services = {"*"},
+                     core::KeyKind kind = core::KeyKind::client) {
+    auto store = core::KeyStore::open(root_ / "var/keys.db");
+    if (!store) throw std::runtime_error(store.error().message);
+    auto created =
+        (*store)->create(client, kind, core::Scope{std::move(tenants), std::move(services)}, 1000);
+    if (!created) throw std::runtime_error(created.error().message);
+    return created->key;
+  }
+
+  // "Bearer <key>" of one key allowed everything (client "test"), made at the first call:
+  // call it before loading the generation that must know it.
+  const std::string& bearer() {
+    if (bearer_.empty()) bearer_ = "Bearer " + apiKey();
+    return bearer_;
+  }
+
   const core::ConfigErrors& errors() const { return errors_; }
   // Errors with the temporary folder cut off, so tests compare "conf/x.yaml:3:5: ...".
   std::string errorText() const {
@@ -76,6 +97,7 @@ class TempConfig {
 
  private:
   std::filesystem::path root_;
+  std::string bearer_;
   net::thread_pool pool_{2};
   core::Metrics metrics_;
   core::RuntimeServices runtime_{pool_.get_executor(), metrics_};
