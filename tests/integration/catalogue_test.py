@@ -7,8 +7,8 @@ anagrafe.residenza goes through PDND (vouchers, ModI) to the simulator for every
 pagamenti.avviso gives a notice number whose mod-93 check digits verify, its IUV and (Bari) the
 QR payload, that a slot is never booked twice, that one-way services are delivered, that the
 pagoPA node (its own key) gets paVerifyPaymentNotice / paGetPayment / paSendRT answered for
-Bari (vendor SOAP), and, with test-only creditor fiscal codes added to the test's copy of the
-config, for a SQLite and a CSV municipality (answers validated against the official XSD with
+Bari (vendor SOAP A), and, with test-only creditor fiscal codes added to the test's copy of the
+config, for Bitonto (vendor SOAP B), a SQLite and a CSV municipality (answers validated against the official XSD with
 xmllint), and onboarding: a tenant file added at run time is picked up by SIGHUP and serves at
 once.
 
@@ -76,7 +76,7 @@ def shape(value):
 PAGOPA = f"{ROOT}/../shared/reference/pagopa"
 PAFN = "http://pagopa-api.pagopa.gov.it/pa/paForNode.xsd"
 # Creditor fiscal codes for this test only (conf/ has a real one for Bari alone).
-TEST_CREDITORS = {"altamura": "99999000004", "molfetta": "99999000029"}
+TEST_CREDITORS = {"altamura": "99999000004", "molfetta": "99999000029", "bitonto": "99999000011"}
 
 
 def node_call(port, key, operation, body, work):
@@ -200,7 +200,8 @@ def main():
                 "../schemas", f"{ROOT}/schemas")
         with open(f"{work}/conf/bus.yaml", "w", encoding="utf-8") as f:
             f.write(bus_yaml)
-        # Test-only creditors on the SQLite and CSV profiles, so the node can ask them too.
+        # Test-only creditors on vendor B, the SQLite and the CSV profiles, so the node can ask
+        # them too.
         for name in os.listdir(f"{work}/conf/tenants"):
             slug = name[7:-5]
             if slug in TEST_CREDITORS:
@@ -329,8 +330,8 @@ def main():
         check(stats["tokens_issued"] == len(PROFILE_OF) and stats["eservice_ok"] >= len(PROFILE_OF)
               and not stats["refusals"], f"PDND simulator stats {stats}")
 
-        # The pagoPA node, with its own key, asks Bari (vendor SOAP), Altamura (SQLite) and
-        # Molfetta (CSV) about a payable notice, gets the payment, sends the receipt: the
+        # The pagoPA node, with its own key, asks Bari (vendor SOAP A), Bitonto (vendor SOAP B),
+        # Altamura (SQLite) and Molfetta (CSV) about a payable notice, gets the payment, sends the receipt: the
         # back-end registers it and the notice is then paid (PAA_PAGAMENTO_DUPLICATO).
         for slug, id_pa in [("bari", "80015010723")] + list(TEST_CREDITORS.items()):
             istat = next(k for k, v in json.load(open(f"{data}/index.json")).items()
