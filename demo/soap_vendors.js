@@ -132,6 +132,23 @@ const servicesA = {
     return { esito: 'OK', avviso: { idPosizione: p.id, numeroAvviso: p.notice_number, importo: itAmount(p.amount_cents),
                                     scadenza: itDate(p.due_date), causale: p.description, pagato: p.status === 'paid' ? 'S' : 'N' } };
   },
+  ApriPosizione(args) {
+    const m = vendorA(args);
+    let cents = null;
+    if (args.importo !== undefined && args.importo !== null && args.importo !== '') {
+      const match = /^(\d{1,3}(?:\.\d{3})*|\d+),(\d{2})$/.exec(String(args.importo));
+      if (!match) fault(false, `importo ${args.importo} non valido`);
+      cents = Number(match[1].replace(/\./g, '')) * 100 + Number(match[2]);
+    }
+    const result = openDebt(m, args.codiceFiscale, args.codiceTariffa, cents);
+    if (result.refused) {
+      return { esito: { 'unknown-fee': 'TARIFFA_INESISTENTE', 'amount-required': 'IMPORTO_MANCANTE', 'amount-differs': 'IMPORTO_ERRATO' }[result.refused] };
+    }
+    const p = result.position;
+    return { esito: result.existing ? 'GIA_APERTA' : 'APERTA',
+             avviso: { idPosizione: p.id, numeroAvviso: p.notice_number, importo: itAmount(p.amount_cents),
+                       scadenza: itDate(p.due_date), causale: p.description, pagato: 'N' } };
+  },
   CercaAvviso(args) {
     const m = vendorA(args);
     const p = m.positions.find((x) => x.notice_number === args.numeroAvviso);
