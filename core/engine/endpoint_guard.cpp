@@ -89,8 +89,7 @@ std::optional<Error> EndpointGuard::refuseNow(const GuardSettings& settings, Clo
     if (tokens_ < 0) {
       tokens_ = settings.burst;
     } else {
-      const double elapsed =
-          std::max(0.0, std::chrono::duration<double>(now - refilled_).count());
+      const double elapsed = std::max(0.0, std::chrono::duration<double>(now - refilled_).count());
       tokens_ = std::min(settings.burst, tokens_ + elapsed * settings.rate);
     }
     refilled_ = now;

@@ -113,8 +113,9 @@ ApiHandler::ApiHandler(Bus& bus) : bus_(bus), admin_(bus) {
   metrics.declareCounter("egov_requests_total",
                          "Requests to the unified API by tenant, service and status.");
   metrics.declareHistogram("egov_request_duration_seconds", "Duration of unified API requests.");
-  metrics.declareCounter("egov_client_rate_limited_total",
-                         "Requests refused (429) because their API client exceeded its rate limit.");
+  metrics.declareCounter(
+      "egov_client_rate_limited_total",
+      "Requests refused (429) because their API client exceeded its rate limit.");
 }
 
 HttpResponse ApiHandler::plain(const HttpRequest& request, http::status status, std::string body,
@@ -180,8 +181,8 @@ HttpResponse ApiHandler::refuseUnread(const HttpRequest& request, const Error& e
       generation && !path.empty() ? generation->findInbound(path, tenant_key) : nullptr;
   HttpResponse response;
   if (inbound) {
-    InboundRequest inbound_request{
-        request, path, query, bus_, *generation, nullptr, {}, inbound->auth, nullptr};
+    InboundRequest inbound_request{request, path, query,         bus_,   *generation,
+                                   nullptr, {},   inbound->auth, nullptr};
     if (!tenant_key.empty()) {
       inbound_request.tenant = generation->findTenant(tenant_key);
       inbound_request.tenant_key = std::move(tenant_key);
