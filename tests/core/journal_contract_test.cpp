@@ -218,6 +218,11 @@ TEST_CASE(
     // A's stale settle while B still delivers leaves B's lease alone; B's settle applies.
     const auto old_late = tokenIn(*first, "late");
     const auto new_late = tokenIn(*second, "late");
+    // (Each of the three settles, while the entry is delivering for B: only the token tells.)
+    CHECK(*runCoroutine(journal->reschedule("late", old_late, 1, core::nowMs(), "timeout")) ==
+          core::Settled::stale);
+    CHECK(*runCoroutine(journal->deadLetter("late", old_late, 1, "HTTP 400")) ==
+          core::Settled::stale);
     CHECK(*runCoroutine(journal->markDelivered("late", old_late, 1)) == core::Settled::stale);
     auto late = *runCoroutine(journal->find("072006", "late"));
     CHECK(late->state == core::EntryState::delivering);

@@ -1,7 +1,7 @@
 // Two delivery workers on one journal (as two bus instances): worker A's delivery outlives its
-// lease, worker B claims the entry again and delivers it; A's late outcome (a retryable
-// failure) must not queue the delivered entry again. The lease token the worker passes back
-// makes A's settle stale: counted and logged, without effect.
+// lease, worker B claims the entry again; A's late outcome (a retryable failure), settled while
+// B still delivers, must neither queue the entry again nor spoil B's delivery. The lease token
+// the worker passes back makes A's settle stale: counted and logged, without effect.
 #include <doctest/doctest.h>
 
 #include <rapidjson/document.h>
@@ -48,22 +48,27 @@ TEST_CASE("delivery: a late settle after the lease was retaken is stale and chan
     bus.setJournal(journal.get());
     core::ApiHandler api(bus);
 
-    // The first call (A's) waits until the second (B's, after the lease) has succeeded, then
-    // fails as a retryable error would; a safety timeout keeps a broken bus from hanging.
+    // A's call (the first) goes on until B has retaken the entry and its call has begun, then
+    // fails as a retryable error would: A settles while B still holds the entry, so only the
+    // lease token can tell A's settle is stale. B's call waits until A has settled, then
+    // succeeds. Safety timeouts keep a broken bus from hanging the test.
     std::mutex mutex;
     std::condition_variable changed;
     int calls = 0;
-    bool second_done = false;
+    core::DeliveryWorker* worker_a_ptr = nullptr;
     auto desk = std::dynamic_pointer_cast<adapters::memory::MemoryEndpoint>(
         bus.generation()->findTenant("bari")->endpoints.at("desk"));
     desk->setHandler([&](const core::CallRequest& request) -> core::Result<core::XmlDocPtr> {
       std::unique_lock lock(mutex);
       if (++calls == 1) {
-        changed.wait_for(lock, 30s, [&] { return second_done; });
+        changed.wait_for(lock, 30s, [&] { return calls >= 2; });
         return core::makeError(core::ErrorKind::backend_unavailable, "bari/desk: HTTP 503");
       }
-      second_done = true;
       changed.notify_all();
+      lock.unlock();
+      for (int i = 0; i < 6000 && worker_a_ptr->inFlight() > 0; ++i) {
+        std::this_thread::sleep_for(5ms);
+      }
       return core::copyXml(request.body);
     });
 
@@ -79,10 +84,14 @@ TEST_CASE("delivery: a late settle after the lease was retaken is stale and chan
     const std::string id = doc["id"].GetString();
 
     // Each worker on an io_context and thread of its own, as in two processes.
+    // A's lease is short (bus.yaml); B's is long, so that nobody retakes the entry from B.
     const auto settings = bus.generation()->bus.journal;
+    auto long_lease = settings;
+    long_lease.lease = 60s;
     net::io_context io_a, io_b;
     core::DeliveryWorker worker_a(io_a, bus, *journal, settings);
-    core::DeliveryWorker worker_b(io_b, bus, *journal, settings);
+    core::DeliveryWorker worker_b(io_b, bus, *journal, long_lease);
+    worker_a_ptr = &worker_a;
     worker_a.start();
     std::thread thread_a([&] { io_a.run_for(40s); });
     // B starts once A holds the entry (A's call has begun).
