@@ -149,6 +149,8 @@ HttpResponse PagopaInbound::refuse(const core::InboundRequest& request,
   response.set(http::field::cache_control, "no-store");
   if (error.kind == core::ErrorKind::unauthorized)
     response.set(http::field::www_authenticate, "Bearer");
+  if (error.retry_after_s > 0)
+    response.set(http::field::retry_after, std::to_string(error.retry_after_s));
   response.keep_alive(request.http.keep_alive());
   response.body() =
       soapClientFault(std::string(core::errorKindName(error.kind)) + ": " + error.message);

@@ -13,6 +13,7 @@
 #include "core/engine/bus.hpp"
 #include "core/engine/dispatch.hpp"
 #include "core/log/log.hpp"
+#include "core/net/problem.hpp"
 #include "core/schema/xsd_schema.hpp"
 
 namespace egov::adapters::soap {
@@ -81,11 +82,15 @@ class SoapInbound final : public core::InboundHandler {
   SoapInbound(std::string name, SoapInboundConfig config)
       : InboundHandler(std::move(name), "soap"), config_(std::move(config)) {}
 
-  // Refused by the listener (no or unknown credentials, a tenant out of scope): a fault in
-  // the version the Content-Type suggests, with the 401 or 403 of the refusal.
+  // Refused by the listener (no or unknown credentials, a tenant out of scope, the client's
+  // rate, a request the HTTP server could not take): a fault in the version the
+  // Content-Type suggests, with the HTTP status of the refusal (401, 403, 429, 413, ...).
   HttpResponse refuse(const core::InboundRequest& request,
                       const core::Error& error) const override {
-    return fault(request, versionOf(request.http), FaultCode::client, error, core::newUuid());
+    auto response =
+        fault(request, versionOf(request.http), FaultCode::client, error, core::newUuid());
+    response.result(static_cast<egov::http::status>(core::httpStatus(error.kind)));
+    return response;
   }
 
   awaitable<HttpResponse> handle(core::InboundRequest request) override {
@@ -362,6 +367,7 @@ class SoapInbound final : public core::InboundHandler {
                                  : egov::http::status::internal_server_error;
     if (error.kind == ErrorKind::unauthorized) status = egov::http::status::unauthorized;
     if (error.kind == ErrorKind::forbidden) status = egov::http::status::forbidden;
+    if (error.kind == ErrorKind::rate_limited) status = egov::http::status::too_many_requests;
     HttpResponse response = send(request, version, status, *envelope.doc, exchange_id);
     if (error.kind == ErrorKind::unauthorized)
       response.set(egov::http::field::www_authenticate, "Bearer");

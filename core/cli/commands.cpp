@@ -164,6 +164,10 @@ int serveCommand(const ServeOptions& options, const AdapterRegistry& adapters) {
         return api.handle(std::move(request), std::move(peer));
       },
       [&bus] { return bus.generation()->bus.limits; });
+  server.setRefusalResponder(
+      [&api](const HttpRequest& request, const Error& error, http::status status) {
+        return api.refuseUnread(request, error, status);
+      });
   try {
     if (settings->tls.enabled) server.enableTls(settings->tls);
     port = server.listen(host, port);

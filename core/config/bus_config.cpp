@@ -1,5 +1,6 @@
 #include "core/config/bus_config.hpp"
 
+#include <algorithm>
 #include <charconv>
 
 #include "core/security/scope.hpp"
@@ -136,7 +137,16 @@ void parseTls(const ConfigNode& node, const std::filesystem::path& base, TlsConf
 
 void parseAuth(const ConfigNode& node, const std::filesystem::path& base, AuthConfig& auth) {
   std::string keys = "../var/keys.db";
-  if (node.valid() && node.allowKeys({"keys"})) keys = node.optionalString("keys", keys);
+  if (node.valid() && node.allowKeys({"keys", "client_rate_limit"})) {
+    keys = node.optionalString("keys", keys);
+    if (auto rate = node["client_rate_limit"]; rate.valid() && rate.expectMap()) {
+      rate.allowKeys({"per_second", "burst"});
+      auth.client_rate = static_cast<double>(rate.integer("per_second", 0, 1, 1000000));
+      auth.client_burst = static_cast<double>(rate.integer(
+          "burst", static_cast<std::int64_t>(std::max(1.0, auth.client_rate)), 1, 1000000));
+      if (!rate.has("per_second")) rate.errorAt("per_second", "missing key");
+    }
+  }
   auth.keys = relativeTo(base, keys);
 }
 

@@ -58,6 +58,10 @@ struct TlsConfig {
 // Authentication (auth:).
 struct AuthConfig {
   std::filesystem::path keys;  // the key store; default ../var/keys.db beside conf/
+  // client_rate_limit: the request rate of every API client without a `rate_limit` of its
+  // own in `clients:` (declared there or not); 0: no limit.
+  double client_rate = 0;   // requests per second
+  double client_burst = 0;  // bucket size
 };
 
 // The audit trail of exchanges touching personal data (audit:), read at start.

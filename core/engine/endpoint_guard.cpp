@@ -49,6 +49,17 @@ GuardSettings parseGuardSettings(const ConfigNode& endpoint) {
   return s;
 }
 
+GuardSettings parseRateLimit(const ConfigNode& rate) {
+  GuardSettings s;
+  if (!rate.valid() || !rate.expectMap()) return s;
+  rate.allowKeys({"per_second", "burst"});
+  s.rate = static_cast<double>(rate.integer("per_second", 0, 1, 1000000));
+  s.burst = static_cast<double>(
+      rate.integer("burst", static_cast<std::int64_t>(std::max(1.0, s.rate)), 1, 1000000));
+  if (!rate.has("per_second")) rate.errorAt("per_second", "missing key");
+  return s;
+}
+
 EndpointGuard::EndpointGuard(std::string endpoint, Metrics& metrics)
     : endpoint_(std::move(endpoint)), metrics_(metrics) {}
 
@@ -78,7 +89,7 @@ std::optional<Error> EndpointGuard::refuseNow(const GuardSettings& settings, Clo
     if (tokens_ < 0) {
       tokens_ = settings.burst;
     } else {
-      const double elapsed = std::chrono::duration<double>(now - refilled_).count();
+      const double elapsed = std::max(0.0, std::chrono::duration<double>(now - refilled_).count());
       tokens_ = std::min(settings.burst, tokens_ + elapsed * settings.rate);
     }
     refilled_ = now;
@@ -94,9 +105,13 @@ std::optional<Error> EndpointGuard::refuseNow(const GuardSettings& settings, Clo
 }
 
 Result<void> EndpointGuard::admit(const GuardSettings& settings) {
+  return admit(settings, Clock::now());
+}
+
+Result<void> EndpointGuard::admit(const GuardSettings& settings, Clock::time_point now) {
   std::lock_guard lock(mutex_);
   std::string reason;
-  if (auto refused = refuseNow(settings, Clock::now(), reason)) {
+  if (auto refused = refuseNow(settings, now, reason)) {
     metrics_.add("egov_endpoint_refused_total", {{"endpoint", endpoint_}, {"reason", reason}});
     return *refused;
   }

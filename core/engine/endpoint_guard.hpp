@@ -40,6 +40,9 @@ struct GuardSettings {
 // Keys of an endpoint's map that belong to the guard rather than to its adapter.
 const std::vector<std::string>& guardKeys();
 GuardSettings parseGuardSettings(const ConfigNode& endpoint);
+// A `rate_limit: { per_second, burst }` map alone (a tenant's, an API client's): rate and burst
+// of the result; errors go to the node.
+GuardSettings parseRateLimit(const ConfigNode& rate);
 
 class EndpointGuard {
  public:
@@ -51,8 +54,10 @@ class EndpointGuard {
   awaitable<Result<void>> acquire(const GuardSettings& settings, Clock::time_point deadline);
   void release(const GuardSettings& settings, const Result<void>& outcome);
 
-  // The rate and breaker checks alone, for limits with no call to wrap (a tenant's rate).
+  // The rate and breaker checks alone, for limits with no call to wrap (a tenant's or an API
+  // client's request rate). `now` drives the token bucket's refill (tests pass their own).
   Result<void> admit(const GuardSettings& settings);
+  Result<void> admit(const GuardSettings& settings, Clock::time_point now);
 
   int inFlight() const;
 

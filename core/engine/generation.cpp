@@ -420,7 +420,8 @@ std::shared_ptr<const Generation> loadGeneration(const std::filesystem::path& bu
   checkUnique(generation->tenants, errors);
   if (!errors.empty()) return nullptr;
   generation->index();
-  generation->credentials = loadCredentials(root["clients"], generation->bus, *generation, errors);
+  generation->credentials =
+      loadCredentials(root["clients"], generation->bus, *generation, runtime, errors);
   loadInbound(root["inbound"], adapters, runtime, *generation);
   if (!errors.empty()) return nullptr;
   return generation;

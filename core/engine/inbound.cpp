@@ -31,6 +31,8 @@ HttpResponse InboundHandler::refuse(const InboundRequest& request, const Error& 
   response.set(http::field::content_type, "application/problem+json");
   response.set(http::field::cache_control, "no-store");
   if (error.kind == ErrorKind::unauthorized) response.set(http::field::www_authenticate, "Bearer");
+  if (error.retry_after_s > 0)
+    response.set(http::field::retry_after, std::to_string(error.retry_after_s));
   response.body() = problemJson(error, "");
   response.prepare_payload();
   return response;

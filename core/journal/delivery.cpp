@@ -23,6 +23,9 @@ DeliveryWorker::DeliveryWorker(net::io_context& io, Bus& bus, Journal& journal,
   metrics.declareCounter("egov_deliveries_total",
                          "Delivery attempts of one-way exchanges by outcome.");
   metrics.declareGauge("egov_deliveries_inflight", "Deliveries of one-way exchanges in flight.");
+  metrics.declareCounter("egov_journal_stale_settles_total",
+                         "Settles refused because the delivery's lease had expired and the entry "
+                         "had been claimed again (the later claim's outcome stands).");
 }
 
 void DeliveryWorker::start() {
@@ -113,18 +116,18 @@ awaitable<void> DeliveryWorker::settle(const JournalEntry& entry, const Delivery
                                        Result<void> outcome) {
   const int attempts = entry.attempts + 1;
   const Labels labels{{"tenant", entry.tenant_slug}, {"service", entry.service}};
-  Result<void> saved;
+  Result<Settled> saved = Settled::applied;
   std::string verdict;
   std::string error;
   if (outcome) {
     verdict = "delivered";
-    saved = co_await journal_.markDelivered(entry.id, attempts);
+    saved = co_await journal_.markDelivered(entry.id, entry.lease_token, attempts);
   } else {
     error = outcome.error().message;
     const bool too_old = nowMs() - entry.created_ms >= policy.max_age.count();
     if (retryable(outcome.error().kind) && attempts < policy.max_attempts && !too_old) {
       verdict = "retry";
-      saved = co_await journal_.reschedule(entry.id, attempts,
+      saved = co_await journal_.reschedule(entry.id, entry.lease_token, attempts,
                                            nowMs() + retryDelay(policy, attempts).count(), error);
     } else {
       verdict = "dead";
@@ -132,7 +135,7 @@ awaitable<void> DeliveryWorker::settle(const JournalEntry& entry, const Delivery
         error = (too_old ? "too old after " : "gave up after ") + std::to_string(attempts) +
                 " attempts: " + error;
       }
-      saved = co_await journal_.deadLetter(entry.id, attempts, error);
+      saved = co_await journal_.deadLetter(entry.id, entry.lease_token, attempts, error);
     }
   }
   Labels counted = labels;
@@ -149,6 +152,18 @@ awaitable<void> DeliveryWorker::settle(const JournalEntry& entry, const Delivery
     // The lease will expire and the entry be retaken: at least once, never lost.
     logEvent(LogLevel::error, "journal update failed",
              {{"exchange", entry.id}, {"error", saved.error().message}});
+  } else if (*saved == Settled::stale) {
+    // This delivery outlived its lease and the entry was claimed again: the later claim
+    // settles it, this outcome is dropped (the back-end may have seen the exchange twice).
+    Labels stale = labels;
+    stale.emplace_back("outcome", verdict);
+    bus_.metrics().add("egov_journal_stale_settles_total", stale);
+    logEvent(LogLevel::warn, "stale settle ignored",
+             {{"exchange", entry.id},
+              {"tenant", entry.tenant_slug},
+              {"service", entry.service},
+              {"lease_token", entry.lease_token},
+              {"outcome", verdict}});
   }
 }
 

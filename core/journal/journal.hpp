@@ -47,7 +47,15 @@ struct JournalEntry {
   EpochMs updated_ms = 0;
   EpochMs next_attempt_ms = 0;
   std::string last_error;
+  // The fencing token of the entry's latest claim: claimDue raises it on every claim and
+  // returns it; settling takes it back (see Journal::markDelivered). 0: never claimed.
+  std::int64_t lease_token = 0;
 };
+
+// What a settle did: `applied`, or nothing (`stale`) because the caller's claim is no longer
+// the entry's latest one (its lease expired and the entry was claimed again, by this instance
+// or another, which settles it instead).
+enum class Settled { applied, stale };
 
 struct EnqueueOutcome {
   std::string id;          // of the new entry, or of the earlier one with the same key
@@ -99,10 +107,17 @@ class Journal {
   // bus instances on one journal, an entry is leased to one of them at a time.
   virtual awaitable<Result<std::vector<JournalEntry>>> claimDue(
       std::size_t limit, std::chrono::milliseconds lease) = 0;
-  virtual awaitable<Result<void>> markDelivered(std::string id, int attempts) = 0;
-  virtual awaitable<Result<void>> reschedule(std::string id, int attempts, EpochMs next_attempt_ms,
-                                             std::string error) = 0;
-  virtual awaitable<Result<void>> deadLetter(std::string id, int attempts, std::string error) = 0;
+  // Settles a claimed entry: delivered, queued again for `next_attempt_ms`, or dead-lettered.
+  // Conditional on `lease_token` (the claim's JournalEntry::lease_token) and on the entry still
+  // being delivering: a late settle of an expired claim never overwrites the outcome of the
+  // claim that retook the entry; it changes nothing and answers Settled::stale.
+  virtual awaitable<Result<Settled>> markDelivered(std::string id, std::int64_t lease_token,
+                                                   int attempts) = 0;
+  virtual awaitable<Result<Settled>> reschedule(std::string id, std::int64_t lease_token,
+                                                int attempts, EpochMs next_attempt_ms,
+                                                std::string error) = 0;
+  virtual awaitable<Result<Settled>> deadLetter(std::string id, std::int64_t lease_token,
+                                                int attempts, std::string error) = 0;
 
   // Dead letters: listed, replayed (queued again, attempts reset) or discarded; every
   // replay and discard is recorded with who and why.

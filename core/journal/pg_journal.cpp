@@ -19,7 +19,7 @@ std::string columns(const char* t) {
          "trace_id, " + p + "client, " + p + "body, " + p + "resume_step, COALESCE(" + p +
          "idempotency_key, ''), " + p + "state, " + p + "attempts, " + p + "created_ms, " + p +
          "updated_ms, " + p + "next_attempt_ms, " + p + "last_error, COALESCE(" + p +
-         "order_key, '')";
+         "order_key, ''), " + p + "lease_token";
 }
 
 JournalEntry readEntry(const PGresult* result, int row) {
@@ -45,6 +45,7 @@ JournalEntry readEntry(const PGresult* result, int row) {
   e.next_attempt_ms = integerAt(result, row, 14);
   e.last_error = text(15);
   e.order_key = text(16);
+  e.lease_token = integerAt(result, row, 17);
   return e;
 }
 
@@ -83,6 +84,17 @@ Result<void> recordAttempt(PGconn* conn, const std::string& id, int attempt, con
                            const std::string& error) {
   return execute(conn, "INSERT INTO attempts VALUES ($1, $2, $3, $4, $5)",
                  {id, str(attempt), str(nowMs()), std::string(outcome), error}, "record attempt");
+}
+
+// Completes a settle's conditional UPDATE: no row changed means the claim was stale (nothing
+// recorded); otherwise the attempt is recorded.
+Result<Settled> settle(PGconn* conn, const PgResult& updated, std::string_view what,
+                       const std::string& id, int attempts, const char* outcome,
+                       const std::string& error) {
+  if (!succeeded(updated)) return pgError(conn, updated.get(), what);
+  if (std::string_view(PQcmdTuples(updated.get())) == "0") return Settled::stale;
+  if (auto r = recordAttempt(conn, id, attempts, outcome, error); !r) return std::move(r).error();
+  return Settled::applied;
 }
 
 void ignoreNotice(void*, const char*) {}
@@ -321,7 +333,8 @@ awaitable<Result<std::vector<JournalEntry>>> PgJournal::claimDue(std::size_t lim
             "WHERE p.tenant = e.tenant AND p.service = e.service AND p.order_key = e.order_key "
             "AND p.seq < e.seq AND p.state IN ('queued', 'delivering'))) "
             "ORDER BY e.next_attempt_ms LIMIT $3 FOR UPDATE SKIP LOCKED) "
-            "UPDATE exchanges x SET state = 'delivering', lease_until_ms = $1, updated_ms = $2 "
+            "UPDATE exchanges x SET state = 'delivering', lease_until_ms = $1, updated_ms = $2, "
+            "lease_token = x.lease_token + 1 "
             "FROM due WHERE x.id = due.id RETURNING " +
             columns("x");
         const EpochMs now = nowMs();
@@ -333,39 +346,44 @@ awaitable<Result<std::vector<JournalEntry>>> PgJournal::claimDue(std::size_t lim
       });
 }
 
-awaitable<Result<void>> PgJournal::markDelivered(std::string id, int attempts) {
-  return submit<void>([id = std::move(id), attempts](PGconn* conn) -> Result<void> {
-    auto r = execute(conn,
-                     "UPDATE exchanges SET state = 'delivered', attempts = $1, updated_ms = $2, "
-                     "lease_until_ms = 0, last_error = '' WHERE id = $3",
-                     {str(attempts), str(nowMs()), id}, "mark delivered");
-    if (!r) return r;
-    return recordAttempt(conn, id, attempts, "delivered", "");
+awaitable<Result<Settled>> PgJournal::markDelivered(std::string id, std::int64_t lease_token,
+                                                    int attempts) {
+  return submit<Settled>([id = std::move(id), lease_token, attempts](PGconn* conn) {
+    auto updated =
+        query(conn,
+              "UPDATE exchanges SET state = 'delivered', attempts = $1, updated_ms = $2, "
+              "lease_until_ms = 0, last_error = '' "
+              "WHERE id = $3 AND lease_token = $4 AND state = 'delivering'",
+              {str(attempts), str(nowMs()), id, str(lease_token)});
+    return settle(conn, updated, "mark delivered", id, attempts, "delivered", "");
   });
 }
 
-awaitable<Result<void>> PgJournal::reschedule(std::string id, int attempts, EpochMs next_attempt_ms,
-                                              std::string error) {
-  return submit<void>([id = std::move(id), attempts, next_attempt_ms,
-                       error = std::move(error)](PGconn* conn) -> Result<void> {
-    auto r = execute(conn,
-                     "UPDATE exchanges SET state = 'queued', attempts = $1, next_attempt_ms = $2, "
-                     "updated_ms = $3, lease_until_ms = 0, last_error = $4 WHERE id = $5",
-                     {str(attempts), str(next_attempt_ms), str(nowMs()), error, id}, "reschedule");
-    if (!r) return r;
-    return recordAttempt(conn, id, attempts, "retry", error);
+awaitable<Result<Settled>> PgJournal::reschedule(std::string id, std::int64_t lease_token,
+                                                 int attempts, EpochMs next_attempt_ms,
+                                                 std::string error) {
+  return submit<Settled>([id = std::move(id), lease_token, attempts, next_attempt_ms,
+                          error = std::move(error)](PGconn* conn) {
+    auto updated =
+        query(conn,
+              "UPDATE exchanges SET state = 'queued', attempts = $1, next_attempt_ms = $2, "
+              "updated_ms = $3, lease_until_ms = 0, last_error = $4 "
+              "WHERE id = $5 AND lease_token = $6 AND state = 'delivering'",
+              {str(attempts), str(next_attempt_ms), str(nowMs()), error, id, str(lease_token)});
+    return settle(conn, updated, "reschedule", id, attempts, "retry", error);
   });
 }
 
-awaitable<Result<void>> PgJournal::deadLetter(std::string id, int attempts, std::string error) {
-  return submit<void>(
-      [id = std::move(id), attempts, error = std::move(error)](PGconn* conn) -> Result<void> {
-        auto r = execute(conn,
-                         "UPDATE exchanges SET state = 'dead', attempts = $1, updated_ms = $2, "
-                         "lease_until_ms = 0, last_error = $3 WHERE id = $4",
-                         {str(attempts), str(nowMs()), error, id}, "dead-letter");
-        if (!r) return r;
-        return recordAttempt(conn, id, attempts, "dead", error);
+awaitable<Result<Settled>> PgJournal::deadLetter(std::string id, std::int64_t lease_token,
+                                                 int attempts, std::string error) {
+  return submit<Settled>(
+      [id = std::move(id), lease_token, attempts, error = std::move(error)](PGconn* conn) {
+        auto updated = query(conn,
+                             "UPDATE exchanges SET state = 'dead', attempts = $1, updated_ms = $2, "
+                             "lease_until_ms = 0, last_error = $3 "
+                             "WHERE id = $4 AND lease_token = $5 AND state = 'delivering'",
+                             {str(attempts), str(nowMs()), error, id, str(lease_token)});
+        return settle(conn, updated, "dead-letter", id, attempts, "dead", error);
       });
 }
 

@@ -75,6 +75,11 @@ CREATE TABLE batch_files (
   UNIQUE (source, file_name, content_hash)
 );
 CREATE INDEX batch_files_recent ON batch_files (tenant, started_ms);
+)sql",
+    // Lease tokens: every claim raises the entry's token; a settle applies only with the
+    // token of the latest claim.
+    R"sql(
+ALTER TABLE exchanges ADD COLUMN lease_token BIGINT NOT NULL DEFAULT 0;
 )sql"};
 
 // Any fixed number: instances starting together take turns applying migrations.

@@ -78,12 +78,17 @@ ALTER TABLE exchanges ADD COLUMN seq INTEGER NOT NULL DEFAULT 0;
 UPDATE exchanges SET seq = rowid;
 CREATE INDEX exchanges_seq ON exchanges (seq);
 CREATE INDEX exchanges_order ON exchanges (tenant, service, order_key, seq) WHERE order_key IS NOT NULL;
+)sql",
+    // Lease tokens: every claim raises the entry's token; a settle applies only with the
+    // token of the latest claim.
+    R"sql(
+ALTER TABLE exchanges ADD COLUMN lease_token INTEGER NOT NULL DEFAULT 0;
 )sql"};
 
 constexpr const char* kEntryColumns =
     "id, tenant, tenant_slug, service, method, trace_id, client, body, resume_step, "
     "COALESCE(idempotency_key, ''), state, attempts, created_ms, updated_ms, next_attempt_ms, "
-    "last_error, COALESCE(order_key, '')";
+    "last_error, COALESCE(order_key, ''), lease_token";
 
 JournalEntry readEntry(const SqliteStatement& row) {
   JournalEntry e;
@@ -104,6 +109,7 @@ JournalEntry readEntry(const SqliteStatement& row) {
   e.next_attempt_ms = row.integer(14);
   e.last_error = row.text(15);
   e.order_key = row.text(16);
+  e.lease_token = row.integer(17);
   return e;
 }
 
@@ -161,6 +167,17 @@ Result<void> recordAttempt(sqlite3* db, const std::string& id, int attempt, cons
   SqliteStatement stmt(db, "INSERT INTO attempts VALUES (?, ?, ?, ?, ?)");
   stmt.bind(1, id).bind(2, std::int64_t{attempt}).bind(3, nowMs()).bind(4, outcome).bind(5, error);
   return execute(stmt, db, "record attempt");
+}
+
+// Runs a settle's conditional UPDATE: no row changed means the claim was stale (nothing
+// recorded); otherwise the attempt is recorded.
+Result<Settled> settle(SqliteStatement& stmt, sqlite3* db, std::string_view what,
+                       const std::string& id, int attempts, const char* outcome,
+                       const std::string& error) {
+  if (auto r = execute(stmt, db, what); !r) return std::move(r).error();
+  if (sqlite3_changes(db) == 0) return Settled::stale;
+  if (auto r = recordAttempt(db, id, attempts, outcome, error); !r) return std::move(r).error();
+  return Settled::applied;
 }
 
 Result<void> migrate(sqlite3* db) {
@@ -405,7 +422,8 @@ awaitable<Result<std::vector<JournalEntry>>> SqliteJournal::claimDue(
         const EpochMs now = nowMs();
         SqliteStatement stmt(
             db, std::string("UPDATE exchanges SET state = 'delivering', lease_until_ms = ?1, "
-                            "updated_ms = ?2 WHERE id IN (SELECT id FROM (") +
+                            "updated_ms = ?2, lease_token = lease_token + 1 "
+                            "WHERE id IN (SELECT id FROM (") +
                     kDueQueued + " UNION ALL " + kDueExpired +
                     ") ORDER BY due LIMIT ?3) RETURNING " + kEntryColumns);
         stmt.bind(1, now + lease.count()).bind(2, now).bind(3, static_cast<std::int64_t>(limit));
@@ -417,45 +435,53 @@ awaitable<Result<std::vector<JournalEntry>>> SqliteJournal::claimDue(
       });
 }
 
-awaitable<Result<void>> SqliteJournal::markDelivered(std::string id, int attempts) {
-  return submit<void>([id = std::move(id), attempts](sqlite3* db) -> Result<void> {
+awaitable<Result<Settled>> SqliteJournal::markDelivered(std::string id, std::int64_t lease_token,
+                                                        int attempts) {
+  return submit<Settled>([id = std::move(id), lease_token,
+                          attempts](sqlite3* db) -> Result<Settled> {
     SqliteStatement stmt(db,
                          "UPDATE exchanges SET state = 'delivered', attempts = ?, updated_ms = ?, "
-                         "last_error = '' WHERE id = ?");
-    stmt.bind(1, std::int64_t{attempts}).bind(2, nowMs()).bind(3, id);
-    if (auto r = execute(stmt, db, "mark delivered"); !r) return r;
-    return recordAttempt(db, id, attempts, "delivered", "");
+                         "lease_until_ms = 0, last_error = '' "
+                         "WHERE id = ? AND lease_token = ? AND state = 'delivering'");
+    stmt.bind(1, std::int64_t{attempts}).bind(2, nowMs()).bind(3, id).bind(4, lease_token);
+    return settle(stmt, db, "mark delivered", id, attempts, "delivered", "");
   });
 }
 
-awaitable<Result<void>> SqliteJournal::reschedule(std::string id, int attempts,
-                                                  EpochMs next_attempt_ms, std::string error) {
-  return submit<void>([id = std::move(id), attempts, next_attempt_ms,
-                       error = std::move(error)](sqlite3* db) -> Result<void> {
+awaitable<Result<Settled>> SqliteJournal::reschedule(std::string id, std::int64_t lease_token,
+                                                     int attempts, EpochMs next_attempt_ms,
+                                                     std::string error) {
+  return submit<Settled>([id = std::move(id), lease_token, attempts, next_attempt_ms,
+                          error = std::move(error)](sqlite3* db) -> Result<Settled> {
     SqliteStatement stmt(
         db,
         "UPDATE exchanges SET state = 'queued', attempts = ?, next_attempt_ms = ?, updated_ms = ?, "
-        "lease_until_ms = 0, last_error = ? WHERE id = ?");
+        "lease_until_ms = 0, last_error = ? "
+        "WHERE id = ? AND lease_token = ? AND state = 'delivering'");
     stmt.bind(1, std::int64_t{attempts})
         .bind(2, next_attempt_ms)
         .bind(3, nowMs())
         .bind(4, error)
-        .bind(5, id);
-    if (auto r = execute(stmt, db, "reschedule"); !r) return r;
-    return recordAttempt(db, id, attempts, "retry", error);
+        .bind(5, id)
+        .bind(6, lease_token);
+    return settle(stmt, db, "reschedule", id, attempts, "retry", error);
   });
 }
 
-awaitable<Result<void>> SqliteJournal::deadLetter(std::string id, int attempts, std::string error) {
-  return submit<void>([id = std::move(id), attempts,
-                       error = std::move(error)](sqlite3* db) -> Result<void> {
+awaitable<Result<Settled>> SqliteJournal::deadLetter(std::string id, std::int64_t lease_token,
+                                                     int attempts, std::string error) {
+  return submit<Settled>([id = std::move(id), lease_token, attempts,
+                          error = std::move(error)](sqlite3* db) -> Result<Settled> {
     SqliteStatement stmt(
         db,
         "UPDATE exchanges SET state = 'dead', attempts = ?, updated_ms = ?, lease_until_ms = 0, "
-        "last_error = ? WHERE id = ?");
-    stmt.bind(1, std::int64_t{attempts}).bind(2, nowMs()).bind(3, error).bind(4, id);
-    if (auto r = execute(stmt, db, "dead-letter"); !r) return r;
-    return recordAttempt(db, id, attempts, "dead", error);
+        "last_error = ? WHERE id = ? AND lease_token = ? AND state = 'delivering'");
+    stmt.bind(1, std::int64_t{attempts})
+        .bind(2, nowMs())
+        .bind(3, error)
+        .bind(4, id)
+        .bind(5, lease_token);
+    return settle(stmt, db, "dead-letter", id, attempts, "dead", error);
   });
 }
 

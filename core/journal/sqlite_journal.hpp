@@ -31,10 +31,12 @@ class SqliteJournal final : public Journal {
                                                       std::string id) override;
   awaitable<Result<std::vector<JournalEntry>>> claimDue(std::size_t limit,
                                                         std::chrono::milliseconds lease) override;
-  awaitable<Result<void>> markDelivered(std::string id, int attempts) override;
-  awaitable<Result<void>> reschedule(std::string id, int attempts, EpochMs next_attempt_ms,
-                                     std::string error) override;
-  awaitable<Result<void>> deadLetter(std::string id, int attempts, std::string error) override;
+  awaitable<Result<Settled>> markDelivered(std::string id, std::int64_t lease_token,
+                                           int attempts) override;
+  awaitable<Result<Settled>> reschedule(std::string id, std::int64_t lease_token, int attempts,
+                                        EpochMs next_attempt_ms, std::string error) override;
+  awaitable<Result<Settled>> deadLetter(std::string id, std::int64_t lease_token, int attempts,
+                                        std::string error) override;
   awaitable<Result<std::vector<JournalEntry>>> listDead(std::string tenant_istat,
                                                         std::size_t limit) override;
   awaitable<Result<void>> resolveDead(DeadLetterAction action) override;
@@ -47,7 +49,7 @@ class SqliteJournal final : public Journal {
                                                         std::size_t limit) override;
 
   // Schema version after migrations (for tests).
-  static constexpr int kSchemaVersion = 3;
+  static constexpr int kSchemaVersion = 4;
 
  private:
   struct DbDeleter {

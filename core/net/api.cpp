@@ -6,6 +6,7 @@
 #include "core/engine/dispatch.hpp"
 #include "core/json/json_xml.hpp"
 #include "core/log/log.hpp"
+#include "core/metrics/metrics.hpp"
 #include "core/net/problem.hpp"
 #include "core/net/query_params.hpp"
 
@@ -90,6 +91,21 @@ Result<XmlDocPtr> canonicalBody(const HttpRequest& request, const Limits& limits
           (type.empty() ? std::string("a body without Content-Type") : std::string(type)));
 }
 
+// An authenticated API client's request rate (bus.yaml clients.<name>.rate_limit, or
+// auth.client_rate_limit): `rate_limited` with Retry-After when over it.
+Result<void> admitClient(const Credentials& credentials, const Principal& principal,
+                         Metrics& metrics) {
+  auto limit = credentials.limitOf(principal.name);
+  if (!limit.guard) return {};
+  auto admitted = limit.guard->admit(limit.settings);
+  if (admitted) return admitted;
+  auto error = std::move(admitted).error();
+  error.kind = ErrorKind::rate_limited;
+  error.message = "client " + principal.name + ": request rate limit reached";
+  metrics.add("egov_client_rate_limited_total", {{"client", principal.name}});
+  return error;
+}
+
 }  // namespace
 
 ApiHandler::ApiHandler(Bus& bus) : bus_(bus), admin_(bus) {
@@ -97,6 +113,9 @@ ApiHandler::ApiHandler(Bus& bus) : bus_(bus), admin_(bus) {
   metrics.declareCounter("egov_requests_total",
                          "Requests to the unified API by tenant, service and status.");
   metrics.declareHistogram("egov_request_duration_seconds", "Duration of unified API requests.");
+  metrics.declareCounter(
+      "egov_client_rate_limited_total",
+      "Requests refused (429) because their API client exceeded its rate limit.");
 }
 
 HttpResponse ApiHandler::plain(const HttpRequest& request, http::status status, std::string body,
@@ -149,6 +168,42 @@ awaitable<HttpResponse> ApiHandler::handle(HttpRequest request,
                   "application/problem+json");
 }
 
+HttpResponse ApiHandler::refuseUnread(const HttpRequest& request, const Error& error,
+                                      http::status status) const {
+  std::string_view target(request.target().data(), request.target().size());
+  const auto question = target.find('?');
+  const auto path = target.substr(0, question);
+  const auto query =
+      question == std::string_view::npos ? std::string_view{} : target.substr(question + 1);
+  auto generation = bus_.generation();
+  std::string tenant_key;
+  const InboundPath* inbound =
+      generation && !path.empty() ? generation->findInbound(path, tenant_key) : nullptr;
+  HttpResponse response;
+  if (inbound) {
+    InboundRequest inbound_request{request, path, query,         bus_,   *generation,
+                                   nullptr, {},   inbound->auth, nullptr};
+    if (!tenant_key.empty()) {
+      inbound_request.tenant = generation->findTenant(tenant_key);
+      inbound_request.tenant_key = std::move(tenant_key);
+    }
+    response = inbound->handler->refuse(inbound_request, error);
+    response.result(status);
+  } else {
+    response = HttpResponse{status, request.version()};
+    response.set(http::field::content_type, "application/problem+json");
+    response.body() = problemJson(error, "");
+  }
+  response.set(http::field::cache_control, "no-store");
+  response.keep_alive(false);
+  response.prepare_payload();
+  logEvent(LogLevel::info, "request refused by the listener",
+           {{"inbound", inbound ? std::string_view(inbound->handler->name()) : std::string_view()},
+            {"status", static_cast<std::int64_t>(static_cast<unsigned>(status))},
+            {"error", std::string_view(error.message)}});
+  return response;
+}
+
 awaitable<HttpResponse> ApiHandler::handleInbound(const HttpRequest& request,
                                                   const Generation& generation,
                                                   const InboundPath& inbound,
@@ -185,6 +240,9 @@ awaitable<HttpResponse> ApiHandler::handleInbound(const HttpRequest& request,
                                         inbound_request.tenant->slug)))) {
     // An unknown tenant and a tenant out of scope are refused alike.
     refusal = makeError(ErrorKind::forbidden, "this client may not call this service");
+  } else if (auto admitted = admitClient(*generation.credentials, *principal, bus_.metrics());
+             !admitted) {
+    refusal = std::move(admitted).error();
   }
   if (refusal) {
     logEvent(LogLevel::info, "inbound refused",
@@ -230,6 +288,10 @@ awaitable<HttpResponse> ApiHandler::handleService(const HttpRequest& request, st
     exchange.identity.client = principal->name;
     if (principal->kind != KeyKind::client) {
       co_return makeError(ErrorKind::forbidden, "an admin key does not call services");
+    }
+    if (auto admitted = admitClient(*generation->credentials, *principal, bus_.metrics());
+        !admitted) {
+      co_return std::move(admitted).error();
     }
     if (segments.size() < 2)
       co_return makeError(ErrorKind::not_found, "expected /api/v1/{tenant}/{service path}");

@@ -37,6 +37,13 @@ class ApiHandler {
   awaitable<HttpResponse> handle(HttpRequest request,
                                  std::optional<PeerCertificate> peer = std::nullopt);
 
+  // The answer to a request the HTTP listener refused before reading it whole (the
+  // HttpServer's RefusalResponder): on an inbound handler's path, that handler's refuse()
+  // with `status` (the SOAP and pagoPA handlers answer a SOAP fault: their callers never get
+  // anything but SOAP); elsewhere problem+json.
+  HttpResponse refuseUnread(const HttpRequest& request, const Error& error,
+                            http::status status) const;
+
  private:
   awaitable<HttpResponse> handleService(const HttpRequest& request, std::string_view path,
                                         std::string_view query, const PeerCertificate* peer);

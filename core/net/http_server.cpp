@@ -71,13 +71,22 @@ awaitable<void> HttpServer::acceptLoop() {
 
 namespace {
 
-HttpResponse problemResponse(ErrorKind kind, std::string message) {
-  HttpResponse response{static_cast<http::status>(httpStatus(kind)), 11};
+HttpResponse problemResponse(const Error& error, http::status status) {
+  HttpResponse response{status, 11};
   response.set(http::field::content_type, "application/problem+json");
-  response.body() = problemJson(makeError(kind, std::move(message)), "");
-  response.keep_alive(false);
+  response.body() = problemJson(error, "");
   response.prepare_payload();
   return response;
+}
+
+// What the parser read of a refused request: its start line and the fields parsed so far
+// (Beast parses the start line before it checks the header and body limits); nothing when
+// the start line itself was malformed.
+HttpRequest partialRequest(const http::request_parser<http::string_body>& parser) {
+  if (parser.is_header_done() || !parser.get().target().empty()) {
+    return HttpRequest(parser.get().base());
+  }
+  return HttpRequest();
 }
 
 }  // namespace
@@ -152,23 +161,30 @@ awaitable<void> HttpServer::serve(std::shared_ptr<Stream> stream_ptr,
     }
     set_reading(false);
     if (ec || too_many_headers) {
-      std::optional<HttpResponse> refusal;
+      // A timeout or a vanished peer gets no answer: the stream is closed already.
+      std::optional<Error> error;
+      auto status = http::status::bad_request;
       if (too_many_headers) {
-        refusal =
-            problemResponse(ErrorKind::bad_request,
-                            "more than " + std::to_string(limits.max_headers) + " header fields");
-        refusal->result(http::status::request_header_fields_too_large);
+        error = makeError(ErrorKind::bad_request,
+                          "more than " + std::to_string(limits.max_headers) + " header fields");
+        status = http::status::request_header_fields_too_large;
       } else if (ec == http::error::body_limit) {
-        refusal =
-            problemResponse(ErrorKind::payload_too_large,
-                            "body larger than " + std::to_string(limits.max_body_bytes) + " bytes");
+        error = makeError(ErrorKind::payload_too_large,
+                          "body larger than " + std::to_string(limits.max_body_bytes) + " bytes");
+        status = http::status::payload_too_large;
       } else if (ec == http::error::header_limit) {
-        refusal = problemResponse(ErrorKind::bad_request, "request headers too large");
-        refusal->result(http::status::request_header_fields_too_large);
+        error = makeError(ErrorKind::bad_request, "request headers too large");
+        status = http::status::request_header_fields_too_large;
       } else if (ec != http::error::end_of_stream && ec != beast::error::timeout &&
                  ec != net::error::operation_aborted && ec != net::error::connection_reset &&
                  ec != net::error::eof && ec != net::ssl::error::stream_truncated) {
-        refusal = problemResponse(ErrorKind::bad_request, "malformed HTTP request");
+        error = makeError(ErrorKind::bad_request, "malformed HTTP request");
+      }
+      std::optional<HttpResponse> refusal;
+      if (error) {
+        refusal = refusal_ ? refusal_(partialRequest(parser), *error, status)
+                           : problemResponse(*error, status);
+        refusal->keep_alive(false);
       }
       if (refusal) {
         tcp.expires_after(limits.read_timeout);

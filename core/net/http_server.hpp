@@ -23,6 +23,16 @@ using RequestHandler = std::function<awaitable<HttpResponse>(HttpRequest)>;
 using PeerRequestHandler =
     std::function<awaitable<HttpResponse>(HttpRequest, std::optional<PeerCertificate>)>;
 
+// The answer to a request the listener refuses before any handler sees it (body larger than
+// limits.max_body, header too large or with too many fields, malformed). `request` holds what
+// the parser read: the start line and the fields parsed so far (Beast parses the start line
+// before it checks the limits), an empty target when the start line itself was malformed;
+// `error` says why and `status` is the HTTP status to answer (413, 431, 400). Keeps the server
+// protocol-agnostic: the API answers a SOAP fault on an inbound SOAP path, problem+json elsewhere
+// (ApiHandler::refuseUnread).
+using RefusalResponder = std::function<HttpResponse(const HttpRequest& request, const Error& error,
+                                                    http::status status)>;
+
 class HttpServer {
  public:
   // Limits are read per connection from `limits()`, so a reload can change them.
@@ -32,6 +42,8 @@ class HttpServer {
   // Serves TLS from now on (call before start()). Throws when the certificate, key or
   // client CA file does not load (control plane: start-up).
   void enableTls(const TlsConfig& tls);
+  // Replaces the default refusal (problem+json) (call before start()).
+  void setRefusalResponder(RefusalResponder responder) { refusal_ = std::move(responder); }
 
   // Binds and listens; returns the bound port (useful with port 0). Throws on failure
   // (control plane: start-up).
@@ -51,6 +63,7 @@ class HttpServer {
 
   net::io_context& io_;
   PeerRequestHandler handler_;
+  RefusalResponder refusal_;
   std::shared_ptr<net::ssl::context> tls_;
   std::function<Limits()> limits_;
   net::ip::tcp::acceptor acceptor_;

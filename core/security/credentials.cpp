@@ -1,5 +1,6 @@
 #include "core/security/credentials.hpp"
 
+#include "core/engine/endpoint.hpp"
 #include "core/engine/generation.hpp"
 #include "core/security/crypto.hpp"
 
@@ -20,6 +21,14 @@ const ClientConfig* Credentials::byCertificate(const PeerCertificate& peer) cons
     }
   }
   return nullptr;
+}
+
+ClientLimit Credentials::limitOf(std::string_view name) const {
+  const ClientConfig* declared = client(name);
+  const GuardSettings& settings =
+      declared && declared->rate_limit.rate > 0 ? declared->rate_limit : default_rate_limit;
+  if (settings.rate <= 0 || !guards) return {};
+  return {guards->guard("client:" + std::string(name)), settings};
 }
 
 const StoredKey* Credentials::key(std::string_view id) const {
@@ -66,15 +75,21 @@ Scope readScope(const ConfigNode& node, const Generation& generation) {
 
 std::shared_ptr<const Credentials> loadCredentials(const ConfigNode& clients, const BusConfig& bus,
                                                    const Generation& generation,
-                                                   ConfigErrors& errors) {
+                                                   RuntimeServices& runtime, ConfigErrors& errors) {
   auto credentials = std::make_shared<Credentials>();
+  credentials->guards = runtime.shared<GuardRegistry>(
+      [&runtime] { return std::make_shared<GuardRegistry>(runtime.metrics()); });
+  credentials->default_rate_limit.rate = bus.auth.client_rate;
+  credentials->default_rate_limit.burst = bus.auth.client_burst;
   if (clients.valid() && clients.expectMap()) {
     for (const auto& [name, node] : clients.entries()) {
-      node.allowKeys({"tenants", "services", "certificates"});  // and go on: report everything
+      // and go on: report everything
+      node.allowKeys({"tenants", "services", "certificates", "rate_limit"});
       if (!node.isMap()) continue;
       ClientConfig client;
       client.name = name;
       client.scope = readScope(node, generation);
+      if (node.has("rate_limit")) client.rate_limit = parseRateLimit(node["rate_limit"]);
       if (auto certificates = node["certificates"]; certificates.valid()) {
         if (!certificates.isSequence()) {
           certificates.error("expected a list of { subject: ... } or { fingerprint: ... }");

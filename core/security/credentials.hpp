@@ -10,11 +10,13 @@
 #include <vector>
 
 #include "core/config/bus_config.hpp"
+#include "core/engine/endpoint_guard.hpp"
 #include "core/security/key_store.hpp"
 
 namespace egov::core {
 
 class Generation;
+class RuntimeServices;
 
 // A client certificate as the TLS handshake verified it (against listen.tls.client_ca).
 struct PeerCertificate {
@@ -27,6 +29,15 @@ struct ClientConfig {
   Scope scope;
   std::vector<std::string> subjects;      // certificate subjects that identify this client
   std::vector<std::string> fingerprints;  // or certificate fingerprints (normalised hex)
+  GuardSettings rate_limit;               // `rate_limit:`; rate 0: none of its own
+};
+
+// The request rate limit of one API client: its own `rate_limit`, or else auth.client_rate_limit.
+// The guard holds the token bucket; it is the process's, by client name ("client:<name>"),
+// so every generation shares it and a reload keeps the count.
+struct ClientLimit {
+  std::shared_ptr<EndpointGuard> guard;  // null: no limit
+  GuardSettings settings;
 };
 
 class Credentials {
@@ -37,13 +48,17 @@ class Credentials {
   const ClientConfig* client(std::string_view name) const;
   const ClientConfig* byCertificate(const PeerCertificate& peer) const;
   const StoredKey* key(std::string_view id) const;
+  ClientLimit limitOf(std::string_view client) const;
+
+  GuardSettings default_rate_limit;       // auth.client_rate_limit
+  std::shared_ptr<GuardRegistry> guards;  // where the clients' buckets live
 };
 
 // Reads bus.yaml `clients:` (checking tenants against the generation's and service
 // patterns) and the key store; errors go to the node's ConfigErrors.
 std::shared_ptr<const Credentials> loadCredentials(const ConfigNode& clients, const BusConfig& bus,
                                                    const Generation& generation,
-                                                   ConfigErrors& errors);
+                                                   RuntimeServices& runtime, ConfigErrors& errors);
 
 // "AB:cd:..." or "sha256:ABCD..." -> "abcd..."; empty when it is not 32 bytes of hex.
 std::string normaliseFingerprint(std::string_view text);

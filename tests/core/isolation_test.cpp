@@ -327,8 +327,13 @@ TEST_CASE_FIXTURE(IsolationFixture, "admin api: dead letters, reload, generation
   const std::string bari_id = parse(accepted.body())["id"].GetString();
   accepted = call(http::verb::post, "/api/v1/molfetta/tributi/avviso", keys["portal"], "{}");
   const std::string molfetta_id = parse(accepted.body())["id"].GetString();
-  for (const auto& id : {bari_id, molfetta_id}) {
-    REQUIRE(test::runCoroutine(journal->deadLetter(id, 3, "gave up for RSSMRA80A01A662A")));
+  auto claimed = test::runCoroutine(journal->claimDue(10, std::chrono::seconds(60)));
+  REQUIRE(claimed.ok());
+  REQUIRE(claimed->size() == 2);
+  for (const auto& entry : *claimed) {
+    REQUIRE(*test::runCoroutine(journal->deadLetter(entry.id, entry.lease_token, 3,
+                                                    "gave up for RSSMRA80A01A662A")) ==
+            core::Settled::applied);
   }
 
   auto list = call(http::verb::get, "/admin/v1/dead-letters", keys["ops"]);

@@ -56,6 +56,18 @@ std::vector<std::string> claimIds(core::Journal& journal, std::size_t limit = 10
 
 using Ids = std::vector<std::string>;
 
+bool applied(const core::Result<core::Settled>& settled) {
+  return settled.ok() && *settled == core::Settled::applied;
+}
+
+// The lease token of the entry's latest claim, as find() reports it.
+std::int64_t token(core::Journal& journal, const std::string& id) {
+  auto found = runCoroutine(journal.find("072006", id));
+  REQUIRE(found.ok());
+  REQUIRE(found->has_value());
+  return (*found)->lease_token;
+}
+
 }  // namespace
 
 TEST_CASE(
@@ -112,7 +124,8 @@ TEST_CASE("journal contract: claim, lease expiry, retry, dead letter, replay and
     CHECK((*runCoroutine(journal->find("072006", "a")))->state == core::EntryState::delivering);
 
     // A delivery cut off (crash) is retaken once its lease has expired.
-    REQUIRE(runCoroutine(journal->reschedule("a", 1, core::nowMs() + 3'600'000, "HTTP 503")).ok());
+    REQUIRE(applied(runCoroutine(
+        journal->reschedule("a", token(*journal, "a"), 1, core::nowMs() + 3'600'000, "HTTP 503"))));
     auto rescheduled = *runCoroutine(journal->find("072006", "a"));
     CHECK(rescheduled->attempts == 1);
     CHECK(rescheduled->last_error == "HTTP 503");
@@ -121,10 +134,11 @@ TEST_CASE("journal contract: claim, lease expiry, retry, dead letter, replay and
     CHECK(ids(*crashed) == Ids{"c"});
     CHECK(claimIds(*journal) == Ids{"c"});
 
-    REQUIRE(runCoroutine(journal->markDelivered("c", 1)).ok());
+    REQUIRE(applied(runCoroutine(journal->markDelivered("c", token(*journal, "c"), 1))));
     CHECK((*runCoroutine(journal->find("072006", "c")))->state == core::EntryState::delivered);
 
-    REQUIRE(runCoroutine(journal->deadLetter("b", 3, "gave up after 3 attempts")).ok());
+    REQUIRE(applied(runCoroutine(
+        journal->deadLetter("b", token(*journal, "b"), 3, "gave up after 3 attempts"))));
     auto dead = runCoroutine(journal->listDead("", 10));
     REQUIRE(dead->size() == 1);
     CHECK(dead->front().id == "b");
@@ -143,7 +157,8 @@ TEST_CASE("journal contract: claim, lease expiry, retry, dead letter, replay and
     REQUIRE_FALSE(unknown.ok());
     CHECK(unknown.error().kind == core::ErrorKind::bad_request);
 
-    REQUIRE(runCoroutine(journal->deadLetter("b", 1, "HTTP 400")).ok());
+    CHECK(claimIds(*journal) == Ids{"b"});
+    REQUIRE(applied(runCoroutine(journal->deadLetter("b", token(*journal, "b"), 1, "HTTP 400"))));
     REQUIRE(runCoroutine(journal->resolveDead({"b", "discard", "operatore", "duplicate"})).ok());
     CHECK((*runCoroutine(journal->find("072006", "b")))->state == core::EntryState::discarded);
     // Who did what, and why, is recorded.
@@ -152,6 +167,75 @@ TEST_CASE("journal contract: claim, lease expiry, retry, dead letter, replay and
     CHECK(store.sql("SELECT who || '/' || why FROM dead_letter_actions WHERE action = 'discard'") ==
           "operatore/duplicate");
     CHECK(store.sql("SELECT COUNT(*) FROM attempts WHERE exchange_id = 'b'") == "2");
+  }
+}
+
+TEST_CASE(
+    "journal contract: a settle with the token of an expired, retaken claim changes nothing") {
+  for (auto backend : test::kJournalBackends) {
+    INFO("backend: " << test::journalBackendName(backend));
+    JournalStore store(backend);
+    auto journal = store.open();
+    REQUIRE(runCoroutine(journal->enqueue(entry("slow"), 24h)).ok());
+    REQUIRE(runCoroutine(journal->enqueue(entry("late"), 24h)).ok());
+
+    // Instance A claims with a lease that is already over (its delivery is slow), instance
+    // B claims the same entries again: each claim has a token of its own.
+    auto first = runCoroutine(journal->claimDue(10, -1ms));
+    REQUIRE(first.ok());
+    REQUIRE(ids(*first) == Ids{"late", "slow"});
+    auto second = runCoroutine(journal->claimDue(10, 60s));
+    REQUIRE(second.ok());
+    REQUIRE(ids(*second) == Ids{"late", "slow"});
+    auto tokenIn = [](const std::vector<core::JournalEntry>& claimed, const std::string& id) {
+      for (const auto& e : claimed) {
+        if (e.id == id) return e.lease_token;
+      }
+      return std::int64_t{-1};
+    };
+    const auto old_slow = tokenIn(*first, "slow");
+    const auto new_slow = tokenIn(*second, "slow");
+    CHECK(old_slow != new_slow);
+    CHECK(token(*journal, "slow") == new_slow);
+
+    // B delivers; A's late reschedule and dead letter are stale and change nothing.
+    REQUIRE(applied(runCoroutine(journal->markDelivered("slow", new_slow, 1))));
+    auto stale = runCoroutine(journal->reschedule("slow", old_slow, 1, core::nowMs(), "timeout"));
+    REQUIRE(stale.ok());
+    CHECK(*stale == core::Settled::stale);
+    stale = runCoroutine(journal->deadLetter("slow", old_slow, 1, "HTTP 400"));
+    REQUIRE(stale.ok());
+    CHECK(*stale == core::Settled::stale);
+    auto slow = *runCoroutine(journal->find("072006", "slow"));
+    CHECK(slow->state == core::EntryState::delivered);
+    CHECK(slow->last_error.empty());
+    CHECK(claimIds(*journal).empty());  // not queued again
+    CHECK(runCoroutine(journal->listDead("", 10))->empty());
+    // Even the token of the claim that settled cannot settle it twice.
+    CHECK(*runCoroutine(journal->deadLetter("slow", new_slow, 2, "x")) == core::Settled::stale);
+    CHECK(store.sql("SELECT COUNT(*) FROM attempts WHERE exchange_id = 'slow'") == "1");
+
+    // A's stale settle while B still delivers leaves B's lease alone; B's settle applies.
+    const auto old_late = tokenIn(*first, "late");
+    const auto new_late = tokenIn(*second, "late");
+    // (Each of the three settles, while the entry is delivering for B: only the token tells.)
+    CHECK(*runCoroutine(journal->reschedule("late", old_late, 1, core::nowMs(), "timeout")) ==
+          core::Settled::stale);
+    CHECK(*runCoroutine(journal->deadLetter("late", old_late, 1, "HTTP 400")) ==
+          core::Settled::stale);
+    CHECK(*runCoroutine(journal->markDelivered("late", old_late, 1)) == core::Settled::stale);
+    auto late = *runCoroutine(journal->find("072006", "late"));
+    CHECK(late->state == core::EntryState::delivering);
+    CHECK(claimIds(*journal).empty());  // still leased to B
+    REQUIRE(
+        applied(runCoroutine(journal->reschedule("late", new_late, 1, core::nowMs(), "HTTP 503"))));
+    late = *runCoroutine(journal->find("072006", "late"));
+    CHECK(late->state == core::EntryState::queued);
+    CHECK(late->last_error == "HTTP 503");
+    // The next claim has a newer token still.
+    CHECK(claimIds(*journal) == Ids{"late"});
+    CHECK(token(*journal, "late") > new_late);
+    CHECK(store.sql("SELECT COUNT(*) FROM attempts WHERE exchange_id = 'late'") == "1");
   }
 }
 
@@ -227,15 +311,19 @@ TEST_CASE(
     // Only the head of each (tenant, service, key) is due; unordered entries always are.
     CHECK(claimIds(*journal) == Ids{"a1", "b1", "free", "s1", "t1"});
     // A head being retried blocks its own key only.
-    REQUIRE(runCoroutine(journal->reschedule("a1", 1, core::nowMs() + 3'600'000, "HTTP 503")).ok());
-    REQUIRE(runCoroutine(journal->markDelivered("b1", 1)).ok());
+    REQUIRE(applied(runCoroutine(journal->reschedule("a1", token(*journal, "a1"), 1,
+                                                     core::nowMs() + 3'600'000, "HTTP 503"))));
+    REQUIRE(applied(runCoroutine(journal->markDelivered("b1", token(*journal, "b1"), 1))));
     CHECK(claimIds(*journal) == Ids{"b2"});
-    REQUIRE(runCoroutine(journal->reschedule("a1", 1, core::nowMs(), "HTTP 503")).ok());
+    // A queued entry cannot be settled (it holds no lease); its retry time comes instead.
+    CHECK(*runCoroutine(journal->reschedule("a1", token(*journal, "a1"), 1, core::nowMs(),
+                                            "HTTP 503")) == core::Settled::stale);
+    store.sql("UPDATE exchanges SET next_attempt_ms = 0 WHERE id = 'a1'");
     CHECK(claimIds(*journal) == Ids{"a1"});
-    REQUIRE(runCoroutine(journal->markDelivered("a1", 2)).ok());
+    REQUIRE(applied(runCoroutine(journal->markDelivered("a1", token(*journal, "a1"), 2))));
     CHECK(claimIds(*journal) == Ids{"a2"});
     // A dead letter no longer holds its key back.
-    REQUIRE(runCoroutine(journal->deadLetter("a2", 1, "HTTP 400")).ok());
+    REQUIRE(applied(runCoroutine(journal->deadLetter("a2", token(*journal, "a2"), 1, "HTTP 400"))));
     CHECK(claimIds(*journal) == Ids{"a3"});
   }
 }
@@ -266,8 +354,9 @@ TEST_CASE("journal contract: egovbus dlq lists, replays and discards on the conf
       auto journal = store.open();
       REQUIRE(runCoroutine(journal->enqueue(entry("x"), 24h)).ok());
       REQUIRE(runCoroutine(journal->enqueue(entry("y"), 24h)).ok());
-      REQUIRE(runCoroutine(journal->deadLetter("x", 2, "HTTP 400")).ok());
-      REQUIRE(runCoroutine(journal->deadLetter("y", 2, "HTTP 400")).ok());
+      REQUIRE(claimIds(*journal) == Ids{"x", "y"});
+      REQUIRE(applied(runCoroutine(journal->deadLetter("x", token(*journal, "x"), 2, "HTTP 400"))));
+      REQUIRE(applied(runCoroutine(journal->deadLetter("y", token(*journal, "y"), 2, "HTTP 400"))));
     }
     CHECK(core::dlqCommand({bus_file, "list", "", "", "", "t"}) == 0);
     CHECK(core::dlqCommand({bus_file, "show", "x", "", "", "t"}) == 0);

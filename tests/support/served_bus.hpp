@@ -29,6 +29,10 @@ class ServedBus {
     server_ = std::make_unique<core::HttpServer>(
         io_, [this](HttpRequest request) { return api_->handle(std::move(request)); },
         [this] { return bus_->generation()->bus.limits; });
+    server_->setRefusalResponder(
+        [this](const HttpRequest& request, const core::Error& error, http::status status) {
+          return api_->refuseUnread(request, error, status);
+        });
     port_ = server_->listen("127.0.0.1", 0);
     server_->start();
     for (unsigned i = 0; i < threads; ++i) threads_.emplace_back([this] { io_.run(); });
