@@ -73,7 +73,7 @@ function drawBars(canvas, values, color, label) {
     g.moveTo(left, y);
     g.lineTo(width - 4, y);
     g.stroke();
-    g.fillText(String(Math.round(max * f)), 2, y + 3);
+    if (Number.isInteger(max * f)) g.fillText(String(max * f), 2, y + 3);
   }
   const step = plotW / values.length;
   g.fillStyle = color;

@@ -576,7 +576,7 @@ awaitable<Result<std::vector<JournalEntry>>> SqliteJournal::searchExchanges(Exch
                     "AND created_ms >= ?5 AND (?6 = 0 OR created_ms < ?6) "
                     "ORDER BY created_ms DESC, seq DESC LIMIT ?7");
         stmt.bind(1, query.id).bind(2, joinTenants(query.tenants)).bind(3, query.service);
-        stmt.bind(4, query.state ? entryStateName(*query.state) : std::string_view());
+        stmt.bind(4, query.state ? entryStateName(*query.state) : std::string_view(""));
         stmt.bind(5, query.since).bind(6, query.until);
         stmt.bind(7, static_cast<std::int64_t>(query.limit));
         std::vector<JournalEntry> found;

@@ -133,7 +133,7 @@ TEST_CASE_FIXTURE(AdminFixture, "admin views: tenants with their services' healt
   CHECK(call(http::verb::get, "/api/v1/bari/tributi/posizioni", keys["portal"]).result_int() ==
         200);
   CHECK(call(http::verb::get, "/api/v1/molfetta/anagrafe/residenza", keys["portal"]).result_int() ==
-        503);
+        502);
   auto live = get("/admin/v1/tenants", keys["ops"]);
   bari = findBy(live["tenants"], "slug", "bari");
   const auto* molfetta = findBy(live["tenants"], "slug", "molfetta");
@@ -153,7 +153,7 @@ TEST_CASE_FIXTURE(AdminFixture, "admin views: tenants with their services' healt
 TEST_CASE_FIXTURE(AdminFixture, "admin views: a tenant's routes and endpoints with live health") {
   for (int i = 0; i < 2; ++i) {  // two failures open the breaker
     CHECK(call(http::verb::get, "/api/v1/bari/anagrafe/residenza", keys["portal"]).result_int() ==
-          503);
+          502);
   }
   CHECK(call(http::verb::get, "/api/v1/bari/tributi/posizioni", keys["portal"]).result_int() ==
         200);
@@ -332,7 +332,7 @@ TEST_CASE_FIXTURE(AdminFixture, "admin views: traffic per tenant in 10-second bu
   CHECK(call(http::verb::get, "/api/v1/bari/tributi/posizioni", keys["portal"]).result_int() ==
         200);
   CHECK(call(http::verb::get, "/api/v1/bari/anagrafe/residenza", keys["portal"]).result_int() ==
-        503);
+        502);
   queue("molfetta", "tributi.avviso");
   auto sum = [](const rapidjson::Document& doc, const char* tenant, const char* field) {
     std::uint64_t total = 0;

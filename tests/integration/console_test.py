@@ -68,6 +68,8 @@ def main():
                   "endpoints:\n  tributi: { type: memory }\n"
                   "  anagrafe: { type: memory, error: backend_unavailable, status: 503 }\n"
                   f"  welfare: {welfare}\n")
+        for folder in ("mappings", "schemas"):
+            os.makedirs(f"{work}/{folder}")
         config = f"{work}/conf/bus.yaml"
         admin = subprocess.run([BUS, "key", "create", "--admin", "--client", "console-e2e",
                                 "--config", config], check=True, capture_output=True,
@@ -76,8 +78,10 @@ def main():
         as_admin = {"Authorization": "Bearer " + admin}
 
         # Some traffic for the charts and the health colours, and the dead letter.
-        assert request(bus.port, "GET", "/api/v1/molfetta/tributi/posizioni")[0] == 200
-        assert request(bus.port, "GET", "/api/v1/bitonto/anagrafe/residenza")[0] == 503
+        for path, expected in (("/api/v1/molfetta/tributi/posizioni", 200),
+                               ("/api/v1/bitonto/anagrafe/residenza", 502)):
+            status, _, body = request(bus.port, "GET", path)
+            assert status == expected, (path, status, body)
         status, _, accepted = request(bus.port, "POST", "/api/v1/bari/welfare/domanda",
                                       {"desk": "casa"})
         assert status == 202, (status, accepted)

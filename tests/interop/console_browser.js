@@ -1,11 +1,12 @@
 // Drives the web console in headless Debian chromium with playwright-core (nothing
 // downloaded): key, overview of the municipalities, one municipality, replay of a dead
 // letter. Every step waits for a condition (bounded by the timeouts), never for a time.
-// Environment: CONSOLE_URL, ADMIN_KEY, TENANT, DEAD_ID, REASON, CHROMIUM.
+// Environment: CONSOLE_URL, ADMIN_KEY, TENANT, DEAD_ID, REASON, CHROMIUM; SCREENSHOTS (a
+// folder, optional) keeps a picture of each page for a human to look at.
 'use strict';
 const { chromium } = require('playwright-core');
 
-const { CONSOLE_URL, ADMIN_KEY, TENANT, DEAD_ID, REASON, CHROMIUM } = process.env;
+const { CONSOLE_URL, ADMIN_KEY, TENANT, DEAD_ID, REASON, CHROMIUM, SCREENSHOTS } = process.env;
 const origin = new URL(CONSOLE_URL).origin;
 
 async function main() {
@@ -16,11 +17,14 @@ async function main() {
   });
   const problems = [];
   try {
-    const page = await browser.newPage();
+    const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
     page.setDefaultTimeout(30000);
     page.on('pageerror', (error) => problems.push('page error: ' + error.message));
     page.on('console', (message) => {
       if (message.type() === 'error') problems.push('console error: ' + message.text());
+    });
+    page.on('response', (response) => {
+      if (response.status() >= 400) problems.push(`HTTP ${response.status()} for ${response.url()}`);
     });
     page.on('request', (request) => {
       if (!request.url().startsWith(origin)) problems.push('request outside the bus: ' + request.url());
@@ -44,6 +48,7 @@ async function main() {
     await page.waitForSelector(`#overview-grid tr.tenant-row[data-slug="${TENANT}"] td.health-down`);
     await page.waitForFunction(() => document.getElementById('charts').dataset.total !== undefined);
     console.log(`overview: ${rows} municipalities`);
+    if (SCREENSHOTS) await page.screenshot({ path: SCREENSHOTS + '/overview.png', fullPage: true });
 
     // One municipality: its page, then its dead letter replayed with a reason.
     await page.click(`#overview-grid tr.tenant-row[data-slug="${TENANT}"] a.tenant-link`);
@@ -62,6 +67,7 @@ async function main() {
     const message = await page.textContent('#message');
     if (!message.includes('(by ')) throw new Error('unexpected answer: ' + message);
     console.log('replayed: ' + message);
+    if (SCREENSHOTS) await page.screenshot({ path: SCREENSHOTS + '/tenant.png', fullPage: true });
     if (problems.length) throw new Error(problems.join('\n'));
   } finally {
     await browser.close();
