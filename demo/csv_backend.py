@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """The import job of the csv-export municipalities, as their software would run it (here every
 half second instead of nightly): reads the files the bus dropped into DATA_DIR/{istat}/import/
-(prenotazioni-*.csv: PRENOTA / ANNULLA rows; domande-*.csv: welfare applications), applies them
-(a slot already booked is refused: the booking is exported as RIFIUTATA), moves each file to
+(prenotazioni-*.csv: PRENOTA / ANNULLA rows; domande-*.csv: welfare applications; ricevute-*.csv:
+pagoPA receipts), applies them (a slot already booked is refused: the booking is exported as
+RIFIUTATA; a receipt with esito OK marks its position PAGATO, once per id_ricevuta), moves each file to
 import/processed/, and publishes new exports by atomic rename, which the bus's csv lookups
 pick up on their next call.
 
@@ -53,6 +54,14 @@ def apply_application(data, row):
                                  "submitted": date.today().isoformat(), "status": "received"})
 
 
+def apply_receipt(data, row):
+    receipts = data.setdefault("receipts", [])
+    if any(r["id_ricevuta"] == row["id_ricevuta"] for r in receipts):
+        return  # delivered again: registered once
+    receipts.append({k: row[k] for k in ("id_ricevuta", "numero", "ruolo", "importo", "data_pagamento",
+                                         "psp", "esito")})
+
+
 def run_once(data_dir):
     # In the order they arrived: the first request for a slot gets it.
     for dropped in sorted(Path(data_dir).glob("*/import/*.csv"), key=lambda p: (p.stat().st_mtime_ns, p.name)):
@@ -65,6 +74,8 @@ def run_once(data_dir):
                 apply_booking(data, row)
             elif dropped.name.startswith("domande-"):
                 apply_application(data, row)
+            elif dropped.name.startswith("ricevute-"):
+                apply_receipt(data, row)
         write_exports(data, folder / "export")
         (dropped.parent / "processed").mkdir(exist_ok=True)
         dropped.rename(dropped.parent / "processed" / dropped.name)

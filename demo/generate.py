@@ -8,6 +8,10 @@ seed per municipality), into OUT/{istat}/:
                        (';'-separated, Windows-1252, Italian dates and amounts)
   import/              the drop folder the bus writes into for csv-export municipalities
 
+and OUT/pdnd/: each municipality's demo PDND client key pair ({istat}.pem, made once with
+openssl, mode 600, never committed) and sim.json, the registry of clients, keys and purposes
+the PDND/ANPR simulator (tools/pdnd-sim) is started with; it serves the citizens above.
+
 Every municipality gets all three forms, so any of them can be bound to any profile.
 Citizens have fiscal codes with valid check characters (computed here with the public
 algorithm), Italian names and streets, tax positions with pagoPA notice numbers whose IUV
@@ -22,6 +26,7 @@ import json
 import os
 import random
 import sqlite3
+import subprocess
 import tempfile
 from datetime import date, timedelta
 from pathlib import Path
@@ -88,6 +93,27 @@ def fiscal_code(surname, name, born, female, place_code):
 
 
 # --- pagoPA notice numbers: aux digit 3, segregation code, IUV with mod-93 check digits ----
+# The SOAP vendors issue notice numbers themselves (numeroAvviso / NoticeCode); the database
+# and CSV back-ends keep only the position number (the IUV base) and the bus builds the notice
+# number from it with the tenant's aux digit and segregation code (params pagopa_aux_digit,
+# pagopa_code; the segregation code of the demo is the last two digits of the ISTAT code).
+# Demo transfer categories (pagoPA taxonomy form); check them against the official taxonomy
+# before real use.
+TAXONOMY = {"TARI": "9/0101108TS/", "IMU": "9/0101101IM/", "CANONE_UNICO": "9/0201133IM/"}
+
+
+def segregation_code(istat):
+    return f"{int(istat[3:]) % 100:02d}"
+
+
+def iban(istat):
+    """The municipality's demo treasury account: an Italian IBAN with valid check digits
+    (ISO 13616 mod 97), fictitious bank and account."""
+    bban = "X" + "03069" + "04010" + f"{int(istat):012d}"
+    digits = "".join(str(int(c, 36)) for c in bban + "IT00")
+    return f"IT{98 - int(digits) % 97:02d}{bban}"
+
+
 def notice_number(segregation, sequence):
     base = f"{sequence:013d}"
     check = int("3" + segregation + base) % 93
@@ -109,7 +135,7 @@ def municipality_data(row, all_rows):
     istat, name, cadastral = row["istat_code"], row["name"], row["cadastral_code"]
     rng = random.Random(int(istat))  # fixed seed: the same data on every run
     cap = row["cap"].split()[0]
-    segregation = f"{int(istat[3:]) % 100:02d}"
+    segregation = segregation_code(istat)
     people, seen = [], set()
     for n in range(24):
         female = rng.random() < 0.5
@@ -148,7 +174,7 @@ def municipality_data(row, all_rows):
                     "id": f"{kind[:3]}{year}-{sequence:07d}", "fiscal_code": person["fiscal_code"],
                     "tax": kind, "year": year, "description": description, "amount_cents": cents,
                     "due_date": due.isoformat(), "status": status,
-                    "notice_number": notice_number(segregation, sequence),
+                    "number": sequence, "notice_number": notice_number(segregation, sequence),
                 })
     offices = [{"code": code, "name": office,
                 "address": f"{rng.choice(STREETS)} {rng.randrange(1, 60)}, {cap} {name}"}
@@ -177,6 +203,7 @@ def municipality_data(row, all_rows):
     small = int(row["population_2011"]) < 5000  # no digital counter in the smallest towns
     services = [{"id": s, "available": not (small and s.startswith("prenotazioni."))} for s in SERVICES]
     return {"istat": istat, "name": name, "cadastral_code": cadastral, "postal_code": cap,
+            "iban": iban(istat), "receipts": [],
             "people": people, "positions": positions, "offices": offices, "slots": slots,
             "bookings": bookings, "applications": applications, "services": services}
 
@@ -187,8 +214,18 @@ CREATE TABLE ente (denominazione TEXT NOT NULL);
 CREATE TABLE posizioni (id TEXT PRIMARY KEY, cf TEXT NOT NULL, tributo TEXT NOT NULL,
   anno INTEGER NOT NULL, descrizione TEXT NOT NULL, importo_cent INTEGER NOT NULL,
   scadenza TEXT NOT NULL, stato TEXT NOT NULL CHECK (stato IN ('DAP', 'PAG', 'SCA', 'ANN')),
-  numero_avviso TEXT NOT NULL UNIQUE);
+  numero INTEGER NOT NULL UNIQUE,  -- the position number: the IUV base of its pagoPA notice
+  iban TEXT NOT NULL, tassonomia TEXT NOT NULL);
 CREATE INDEX posizioni_cf ON posizioni (cf);
+CREATE TABLE contribuenti (cf TEXT PRIMARY KEY, cognome TEXT NOT NULL, nome TEXT NOT NULL,
+  indirizzo TEXT, civico TEXT, cap TEXT, comune TEXT);
+-- pagoPA receipts, registered once per receipt id (the bus delivers at least once).
+CREATE TABLE ricevute (id_ricevuta TEXT PRIMARY KEY, numero INTEGER NOT NULL, ruolo TEXT NOT NULL,
+  importo_cent INTEGER NOT NULL, data_pagamento TEXT, psp TEXT, esito TEXT NOT NULL,
+  registrata TEXT NOT NULL);
+CREATE TRIGGER ricevuta_pagata AFTER INSERT ON ricevute
+  WHEN NEW.esito = 'OK' AND NEW.ruolo = 'creditor'
+  BEGIN UPDATE posizioni SET stato = 'PAG' WHERE numero = NEW.numero; END;
 CREATE TABLE uffici (codice TEXT PRIMARY KEY, nome TEXT NOT NULL, indirizzo TEXT NOT NULL);
 CREATE TABLE slot (id TEXT PRIMARY KEY, ufficio TEXT NOT NULL REFERENCES uffici (codice),
   servizio TEXT NOT NULL, inizio TEXT NOT NULL);
@@ -215,9 +252,13 @@ def write_sqlite(data, path):
     db.execute("PRAGMA synchronous = OFF")
     db.executescript(SCHEMA)
     db.execute("INSERT INTO ente VALUES (?)", ("Comune di " + data["name"],))
-    db.executemany("INSERT INTO posizioni VALUES (?,?,?,?,?,?,?,?,?)", [
+    db.executemany("INSERT INTO posizioni VALUES (?,?,?,?,?,?,?,?,?,?,?)", [
         (p["id"], p["fiscal_code"], p["tax"], p["year"], p["description"], p["amount_cents"],
-         p["due_date"], DB_STATUS[p["status"]], p["notice_number"]) for p in data["positions"]])
+         p["due_date"], DB_STATUS[p["status"]], p["number"], data["iban"], TAXONOMY[p["tax"]])
+        for p in data["positions"]])
+    db.executemany("INSERT INTO contribuenti VALUES (?,?,?,?,?,?,?)", [
+        (c["fiscal_code"], c["surname"], c["name"], c["residence"]["street"], c["residence"]["number"],
+         c["residence"]["postal_code"], c["residence"]["municipality"]) for c in data["people"]])
     db.executemany("INSERT INTO uffici VALUES (?,?,?)",
                    [(o["code"], o["name"], o["address"]) for o in data["offices"]])
     db.executemany("INSERT INTO slot VALUES (?,?,?,?)", [
@@ -258,12 +299,16 @@ def slot_index(data):
 def write_exports(data, folder):
     folder.mkdir(parents=True, exist_ok=True)
     office = {o["code"]: o["name"] for o in data["offices"]}
+    names = {c["fiscal_code"]: f'{c["surname"]} {c["name"]}' for c in data["people"]}
+    paid = {r["numero"] for r in data.get("receipts", []) if r["esito"] == "OK"}
     write_csv(folder / "posizioni.csv",
               ["codice_fiscale", "id_posizione", "tributo", "anno", "descrizione", "importo",
-               "scadenza", "stato", "numero_avviso"],
+               "scadenza", "stato", "numero", "iban", "tassonomia", "nominativo"],
               [[p["fiscal_code"], p["id"], p["tax"], p["year"], p["description"],
                 italian_amount(p["amount_cents"]), italian_date(p["due_date"]),
-                CSV_STATUS[p["status"]], p["notice_number"]] for p in data["positions"]])
+                CSV_STATUS["paid" if str(p["number"]) in paid else p["status"]], p["number"],
+                data["iban"], TAXONOMY[p["tax"]], names[p["fiscal_code"]]]
+               for p in data["positions"]])
     write_slots_export(data, folder)
     slots = slot_index(data)
     write_csv(folder / "prenotazioni.csv",
@@ -294,6 +339,33 @@ def write_slots_export(data, folder):
                 s["service"], italian_date(s["date"]), s["time"]] for s in data["slots"]])
 
 
+# --- PDND: one client per municipality (its key pair, its purpose for ANPR C020) ------------
+def pdnd_client(istat):
+    return {"client_id": f"egov-demo-{istat}", "kid": f"kid-{istat}",
+            "purposes": {f"purpose-{istat}-c020": "C020"}}
+
+
+def write_pdnd(out, istats):
+    """Keys are made once and kept (a run of `make run` reuses them); sim.json every time."""
+    folder = out / "pdnd"
+    folder.mkdir(parents=True, exist_ok=True)
+    missing = [i for i in istats if not (folder / f"{i}.pem").exists() or not (folder / f"{i}.pub.pem").exists()]
+    for batch in range(0, len(missing), 2):  # two openssl processes at a time
+        jobs = []
+        for istat in missing[batch:batch + 2]:
+            key = folder / f"{istat}.pem"
+            command = (f"umask 077 && openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 "
+                       f"-out '{key}.tmp' 2>/dev/null && openssl pkey -in '{key}.tmp' -pubout "
+                       f"-out '{folder}/{istat}.pub.pem' && mv '{key}.tmp' '{key}'")
+            jobs.append(subprocess.Popen(["sh", "-c", command]))
+        for job in jobs:
+            if job.wait() != 0:
+                raise SystemExit("openssl failed to make a demo PDND key")
+    clients = [dict(pdnd_client(i), public_key_file=f"{i}.pub.pem") for i in istats]
+    (folder / "sim.json").write_text(json.dumps({"demo_data": "..", "clients": clients}, indent=1),
+                                     encoding="utf-8")
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("out")
@@ -312,6 +384,7 @@ def main():
         write_exports(data, folder / "export")
         index[row["istat_code"]] = {"name": row["name"], "cadastral_code": row["cadastral_code"]}
     (out / "index.json").write_text(json.dumps(index, ensure_ascii=False, indent=1), encoding="utf-8")
+    write_pdnd(out, list(index))
     print(f"demo data for {len(rows)} municipalities in {out}")
 
 

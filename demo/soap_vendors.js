@@ -77,6 +77,7 @@ const isoDate = (it) => it.split('/').reverse().join('-');
 const itAmount = (cents) => `${Math.floor(cents / 100).toLocaleString('it-IT')},${String(cents % 100).padStart(2, '0')}`;
 const statoA = { unpaid: 'N', paid: 'P', overdue: 'S', cancelled: 'A' };
 const sportelloA = { casa: 'CASA', lavoro: 'LAVORO', 'servizi-sociali': 'SERVIZI_SOCIALI' };
+const taxonomyA = { TARI: '9/0101108TS/', IMU: '9/0101101IM/', CANONE_UNICO: '9/0201133IM/' };
 const statoDomandaA = { received: 'PROTOCOLLATA', in_review: 'IN_ISTRUTTORIA', approved: 'ACCOLTA', rejected: 'RESPINTA' };
 
 function slotA(m, s) {
@@ -103,6 +104,29 @@ const servicesA = {
     if (!p) return { esito: 'POSIZIONE_INESISTENTE' };
     return { esito: 'OK', avviso: { idPosizione: p.id, numeroAvviso: p.notice_number, importo: itAmount(p.amount_cents),
                                     scadenza: itDate(p.due_date), causale: p.description, pagato: p.status === 'paid' ? 'S' : 'N' } };
+  },
+  CercaAvviso(args) {
+    const m = vendorA(args);
+    const p = m.positions.find((x) => x.notice_number === args.numeroAvviso);
+    if (!p) return { esito: 'NON_TROVATO' };
+    const who = m.people.find((c) => c.fiscal_code === p.fiscal_code);
+    const paid = m.receipts.some((r) => r.notice === p.notice_number && r.outcome === 'OK');
+    return { esito: 'TROVATO', avviso: {
+      idPosizione: p.id, numeroAvviso: p.notice_number, tributo: p.tax, importo: itAmount(p.amount_cents),
+      scadenza: itDate(p.due_date), causale: p.description, stato: paid ? 'P' : statoA[p.status],
+      iban: m.iban, tassonomia: taxonomyA[p.tax], codiceFiscale: p.fiscal_code,
+      nominativo: `${who.surname} ${who.name}` } };
+  },
+  // Registered once per receipt id: the bus delivers at least once.
+  RegistraPagamento(args) {
+    const m = vendorA(args);
+    if (m.receipts.some((r) => r.id === args.idRicevuta)) return { esito: 'GIA_REGISTRATO' };
+    if (!m.positions.some((x) => x.notice_number === args.numeroAvviso)) {
+      fault(false, `avviso ${args.numeroAvviso} inesistente`);
+    }
+    m.receipts.push({ id: args.idRicevuta, notice: args.numeroAvviso, outcome: args.esito,
+                      amount: args.importo, role: args.ruolo });
+    return { esito: 'REGISTRATO' };
   },
   SlotLiberi(args) {
     const m = vendorA(args);

@@ -64,7 +64,4 @@ class ApiHandler {
   AdminApi admin_;
 };
 
-// Percent-decoding of a path segment or query component ('+' is a space only in queries).
-bool percentDecode(std::string_view in, std::string& out, bool plus_is_space);
-
 }  // namespace egov::core

@@ -1,10 +1,7 @@
 #include "core/testing/case_runner.hpp"
 
-#include <rapidjson/document.h>
-#include <rapidjson/stringbuffer.h>
-#include <rapidjson/writer.h>
-
 #include <functional>
+#include <map>
 #include <optional>
 
 #include "core/engine/citizen_access.hpp"
@@ -14,6 +11,7 @@
 #include "core/metrics/metrics.hpp"
 #include "core/net/asio.hpp"
 #include "core/net/problem.hpp"
+#include "core/net/query_params.hpp"
 #include "core/testing/case_config.hpp"
 #include "core/testing/compare.hpp"
 
@@ -31,55 +29,18 @@ std::string indented(std::string_view text, std::string_view indent = "    ") {
   return out;
 }
 
-// The caller's query parameters join a JSON object body as strings (a repeated one as an
-// array), as the unified API does; a name in both places is refused.
-Result<std::string> withQuery(const std::string& body, const RouteCase& route_case) {
-  if (route_case.query.empty()) return body;
-  rapidjson::Document doc;
-  doc.Parse(body.data(), body.size());
-  if (doc.HasParseError() || !doc.IsObject()) {
-    return makeError(ErrorKind::bad_request, "query parameters need a JSON object body (or none)");
-  }
-  auto& alloc = doc.GetAllocator();
-  std::map<std::string, std::vector<std::string>> grouped;
-  std::vector<std::string> order;
-  for (const auto& [name, value] : route_case.query) {
-    if (doc.HasMember(name.c_str())) {
-      return makeError(ErrorKind::bad_request,
-                       "\"" + name + "\" is both a query parameter and a body member");
-    }
-    if (!grouped.contains(name)) order.push_back(name);
-    grouped[name].push_back(value);
-  }
-  for (const auto& name : order) {
-    const auto& values = grouped[name];
-    rapidjson::Value key(name.c_str(), alloc);
-    if (values.size() == 1) {
-      doc.AddMember(key, rapidjson::Value(values[0].c_str(), alloc), alloc);
-    } else {
-      rapidjson::Value array(rapidjson::kArrayType);
-      for (const auto& v : values) array.PushBack(rapidjson::Value(v.c_str(), alloc), alloc);
-      doc.AddMember(key, array, alloc);
-    }
-  }
-  rapidjson::StringBuffer buffer;
-  rapidjson::Writer<rapidjson::StringBuffer> writer(buffer);
-  doc.Accept(writer);
-  return std::string(buffer.GetString(), buffer.GetSize());
-}
-
+// The caller's body, with the query parameters joined to it as the unified API joins them.
 Result<XmlDocPtr> callerBody(const RouteCase& route_case, const Limits& limits) {
-  if (route_case.body_xml) {
-    if (!route_case.query.empty()) {
-      return makeError(ErrorKind::bad_request,
-                       "query parameters need a JSON object body (or none)");
-    }
-    return parseXml(*route_case.body_xml,
-                    XmlLimits{limits.max_body_bytes, limits.xml_depth, 1'000'000}, "body");
+  auto body = route_case.body_xml
+                  ? parseXml(*route_case.body_xml,
+                             XmlLimits{limits.max_body_bytes, limits.xml_depth, 1'000'000}, "body")
+                  : jsonToXml(route_case.body_json.value_or("{}"),
+                              JsonLimits{limits.max_body_bytes, limits.json_depth});
+  if (!body) return std::move(body).error();
+  if (auto merged = mergeQuery(**body, route_case.query); !merged) {
+    return std::move(merged).error();
   }
-  auto json = withQuery(route_case.body_json.value_or("{}"), route_case);
-  if (!json) return std::move(json).error();
-  return jsonToXml(*json, JsonLimits{limits.max_body_bytes, limits.json_depth});
+  return body;
 }
 
 // As the REST API and dispatch run it, without HTTP and without the journal: request-reply

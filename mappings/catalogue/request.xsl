@@ -99,7 +99,18 @@
         <residence_query>
           <id><xsl:value-of select="$exchange-id"/></id>
           <xsl:call-template name="fiscal-code"/>
-          <date><xsl:value-of select="egov:format-date(egov:now(), 'yyyy-MM-dd')"/></date>
+          <date>
+            <xsl:choose>
+              <xsl:when test="$in/*[@key='date']">
+                <xsl:if test="translate(normalize-space($in/fn:string[@key='date']), '0123456789', '9999999999') != '9999-99-99'">
+                  <xsl:message terminate="yes">bad-request: date must look like nnnn-nn-nn</xsl:message>
+                </xsl:if>
+                <!-- an impossible date (2026-02-30) is refused by the validate step (xs:date) -->
+                <xsl:value-of select="normalize-space($in/fn:string[@key='date'])"/>
+              </xsl:when>
+              <xsl:otherwise><xsl:value-of select="egov:format-date(egov:now(), 'yyyy-MM-dd')"/></xsl:otherwise>
+            </xsl:choose>
+          </date>
         </residence_query>
       </xsl:when>
       <xsl:when test="$service = 'servizi.catalogo'">

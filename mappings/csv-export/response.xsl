@@ -11,6 +11,7 @@
     xmlns:egov="urn:egovbus"
     extension-element-prefixes="egov"
     exclude-result-prefixes="csv egov">
+  <xsl:import href="../catalogue/payment-notice.xsl"/>
   <xsl:param name="tenant"/>
   <xsl:param name="tenant-fiscal-code"/>
   <xsl:param name="service"/>
@@ -47,18 +48,15 @@
           <xsl:message terminate="yes">not-found: no such tax position for this fiscal code</xsl:message>
         </xsl:if>
         <xsl:for-each select="csv:row[1]">
-          <payment_notice>
-            <tenant><xsl:value-of select="$tenant"/></tenant>
-            <position><xsl:value-of select="csv:field[@name='id_posizione']"/></position>
-            <notice_number><xsl:value-of select="csv:field[@name='numero_avviso']"/></notice_number>
-            <xsl:if test="$tenant-fiscal-code != ''">
-              <creditor_fiscal_code><xsl:value-of select="$tenant-fiscal-code"/></creditor_fiscal_code>
-            </xsl:if>
-            <amount><xsl:value-of select="egov:parse-decimal(csv:field[@name='importo'])"/></amount>
-            <due_date><xsl:call-template name="date"><xsl:with-param name="it" select="csv:field[@name='scadenza']"/></xsl:call-template></due_date>
-            <description><xsl:value-of select="csv:field[@name='descrizione']"/></description>
-            <status><xsl:value-of select="substring('payablepaid', 1 + 7 * (csv:field[@name='stato'] = 'PAGATO'), 7 - 3 * (csv:field[@name='stato'] = 'PAGATO'))"/></status>
-          </payment_notice>
+          <!-- the export carries the position number (IUV base): the bus builds the notice -->
+          <xsl:call-template name="payment-notice">
+            <xsl:with-param name="position" select="string(csv:field[@name='id_posizione'])"/>
+            <xsl:with-param name="number" select="string(csv:field[@name='numero'])"/>
+            <xsl:with-param name="amount" select="egov:parse-decimal(csv:field[@name='importo'])"/>
+            <xsl:with-param name="due-date"><xsl:call-template name="date"><xsl:with-param name="it" select="csv:field[@name='scadenza']"/></xsl:call-template></xsl:with-param>
+            <xsl:with-param name="description" select="string(csv:field[@name='descrizione'])"/>
+            <xsl:with-param name="status" select="substring('payablepaid', 1 + 7 * (csv:field[@name='stato'] = 'PAGATO'), 7 - 3 * (csv:field[@name='stato'] = 'PAGATO'))"/>
+          </xsl:call-template>
         </xsl:for-each>
       </xsl:when>
       <xsl:when test="$service = 'prenotazioni.disponibilita'">

@@ -6,6 +6,7 @@
     xmlns="urn:egovbus:canonical"
     xmlns:db="urn:egovbus:db"
     exclude-result-prefixes="db">
+  <xsl:import href="../catalogue/payment-notice.xsl"/>
   <xsl:param name="tenant"/>
   <xsl:param name="tenant-fiscal-code"/>
   <xsl:param name="service"/>
@@ -34,18 +35,15 @@
           <xsl:message terminate="yes">not-found: no such tax position for this fiscal code</xsl:message>
         </xsl:if>
         <xsl:for-each select="db:row[1]">
-          <payment_notice>
-            <tenant><xsl:value-of select="$tenant"/></tenant>
-            <position><xsl:value-of select="db:field[@name='id']"/></position>
-            <notice_number><xsl:value-of select="db:field[@name='numero_avviso']"/></notice_number>
-            <xsl:if test="$tenant-fiscal-code != ''">
-              <creditor_fiscal_code><xsl:value-of select="$tenant-fiscal-code"/></creditor_fiscal_code>
-            </xsl:if>
-            <amount><xsl:value-of select="format-number(db:field[@name='importo_cent'] div 100, '0.00')"/></amount>
-            <due_date><xsl:value-of select="db:field[@name='scadenza']"/></due_date>
-            <description><xsl:value-of select="db:field[@name='descrizione']"/></description>
-            <status><xsl:value-of select="substring('payablepaid', 1 + 7 * (db:field[@name='stato'] = 'PAG'), 7 - 3 * (db:field[@name='stato'] = 'PAG'))"/></status>
-          </payment_notice>
+          <!-- the database keeps the position number (IUV base): the bus builds the notice -->
+          <xsl:call-template name="payment-notice">
+            <xsl:with-param name="position" select="string(db:field[@name='id'])"/>
+            <xsl:with-param name="number" select="string(db:field[@name='numero'])"/>
+            <xsl:with-param name="amount" select="format-number(db:field[@name='importo_cent'] div 100, '0.00')"/>
+            <xsl:with-param name="due-date" select="string(db:field[@name='scadenza'])"/>
+            <xsl:with-param name="description" select="string(db:field[@name='descrizione'])"/>
+            <xsl:with-param name="status" select="substring('payablepaid', 1 + 7 * (db:field[@name='stato'] = 'PAG'), 7 - 3 * (db:field[@name='stato'] = 'PAG'))"/>
+          </xsl:call-template>
         </xsl:for-each>
       </xsl:when>
       <xsl:when test="$service = 'prenotazioni.disponibilita'">

@@ -8,6 +8,7 @@
     xmlns:egov="urn:egovbus"
     extension-element-prefixes="egov"
     exclude-result-prefixes="a egov">
+  <xsl:import href="../catalogue/payment-notice.xsl"/>
   <xsl:param name="tenant"/>
   <xsl:param name="tenant-fiscal-code"/>
 
@@ -50,18 +51,15 @@
     <xsl:if test="a:esito != 'OK'">
       <xsl:message terminate="yes">not-found: no such tax position for this fiscal code</xsl:message>
     </xsl:if>
-    <payment_notice>
-      <xsl:call-template name="head"/>
-      <position><xsl:value-of select="a:avviso/a:idPosizione"/></position>
-      <notice_number><xsl:value-of select="a:avviso/a:numeroAvviso"/></notice_number>
-      <xsl:if test="$tenant-fiscal-code != ''">
-        <creditor_fiscal_code><xsl:value-of select="$tenant-fiscal-code"/></creditor_fiscal_code>
-      </xsl:if>
-      <amount><xsl:value-of select="egov:parse-decimal(a:avviso/a:importo)"/></amount>
-      <due_date><xsl:call-template name="date"><xsl:with-param name="it" select="a:avviso/a:scadenza"/></xsl:call-template></due_date>
-      <description><xsl:value-of select="a:avviso/a:causale"/></description>
-      <status><xsl:value-of select="substring('payablepaid', 1 + 7 * (a:avviso/a:pagato = 'S'), 7 - 3 * (a:avviso/a:pagato = 'S'))"/></status>
-    </payment_notice>
+    <!-- vendor A issues the notice numbers itself -->
+    <xsl:call-template name="payment-notice">
+      <xsl:with-param name="position" select="a:avviso/a:idPosizione"/>
+      <xsl:with-param name="notice" select="string(a:avviso/a:numeroAvviso)"/>
+      <xsl:with-param name="amount" select="egov:parse-decimal(a:avviso/a:importo)"/>
+      <xsl:with-param name="due-date"><xsl:call-template name="date"><xsl:with-param name="it" select="a:avviso/a:scadenza"/></xsl:call-template></xsl:with-param>
+      <xsl:with-param name="description" select="string(a:avviso/a:causale)"/>
+      <xsl:with-param name="status" select="substring('payablepaid', 1 + 7 * (a:avviso/a:pagato = 'S'), 7 - 3 * (a:avviso/a:pagato = 'S'))"/>
+    </xsl:call-template>
   </xsl:template>
 
   <xsl:template name="slot-fields">

@@ -6,6 +6,7 @@
     xmlns="urn:egovbus:canonical"
     xmlns:b="urn:vendor-b:municipium:2"
     exclude-result-prefixes="b">
+  <xsl:import href="../catalogue/payment-notice.xsl"/>
   <xsl:param name="tenant"/>
   <xsl:param name="tenant-fiscal-code"/>
 
@@ -54,23 +55,20 @@
     <xsl:if test="b:Found != 'true'">
       <xsl:message terminate="yes">not-found: no such tax position for this fiscal code</xsl:message>
     </xsl:if>
-    <payment_notice>
-      <tenant><xsl:value-of select="$tenant"/></tenant>
-      <position><xsl:value-of select="b:Notice/b:DebtCode"/></position>
-      <notice_number><xsl:value-of select="b:Notice/b:NoticeCode"/></notice_number>
-      <xsl:if test="$tenant-fiscal-code != ''">
-        <creditor_fiscal_code><xsl:value-of select="$tenant-fiscal-code"/></creditor_fiscal_code>
-      </xsl:if>
-      <amount><xsl:call-template name="cents"><xsl:with-param name="value" select="b:Notice/b:AmountCents"/></xsl:call-template></amount>
-      <due_date><xsl:value-of select="b:Notice/b:DueDate"/></due_date>
-      <description><xsl:value-of select="b:Notice/b:Reason"/></description>
-      <status>
+    <!-- vendor B issues the notice numbers itself -->
+    <xsl:call-template name="payment-notice">
+      <xsl:with-param name="position" select="string(b:Notice/b:DebtCode)"/>
+      <xsl:with-param name="notice" select="string(b:Notice/b:NoticeCode)"/>
+      <xsl:with-param name="amount"><xsl:call-template name="cents"><xsl:with-param name="value" select="b:Notice/b:AmountCents"/></xsl:call-template></xsl:with-param>
+      <xsl:with-param name="due-date" select="string(b:Notice/b:DueDate)"/>
+      <xsl:with-param name="description" select="string(b:Notice/b:Reason)"/>
+      <xsl:with-param name="status">
         <xsl:choose>
           <xsl:when test="b:Notice/b:State = 'PAID'">paid</xsl:when>
           <xsl:otherwise>payable</xsl:otherwise>
         </xsl:choose>
-      </status>
-    </payment_notice>
+      </xsl:with-param>
+    </xsl:call-template>
   </xsl:template>
 
   <!-- Start "2026-12-01T09:30:00" -> date and time. -->

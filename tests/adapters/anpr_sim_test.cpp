@@ -66,9 +66,12 @@ std::string anprEndpoint(const PdndSimulator& sim) {
 
 void copyAnprMappings(TempConfig& config) {
   config.copy("conf/profiles/anagrafe-anpr.yaml");
-  for (const auto& entry : std::filesystem::recursive_directory_iterator(kRoot / "mappings/anpr")) {
-    if (entry.is_regular_file()) {
-      config.copy(std::filesystem::relative(entry.path(), kRoot).string());
+  // anagrafe.residenza answers in the catalogue's canonical shape: its mappings and schemas.
+  for (const char* folder : {"mappings/anpr", "mappings/catalogue", "schemas/canonical"}) {
+    for (const auto& entry : std::filesystem::recursive_directory_iterator(kRoot / folder)) {
+      if (entry.is_regular_file()) {
+        config.copy(std::filesystem::relative(entry.path(), kRoot).string());
+      }
     }
   }
 }
@@ -245,17 +248,16 @@ std::string assertionClaims(const std::string& audit_digest, std::int64_t iat, s
 }  // namespace
 
 TEST_CASE_FIXTURE(SimFixture, "anpr sim: residenza, id-anpr and stato-famiglia through the API") {
-  auto residenza =
-      get("/api/v1/bari/anagrafe/residenza?codice_fiscale=RSSMRA80A01A662A&motivo=pratica-7");
+  // The catalogue's canonical shape (the same for every profile).
+  auto residenza = get("/api/v1/bari/anagrafe/residenza?fiscal_code=RSSMRA80A01A662A");
   REQUIRE_MESSAGE(residenza.result_int() == 200, residenza.body());
   auto doc = json(residenza.body());
-  CHECK(std::string(doc["codice_fiscale"].GetString()) == "RSSMRA80A01A662A");
-  CHECK(std::string(doc["id_anpr"].GetString()) == "AB12345CD");
-  CHECK(std::string(doc["cognome"].GetString()) == "ROSSI");
-  CHECK(std::string(doc["residenza"]["indirizzo"].GetString()) == "VIA SPARANO DA BARI 15");
-  CHECK(std::string(doc["residenza"]["cap"].GetString()) == "70122");
-  CHECK(std::string(doc["residenza"]["comune"].GetString()) == "BARI");
-  CHECK(std::string(doc["residenza"]["dal"].GetString()) == "2012-05-14");
+  CHECK(std::string(doc["tenant"].GetString()) == "bari");
+  CHECK(std::string(doc["fiscal_code"].GetString()) == "RSSMRA80A01A662A");
+  CHECK(doc["resident"].GetBool());
+  CHECK(std::string(doc["address"].GetString()) == "VIA SPARANO DA BARI 15");
+  CHECK(std::string(doc["postal_code"].GetString()) == "70122");
+  CHECK(std::string(doc["municipality"].GetString()) == "BARI");
 
   auto id = get("/api/v1/bari/anagrafe/id-anpr?codice_fiscale=DLCGPP75C15F284L");
   REQUIRE_MESSAGE(id.result_int() == 200, id.body());
@@ -272,7 +274,7 @@ TEST_CASE_FIXTURE(SimFixture, "anpr sim: residenza, id-anpr and stato-famiglia t
   // One voucher per purpose (three e-services); repeated calls reuse it.
   CHECK(sim->stat("token_requests") == 3);
   for (int i = 0; i < 3; ++i) {
-    auto again = get("/api/v1/bari/anagrafe/residenza?codice_fiscale=RSSMRA80A01A662A");
+    auto again = get("/api/v1/bari/anagrafe/residenza?fiscal_code=RSSMRA80A01A662A");
     CHECK(again.result_int() == 200);
   }
   CHECK(sim->stat("token_requests") == 3);
@@ -287,8 +289,7 @@ TEST_CASE_FIXTURE(SimFixture, "anpr sim: concurrent calls share one voucher requ
         io,
         [&]() -> awaitable<void> {
           HttpRequest request{http::verb::get,
-                              "/api/v1/bari/anagrafe/residenza?codice_fiscale=RSSMRA80A01A662A",
-                              11};
+                              "/api/v1/bari/anagrafe/residenza?fiscal_code=RSSMRA80A01A662A", 11};
           request.set(http::field::authorization, config.bearer());
           request.prepare_payload();
           auto response = co_await api->handle(std::move(request));
@@ -303,34 +304,33 @@ TEST_CASE_FIXTURE(SimFixture, "anpr sim: concurrent calls share one voucher requ
 }
 
 TEST_CASE_FIXTURE(SimFixture, "anpr sim: not in ANPR is 404; a bad request never reaches ANPR") {
-  auto missing = get("/api/v1/bari/anagrafe/residenza?codice_fiscale=VRDLRA90E50A662L");
+  auto missing = get("/api/v1/bari/anagrafe/residenza?fiscal_code=VRDLRA90E50A662L");
   CHECK(missing.result_int() == 404);
   CHECK(problemType(missing) == "urn:egovbus:problem:not-found");
   CHECK(missing.body().find("EN122") != std::string::npos);
 
-  auto invalid = get("/api/v1/bari/anagrafe/residenza?codice_fiscale=RSSMRA80A01A662B");
+  auto invalid = get("/api/v1/bari/anagrafe/residenza?fiscal_code=RSSMRA80A01A662B");
   CHECK(invalid.result_int() == 400);
   CHECK(problemType(invalid) == "urn:egovbus:problem:bad-request");
-  auto bad_date =
-      get("/api/v1/bari/anagrafe/residenza?codice_fiscale=RSSMRA80A01A662A&data_riferimento=ieri");
+  auto bad_date = get("/api/v1/bari/anagrafe/residenza?fiscal_code=RSSMRA80A01A662A&date=ieri");
   CHECK(bad_date.result_int() == 400);
   CHECK(sim->stat("eservice_calls") == 1);
 }
 
 TEST_CASE_FIXTURE(SimFixture,
                   "anpr sim: a refused or unreachable token endpoint is a clear error") {
-  auto refused = get("/api/v1/molfetta/anagrafe/residenza?codice_fiscale=RSSMRA80A01A662A");
+  auto refused = get("/api/v1/molfetta/anagrafe/residenza?fiscal_code=RSSMRA80A01A662A");
   CHECK(refused.result_int() == 502);
   CHECK(problemType(refused) == "urn:egovbus:problem:backend-rejected");
   CHECK(refused.body().find("PDND token endpoint refused the voucher request: HTTP 400: "
                             "015-0008 Unable to generate a token") != std::string::npos);
   // Errors are not cached: the next call asks PDND again.
-  CHECK(get("/api/v1/molfetta/anagrafe/residenza?codice_fiscale=RSSMRA80A01A662A").result_int() ==
+  CHECK(get("/api/v1/molfetta/anagrafe/residenza?fiscal_code=RSSMRA80A01A662A").result_int() ==
         502);
   CHECK(sim->stat("token_requests") == 2);
   CHECK(sim->stat("eservice_calls") == 0);
 
-  auto down = get("/api/v1/bitonto/anagrafe/residenza?codice_fiscale=RSSMRA80A01A662A");
+  auto down = get("/api/v1/bitonto/anagrafe/residenza?fiscal_code=RSSMRA80A01A662A");
   CHECK(down.result_int() == 502);
   CHECK(problemType(down) == "urn:egovbus:problem:backend-unavailable");
   CHECK(down.body().find("bitonto/anpr: PDND token endpoint") != std::string::npos);
@@ -397,7 +397,7 @@ TEST_CASE_FIXTURE(SimFixture,
   REQUIRE(simRequest("POST", sim->url("/sim/quota"), {"Content-Type: application/json"},
                      R"({"eservice":"C020","remaining":0,"retry_after":120})")
               .status == 204);
-  auto limited = get("/api/v1/bari/anagrafe/residenza?codice_fiscale=RSSMRA80A01A662A");
+  auto limited = get("/api/v1/bari/anagrafe/residenza?fiscal_code=RSSMRA80A01A662A");
   CHECK(limited.result_int() == 429);
   CHECK(problemType(limited) == "urn:egovbus:problem:rate-limited");
   CHECK(std::string(limited[http::field::retry_after]) == "120");
@@ -405,7 +405,7 @@ TEST_CASE_FIXTURE(SimFixture,
 
   // While the cool-down lasts, callers get 429 at once and ANPR hears nothing.
   for (int i = 0; i < 5; ++i) {
-    auto again = get("/api/v1/bari/anagrafe/residenza?codice_fiscale=RSSMRA80A01A662A");
+    auto again = get("/api/v1/bari/anagrafe/residenza?fiscal_code=RSSMRA80A01A662A");
     CHECK(again.result_int() == 429);
     const int retry = std::stoi(std::string(again[http::field::retry_after]));
     CHECK(retry >= 1);

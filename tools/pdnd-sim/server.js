@@ -12,7 +12,9 @@
 //   "clients": [{ "client_id": "...", "kid": "...", "public_key_file": "pem path",
 //                 "purposes": { "<purposeId>": "C020", ... } }],
 //   "quotas": { "C020": 2000 },             calls per client and e-service (a "day")
-//   "registry": "registry.json"             residents; relative to this folder
+//   "registry": "registry.json",            residents; relative to this folder
+//   "demo_data": "var/demo"                 optional: demo/generate.py's output; its citizens
+//                                           become residents too (relative to CONFIG's folder)
 // }
 // Relative paths in CONFIG are relative to CONFIG's folder (registry: to this folder).
 // Listens on 127.0.0.1 (EGOV_SIM_LISTEN=host:port to change it; port 0 by default) and prints
@@ -57,6 +59,47 @@ const assertionAudience =
   config.assertion_audience || 'auth.uat.interop.pagopa.it/client-assertion';
 const registry = JSON.parse(
   fs.readFileSync(path.resolve(__dirname, config.registry || 'registry.json'), 'utf8'));
+if (config.demo_data) addDemoResidents(path.resolve(configDir, config.demo_data));
+
+// The citizens demo/generate.py made (OUT/index.json, OUT/{istat}/data.json) as ANPR subjects:
+// each their own family, the residence the generator gave them, an idANPR derived from the
+// fiscal code (stable across runs).
+function addDemoResidents(dir) {
+  const index = JSON.parse(fs.readFileSync(path.join(dir, 'index.json'), 'utf8'));
+  const places = {};
+  for (const [istat, m] of Object.entries(index)) places[m.cadastral_code] = { istat, name: m.name };
+  for (const istat of Object.keys(index)) {
+    const data = JSON.parse(fs.readFileSync(path.join(dir, istat, 'data.json'), 'utf8'));
+    for (const p of data.people) {
+      const r = p.residence;
+      const [specie, ...rest] = r.street.split(' ');
+      const born = places[p.fiscal_code.slice(11, 15)];
+      const hash = crypto.createHash('sha256').update(p.fiscal_code).digest('hex').toUpperCase();
+      const comune = (code, name) => ({ nomeComune: name.toUpperCase(), codiceIstat: code,
+                                        siglaProvinciaIstat: 'BA' });
+      registry.soggetti[p.fiscal_code] = {
+        idANPR: hash.replace(/[^A-Z]/g, 'X').slice(0, 2) + hash.slice(2, 7) + 'AA',
+        generalita: {
+          codiceFiscale: { codFiscale: p.fiscal_code, validitaCF: '1' },
+          cognome: p.surname.toUpperCase(), nome: p.name.toUpperCase(), sesso: p.sex,
+          dataNascita: p.born,
+          luogoNascita: born ? { comune: comune(born.istat, born.name) } : undefined,
+        },
+        residenza: [{
+          tipoIndirizzo: '1',
+          indirizzo: {
+            cap: r.postal_code,
+            comune: comune(r.istat, r.municipality),
+            toponimo: { specie: specie.toUpperCase(), denominazioneToponimo: rest.join(' ').toUpperCase() },
+            numeroCivico: { numero: r.number },
+          },
+        }],
+        famiglia: `F-${p.fiscal_code}`,
+        legame: { codiceLegame: '1', descrizioneLegame: 'INTESTATARIO SCHEDA' },
+      };
+    }
+  }
+}
 
 const clients = new Map();
 for (const c of config.clients || []) {
