@@ -2,7 +2,7 @@
 
 #include <ctime>
 
-#include "core/net/api.hpp"
+#include "core/net/query_params.hpp"
 
 namespace egov::core::admin {
 
