@@ -89,7 +89,7 @@ function chartsBox(tenant) {
   const box = el('div', { class: 'charts', id: 'charts' },
     el('div', { class: 'chart' }, el('div', { class: 'title' }, 'Exchanges per 10 s (last 10 minutes)'),
       el('canvas', { id: 'chart-throughput' })),
-    el('div', { class: 'chart' }, el('div', { class: 'title' }, 'Failed (red) and refused (amber) per 10 s'),
+    el('div', { class: 'chart' }, el('div', { class: 'title' }, 'Failed (red, deliveries included) and refused (amber) per 10 s'),
       el('canvas', { id: 'chart-errors' })));
   box.dataset.tenant = tenant || '';
   return box;
@@ -101,13 +101,16 @@ async function refreshCharts() {
   const tenant = box.dataset.tenant;
   const stats = await api('/stats' + (tenant ? '?tenant=' + q(tenant) : ''));
   const exchanges = stats.buckets.map((b) => b.exchanges);
-  const failed = stats.buckets.map((b) => b.failed);
+  // Failed: submissions the bus or a back-end failed, and failed delivery attempts.
+  const failed = stats.buckets.map((b) => b.failed + b.delivery_failures);
+  const deliveryFailures = stats.buckets.reduce((a, b) => a + b.delivery_failures, 0);
   const refused = stats.buckets.map((b) => b.refused);
   const total = exchanges.reduce((a, b) => a + b, 0);
   drawBars($('chart-throughput'), exchanges, '#0b63a3', total + ' exchanges');
   const errors = $('chart-errors');
   drawBars(errors, failed.map((f, i) => f + refused[i]), '#d99a00',
-    failed.reduce((a, b) => a + b, 0) + ' failed, ' + refused.reduce((a, b) => a + b, 0) + ' refused');
+    failed.reduce((a, b) => a + b, 0) + ' failed (' + deliveryFailures + ' in delivery), ' +
+    refused.reduce((a, b) => a + b, 0) + ' refused');
   // Failed over refused, in red, on the same scale.
   const g = errors.getContext('2d');
   const ratio = window.devicePixelRatio || 1;

@@ -17,19 +17,32 @@ bool TrafficStats::isFailure(ErrorKind kind) {
   }
 }
 
-void TrafficStats::record(const std::string& tenant, const Result<void>& outcome,
-                          std::int64_t at_ms) {
+TrafficStats::Counts& TrafficStats::slotFor(const std::string& tenant, std::int64_t at_ms) {
+  static thread_local Counts discarded;  // a record older than the ring goes nowhere
   const std::int64_t index = at_ms / kBucketMs;
-  std::lock_guard lock(mutex_);
   auto& slot = slots_[static_cast<std::size_t>(index % static_cast<std::int64_t>(kBuckets))];
   if (slot.index != index) {
-    if (slot.index > index) return;  // older than the ring
+    if (slot.index > index) return discarded = Counts{};
     slot.index = index;
     slot.tenants.clear();
   }
-  auto& counts = slot.tenants[tenant];
+  return slot.tenants[tenant];
+}
+
+void TrafficStats::record(const std::string& tenant, const Result<void>& outcome,
+                          std::int64_t at_ms) {
+  std::lock_guard lock(mutex_);
+  auto& counts = slotFor(tenant, at_ms);
   ++counts.exchanges;
   if (!outcome) ++(isFailure(outcome.error().kind) ? counts.failed : counts.refused);
+}
+
+void TrafficStats::recordDelivery(const std::string& tenant, const Result<void>& outcome,
+                                  std::int64_t at_ms) {
+  std::lock_guard lock(mutex_);
+  auto& counts = slotFor(tenant, at_ms);
+  ++counts.deliveries;
+  if (!outcome) ++counts.delivery_failures;
 }
 
 std::vector<TrafficStats::Bucket> TrafficStats::snapshot(std::int64_t now_ms) const {

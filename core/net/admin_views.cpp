@@ -117,6 +117,19 @@ void writeHealth(JsonWriter& w, const EndpointGuard::Health& h, Health status) {
   w.EndObject();
 }
 
+void writeCounts(JsonWriter& w, const TrafficStats::Counts& counts) {
+  w.Key("exchanges");
+  w.Uint64(counts.exchanges);
+  w.Key("failed");
+  w.Uint64(counts.failed);
+  w.Key("refused");
+  w.Uint64(counts.refused);
+  w.Key("deliveries");
+  w.Uint64(counts.deliveries);
+  w.Key("delivery_failures");
+  w.Uint64(counts.delivery_failures);
+}
+
 std::string_view modeOf(const Route& route) {
   return route.enqueue_at ? "one-way" : "request-reply";
 }
@@ -492,23 +505,15 @@ awaitable<Result<HttpResponse>> AdminApi::trafficStats(const Call& call) {
                                total.exchanges += counts.exchanges;
                                total.failed += counts.failed;
                                total.refused += counts.refused;
+                               total.deliveries += counts.deliveries;
+                               total.delivery_failures += counts.delivery_failures;
                                w.Key(slug->second.c_str());
                                w.StartObject();
-                               w.Key("exchanges");
-                               w.Uint64(counts.exchanges);
-                               w.Key("failed");
-                               w.Uint64(counts.failed);
-                               w.Key("refused");
-                               w.Uint64(counts.refused);
+                               writeCounts(w, counts);
                                w.EndObject();
                              }
                              w.EndObject();
-                             w.Key("exchanges");
-                             w.Uint64(total.exchanges);
-                             w.Key("failed");
-                             w.Uint64(total.failed);
-                             w.Key("refused");
-                             w.Uint64(total.refused);
+                             writeCounts(w, total);
                              w.EndObject();
                            }
                            w.EndArray();

@@ -384,7 +384,16 @@ TEST_CASE("traffic stats: buckets of 10 s in a ring of ten minutes") {
   CHECK(later.front().tenants.at("072006").exchanges == 1);
   // A record older than the ring is dropped.
   stats.record("072006", {}, t0 + 1);
+  stats.recordDelivery("072006", {}, t0 + 1);
   CHECK(stats.snapshot(t0 + 600'000).back().tenants.count("072006") == 0);
+  // Deliveries of queued exchanges, and their failures.
+  stats.recordDelivery("072029", {}, t0 + 600'001);
+  stats.recordDelivery("072029", core::makeError(core::ErrorKind::backend_rejected, "x"),
+                       t0 + 600'002);
+  const auto delivered = stats.snapshot(t0 + 600'002).back().tenants.at("072029");
+  CHECK(delivered.deliveries == 2);
+  CHECK(delivered.delivery_failures == 1);
+  CHECK(delivered.exchanges == 1);  // the one submitted before
 }
 
 TEST_CASE("endpoint guard: health over the recent calls") {

@@ -92,6 +92,9 @@ def main():
                                  headers=as_admin)
             return s == 200 and any(d["id"] == dead_id for d in body["dead_letters"])
         assert wait_until(dead), "the refused exchange did not become a dead letter"
+        # The failed delivery is in Bari's traffic for the error chart.
+        status, _, stats = request(bus.port, "GET", "/admin/v1/stats?tenant=bari", headers=as_admin)
+        assert status == 200 and sum(b["delivery_failures"] for b in stats["buckets"]) >= 1, stats
 
         browser = subprocess.run(
             ["node", os.path.join(ROOT, "tests/interop/console_browser.js")],
