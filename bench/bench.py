@@ -570,13 +570,7 @@ http {{
         rows = 20_000 if self.args.quick else 1_000_000
         csv = self.path("posizioni.csv")
         log(f"B3: writing a {rows}-row CSV")
-        tributi, stati = ["TARI", "IMU", "TASI", "COSAP"], ["pagato", "da pagare", "rateizzato"]
-        with open(csv, "w", newline="") as f:
-            f.write("codice_fiscale,anno,tributo,importo,scadenza,stato\r\n")
-            for i in range(rows):
-                f.write(f"RSSMRA{80 + i % 20}A{1 + i % 28:02d}A{662 + i % 300:03d}X,{2015 + i % 10},"
-                        f"{tributi[i % 4]},\"{1 + i % 3}.{i % 1000:03d},{i % 100:02d}\","
-                        f"{1 + i % 28:02d}/{1 + i % 12:02d}/{2015 + i % 10},{stati[i % 3]}\r\n")
+        write_b3_csv(csv, rows)
         size_mb = os.path.getsize(csv) / 1e6
         out = self.results.setdefault("b3", {"rows": rows, "csv_mb": round(size_mb, 1)})
 
@@ -623,6 +617,94 @@ http {{
                    sqlite_import_peak_rss_mb=round(max_rss_kb(done.stderr) / 1024, 1),
                    load1_before_import=round(load1, 2))
         log(f"  .import: {rows / wall:.0f} rows/s")
+        # The archive as `sqlite3` creates it (rollback journal: each row's commit waits for
+        # several fsyncs), then in WAL mode (one WAL append per commit), as a DBA would set it
+        # up for a table filled row by row.
+        self.b3_source(out, wal=False, rows=self.args.source_rows or (300 if self.args.quick else 2_000),
+                       prefix="source_rollback")
+        self.b3_source(out, wal=True, rows=self.args.source_rows or (2_000 if self.args.quick else 20_000),
+                       prefix="source")
+
+    def b3_source(self, out, wal, rows, prefix):
+        """The product path: the same CSV rows dropped into a `csv` source's folder; the source
+        makes each row an exchange of `posizioni.carica-riga` (carica-riga.xsl, then a `db`
+        endpoint whose one statement inserts one row). Fewer rows than the driver: the source
+        hands over one row per exchange, so each row is one mapping, one db call and one
+        SQLite transaction; 1,000,000 of them would take most of an hour here."""
+        folder = self.path(f"b3-{prefix}")
+        drop = os.path.join(folder, "drop")
+        for d in ("tenants", "profiles", "drop"):
+            os.makedirs(os.path.join(folder, d))
+        db = self.path(f"b3-{prefix}.db")
+        self.create_db(db)
+        if wal:
+            subprocess.run(["sqlite3", db, "PRAGMA journal_mode=WAL;"], check=True, capture_output=True)
+        with open(os.path.join(folder, "bus.yaml"), "w") as f:
+            f.write(f"""listen: 127.0.0.1:0
+threads: {{ io: 2, workers: 2 }}
+paths:
+  tenants: tenants
+  profiles: profiles
+  mappings: {CONF}/mappings
+  schemas: {ROOT}/schemas
+journal: {{ path: {folder}/journal.db }}
+""")
+        with open(os.path.join(folder, "tenants", "072006-bari.yaml"), "w") as f:
+            f.write(f"""tenant: {{ istat: "072006", slug: bari, name: Bari }}
+routes:
+  - service: posizioni.carica-riga
+    steps:
+      - map: bench/carica-riga.xsl
+      - call: archivio
+endpoints:
+  archivio:
+    type: db
+    driver: sqlite
+    path: {db}
+    pool: {{ max: 1 }}
+    statements:
+      riga:
+        sql: >-
+          INSERT INTO posizioni (codice_fiscale, anno, tributo, importo, scadenza, stato)
+          VALUES (:cf, :anno, :tributo, :importo, :scadenza, :stato)
+        params: {{ cf: /riga/cf, anno: /riga/anno, tributo: /riga/tributo, importo: /riga/importo,
+                  scadenza: /riga/scadenza, stato: /riga/stato }}
+sources:
+  posizioni:
+    type: csv
+    service: posizioni.carica-riga
+    folder: {drop}
+    settle: 100ms
+    concurrency: 16
+""")
+        csv = os.path.join(folder, "posizioni.csv")
+        write_b3_csv(csv, rows)
+        port = free_port()
+        bus = self.start(f"bus-b3-{prefix}", [self.args.bin, "serve", "--config", os.path.join(folder, "bus.yaml"),
+                                           "--listen", f"127.0.0.1:{port}"])
+        wait_until(lambda: bus.check_alive() or ready(port), 30, f"bus-b3-{prefix}")
+        log(f"B3: the product path, {rows} rows dropped into the csv source's folder "
+            f"(archive in {'WAL' if wal else 'rollback-journal'} mode)")
+        load1 = os.getloadavg()[0]
+        cpu0 = cpu_seconds([bus.pid])
+        started = time.monotonic()
+        os.rename(csv, os.path.join(drop, "posizioni.csv"))
+        done = os.path.join(drop, "done", "posizioni.csv")
+        wait_until(lambda: bus.check_alive() or os.path.exists(done), max(120, rows / 20), "csv source",
+                   interval=0.05)
+        wall = time.monotonic() - started
+        cpu = cpu_seconds([bus.pid]) - cpu0
+        peak_kb = status_kb(bus.pid, "VmHWM")
+        self.stop(bus)
+        stored = int(subprocess.run(["sqlite3", db, "SELECT count(*) FROM posizioni"], capture_output=True,
+                                    text=True, check=True).stdout)
+        if stored != rows:
+            raise RuntimeError(f"B3 {prefix}: {stored} rows stored, {rows} in the file")
+        out.update({f"{prefix}_rows": rows, f"{prefix}_rows_per_s": round(rows / wall, 1),
+                    f"{prefix}_seconds": round(wall, 3), f"{prefix}_cpu_ms_per_row": round(cpu * 1000 / rows, 4),
+                    f"{prefix}_peak_rss_mb": round(peak_kb / 1024, 1), f"load1_before_{prefix}": round(load1, 2)})
+        log(f"  source: {rows / wall:.0f} rows/s, {cpu * 1000 / rows:.3f} ms CPU per row, "
+            f"peak RSS {peak_kb / 1024:.1f} MB")
 
     # --- B4 ---------------------------------------------------------------------------------
 
@@ -716,6 +798,17 @@ http {{
     def stop_all_but_nginx(self):
         for service in [s for s in self.services if s is not self.nginx]:
             self.stop(service)
+
+
+def write_b3_csv(path, rows):
+    """B3's export: a municipal CSV of tax positions (Italian amounts and dates)."""
+    tributi, stati = ["TARI", "IMU", "TASI", "COSAP"], ["pagato", "da pagare", "rateizzato"]
+    with open(path, "w", newline="") as f:
+        f.write("codice_fiscale,anno,tributo,importo,scadenza,stato\r\n")
+        for i in range(rows):
+            f.write(f"RSSMRA{80 + i % 20}A{1 + i % 28:02d}A{662 + i % 300:03d}X,{2015 + i % 10},"
+                    f"{tributi[i % 4]},\"{1 + i % 3}.{i % 1000:03d},{i % 100:02d}\","
+                    f"{1 + i % 28:02d}/{1 + i % 12:02d}/{2015 + i % 10},{stati[i % 3]}\r\n")
 
 
 def max_rss_kb(time_v_output):
@@ -816,6 +909,9 @@ def main():
     parser.add_argument("--warmup", type=int, default=2, help="seconds of warm-up before each run")
     parser.add_argument("--concurrency", default="16,64,256")
     parser.add_argument("--chunk", type=int, default=1000, help="B3 rows per exchange")
+    parser.add_argument("--source-rows", type=int, default=0,
+                        help="B3 rows through the csv drop-folder source (default 20000 with the archive "
+                             "in WAL mode, 2000 in rollback-journal mode)")
     parser.add_argument("--only", default="b1,b2,b3,b4,b5")
     parser.add_argument("--quick", action="store_true",
                         help="a short run to check the harness (2 s runs, small B3); results go to "

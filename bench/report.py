@@ -96,6 +96,13 @@ def table(r):
                      f"{fmt(b3['bus_rows_per_s'])} | {b3['bus_seconds']:.2f} | {b3['bus_peak_rss_mb']} |")
         lines.append(f"| `sqlite3 .import` | {fmt(b3['sqlite_import_rows_per_s'])} | {b3['sqlite_import_seconds']:.2f} "
                      f"| {b3['sqlite_import_peak_rss_mb']} |")
+        for prefix, mode in (("source", "WAL"), ("source_rollback", "rollback-journal")):
+            if f"{prefix}_rows_per_s" in b3:
+                lines.append(f"| product path: csv drop-folder source → one exchange per row → XSLT → db "
+                             f"(archive in {mode} mode; {fmt(b3[prefix + '_rows'])} rows; "
+                             f"{fmt(b3[prefix + '_cpu_ms_per_row'], 3)} ms CPU per row) | "
+                             f"{fmt(b3[prefix + '_rows_per_s'])} | {b3[prefix + '_seconds']:.2f} | "
+                             f"{b3[prefix + '_peak_rss_mb']} |")
         lines.append("")
         lines.append(f"Bus ÷ `.import`: **{ratio(b3['bus_rows_per_s'], b3['sqlite_import_rows_per_s'])}**.")
         lines.append("")

@@ -100,6 +100,13 @@ def fiscal_code(surname, name, born, female, place_code):
 # Demo transfer categories (pagoPA taxonomy form); check them against the official taxonomy
 # before real use.
 TAXONOMY = {"TARI": "9/0101108TS/", "IMU": "9/0101101IM/", "CANONE_UNICO": "9/0201133IM/"}
+# The fees a citizen can ask a notice for (pagamenti.avviso with `service`): a fixed amount, or
+# (amount_cents None) the amount the citizen gives. The back-ends that can create positions (the
+# SQLite database, the two SOAP vendors) open one per fiscal code, fee and amount while unpaid.
+FEES = [{"code": "CIE", "description": "Carta d'identita' elettronica - corrispettivo e diritti",
+         "amount_cents": 2221, "taxonomy": "9/0101106SP/"},
+        {"code": "MENSA", "description": "Mensa scolastica - ricarica del borsellino",
+         "amount_cents": None, "taxonomy": "9/0201102SP/"}]
 
 
 def segregation_code(istat):
@@ -203,7 +210,7 @@ def municipality_data(row, all_rows):
     small = int(row["population_2011"]) < 5000  # no digital counter in the smallest towns
     services = [{"id": s, "available": not (small and s.startswith("prenotazioni."))} for s in SERVICES]
     return {"istat": istat, "name": name, "cadastral_code": cadastral, "postal_code": cap,
-            "iban": iban(istat), "receipts": [],
+            "iban": iban(istat), "receipts": [], "fees": FEES,
             "people": people, "positions": positions, "offices": offices, "slots": slots,
             "bookings": bookings, "applications": applications, "services": services}
 
@@ -215,8 +222,15 @@ CREATE TABLE posizioni (id TEXT PRIMARY KEY, cf TEXT NOT NULL, tributo TEXT NOT 
   anno INTEGER NOT NULL, descrizione TEXT NOT NULL, importo_cent INTEGER NOT NULL,
   scadenza TEXT NOT NULL, stato TEXT NOT NULL CHECK (stato IN ('DAP', 'PAG', 'SCA', 'ANN')),
   numero INTEGER NOT NULL UNIQUE,  -- the position number: the IUV base of its pagoPA notice
-  iban TEXT NOT NULL, tassonomia TEXT NOT NULL);
+  iban TEXT NOT NULL, tassonomia TEXT NOT NULL,
+  servizio TEXT REFERENCES tariffe (codice));  -- the fee of a position opened on request
 CREATE INDEX posizioni_cf ON posizioni (cf);
+-- One open position per citizen, fee and amount: asking twice gives the same notice.
+CREATE UNIQUE INDEX posizioni_aperta ON posizioni (cf, servizio, importo_cent)
+  WHERE servizio IS NOT NULL AND stato = 'DAP';
+-- The fees positions can be opened for; importo_cent NULL: the amount the citizen gives.
+CREATE TABLE tariffe (codice TEXT PRIMARY KEY, descrizione TEXT NOT NULL, importo_cent INTEGER,
+  tassonomia TEXT NOT NULL, iban TEXT NOT NULL);
 CREATE TABLE contribuenti (cf TEXT PRIMARY KEY, cognome TEXT NOT NULL, nome TEXT NOT NULL,
   indirizzo TEXT, civico TEXT, cap TEXT, comune TEXT);
 -- pagoPA receipts, registered once per receipt id (the bus delivers at least once).
@@ -252,7 +266,9 @@ def write_sqlite(data, path):
     db.execute("PRAGMA synchronous = OFF")
     db.executescript(SCHEMA)
     db.execute("INSERT INTO ente VALUES (?)", ("Comune di " + data["name"],))
-    db.executemany("INSERT INTO posizioni VALUES (?,?,?,?,?,?,?,?,?,?,?)", [
+    db.executemany("INSERT INTO tariffe VALUES (?,?,?,?,?)", [
+        (f["code"], f["description"], f["amount_cents"], f["taxonomy"], data["iban"]) for f in data["fees"]])
+    db.executemany("INSERT INTO posizioni VALUES (?,?,?,?,?,?,?,?,?,?,?,NULL)", [
         (p["id"], p["fiscal_code"], p["tax"], p["year"], p["description"], p["amount_cents"],
          p["due_date"], DB_STATUS[p["status"]], p["number"], data["iban"], TAXONOMY[p["tax"]])
         for p in data["positions"]])

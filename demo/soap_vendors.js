@@ -63,6 +63,33 @@ function cancel(m, cf, bookingId) {
   return true;
 }
 
+// A fee of the municipality's tariff (data.fees) for a taxpayer: the open position for the same
+// fee and amount when there is one (asking twice gives the same notice), else a new position
+// with the next number and its notice number (aux digit 3, the municipality's segregation
+// code, IUV check digits mod 93). Positions live in memory, like bookings.
+function openDebt(m, cf, feeCode, cents) {
+  const fee = m.fees.find((f) => f.code === feeCode);
+  if (!fee) return { refused: 'unknown-fee' };
+  if (cents === null) cents = fee.amount_cents;
+  if (cents === null) return { refused: 'amount-required' };
+  if (fee.amount_cents !== null && cents !== fee.amount_cents) return { refused: 'amount-differs' };
+  if (!(cents > 0)) return { refused: 'amount-required' };
+  const open = m.positions.find((p) => p.fee === feeCode && p.fiscal_code === cf && p.amount_cents === cents
+                                       && p.status === 'unpaid' && !m.receipts.some((r) => r.notice === p.notice_number && r.outcome === 'OK'));
+  if (open) return { position: open, existing: true };
+  const number = Math.max(...m.positions.map((p) => p.number)) + 1;
+  const segregation = m.positions[0].notice_number.slice(1, 3);
+  const digits = `3${segregation}${String(number).padStart(13, '0')}`;
+  const due = new Date(Date.now() + 30 * 86400000).toISOString().slice(0, 10);
+  const year = Number(due.slice(0, 4));
+  const position = { id: `${feeCode}${year}-${String(number).padStart(7, '0')}`, fiscal_code: cf, tax: 'ALTRO',
+                     fee: feeCode, taxonomy: fee.taxonomy, year, description: fee.description, amount_cents: cents,
+                     due_date: due, status: 'unpaid', number,
+                     notice_number: digits + String(BigInt(digits) % 93n).padStart(2, '0') };
+  m.positions.push(position);
+  return { position, existing: false };
+}
+
 function submit(m, id, cf, desk) {
   if (!m.applications.some((a) => a.id === id)) {
     m.applications.push({ id, fiscal_code: cf, desk, submitted: new Date().toISOString().slice(0, 10),
@@ -105,6 +132,23 @@ const servicesA = {
     return { esito: 'OK', avviso: { idPosizione: p.id, numeroAvviso: p.notice_number, importo: itAmount(p.amount_cents),
                                     scadenza: itDate(p.due_date), causale: p.description, pagato: p.status === 'paid' ? 'S' : 'N' } };
   },
+  ApriPosizione(args) {
+    const m = vendorA(args);
+    let cents = null;
+    if (args.importo !== undefined && args.importo !== null && args.importo !== '') {
+      const match = /^(\d{1,3}(?:\.\d{3})*|\d+),(\d{2})$/.exec(String(args.importo));
+      if (!match) fault(false, `importo ${args.importo} non valido`);
+      cents = Number(match[1].replace(/\./g, '')) * 100 + Number(match[2]);
+    }
+    const result = openDebt(m, args.codiceFiscale, args.codiceTariffa, cents);
+    if (result.refused) {
+      return { esito: { 'unknown-fee': 'TARIFFA_INESISTENTE', 'amount-required': 'IMPORTO_MANCANTE', 'amount-differs': 'IMPORTO_ERRATO' }[result.refused] };
+    }
+    const p = result.position;
+    return { esito: result.existing ? 'GIA_APERTA' : 'APERTA',
+             avviso: { idPosizione: p.id, numeroAvviso: p.notice_number, importo: itAmount(p.amount_cents),
+                       scadenza: itDate(p.due_date), causale: p.description, pagato: 'N' } };
+  },
   CercaAvviso(args) {
     const m = vendorA(args);
     const p = m.positions.find((x) => x.notice_number === args.numeroAvviso);
@@ -114,7 +158,7 @@ const servicesA = {
     return { esito: 'TROVATO', avviso: {
       idPosizione: p.id, numeroAvviso: p.notice_number, tributo: p.tax, importo: itAmount(p.amount_cents),
       scadenza: itDate(p.due_date), causale: p.description, stato: paid ? 'P' : statoA[p.status],
-      iban: m.iban, tassonomia: taxonomyA[p.tax], codiceFiscale: p.fiscal_code,
+      iban: m.iban, tassonomia: p.taxonomy || taxonomyA[p.tax], codiceFiscale: p.fiscal_code,
       nominativo: `${who.surname} ${who.name}` } };
   },
   // Registered once per receipt id: the bus delivers at least once.
@@ -169,7 +213,7 @@ const servicesA = {
 };
 
 // ---- vendor B: its own schema; amounts in cents, ISO dates, the tenant from WS-Security ----
-const kindB = { TARI: 1, IMU: 2, CANONE_UNICO: 3 };
+const kindB = { TARI: 1, IMU: 2, CANONE_UNICO: 3, ALTRO: 9 };
 const stateB = { unpaid: 'OPEN', paid: 'PAID', overdue: 'EXPIRED', cancelled: 'VOID' };
 const areaB = { casa: 'HOUSING', lavoro: 'WORK', 'servizi-sociali': 'SOCIAL' };
 const appStateB = { received: 'SUBMITTED', in_review: 'PROCESSING', approved: 'GRANTED', rejected: 'DENIED' };
@@ -201,6 +245,40 @@ const servicesB = {
     if (!p) return { Found: false };
     return { Found: true, Notice: { DebtCode: p.id, NoticeCode: p.notice_number, AmountCents: p.amount_cents,
                                     DueDate: p.due_date, Reason: p.description, State: stateB[p.status] } };
+  },
+  // pagoPA: the notice by the code vendor B issued, PAID once a successful receipt is recorded.
+  FindNotice(args, cb, headers) {
+    const m = vendorB(headers);
+    const p = m.positions.find((x) => x.notice_number === args.NoticeCode);
+    if (!p) return { Found: false };
+    const who = m.people.find((c) => c.fiscal_code === p.fiscal_code);
+    const paid = m.receipts.some((r) => r.notice === p.notice_number && r.outcome === 'OK');
+    return { Found: true, Notice: {
+      DebtCode: p.id, NoticeCode: p.notice_number, AmountCents: p.amount_cents, DueDate: p.due_date,
+      Reason: p.description, State: paid ? 'PAID' : stateB[p.status], Kind: kindB[p.tax], PayeeIban: m.iban,
+      CategoryCode: p.taxonomy || taxonomyA[p.tax], TaxpayerId: p.fiscal_code,
+      TaxpayerName: who ? `${who.surname} ${who.name}` : p.fiscal_code } };
+  },
+  // Recorded once per ReceiptId: the bus delivers at least once.
+  RecordPayment(args, cb, headers) {
+    const m = vendorB(headers);
+    if (m.receipts.some((r) => r.id === args.ReceiptId)) return { Outcome: 'DUPLICATE' };
+    if (!m.positions.some((x) => x.notice_number === args.NoticeCode)) fault(true, `unknown notice ${args.NoticeCode}`);
+    if (args.Role !== 'CREDITOR' && args.Role !== 'BENEFICIARY') fault(true, `unknown role ${args.Role}`);
+    const succeeded = args.Succeeded === true || args.Succeeded === 'true';
+    m.receipts.push({ id: args.ReceiptId, notice: args.NoticeCode, outcome: succeeded && args.Role === 'CREDITOR' ? 'OK' : 'KO',
+                      amount_cents: Number(args.AmountCents), role: args.Role });
+    return { Outcome: 'RECORDED' };
+  },
+  OpenDebt(args, cb, headers) {
+    const m = vendorB(headers);
+    const cents = args.AmountCents === undefined || args.AmountCents === null ? null : Number(args.AmountCents);
+    const result = openDebt(m, args.TaxpayerId, args.FeeCode, cents);
+    if (result.refused) return { Outcome: { 'unknown-fee': 'UNKNOWN_FEE', 'amount-required': 'AMOUNT_REQUIRED', 'amount-differs': 'AMOUNT_MISMATCH' }[result.refused] };
+    const p = result.position;
+    return { Outcome: result.existing ? 'EXISTING' : 'OPENED', Notice: {
+      DebtCode: p.id, NoticeCode: p.notice_number, AmountCents: p.amount_cents, DueDate: p.due_date,
+      Reason: p.description, State: stateB[p.status] } };
   },
   ListFreeSlots(args, cb, headers) {
     const m = vendorB(headers);

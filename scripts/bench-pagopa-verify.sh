@@ -34,22 +34,26 @@ endpoints:
 params: { pagopa_aux_digit: "3", pagopa_code: "01" }
 pagopa: {}
 YAML
+# The node's key (pagopa.* for every creditor) and an admin key for /metrics.
+key=$("$bin" key create --client nodo-pagopa --tenant '*' --service 'pagopa.*' --config "$work/conf/bus.yaml")
+admin=$("$bin" key create --client bench-operator --admin --config "$work/conf/bus.yaml")
 "$bin" serve --config "$work/conf/bus.yaml" 2> "$work/bus.log" &
 pids+=($!)
 for _ in $(seq 100); do curl -sf "http://127.0.0.1:$port/readyz" > /dev/null && break; sleep 0.1; done
 
 # Position 1 of the back-end: notice 301000000000000144 (aux digit 3, segregation code 01).
-cat > "$work/verify.lua" <<'LUA'
+cat > "$work/verify.lua" <<LUA
 wrk.method = "POST"
+wrk.headers["Authorization"] = "Bearer $key"
 wrk.headers["Content-Type"] = "text/xml; charset=utf-8"
 wrk.headers["SOAPAction"] = "paVerifyPaymentNotice"
 wrk.body = [[<soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/" xmlns:pafn="http://pagopa-api.pagopa.gov.it/pa/paForNode.xsd"><soapenv:Body><pafn:paVerifyPaymentNoticeReq><idPA>80015010723</idPA><idBrokerPA>80000190729</idBrokerPA><idStation>80000190729_01</idStation><qrCode><fiscalCode>80015010723</fiscalCode><noticeNumber>301000000000000144</noticeNumber></qrCode></pafn:paVerifyPaymentNoticeReq></soapenv:Body></soapenv:Envelope>]]
 LUA
 url="http://127.0.0.1:$port/pagopa/paForNode"
-answer=$(curl -s -X POST -H 'Content-Type: text/xml' --data-binary @<(sed -n 's/^wrk.body = \[\[\(.*\)\]\]$/\1/p' "$work/verify.lua") "$url")
+answer=$(curl -s -X POST -H 'Content-Type: text/xml' -H "Authorization: Bearer $key" --data-binary @<(sed -n 's/^wrk.body = \[\[\(.*\)\]\]$/\1/p' "$work/verify.lua") "$url")
 case "$answer" in
   *"<outcome>OK</outcome>"*) ;;
   *) echo "unexpected answer: $answer" >&2; exit 1 ;;
 esac
 wrk -t2 -c"$connections" -d"${seconds}s" --latency -s "$work/verify.lua" "$url"
-echo "outcomes: $(curl -s "http://127.0.0.1:$port/metrics" | grep '^egov_pagopa_requests_total')"
+echo "outcomes: $(curl -s -H "Authorization: Bearer $admin" "http://127.0.0.1:$port/metrics" | grep '^egov_pagopa_requests_total')"

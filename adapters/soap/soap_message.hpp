@@ -43,4 +43,8 @@ core::Result<core::XmlDocPtr> readSoapReply(const http::HttpReply& reply, const 
 // Errors: backend_invalid (not exactly one element), internal (out of memory).
 core::Result<core::XmlDocPtr> extractPayload(xmlNode& body);
 
+// The same without a copy: `body` is the Body of `envelope`, whose payload becomes the root
+// of `envelope` itself (the Envelope is freed). What readSoapReply uses.
+core::Result<core::XmlDocPtr> takePayload(core::XmlDocPtr envelope, xmlNode& body);
+
 }  // namespace egov::adapters::soap

@@ -6,6 +6,8 @@
 #include <utility>
 #include <vector>
 
+#include <libxml/xmlsave.h>
+
 #include "adapters/http/http_config.hpp"
 #include "adapters/soap/soap_message.hpp"
 #include "adapters/soap/xml_signature.hpp"
@@ -31,10 +33,35 @@ core::Error outOfMemory() {
   return makeError(ErrorKind::internal, "out of memory building the SOAP envelope");
 }
 
+// Without a WS-Security header the envelope is text around the payload, serialized where it
+// is: no copy of the payload into an envelope document (callgrind: copying it, and freeing the
+// copy, were about 5% of a mapped SOAP round trip). The bytes are those of the document
+// built below (a test compares them): the payload is the root of its document, so it
+// declares every namespace it uses.
+core::Result<std::string> serializeEnvelope(const SoapConfig& config, const xmlNode& payload) {
+  std::string out = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<soap:Envelope xmlns:soap=\"";
+  out += envelopeNamespace(config.version);
+  out += "\"><soap:Body>";
+  xmlBuffer* buffer = xmlBufferCreate();
+  xmlSaveCtxt* save =
+      buffer ? xmlSaveToBuffer(buffer, "UTF-8", XML_SAVE_AS_XML | XML_SAVE_NO_DECL) : nullptr;
+  const bool saved = save && xmlSaveTree(save, const_cast<xmlNode*>(&payload)) >= 0;
+  const bool closed = save && xmlSaveClose(save) >= 0;
+  if (saved && closed) {
+    out.append(reinterpret_cast<const char*>(xmlBufferContent(buffer)),
+               static_cast<std::size_t>(xmlBufferLength(buffer)));
+  }
+  if (buffer) xmlBufferFree(buffer);
+  if (!saved || !closed) return outOfMemory();
+  out += "</soap:Body></soap:Envelope>\n";
+  return out;
+}
+
 core::Result<std::string> buildEnvelope(const SoapConfig& config, const xmlDoc& body,
                                         std::chrono::system_clock::time_point now) {
   const xmlNode* payload = xmlDocGetRootElement(const_cast<xmlDoc*>(&body));
   if (!payload) return makeError(ErrorKind::mapping_failed, "the body has no root element");
+  if (!config.wssec) return serializeEnvelope(config, *payload);
 
   core::XmlDocPtr doc(xmlNewDoc(x("1.0")));
   xmlNode* envelope = doc ? xmlNewDocNode(doc.get(), nullptr, x("Envelope"), nullptr) : nullptr;

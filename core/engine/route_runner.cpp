@@ -163,8 +163,9 @@ class Runner {
 
   Result<void> runMap(const MapStep& map, const Step& step) {
     MappingContext context{&generation_.tables};
-    auto output = map.mapping->apply(*exchange_.body,
-                                     mappingParams(map, exchange_, tenant_, request_), context);
+    // The body is replaced by the result: no copy of it is needed.
+    auto output = map.mapping->applyInPlace(
+        *exchange_.body, mappingParams(map, exchange_, tenant_, request_), context);
     if (!output) {
       auto error = std::move(output).error();
       error.kind = kindOfMappingError(error.message);

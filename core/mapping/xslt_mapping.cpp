@@ -79,6 +79,16 @@ Result<std::shared_ptr<const XsltMapping>> XsltMapping::compile(const std::files
 
 Result<XmlDocPtr> XsltMapping::apply(const xmlDoc& input, const MappingParams& params,
                                      const MappingContext& context) const {
+  XmlDocPtr source = copyXml(input);
+  if (!source) {
+    return makeError(ErrorKind::internal,
+                     file_.filename().string() + ": out of memory preparing the transform");
+  }
+  return applyInPlace(*source, params, context);
+}
+
+Result<XmlDocPtr> XsltMapping::applyInPlace(xmlDoc& source, const MappingParams& params,
+                                            const MappingContext& context) const {
   const std::string name = file_.filename().string();
   auto failure = [&](const XmlDiagnostic* where, std::string_view fallback) {
     std::string message = where != nullptr && !where->file.empty()
@@ -90,16 +100,15 @@ Result<XmlDocPtr> XsltMapping::apply(const xmlDoc& input, const MappingParams& p
     return makeError(ErrorKind::mapping_failed, std::move(message));
   };
 
-  XmlDocPtr source = copyXml(input);
   xsltSecurityPrefs* prefs = transformSecurityPrefs();
-  if (!source || prefs == nullptr) {
+  if (prefs == nullptr) {
     return makeError(ErrorKind::internal, name + ": out of memory preparing the transform");
   }
 
   XmlDiagnostics diagnostics;
   ScopedXmlErrorCapture capture(diagnostics);
   std::unique_ptr<xsltTransformContext, TransformContextDeleter> ctxt(
-      xsltNewTransformContext(style_.get(), source.get()));
+      xsltNewTransformContext(style_.get(), &source));
   if (!ctxt) return makeError(ErrorKind::internal, name + ": cannot create a transform context");
   xsltSetCtxtSecurityPrefs(prefs, ctxt.get());
   xsltSetTransformErrorFunc(ctxt.get(), &diagnostics, collectXmlGenericError);
@@ -120,7 +129,7 @@ Result<XmlDocPtr> XsltMapping::apply(const xmlDoc& input, const MappingParams& p
   }
 
   XmlDocPtr result(
-      xsltApplyStylesheetUser(style_.get(), source.get(), nullptr, nullptr, nullptr, ctxt.get()));
+      xsltApplyStylesheetUser(style_.get(), &source, nullptr, nullptr, nullptr, ctxt.get()));
   if (!result || ctxt->state != XSLT_STATE_OK) {
     // libxslt also stops on some errors, after any number of ordinary xsl:message outputs:
     // only a message from a terminate="yes" element is the reason.

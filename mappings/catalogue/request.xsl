@@ -12,6 +12,7 @@
     exclude-result-prefixes="fn egov">
   <xsl:param name="service"/>
   <xsl:param name="exchange-id"/>
+  <xsl:param name="method"/>
 
   <xsl:variable name="in" select="/fn:map"/>
   <xsl:variable name="cf" select="translate(normalize-space($in/fn:string[@key='fiscal_code']),
@@ -31,11 +32,40 @@
           </xsl:call-template>
         </tax_positions_query>
       </xsl:when>
-      <xsl:when test="$service = 'pagamenti.avviso'">
+      <!-- pagamenti.avviso: the notice of an existing `position`, or (POST) of a fee `service`
+           of the municipality's tariff, with `amount` for fees without a fixed one: the
+           back-end opens the position, or returns the open one for the same request. -->
+      <xsl:when test="$service = 'pagamenti.avviso' and $in/*[@key='position']">
+        <xsl:if test="$in/*[@key='service'] or $in/*[@key='amount']">
+          <xsl:message terminate="yes">bad-request: give either position (an existing position) or service and amount (a new one), not both</xsl:message>
+        </xsl:if>
         <payment_notice_query>
           <xsl:call-template name="fiscal-code"/>
           <xsl:call-template name="id"><xsl:with-param name="key" select="'position'"/></xsl:call-template>
         </payment_notice_query>
+      </xsl:when>
+      <xsl:when test="$service = 'pagamenti.avviso' and $in/*[@key='service']">
+        <xsl:if test="$method != 'POST'">
+          <xsl:message terminate="yes">bad-request: opening a position for a service needs POST</xsl:message>
+        </xsl:if>
+        <payment_position_request>
+          <xsl:call-template name="fiscal-code"/>
+          <xsl:call-template name="id"><xsl:with-param name="key" select="'service'"/></xsl:call-template>
+          <xsl:variable name="amount" select="$in/*[@key='amount']"/>
+          <xsl:if test="$amount">
+            <xsl:variable name="text" select="normalize-space($amount)"/>
+            <xsl:if test="not($amount[self::fn:number or self::fn:string]) or $text = ''
+                          or translate($text, '0123456789', '') != '' and translate($text, '0123456789', '') != '.'
+                          or string(number($text)) = 'NaN' or number($text) &lt;= 0
+                          or contains($text, '.') and string-length(substring-after($text, '.')) &gt; 2">
+              <xsl:message terminate="yes">bad-request: amount must be a positive number of euro with at most 2 decimals</xsl:message>
+            </xsl:if>
+            <amount><xsl:value-of select="format-number($text, '0.00')"/></amount>
+          </xsl:if>
+        </payment_position_request>
+      </xsl:when>
+      <xsl:when test="$service = 'pagamenti.avviso'">
+        <xsl:message terminate="yes">bad-request: position (an existing position) or service (a fee to pay) is required</xsl:message>
       </xsl:when>
       <xsl:when test="$service = 'prenotazioni.disponibilita'">
         <slots_query>

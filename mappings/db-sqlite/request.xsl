@@ -35,6 +35,19 @@
     </query>
   </xsl:template>
 
+  <!-- A fee of the tariff for the citizen: statement apri_posizione opens it, or returns the
+       open position for the same fee and amount (amount in cents; null: the tariff's). -->
+  <xsl:template match="/c:payment_position_request">
+    <query statement="apri_posizione">
+      <param name="cf"><xsl:value-of select="c:fiscal_code"/></param>
+      <param name="servizio"><xsl:value-of select="c:service"/></param>
+      <xsl:choose>
+        <xsl:when test="c:amount"><param name="importo"><xsl:value-of select="round(c:amount * 100)"/></param></xsl:when>
+        <xsl:otherwise><param name="importo" null="true"/></xsl:otherwise>
+      </xsl:choose>
+    </query>
+  </xsl:template>
+
   <xsl:template match="/c:slots_query">
     <query statement="slot_liberi">
       <xsl:call-template name="param">

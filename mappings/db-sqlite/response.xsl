@@ -10,6 +10,7 @@
   <xsl:param name="tenant"/>
   <xsl:param name="tenant-fiscal-code"/>
   <xsl:param name="service"/>
+  <xsl:param name="opening"/>  <!-- "true": pagamenti.avviso opening a position (apri_posizione) -->
 
 
   <xsl:template match="/db:rows">
@@ -31,6 +32,9 @@
         </tax_positions>
       </xsl:when>
       <xsl:when test="$service = 'pagamenti.avviso'">
+        <xsl:if test="not(db:row) and $opening = 'true'">
+          <xsl:message terminate="yes">validation-failed: no position opened: the service is not a fee of this municipality's tariff, or the amount is missing (the fee has no fixed amount) or is not the fee's</xsl:message>
+        </xsl:if>
         <xsl:if test="not(db:row)">
           <xsl:message terminate="yes">not-found: no such tax position for this fiscal code</xsl:message>
         </xsl:if>

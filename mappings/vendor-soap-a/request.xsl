@@ -29,6 +29,17 @@
     </DatiAvviso>
   </xsl:template>
 
+  <!-- A fee of the vendor's tariff: ApriPosizione opens it, or returns the open position for
+       the same fee and amount (Italian decimals). -->
+  <xsl:template match="/c:payment_position_request">
+    <ApriPosizione>
+      <xsl:call-template name="ente"/>
+      <codiceFiscale><xsl:value-of select="c:fiscal_code"/></codiceFiscale>
+      <codiceTariffa><xsl:value-of select="c:service"/></codiceTariffa>
+      <xsl:if test="c:amount"><importo><xsl:value-of select="egov:format-decimal(c:amount, 2)"/></importo></xsl:if>
+    </ApriPosizione>
+  </xsl:template>
+
   <xsl:template match="/c:slots_query">
     <SlotLiberi>
       <xsl:call-template name="ente"/>

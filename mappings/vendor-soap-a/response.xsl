@@ -47,10 +47,32 @@
     </tax_positions>
   </xsl:template>
 
+  <xsl:template match="/a:ApriPosizioneRisposta">
+    <xsl:choose>
+      <xsl:when test="a:esito = 'APERTA' or a:esito = 'GIA_APERTA'"><xsl:call-template name="avviso"/></xsl:when>
+      <xsl:when test="a:esito = 'TARIFFA_INESISTENTE'">
+        <xsl:message terminate="yes">validation-failed: no position opened: the service is not a fee of this municipality's tariff</xsl:message>
+      </xsl:when>
+      <xsl:when test="a:esito = 'IMPORTO_MANCANTE'">
+        <xsl:message terminate="yes">validation-failed: no position opened: this fee has no fixed amount, give amount</xsl:message>
+      </xsl:when>
+      <xsl:when test="a:esito = 'IMPORTO_ERRATO'">
+        <xsl:message terminate="yes">validation-failed: no position opened: the amount is not the fee's</xsl:message>
+      </xsl:when>
+      <xsl:otherwise>
+        <xsl:message terminate="yes">backend-invalid: unknown esito <xsl:value-of select="a:esito"/></xsl:message>
+      </xsl:otherwise>
+    </xsl:choose>
+  </xsl:template>
+
   <xsl:template match="/a:DatiAvvisoRisposta">
     <xsl:if test="a:esito != 'OK'">
       <xsl:message terminate="yes">not-found: no such tax position for this fiscal code</xsl:message>
     </xsl:if>
+    <xsl:call-template name="avviso"/>
+  </xsl:template>
+
+  <xsl:template name="avviso">
     <!-- vendor A issues the notice numbers itself -->
     <xsl:call-template name="payment-notice">
       <xsl:with-param name="position" select="a:avviso/a:idPosizione"/>

@@ -22,6 +22,16 @@
     </GetPaymentNoticeRequest>
   </xsl:template>
 
+  <!-- A fee of the vendor's tariff: OpenDebt opens it, or returns the open debt for the same
+       fee and amount. -->
+  <xsl:template match="/c:payment_position_request">
+    <OpenDebtRequest>
+      <TaxpayerId><xsl:value-of select="c:fiscal_code"/></TaxpayerId>
+      <FeeCode><xsl:value-of select="c:service"/></FeeCode>
+      <xsl:if test="c:amount"><AmountCents><xsl:value-of select="round(c:amount * 100)"/></AmountCents></xsl:if>
+    </OpenDebtRequest>
+  </xsl:template>
+
   <xsl:template match="/c:slots_query">
     <ListFreeSlotsRequest>
       <xsl:if test="c:service"><Service><xsl:value-of select="c:service"/></Service></xsl:if>

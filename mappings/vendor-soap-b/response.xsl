@@ -51,20 +51,44 @@
     </xsl:choose>
   </xsl:template>
 
+  <xsl:template match="/b:OpenDebtResponse">
+    <xsl:choose>
+      <xsl:when test="b:Outcome = 'OPENED' or b:Outcome = 'EXISTING'">
+        <xsl:apply-templates select="b:Notice"/>
+      </xsl:when>
+      <xsl:when test="b:Outcome = 'UNKNOWN_FEE'">
+        <xsl:message terminate="yes">validation-failed: no position opened: the service is not a fee of this municipality's tariff</xsl:message>
+      </xsl:when>
+      <xsl:when test="b:Outcome = 'AMOUNT_REQUIRED'">
+        <xsl:message terminate="yes">validation-failed: no position opened: this fee has no fixed amount, give amount</xsl:message>
+      </xsl:when>
+      <xsl:when test="b:Outcome = 'AMOUNT_MISMATCH'">
+        <xsl:message terminate="yes">validation-failed: no position opened: the amount is not the fee's</xsl:message>
+      </xsl:when>
+      <xsl:otherwise>
+        <xsl:message terminate="yes">backend-invalid: unknown Outcome <xsl:value-of select="b:Outcome"/></xsl:message>
+      </xsl:otherwise>
+    </xsl:choose>
+  </xsl:template>
+
   <xsl:template match="/b:GetPaymentNoticeResponse">
     <xsl:if test="b:Found != 'true'">
       <xsl:message terminate="yes">not-found: no such tax position for this fiscal code</xsl:message>
     </xsl:if>
+    <xsl:apply-templates select="b:Notice"/>
+  </xsl:template>
+
+  <xsl:template match="b:Notice">
     <!-- vendor B issues the notice numbers itself -->
     <xsl:call-template name="payment-notice">
-      <xsl:with-param name="position" select="string(b:Notice/b:DebtCode)"/>
-      <xsl:with-param name="notice" select="string(b:Notice/b:NoticeCode)"/>
-      <xsl:with-param name="amount"><xsl:call-template name="cents"><xsl:with-param name="value" select="b:Notice/b:AmountCents"/></xsl:call-template></xsl:with-param>
-      <xsl:with-param name="due-date" select="string(b:Notice/b:DueDate)"/>
-      <xsl:with-param name="description" select="string(b:Notice/b:Reason)"/>
+      <xsl:with-param name="position" select="string(b:DebtCode)"/>
+      <xsl:with-param name="notice" select="string(b:NoticeCode)"/>
+      <xsl:with-param name="amount"><xsl:call-template name="cents"><xsl:with-param name="value" select="b:AmountCents"/></xsl:call-template></xsl:with-param>
+      <xsl:with-param name="due-date" select="string(b:DueDate)"/>
+      <xsl:with-param name="description" select="string(b:Reason)"/>
       <xsl:with-param name="status">
         <xsl:choose>
-          <xsl:when test="b:Notice/b:State = 'PAID'">paid</xsl:when>
+          <xsl:when test="b:State = 'PAID'">paid</xsl:when>
           <xsl:otherwise>payable</xsl:otherwise>
         </xsl:choose>
       </xsl:with-param>

@@ -1,6 +1,7 @@
 #include <doctest/doctest.h>
 
 #include <future>
+#include <mutex>
 
 #include <algorithm>
 #include <atomic>
@@ -434,6 +435,66 @@ TEST_CASE("http 50 concurrent calls on one io thread are all in flight at once")
     CHECK(core::serializeXml(***replies[i]) == expected[i]);
   }
   CHECK(rt.metrics.render().find("egov_http_inflight 0") != std::string::npos);
+}
+
+TEST_CASE("http connections are reused: 8 concurrent calls, 1 call, 8 again open 8 connections") {
+  // A round holds its requests at the back-end until all of them arrived, so 8 concurrent
+  // calls need 8 connections at once. Later rounds must find them in curl's connection cache:
+  // it once kept only 4 x the transfers in progress, so the single call closed half of them
+  // and the next 8 opened new ones (under load, a new TCP connection every ~20 calls).
+  std::mutex mutex;
+  std::shared_future<void> opened;
+  Runtime rt;
+  TestHttpServer server(
+      [&](const TestHttpRequest& request) {
+        std::shared_future<void> gate;
+        {
+          std::lock_guard lock(mutex);
+          gate = opened;
+        }
+        if (gate.wait_for(20s) != std::future_status::ready) return TestHttpResponse{503, "", ""};
+        return json(request.body);
+      },
+      8);
+  auto endpoint = rt.endpoint(endpointYaml(server, "/echo"));
+  REQUIRE(endpoint);
+
+  for (const int calls : {8, 1, 8}) {
+    CAPTURE(calls);
+    std::promise<void> gate;
+    {
+      std::lock_guard lock(mutex);
+      opened = gate.get_future().share();
+    }
+    const std::size_t before = server.requestCount();
+    net::io_context io;
+    int ok = 0;
+    for (int i = 0; i < calls; ++i) {
+      net::co_spawn(
+          io,
+          [&]() -> awaitable<void> {
+            core::Exchange exchange = jsonExchange("{\"i\":1}");
+            core::CallRequest request{exchange, *exchange.body, core::Clock::now() + 60s};
+            auto reply = co_await endpoint->call(request);
+            if (reply) ++ok;
+          },
+          net::detached);
+    }
+    net::co_spawn(
+        io,
+        [&]() -> awaitable<void> {
+          net::steady_timer timer(co_await net::this_coro::executor);
+          while (server.requestCount() < before + static_cast<std::size_t>(calls)) {
+            timer.expires_after(5ms);
+            co_await timer.async_wait(net::use_awaitable);
+          }
+          gate.set_value();
+        },
+        net::detached);
+    io.run();
+    CHECK(ok == calls);
+    CHECK(server.connectionCount() == 8);
+  }
 }
 
 TEST_CASE("http loop destroyed mid-transfer completes the waiting coroutine with an error") {

@@ -14,6 +14,7 @@
 
 #include "adapters/soap/soap_config.hpp"
 #include "adapters/soap/soap_factory.hpp"
+#include "adapters/soap/soap_message.hpp"
 #include "core/engine/bus.hpp"
 #include "core/engine/endpoint.hpp"
 #include "core/metrics/metrics.hpp"
@@ -530,4 +531,79 @@ TEST_CASE("soap faults: a route chooses on the fault's code and maps its detail"
   auto server_fault = get("/api/v1/bari/tributi/posizioni?cf=VRDGPP80A01A662B");
   CHECK(server_fault.result_int() == 502);
   CHECK(server_fault.body().find("tributi fuori servizio") != std::string::npos);
+}
+
+// buildSoapRequest writes the envelope around the payload as text (no copy of the payload):
+// the bytes are those the envelope document gave, non-ASCII text kept as UTF-8.
+TEST_CASE("soap envelope without WS-Security: the payload serialized in place, byte for byte") {
+  soap::SoapConfig config;
+  config.url = "http://127.0.0.1:9/ws";
+  const std::string payload =
+      "<p:Richiesta xmlns:p=\"urn:a\" xmlns=\"urn:b\" id=\"1\"><Comune>Citt\xC3\xA0 &amp; "
+      "Provincia</Comune><p:vuoto/></p:Richiesta>";
+  auto body = core::parseXml("<!-- before -->" + payload);
+  REQUIRE(body.ok());
+  core::Exchange exchange;
+  auto spec = soap::buildSoapRequest(config, exchange, **body, std::chrono::system_clock::now());
+  REQUIRE(spec.ok());
+  CHECK(spec->body == "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<soap:Envelope xmlns:soap=\"" +
+                          std::string(soap::kSoap11Ns) + "\"><soap:Body>" + payload +
+                          "</soap:Body></soap:Envelope>\n");
+  config.version = soap::SoapVersion::v12;
+  spec = soap::buildSoapRequest(config, exchange, **body, std::chrono::system_clock::now());
+  REQUIRE(spec.ok());
+  CHECK(spec->body.find(std::string("<soap:Envelope xmlns:soap=\"") + soap::kSoap12Ns + "\">") !=
+        std::string::npos);
+}
+
+// readSoapReply keeps the parsed reply and makes the payload its root (no copy): namespaces
+// declared on the Envelope and the Body move to the payload, the envelope's own stays behind,
+// and nothing of the Envelope is left in the document.
+TEST_CASE("soap reply payload taken out of the envelope keeps the namespaces it uses") {
+  soap::SoapConfig config;
+  {
+    egov::adapters::http::HttpReply reply;
+    reply.status = 200;
+    reply.body =
+        "<?xml version=\"1.0\"?><!-- c --><s:Envelope "
+        "xmlns:s=\"http://schemas.xmlsoap.org/soap/envelope/\" xmlns:t=\"urn:t\">"
+        "<s:Header/><s:Body xmlns:x=\"urn:x\"><t:Risposta s:encodingStyle=\"e\" "
+        "xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\"><x:a xsi:type=\"t:T\">1</x:a>"
+        "<b>2</b></t:Risposta></s:Body></s:Envelope><?pi after?>";
+    auto doc = soap::readSoapReply(reply, config, "ep");
+    REQUIRE_MESSAGE(doc.ok(), failure(doc));
+    const std::string out = core::serializeXml(**doc);
+    CHECK(out ==
+          "<t:Risposta xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\" "
+          "xmlns:x=\"urn:x\" xmlns:t=\"urn:t\" "
+          "xmlns:s=\"http://schemas.xmlsoap.org/soap/envelope/\" s:encodingStyle=\"e\">"
+          "<x:a xsi:type=\"t:T\">1</x:a><b>2</b></t:Risposta>");
+    const xmlNode* root = xmlDocGetRootElement(doc->get());
+    REQUIRE(root);
+    CHECK(root->prev == nullptr);
+    CHECK(root->next == nullptr);
+    // Every namespace reference points at a declaration inside the payload.
+    auto declaredInside = [](const xmlNode* node, const xmlNs* wanted) {
+      for (const xmlNode* up = node; up && up->type == XML_ELEMENT_NODE; up = up->parent) {
+        for (const xmlNs* ns = up->nsDef; ns; ns = ns->next) {
+          if (ns == wanted) return true;
+        }
+      }
+      return false;
+    };
+    auto check = [&](const xmlNode* node, auto&& self) -> void {
+      for (; node; node = node->next) {
+        if (node->type != XML_ELEMENT_NODE) continue;
+        if (node->ns) CHECK(declaredInside(node, node->ns));
+        for (const xmlAttr* attr = node->properties; attr; attr = attr->next) {
+          if (attr->ns) CHECK(declaredInside(node, attr->ns));
+        }
+        self(node->children, self);
+      }
+    };
+    check(root, check);
+    // Parsed again, the payload means what it meant.
+    auto again = core::parseXml(out);
+    CHECK(again.ok());
+  }
 }

@@ -233,6 +233,32 @@ TEST_CASE("mapping leaves the input document untouched") {
   CHECK(serializeXml(**input) == before);
 }
 
+TEST_CASE("mapping in place gives apply's result and leaves a valid document, also on error") {
+  auto mapping = compiled("strip.xsl");
+  const char* xml = "<a>\n  <b> x </b>\n  <c/>\n</a>";
+  auto copied = parseXml(xml);
+  auto in_place = parseXml(xml);
+  REQUIRE(copied.ok());
+  REQUIRE(in_place.ok());
+  auto expected = mapping->apply(**copied, {}, {});
+  auto output = mapping->applyInPlace(**in_place, {}, {});
+  REQUIRE(expected.ok());
+  REQUIRE(output.ok());
+  CHECK(serializeXml(**output) == serializeXml(**expected));
+  // The source was transformed itself: strip-space removed its blank text nodes.
+  CHECK(serializeXml(**in_place) == "<a><b> x </b><c/></a>");
+  in_place->reset();  // the result does not depend on the source
+  CHECK(serializeXml(**output) == "<a><b> x </b><c/></a>");
+
+  auto terminate = compiled("terminate.xsl");
+  auto failing = parseXml("<a/>");
+  REQUIRE(failing.ok());
+  auto stopped = terminate->applyInPlace(**failing, {}, {});
+  REQUIRE_FALSE(stopped.ok());
+  CHECK(contains(stopped.error().message, "terminate.xsl:"));
+  CHECK(serializeXml(**failing) == "<a/>");
+}
+
 TEST_CASE("mapping extension functions: uuid, now, lookup, format-date, valid-fiscal-code") {
   auto mapping = compiled("extensions.xsl");
   const LookupTables tables = comuniTables();

@@ -5,10 +5,11 @@ per-municipality PDND clients, CSV import job, SQLite files) on ports the system
 that one municipality per profile answers every catalogue service in the same JSON shape, that
 anagrafe.residenza goes through PDND (vouchers, ModI) to the simulator for every profile, that
 pagamenti.avviso gives a notice number whose mod-93 check digits verify, its IUV and (Bari) the
-QR payload, that a slot is never booked twice, that one-way services are delivered, that the
+QR payload, that it opens a position for a fee (once: asked twice, the same notice; payable
+through the node) on the SOAP and SQLite profiles and is refused (422) on the CSV exports, that a slot is never booked twice, that one-way services are delivered, that the
 pagoPA node (its own key) gets paVerifyPaymentNotice / paGetPayment / paSendRT answered for
-Bari (vendor SOAP), and, with test-only creditor fiscal codes added to the test's copy of the
-config, for a SQLite and a CSV municipality (answers validated against the official XSD with
+Bari (vendor SOAP A), and, with test-only creditor fiscal codes added to the test's copy of the
+config, for Bitonto (vendor SOAP B), a SQLite and a CSV municipality (answers validated against the official XSD with
 xmllint), and onboarding: a tenant file added at run time is picked up by SIGHUP and serves at
 once.
 
@@ -76,7 +77,7 @@ def shape(value):
 PAGOPA = f"{ROOT}/../shared/reference/pagopa"
 PAFN = "http://pagopa-api.pagopa.gov.it/pa/paForNode.xsd"
 # Creditor fiscal codes for this test only (conf/ has a real one for Bari alone).
-TEST_CREDITORS = {"altamura": "99999000004", "molfetta": "99999000029"}
+TEST_CREDITORS = {"altamura": "99999000004", "molfetta": "99999000029", "bitonto": "99999000011"}
 
 
 def node_call(port, key, operation, body, work):
@@ -200,7 +201,8 @@ def main():
                 "../schemas", f"{ROOT}/schemas")
         with open(f"{work}/conf/bus.yaml", "w", encoding="utf-8") as f:
             f.write(bus_yaml)
-        # Test-only creditors on the SQLite and CSV profiles, so the node can ask them too.
+        # Test-only creditors on vendor B, the SQLite and the CSV profiles, so the node can ask
+        # them too.
         for name in os.listdir(f"{work}/conf/tenants"):
             slug = name[7:-5]
             if slug in TEST_CREDITORS:
@@ -239,6 +241,7 @@ def main():
         check(status == 401, f"an unknown key: {status}")
 
         shapes = {}
+        created = {}  # slug -> the notice of the position opened for a fee
         for slug, profile in PROFILE_OF.items():
             istat = next(k for k, v in json.load(open(f"{data}/index.json")).items()
                          if v["name"].lower() == slug)
@@ -265,6 +268,26 @@ def main():
             else:
                 check("qr_code" not in notice and "creditor_fiscal_code" not in notice and
                       "PLACEHOLDER" in notice.get("note", ""), f"{slug}: placeholder said, nothing invented {notice}")
+            # A fee the citizen has no position for: the database and the SOAP vendors open
+            # one (asking again gives the same notice); the CSV exports cannot (422).
+            opened = call(port, "POST", f"{api}/pagamenti/avviso", {"fiscal_code": cf, "service": "CIE"})
+            again = call(port, "POST", f"{api}/pagamenti/avviso", {"fiscal_code": cf, "service": "CIE"})
+            mensa = call(port, "POST", f"{api}/pagamenti/avviso", {"fiscal_code": cf, "service": "MENSA", "amount": 12.5})
+            no_amount = call(port, "POST", f"{api}/pagamenti/avviso", {"fiscal_code": cf, "service": "MENSA"})
+            unknown_fee = call(port, "POST", f"{api}/pagamenti/avviso", {"fiscal_code": cf, "service": "NOFEE"})
+            if profile == "csv-export":
+                check(opened[0] == 422 and "cannot create positions" in opened[1].get("detail", "")
+                      and again[0] == 422 and mensa[0] == 422, f"{slug}: read-only exports refuse to open {opened}")
+            else:
+                check(opened[0] == 200 and notice_ok(opened[1].get("notice_number", ""))
+                      and opened[1]["amount"] == 22.21 and opened[1]["status"] == "payable",
+                      f"{slug}: a CIE position opened {opened}")
+                check(again == opened, f"{slug}: asked twice, the same notice {again} {opened}")
+                check(mensa[0] == 200 and mensa[1]["amount"] == 12.5
+                      and mensa[1]["notice_number"] != opened[1]["notice_number"], f"{slug}: a MENSA top-up {mensa}")
+                check(no_amount[0] == 422 and unknown_fee[0] == 422, f"{slug}: tariff refusals {no_amount} {unknown_fee}")
+                created[slug] = opened[1]
+                replies["pagamenti.avviso (opened)"] = opened
             replies["prenotazioni.disponibilita"] = call(port, "GET", f"{api}/prenotazioni/disponibilita?date=2026-12-02")
             slots = replies["prenotazioni.disponibilita"][1]["slots"]
             check(slots and all(s["date"] == "2026-12-02" for s in slots), f"{slug}: slots of a day")
@@ -329,8 +352,8 @@ def main():
         check(stats["tokens_issued"] == len(PROFILE_OF) and stats["eservice_ok"] >= len(PROFILE_OF)
               and not stats["refusals"], f"PDND simulator stats {stats}")
 
-        # The pagoPA node, with its own key, asks Bari (vendor SOAP), Altamura (SQLite) and
-        # Molfetta (CSV) about a payable notice, gets the payment, sends the receipt: the
+        # The pagoPA node, with its own key, asks Bari (vendor SOAP A), Bitonto (vendor SOAP B),
+        # Altamura (SQLite) and Molfetta (CSV) about a payable notice, gets the payment, sends the receipt: the
         # back-end registers it and the notice is then paid (PAA_PAGAMENTO_DUPLICATO).
         for slug, id_pa in [("bari", "80015010723")] + list(TEST_CREDITORS.items()):
             istat = next(k for k, v in json.load(open(f"{data}/index.json")).items()
@@ -358,6 +381,12 @@ def main():
                     break
                 time.sleep(0.1)
             check(faults[-1] == "PAA_PAGAMENTO_DUPLICATO", f"{slug}: paid after the receipt: {faults[-3:]}")
+            # The position opened for a fee earlier is payable through the node too.
+            if slug in created:
+                status, answer = node_call(port, node_key, "paVerifyPaymentNoticeReq",
+                                           verify_request(id_pa, created[slug]["notice_number"]), work)
+                check(status == 200 and field(answer, "outcome") == "OK" and field(answer, "amount") == "22.21",
+                      f"{slug}: paVerifyPaymentNotice of the opened position {ET.tostring(answer)}")
             # A notice of another municipality's segregation code is unknown here.
             other = "3" + "99" + notice[3:16]
             other += f"{int(other) % 93:02d}"

@@ -17,6 +17,13 @@ done
 ls "$STAGE"/etc/egovbus/tenants/*.yaml >/dev/null 2>&1 || fail "no tenant files in /etc/egovbus/tenants"
 ls "$STAGE"/etc/egovbus/profiles/*.yaml >/dev/null 2>&1 || fail "no profiles in /etc/egovbus/profiles"
 
+# Installed tenants point at the data folder, never at the repository's layout.
+if grep -l '\.\./\.\./var' "$STAGE"/etc/egovbus/tenants/*.yaml >/dev/null; then
+  fail "installed tenant files refer to the repository's var/: $(grep -l '\.\./\.\./var' "$STAGE"/etc/egovbus/tenants/*.yaml | head -3)"
+fi
+grep -q 'key_file: /var/lib/egovbus/demo/pdnd/072006.pem' "$STAGE/etc/egovbus/tenants/072006-bari.yaml" ||
+  fail "Bari's installed PDND key_file is not in /var/lib/egovbus/demo"
+
 version=$("$STAGE/usr/bin/egovbus" --version)
 [[ "$version" == egovbus\ * ]] || fail "--version printed '$version'"
 

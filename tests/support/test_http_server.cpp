@@ -58,12 +58,21 @@ std::size_t TestHttpServer::requestCount() const {
   return requests_.size();
 }
 
+std::size_t TestHttpServer::connectionCount() const {
+  std::lock_guard lock(mutex_);
+  return connections_;
+}
+
 awaitable<void> TestHttpServer::acceptLoop() {
   for (;;) {
     beast::error_code ec;
     tcp::socket socket =
         co_await acceptor_.async_accept(net::redirect_error(net::use_awaitable, ec));
     if (ec) co_return;
+    {
+      std::lock_guard lock(mutex_);
+      ++connections_;
+    }
     net::co_spawn(io_, serve(std::move(socket)), net::detached);
   }
 }

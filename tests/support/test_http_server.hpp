@@ -54,6 +54,8 @@ class TestHttpServer {
   // Requests received so far, in arrival order. Thread-safe.
   std::vector<TestHttpRequest> requests() const;
   std::size_t requestCount() const;
+  // TCP connections accepted so far. Thread-safe.
+  std::size_t connectionCount() const;
 
  private:
   awaitable<void> acceptLoop();
@@ -66,6 +68,7 @@ class TestHttpServer {
   unsigned short port_ = 0;
   mutable std::mutex mutex_;
   std::vector<TestHttpRequest> requests_;
+  std::size_t connections_ = 0;
   std::vector<std::thread> threads_;
 };
 

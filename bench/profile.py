@@ -1,0 +1,97 @@
+#!/usr/bin/env python3
+"""Profiles one bus route of the benchmark (the figures of BENCHMARKS.md "Profiles and what
+changed"). Starts nginx (the SOAP back-end of bench.py) and the bus on bench/conf/bus.yaml,
+checks the answer, then drives REQUESTS requests over CONNS keep-alive connections (wrk) and
+prints the bus's CPU ms per request. With --callgrind the bus runs under
+`valgrind --tool=callgrind` (instructions per request = total / requests; start-up is in the
+total too, so also run it with --requests 0 and subtract).
+
+  bench/profile.py --bin build/egovbus --route b1 --requests 5000
+  bench/profile.py --bin build/egovbus --route b1 --requests 2000 --callgrind --out /tmp/cg.out
+  bench/profile.py --bin build/egovbus --route b2 --seconds 10 --conns 64
+"""
+import argparse
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import types
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import bench  # noqa: E402
+
+ROUTES = {  # path, body (a bench.py payload), expected status
+    "b1": ("/api/v1/bari/posizioni/aggiorna", "0.5k.json", 200),
+    "b1-10k": ("/api/v1/bari/posizioni/aggiorna-10k", "10k.json", 200),
+    "b1-100k": ("/api/v1/bari/posizioni/aggiorna-100k", "100k.json", 200),
+    "b2": ("/api/v1/bari/domanda/invia", "domanda.json", 202),
+    "b2-nondurable": ("/api/v1/bari/domanda/invia-senza-journal", "domanda.json", 202),
+}
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--bin", default=os.path.join(bench.ROOT, "build", "egovbus"))
+    parser.add_argument("--route", default="b1", choices=sorted(ROUTES))
+    parser.add_argument("--requests", type=int, default=0, help="a fixed number of requests (sequential keep-alive)")
+    parser.add_argument("--seconds", type=int, default=0, help="or a wrk run of this many seconds")
+    parser.add_argument("--conns", type=int, default=16)
+    parser.add_argument("--callgrind", action="store_true")
+    parser.add_argument("--out", default="callgrind.out")
+    args = parser.parse_args()
+
+    b = bench.Bench(types.SimpleNamespace(bin=args.bin, quick=True))
+    try:
+        b.write_payloads()
+        b.start_nginx()
+        b.create_db(b.path("archivio.db"))
+        port = bench.free_port()
+        env = b.bus_env(b.path("journal.db"), b.path("archivio.db"))
+        argv = [args.bin, "serve", "--config", os.path.join(bench.CONF, "bus.yaml"),
+                "--listen", f"127.0.0.1:{port}"]
+        if args.callgrind:
+            argv = ["valgrind", "--tool=callgrind", f"--callgrind-out-file={os.path.abspath(args.out)}",
+                    "--dump-instr=no"] + argv
+        bus = b.start("bus", argv, env=env)
+        bench.wait_until(lambda: bus.check_alive() or bench.ready(port), 120, "bus")
+        path, body_name, status = ROUTES[args.route]
+        with open(b.path("bodies", body_name), "rb") as f:
+            body = f.read()
+        got, answer = bench.request(port, "POST", path, body, {"Content-Type": "application/json"})
+        if got != status:
+            raise RuntimeError(f"bus answered {got}: {answer[:300]!r}")
+        size = {"b1": "0.5k", "b1-10k": "10k", "b1-100k": "100k"}.get(args.route)
+        if size and json.loads(answer) != b.payloads[size]["expected"]:
+            raise RuntimeError(f"unexpected answer {answer[:300]!r}")
+        cpu0 = bench.cpu_seconds([bus.pid])
+        started = time.monotonic()
+        if args.seconds:
+            r = b.wrk(args.route, port, path, b.path("bodies", body_name), args.conns, args.seconds,
+                      pids=[bus.pid])
+            n = r["requests"]
+        else:
+            import http.client
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+            for _ in range(args.requests):
+                conn.request("POST", path, body=body, headers={"Content-Type": "application/json"})
+                response = conn.getresponse()
+                response.read()
+                if response.status != status:
+                    raise RuntimeError(f"bus answered {response.status}")
+            conn.close()
+            n = args.requests
+        wall = time.monotonic() - started
+        cpu = bench.cpu_seconds([bus.pid]) - cpu0
+        print(f"{args.route}: {n} requests in {wall:.2f} s ({n / wall:.0f} req/s); "
+              f"bus CPU {cpu * 1000 / max(n, 1):.4f} ms/request; load {os.getloadavg()[0]:.2f}")
+        bus.proc.send_signal(signal.SIGTERM)
+        bus.proc.wait(120)
+    finally:
+        b.stop_all()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
