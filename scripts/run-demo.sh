@@ -43,5 +43,6 @@ echo "demo back-ends: SOAP vendors 127.0.0.1:8101, PDND/ANPR simulator 127.0.0.1
 echo "demo client key (var/demo-key): $(cat "$root/var/demo-key")"
 echo "demo admin key (var/demo-admin-key): $(cat "$root/var/demo-admin-key")"
 echo "pagoPA node key (var/demo-pagopa-key): $(cat "$root/var/demo-pagopa-key")"
+echo "web console: http://$listen/console (enter the admin key)"
 echo "try: curl -s -H \"Authorization: Bearer \$(cat var/demo-key)\" 'http://$listen/api/v1/bari/servizi/catalogo'"
 "$bin" serve --config "$config" --listen "$listen"

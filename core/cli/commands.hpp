@@ -1,6 +1,8 @@
 // The egovbus command line: serve, check, map. Each returns the process exit code.
 #pragma once
 
+#include <chrono>
+#include <cstdio>
 #include <string>
 #include <utility>
 #include <vector>
@@ -40,6 +42,17 @@ struct DlqOptions {
   std::string by;      // who, recorded; defaults to $USER
 };
 int dlqCommand(const DlqOptions& options);
+
+struct BatchesOptions {
+  std::string config = "conf/bus.yaml";
+  std::string tenant;  // ISTAT code; empty: every tenant
+  bool watch = false;  // follow the running batches until none is left
+  std::size_t limit = 20;
+  std::chrono::milliseconds interval{1'000};
+};
+// egovbus batches [--watch]: batch files (CSV drops) with their progress, from the journal
+// bus.yaml names. `terminal`: draw bars redrawn in place; otherwise one plain line per change.
+int batchesCommand(const BatchesOptions& options, std::FILE* out, bool terminal);
 
 struct KeyOptions {
   std::string config = "conf/bus.yaml";

@@ -4,6 +4,8 @@
 #include <cstring>
 #include <string>
 
+#include <unistd.h>
+
 #include "adapters/register.hpp"
 #include "adapters/spid/spid_command.hpp"
 #include "core/cli/commands.hpp"
@@ -20,6 +22,7 @@ constexpr const char* kUsage =
     "  egovbus test [PATH...]\n"
     "  egovbus dlq list [--tenant ISTAT] [--config FILE]\n"
     "  egovbus dlq show|replay|discard ID [--reason TEXT] [--by NAME] [--config FILE]\n"
+    "  egovbus batches [--tenant ISTAT] [--watch] [--config FILE]\n"
     "  egovbus key create --client NAME [--tenant T]... [--service S]... [--admin] [--config "
     "FILE]\n"
     "  egovbus key list|revoke [ID] [--config FILE]\n"
@@ -59,7 +62,7 @@ int main(int argc, char** argv) {
   std::vector<std::pair<std::string, std::string>> params;
   std::string tenant, reason, by, client;
   std::vector<std::string> tenants, services;
-  bool admin = false;
+  bool admin = false, watch = false;
   egov::adapters::spid::VerifyOptions spid;
   for (int i = 2; i < argc; ++i) {
     const std::string arg = argv[i];
@@ -90,6 +93,8 @@ int main(int argc, char** argv) {
       }
     } else if (arg == "--admin") {
       admin = true;
+    } else if (arg == "--watch") {
+      watch = true;
     } else if (arg == "--idp-metadata" || arg == "--sp-entity-id" || arg == "--acs" ||
                arg == "--request-id" || arg == "--now") {
       const char* v = value(arg.c_str());
@@ -148,6 +153,14 @@ int main(int argc, char** argv) {
     const char* user = std::getenv("USER");
     return egov::core::dlqCommand({config, action, needs_id ? positional[1] : "", tenant, reason,
                                    by.empty() ? (user ? user : "unknown") : by});
+  }
+  if (command == "batches") {
+    if (!positional.empty()) return usage("batches takes no arguments");
+    egov::core::BatchesOptions batches;
+    batches.config = config;
+    batches.tenant = tenant;
+    batches.watch = watch;
+    return egov::core::batchesCommand(batches, stdout, isatty(STDOUT_FILENO) == 1);
   }
   if (command == "key") {
     const auto action = positional.empty() ? std::string() : positional[0];

@@ -2,6 +2,7 @@
 
 #include "core/engine/citizen_access.hpp"
 #include "core/engine/route_runner.hpp"
+#include "core/metrics/traffic.hpp"
 #include "core/security/audit_trail.hpp"
 
 namespace egov::core {
@@ -67,6 +68,10 @@ awaitable<Result<Submitted>> submitExchange(Bus& bus, const Generation& generati
   }
   // By reference: g++ 12 can destroy a by-value argument of a coroutine call twice.
   auto result = co_await submit(bus, generation, tenant, route, exchange, submission);
+  // The admin console's throughput and error charts.
+  bus.runtime()
+      .shared<TrafficStats>([] { return std::make_shared<TrafficStats>(); })
+      ->record(tenant.istat, result ? Result<void>{} : Result<void>{result.error()}, nowMs());
   if (audited) {
     record.exchange_id = result && result->queued ? result->journal_id : exchange.id;
     record.tenant = tenant.istat;

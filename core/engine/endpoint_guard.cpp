@@ -183,6 +183,40 @@ void EndpointGuard::release(const GuardSettings& settings, const Result<void>& o
   publish();
 }
 
+void EndpointGuard::recordCall(bool failed, double seconds) {
+  std::lock_guard lock(mutex_);
+  recent_.push_back({Clock::now(), failed, seconds});
+  if (recent_.size() > kMaxRecent) recent_.pop_front();
+}
+
+EndpointGuard::Health EndpointGuard::health(std::chrono::seconds window) const {
+  std::lock_guard lock(mutex_);
+  const auto now = Clock::now();
+  Health h;
+  h.in_flight = in_flight_;
+  h.queued = static_cast<int>(waiters_.size());
+  h.breaker = breaker_ == Breaker::closed                           ? "closed"
+              : breaker_ == Breaker::open && now < open_until_ ? "open"
+                                                                    : "half-open";
+  std::vector<double> latencies;
+  double total = 0;
+  for (auto it = recent_.rbegin(); it != recent_.rend() && now - it->at <= window; ++it) {
+    ++h.calls;
+    if (it->failed) ++h.errors;
+    latencies.push_back(it->seconds);
+    total += it->seconds;
+  }
+  if (h.calls > 0) {
+    h.error_rate = static_cast<double>(h.errors) / static_cast<double>(h.calls);
+    h.latency_mean_s = total / static_cast<double>(h.calls);
+    const auto rank = static_cast<std::size_t>(std::ceil(0.95 * static_cast<double>(h.calls))) - 1;
+    std::nth_element(latencies.begin(), latencies.begin() + static_cast<std::ptrdiff_t>(rank),
+                     latencies.end());
+    h.latency_p95_s = latencies[rank];
+  }
+  return h;
+}
+
 void EndpointGuard::publish() {
   const Labels labels{{"endpoint", endpoint_}};
   metrics_.set("egov_endpoint_inflight", labels, in_flight_);

@@ -18,6 +18,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "core/common/result.hpp"
 #include "core/config/config_node.hpp"
@@ -61,7 +62,28 @@ class EndpointGuard {
 
   int inFlight() const;
 
+  // Live health for the admin API: the breaker, calls in flight and waiting, and the calls
+  // of the last `window` (route_runner records each call's outcome and duration).
+  struct Health {
+    std::string breaker;  // "closed", "open" or "half-open"
+    int in_flight = 0;
+    int queued = 0;
+    std::size_t calls = 0;  // in the window
+    std::size_t errors = 0;
+    double error_rate = 0;  // errors / calls; 0 without calls
+    double latency_mean_s = 0;
+    double latency_p95_s = 0;
+  };
+  void recordCall(bool failed, double seconds);
+  Health health(std::chrono::seconds window = std::chrono::seconds(300)) const;
+
  private:
+  struct RecentCall {
+    Clock::time_point at;
+    bool failed;
+    double seconds;
+  };
+  static constexpr std::size_t kMaxRecent = 4096;
   struct Waiter {
     std::shared_ptr<net::steady_timer> timer;
     bool granted = false;
@@ -82,6 +104,7 @@ class EndpointGuard {
   enum class Breaker { closed, open, half_open } breaker_ = Breaker::closed;
   Clock::time_point open_until_{};
   bool probe_in_flight_ = false;
+  std::deque<RecentCall> recent_;  // newest last; at most kMaxRecent
 };
 
 // The guards of every endpoint of the process, by endpoint name ("bari/tributi").

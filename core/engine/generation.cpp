@@ -297,7 +297,8 @@ class TenantLoader {
 // Paths the unified API keeps for itself.
 bool reservedPath(std::string_view path) {
   return path == "/healthz" || path == "/readyz" || path == "/metrics" || path == "/api" ||
-         path.starts_with("/api/");
+         path.starts_with("/api/") || path == "/admin" || path.starts_with("/admin/") ||
+         path == "/console" || path.starts_with("/console/");
 }
 
 // bus.yaml `inbound:` — name → { type, path, ...adapter settings }.
@@ -343,7 +344,8 @@ void loadInbound(const ConfigNode& inbound, const AdapterRegistry& adapters,
     }
     if (path_ok && reservedPath(path)) {
       settings.errorAt("path",
-                       path + " belongs to the unified API (/api/, /healthz, /readyz, /metrics)");
+                       path + " belongs to the unified API (/api/, /admin/, /console, /healthz, /readyz, "
+                              "/metrics)");
       path_ok = false;
     }
     for (const auto& other : generation.inbound) {

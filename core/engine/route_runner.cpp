@@ -186,6 +186,7 @@ class Runner {
     auto reply = co_await call.endpoint->call(request);
     call.guard->release(call.limits, reply ? Result<void>{} : Result<void>{reply.error()});
     const double seconds = std::chrono::duration<double>(Clock::now() - started).count();
+    call.guard->recordCall(!reply, seconds);
     const std::string outcome = reply ? "ok" : std::string(errorKindName(reply.error().kind));
     metrics_.add("egov_outbound_calls_total",
                  {{"endpoint", call.endpoint->name()}, {"outcome", outcome}});

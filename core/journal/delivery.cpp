@@ -5,6 +5,7 @@
 
 #include "core/engine/route_runner.hpp"
 #include "core/log/log.hpp"
+#include "core/metrics/traffic.hpp"
 
 namespace egov::core {
 namespace {
@@ -98,6 +99,9 @@ awaitable<void> DeliveryWorker::deliver(JournalEntry entry) {
     exchange.deadline = Clock::now() + route->deadline;
     outcome = co_await runRoute(*generation, *tenant, *route, exchange, bus_.metrics(),
                                 *route->enqueue_at);
+    bus_.runtime()  // the admin console's delivery chart
+        .shared<TrafficStats>([] { return std::make_shared<TrafficStats>(); })
+        ->recordDelivery(tenant->istat, outcome, nowMs());
     // The endpoint that failed may have retry settings of its own (a slow municipal
     // server may deserve more patience than the route's default).
     if (auto it = tenant->endpoint_retry.find(exchange.failed_endpoint);

@@ -91,6 +91,28 @@ struct BatchFile {
   std::string detail;  // why it failed, or where its outputs went
 };
 
+// A search of journaled exchanges (the admin API): every condition given must hold.
+struct ExchangeQuery {
+  std::string id;                    // exact; empty: any
+  std::vector<std::string> tenants;  // ISTAT codes; empty: every tenant
+  std::string service;               // exact; empty: any
+  std::optional<EntryState> state;   // none: any
+  EpochMs since = 0;                 // created at or after; 0: no bound
+  EpochMs until = 0;                 // created before; 0: no bound
+  std::size_t limit = 100;
+};
+
+// One event of a journaled exchange's life: a delivery attempt, or an operator's replay or
+// discard of its dead letter.
+struct ExchangeEvent {
+  EpochMs at_ms = 0;
+  std::string kind;     // "attempt", "replay" or "discard"
+  int attempt = 0;      // attempts: its number
+  std::string outcome;  // attempts: delivered, retry or dead
+  std::string who;      // replay and discard: the operator
+  std::string detail;   // attempts: the error; replay and discard: the reason
+};
+
 class Journal {
  public:
   virtual ~Journal() = default;
@@ -137,6 +159,11 @@ class Journal {
   // Most recent first; tenant "" lists every tenant's.
   virtual awaitable<Result<std::vector<BatchFile>>> listBatches(std::string tenant_istat,
                                                                 std::size_t limit) = 0;
+
+  // Journaled exchanges matching the query, most recently created first.
+  virtual awaitable<Result<std::vector<JournalEntry>>> searchExchanges(ExchangeQuery query) = 0;
+  // The attempts and dead-letter actions of one exchange, oldest first.
+  virtual awaitable<Result<std::vector<ExchangeEvent>>> exchangeHistory(std::string id) = 0;
 };
 
 }  // namespace egov::core

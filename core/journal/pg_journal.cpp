@@ -507,4 +507,50 @@ awaitable<Result<std::vector<BatchFile>>> PgJournal::listBatches(std::string ten
       });
 }
 
+// --- search ------------------------------------------------------------------------------
+
+awaitable<Result<std::vector<JournalEntry>>> PgJournal::searchExchanges(ExchangeQuery query) {
+  return submit<std::vector<JournalEntry>>(
+      [query = std::move(query)](PGconn* conn) -> Result<std::vector<JournalEntry>> {
+        // Tenants travel as one comma-separated list of ISTAT codes (digits only).
+        static const std::string sql =
+            "SELECT " + columns("e") +
+            " FROM exchanges e WHERE ($1 = '' OR e.id = $1) "
+            "AND ($2 = '' OR e.tenant = ANY(string_to_array($2, ','))) "
+            "AND ($3 = '' OR e.service = $3) AND ($4 = '' OR e.state = $4) "
+            "AND e.created_ms >= $5::bigint AND ($6::bigint = 0 OR e.created_ms < $6::bigint) "
+            "ORDER BY e.created_ms DESC, e.seq DESC LIMIT $7::bigint";
+        std::string tenants;
+        for (const auto& t : query.tenants) tenants += (tenants.empty() ? "" : ",") + t;
+        auto found = pg::query(
+            conn, sql.c_str(),
+            {query.id, tenants, query.service,
+             std::string(query.state ? entryStateName(*query.state) : std::string_view()),
+             str(query.since), str(query.until), str(static_cast<std::int64_t>(query.limit))});
+        if (!succeeded(found)) return pgError(conn, found.get(), "search exchanges");
+        return readEntries(found.get());
+      });
+}
+
+awaitable<Result<std::vector<ExchangeEvent>>> PgJournal::exchangeHistory(std::string id) {
+  return submit<std::vector<ExchangeEvent>>(
+      [id = std::move(id)](PGconn* conn) -> Result<std::vector<ExchangeEvent>> {
+        auto found = pg::query(
+            conn,
+            "SELECT at_ms, 'attempt', attempt, outcome, '', error FROM attempts WHERE exchange_id = $1 "
+            "UNION ALL SELECT at_ms, action, 0, '', who, why FROM dead_letter_actions "
+            "WHERE exchange_id = $1 ORDER BY 1",
+            {id});
+        if (!succeeded(found)) return pgError(conn, found.get(), "exchange history");
+        const PGresult* r = found.get();
+        std::vector<ExchangeEvent> events;
+        for (int row = 0; row < PQntuples(r); ++row) {
+          events.push_back({integerAt(r, row, 0), PQgetvalue(r, row, 1),
+                            static_cast<int>(integerAt(r, row, 2)), PQgetvalue(r, row, 3),
+                            PQgetvalue(r, row, 4), PQgetvalue(r, row, 5)});
+        }
+        return events;
+      });
+}
+
 }  // namespace egov::core

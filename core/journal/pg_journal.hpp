@@ -63,6 +63,8 @@ class PgJournal final : public Journal {
                                       std::string detail) override;
   awaitable<Result<std::vector<BatchFile>>> listBatches(std::string tenant_istat,
                                                         std::size_t limit) override;
+  awaitable<Result<std::vector<JournalEntry>>> searchExchanges(ExchangeQuery query) override;
+  awaitable<Result<std::vector<ExchangeEvent>>> exchangeHistory(std::string id) override;
 
   static constexpr int kSchemaVersion = 2;
 

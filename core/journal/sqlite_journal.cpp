@@ -604,4 +604,57 @@ awaitable<Result<std::vector<BatchFile>>> SqliteJournal::listBatches(std::string
       });
 }
 
+// --- search ------------------------------------------------------------------------------
+
+namespace {
+std::string joinTenants(const std::vector<std::string>& tenants) {
+  std::string joined;
+  for (const auto& t : tenants) joined += (joined.empty() ? "" : ",") + t;
+  return joined;
+}
+}  // namespace
+
+awaitable<Result<std::vector<JournalEntry>>> SqliteJournal::searchExchanges(ExchangeQuery query) {
+  return submit<std::vector<JournalEntry>>(
+      [query = std::move(query)](sqlite3* db) -> Result<std::vector<JournalEntry>> {
+        // Tenants travel as one comma-separated list of ISTAT codes (digits only).
+        SqliteStatement stmt(
+            db, std::string("SELECT ") + kEntryColumns +
+                    " FROM exchanges WHERE (?1 = '' OR id = ?1) "
+                    "AND (?2 = '' OR instr(',' || ?2 || ',', ',' || tenant || ',') > 0) "
+                    "AND (?3 = '' OR service = ?3) AND (?4 = '' OR state = ?4) "
+                    "AND created_ms >= ?5 AND (?6 = 0 OR created_ms < ?6) "
+                    "ORDER BY created_ms DESC, seq DESC LIMIT ?7");
+        stmt.bind(1, query.id).bind(2, joinTenants(query.tenants)).bind(3, query.service);
+        stmt.bind(4, query.state ? entryStateName(*query.state) : std::string_view(""));
+        stmt.bind(5, query.since).bind(6, query.until);
+        stmt.bind(7, static_cast<std::int64_t>(query.limit));
+        std::vector<JournalEntry> found;
+        int rc;
+        while ((rc = stmt.step()) == SQLITE_ROW) found.push_back(readEntry(stmt));
+        if (rc != SQLITE_DONE) return dbError(db, "search exchanges");
+        return found;
+      });
+}
+
+awaitable<Result<std::vector<ExchangeEvent>>> SqliteJournal::exchangeHistory(std::string id) {
+  return submit<std::vector<ExchangeEvent>>(
+      [id = std::move(id)](sqlite3* db) -> Result<std::vector<ExchangeEvent>> {
+        SqliteStatement stmt(
+            db,
+            "SELECT at_ms, 'attempt', attempt, outcome, '', error FROM attempts WHERE exchange_id = ?1 "
+            "UNION ALL SELECT at_ms, action, 0, '', who, why FROM dead_letter_actions "
+            "WHERE exchange_id = ?1 ORDER BY 1");
+        stmt.bind(1, id);
+        std::vector<ExchangeEvent> events;
+        int rc;
+        while ((rc = stmt.step()) == SQLITE_ROW) {
+          events.push_back({stmt.integer(0), stmt.text(1), static_cast<int>(stmt.integer(2)),
+                            stmt.text(3), stmt.text(4), stmt.text(5)});
+        }
+        if (rc != SQLITE_DONE) return dbError(db, "exchange history");
+        return events;
+      });
+}
+
 }  // namespace egov::core

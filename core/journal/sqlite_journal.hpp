@@ -47,6 +47,8 @@ class SqliteJournal final : public Journal {
                                       std::string detail) override;
   awaitable<Result<std::vector<BatchFile>>> listBatches(std::string tenant_istat,
                                                         std::size_t limit) override;
+  awaitable<Result<std::vector<JournalEntry>>> searchExchanges(ExchangeQuery query) override;
+  awaitable<Result<std::vector<ExchangeEvent>>> exchangeHistory(std::string id) override;
 
   // Schema version after migrations (for tests).
   static constexpr int kSchemaVersion = 4;

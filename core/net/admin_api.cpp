@@ -5,6 +5,7 @@
 #include <rapidjson/writer.h>
 
 #include "core/log/log.hpp"
+#include "core/net/admin_support.hpp"
 #include "core/net/problem.hpp"
 #include "core/net/run_on.hpp"
 #include "core/security/audit_trail.hpp"
@@ -12,36 +13,13 @@
 namespace egov::core {
 namespace {
 
-using JsonWriter = rapidjson::Writer<rapidjson::StringBuffer>;
+using namespace admin;  // JSON responses, query values, times (admin_support.hpp)
 
 struct AdminRoute {
   http::verb method;
   std::string_view pattern;  // "{}" segments are parameters
   AdminApi::Operation operation;
 };
-
-HttpResponse jsonResponse(const HttpRequest& request, http::status status, std::string body,
-                          const char* type = "application/json") {
-  HttpResponse response{status, request.version()};
-  response.set(http::field::content_type, type);
-  response.set(http::field::cache_control, "no-store");
-  response.body() = std::move(body);
-  response.prepare_payload();
-  return response;
-}
-
-template <class Fill>
-std::string json(Fill fill) {
-  rapidjson::StringBuffer buffer;
-  JsonWriter writer(buffer);
-  fill(writer);
-  return std::string(buffer.GetString(), buffer.GetSize());
-}
-
-void writeString(JsonWriter& w, const char* key, const std::string& value) {
-  w.Key(key);
-  w.String(value.c_str(), static_cast<rapidjson::SizeType>(value.size()));
-}
 
 // Splits "/a/b/c" and matches it against "/a/{}/c"; fills the parameters.
 bool matchPattern(std::string_view pattern, std::string_view path,
@@ -63,28 +41,6 @@ bool matchPattern(std::string_view pattern, std::string_view path,
     path = s_end == std::string_view::npos ? std::string_view{} : path.substr(s_end);
   }
   return true;
-}
-
-std::string queryValue(std::string_view query, std::string_view name) {
-  while (!query.empty()) {
-    auto amp = query.find('&');
-    auto item = query.substr(0, amp);
-    auto eq = item.find('=');
-    if (item.substr(0, eq) == name && eq != std::string_view::npos) {
-      return std::string(item.substr(eq + 1));
-    }
-    query = amp == std::string_view::npos ? std::string_view{} : query.substr(amp + 1);
-  }
-  return {};
-}
-
-std::string isoTime(std::int64_t ms) {
-  const std::time_t seconds = static_cast<std::time_t>(ms / 1000);
-  std::tm utc{};
-  gmtime_r(&seconds, &utc);
-  char text[32];
-  std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &utc);
-  return text;
 }
 
 void writeEntry(JsonWriter& w, const JournalEntry& e, bool with_body) {
@@ -115,6 +71,12 @@ constexpr AdminRoute kRoutes[] = {
     {http::verb::get, "/admin/v1/dead-letters/{}", &AdminApi::showDeadLetter},
     {http::verb::post, "/admin/v1/dead-letters/{}/replay", &AdminApi::replayDeadLetter},
     {http::verb::post, "/admin/v1/dead-letters/{}/discard", &AdminApi::discardDeadLetter},
+    {http::verb::get, "/admin/v1/tenants", &AdminApi::listTenants},
+    {http::verb::get, "/admin/v1/tenants/{}", &AdminApi::showTenant},
+    {http::verb::get, "/admin/v1/exchanges", &AdminApi::searchExchanges},
+    {http::verb::get, "/admin/v1/exchanges/{}", &AdminApi::showExchange},
+    {http::verb::get, "/admin/v1/batches", &AdminApi::listBatches},
+    {http::verb::get, "/admin/v1/stats", &AdminApi::trafficStats},
 };
 
 }  // namespace

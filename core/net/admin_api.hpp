@@ -44,6 +44,13 @@ class AdminApi {
   awaitable<Result<HttpResponse>> showDeadLetter(const Call& call);
   awaitable<Result<HttpResponse>> replayDeadLetter(const Call& call);
   awaitable<Result<HttpResponse>> discardDeadLetter(const Call& call);
+  // The operators' views (admin_views.cpp), for the console and scripts.
+  awaitable<Result<HttpResponse>> listTenants(const Call& call);
+  awaitable<Result<HttpResponse>> showTenant(const Call& call);
+  awaitable<Result<HttpResponse>> searchExchanges(const Call& call);
+  awaitable<Result<HttpResponse>> showExchange(const Call& call);
+  awaitable<Result<HttpResponse>> listBatches(const Call& call);
+  awaitable<Result<HttpResponse>> trafficStats(const Call& call);
 
  private:
   awaitable<Result<HttpResponse>> resolve(const Call& call, const std::string& action);

@@ -7,6 +7,7 @@
 #include "core/json/json_xml.hpp"
 #include "core/log/log.hpp"
 #include "core/metrics/metrics.hpp"
+#include "core/net/console.hpp"
 #include "core/net/problem.hpp"
 #include "core/net/query_params.hpp"
 
@@ -149,6 +150,7 @@ awaitable<HttpResponse> ApiHandler::handle(HttpRequest request,
   if (path.starts_with(kApiPrefix)) {
     co_return co_await handleService(request, path, query, peer_certificate);
   }
+  if (isConsolePath(path)) co_return consoleResponse(request, path);  // data: /admin/v1
   if (path == "/metrics" || path == "/admin/v1" || path.starts_with("/admin/v1/")) {
     auto response = co_await admin_.handle(request, path, query, peer_certificate);
     response.keep_alive(request.keep_alive() && !bus_.draining());

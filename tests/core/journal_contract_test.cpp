@@ -430,6 +430,87 @@ TEST_CASE("journal contract: a batch file is recorded once per (source, name, ha
   }
 }
 
+TEST_CASE("journal contract: exchanges are searched by id, tenants, service, state and time") {
+  for (auto backend : test::kJournalBackends) {
+    INFO("backend: " << test::journalBackendName(backend));
+    JournalStore store(backend);
+    auto journal = store.open();
+    auto molfetta = [](std::string id, std::string service) {
+      auto e = entry(std::move(id));
+      e.tenant_istat = "072029";
+      e.tenant_slug = "molfetta";
+      e.service = std::move(service);
+      return e;
+    };
+    auto b1 = entry("b1"), b2 = entry("b2"), m1 = molfetta("m1", "welfare.domanda"),
+         m2 = molfetta("m2", "tari.versamento");
+    for (auto* e : {&b1, &b2, &m1, &m2}) REQUIRE(runCoroutine(journal->enqueue(*e, 24h)).ok());
+    // Creation times fixed by hand, so the time bounds do not depend on the clock.
+    store.sql("UPDATE exchanges SET created_ms = 1000 WHERE id = 'b1'");
+    store.sql("UPDATE exchanges SET created_ms = 2000 WHERE id = 'm1'");
+    store.sql("UPDATE exchanges SET created_ms = 3000 WHERE id = 'b2'");
+    store.sql("UPDATE exchanges SET created_ms = 4000 WHERE id = 'm2'");
+    REQUIRE(runCoroutine(journal->deadLetter("m1", 3, "HTTP 400")).ok());
+
+    auto search = [&](core::ExchangeQuery query) {
+      auto found = runCoroutine(journal->searchExchanges(std::move(query)));
+      REQUIRE(found.ok());
+      Ids out;
+      for (const auto& e : *found) out.push_back(e.id);
+      return out;  // in the journal's order: newest first
+    };
+    core::ExchangeQuery all;
+    CHECK(search(all) == Ids{"m2", "b2", "m1", "b1"});
+    core::ExchangeQuery bari;
+    bari.tenants = {"072006"};
+    CHECK(search(bari) == Ids{"b2", "b1"});
+    core::ExchangeQuery both;
+    both.tenants = {"072006", "072029"};
+    both.limit = 3;
+    CHECK(search(both) == Ids{"m2", "b2", "m1"});
+    core::ExchangeQuery other;
+    other.tenants = {"072004"};
+    CHECK(search(other).empty());
+    core::ExchangeQuery service;
+    service.service = "tari.versamento";
+    CHECK(search(service) == Ids{"m2"});
+    core::ExchangeQuery dead;
+    dead.state = core::EntryState::dead;
+    CHECK(search(dead) == Ids{"m1"});
+    core::ExchangeQuery dead_in_bari = dead;
+    dead_in_bari.tenants = {"072006"};
+    CHECK(search(dead_in_bari).empty());
+    core::ExchangeQuery window;
+    window.since = 2000;  // inclusive
+    window.until = 4000;  // exclusive
+    CHECK(search(window) == Ids{"b2", "m1"});
+    core::ExchangeQuery by_id;
+    by_id.id = "m1";
+    auto found = runCoroutine(journal->searchExchanges(by_id));
+    REQUIRE(found->size() == 1);
+    CHECK(found->front().state == core::EntryState::dead);
+    CHECK(found->front().tenant_slug == "molfetta");
+    CHECK(found->front().body.find("Bari") != std::string::npos);
+    by_id.tenants = {"072006"};
+    CHECK(search(by_id).empty());
+
+    // The history: attempts, then who replayed it and why.
+    REQUIRE(runCoroutine(journal->resolveDead({"m1", "replay", "operatore", "fixed"})).ok());
+    auto history = runCoroutine(journal->exchangeHistory("m1"));
+    REQUIRE(history.ok());
+    REQUIRE(history->size() == 2);
+    CHECK((*history)[0].kind == "attempt");
+    CHECK((*history)[0].attempt == 3);
+    CHECK((*history)[0].outcome == "dead");
+    CHECK((*history)[0].detail == "HTTP 400");
+    CHECK((*history)[1].kind == "replay");
+    CHECK((*history)[1].who == "operatore");
+    CHECK((*history)[1].detail == "fixed");
+    CHECK((*history)[1].at_ms >= (*history)[0].at_ms);
+    CHECK(runCoroutine(journal->exchangeHistory("nope"))->empty());
+  }
+}
+
 // --- several instances on one PostgreSQL ----------------------------------------------------
 
 TEST_CASE(

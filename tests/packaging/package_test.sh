@@ -67,4 +67,8 @@ grep -q 'adduser --system' "$TMP/control/postinst" || fail "postinst does not cr
 # The extracted package runs.
 dpkg-deb -x "$deb" "$TMP/root"
 "$TMP/root/usr/bin/egovbus" --version >/dev/null || fail "the packaged binary does not run"
+# The web console is compiled into the binary: the package carries it with nothing beside it.
+for text in '<title>egovbus — console</title>' "const KEY = 'egovbus-admin-key';" '.grid th.service'; do
+  grep -aqF -- "$text" "$TMP/root/usr/bin/egovbus" || fail "the packaged binary lacks the console ($text)"
+done
 echo "package ok: $(basename "$deb"), $(wc -l <"$TMP/contents") entries, Depends: $depends"
