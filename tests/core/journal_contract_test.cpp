@@ -450,7 +450,17 @@ TEST_CASE("journal contract: exchanges are searched by id, tenants, service, sta
     store.sql("UPDATE exchanges SET created_ms = 2000 WHERE id = 'm1'");
     store.sql("UPDATE exchanges SET created_ms = 3000 WHERE id = 'b2'");
     store.sql("UPDATE exchanges SET created_ms = 4000 WHERE id = 'm2'");
-    REQUIRE(runCoroutine(journal->deadLetter("m1", 3, "HTTP 400")).ok());
+    // m1 dead-lettered as a delivery would (through its claim); the others put back as queued.
+    auto claimed = runCoroutine(journal->claimDue(10, 60s));
+    REQUIRE(claimed.ok());
+    REQUIRE(claimed->size() == 4);
+    for (const auto& e : *claimed) {
+      auto settled =
+          e.id == "m1"
+              ? runCoroutine(journal->deadLetter(e.id, e.lease_token, 3, "HTTP 400"))
+              : runCoroutine(journal->reschedule(e.id, e.lease_token, 0, e.next_attempt_ms, ""));
+      REQUIRE(applied(settled));
+    }
 
     auto search = [&](core::ExchangeQuery query) {
       auto found = runCoroutine(journal->searchExchanges(std::move(query)));
