@@ -1,5 +1,6 @@
 #include "core/mapping/xslt_mapping.hpp"
 
+#include <algorithm>
 #include <string_view>
 
 #include <libxslt/imports.h>
@@ -43,7 +44,34 @@ bool isSingleRooted(const xmlDoc& doc) {
   return elements == 1;
 }
 
+// The expanded names of the global variables and parameters of `style` and its imports (those
+// of included modules are in their includer's list), in the form xsltQuoteUserParams reads.
+std::vector<std::string> globalNames(xsltStylesheet* style) {
+  std::vector<std::string> names;
+  for (xsltStylesheet* s = style; s != nullptr; s = xsltNextImport(s)) {
+    for (xsltStackElem* elem = s->variables; elem != nullptr; elem = elem->next) {
+      if (elem->name == nullptr) continue;
+      std::string name;
+      if (elem->nameURI != nullptr) {
+        name = "{" + std::string(reinterpret_cast<const char*>(elem->nameURI)) + "}";
+      }
+      name += reinterpret_cast<const char*>(elem->name);
+      if (std::find(names.begin(), names.end(), name) == names.end()) {
+        names.push_back(std::move(name));
+      }
+    }
+  }
+  return names;
+}
+
 }  // namespace
+
+XsltMapping::XsltMapping(std::filesystem::path file, StylesheetPtr style)
+    : file_(std::move(file)), style_(std::move(style)), declared_(globalNames(style_.get())) {}
+
+bool XsltMapping::declares(const std::string& param) const {
+  return std::find(declared_.begin(), declared_.end(), param) != declared_.end();
+}
 
 void XsltMapping::StylesheetDeleter::operator()(_xsltStylesheet* style) const {
   xsltFreeStylesheet(style);
@@ -119,6 +147,7 @@ Result<XmlDocPtr> XsltMapping::applyInPlace(xmlDoc& source, const MappingParams&
   std::vector<const char*> pairs;
   pairs.reserve(params.size() * 2 + 1);
   for (const auto& [param, value] : params) {
+    if (!declares(param)) continue;
     pairs.push_back(param.c_str());
     pairs.push_back(value.c_str());
   }

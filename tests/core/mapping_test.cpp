@@ -602,3 +602,32 @@ TEST_CASE("mapping parseItalianDecimal and formatItalianDecimal, the C++ side") 
   CHECK(!formatItalianDecimal("1e999", 2).ok());
   CHECK(!formatItalianDecimal("1", 21).ok());
 }
+
+TEST_CASE("mapping passes a stylesheet only the parameters it declares") {
+  // libxslt alone resolves a reference to an undeclared $tenant to a user parameter of that
+  // name when one is passed (the result would be tenant="bari", silently) and fails with
+  // "Variable 'tenant' has not been declared" otherwise. The bus passes every mapping a dozen
+  // parameters; a stylesheet sees only those it declares, as documented, whatever is passed.
+  auto mapping = compiled("undeclared-param.xsl");
+  const std::string out = run(*mapping, "<in/>", {{"ente", "C_A662"}, {"tenant", "bari"}});
+  INFO(out);
+  CHECK(contains(out, "ERROR: undeclared-param.xsl:8: "));
+  CHECK(contains(out, "Variable 'tenant' has not been declared"));
+}
+
+TEST_CASE("mapping parameters reach globals declared in the stylesheet, its includes and imports") {
+  auto mapping = compiled("declared-params.xsl");
+  CHECK(run(*mapping, "<in/>") ==
+        "<out ente=\"none\" anno=\"none\" incluso=\"none\" importato=\"none\"/>");
+  const MappingParams params = {{"ente", "C_A662"},
+                                {"{urn:example:p}anno", "2026"},
+                                {"anno", "not this one: another namespace"},
+                                {"incluso", "i"},
+                                {"importato", "m"},
+                                {"tenant", "bari"}};
+  CHECK(run(*mapping, "<in/>", params) ==
+        "<out ente=\"C_A662\" anno=\"2026\" incluso=\"i\" importato=\"m\"/>");
+  // A declared name passed twice stays an error, as libxslt reports it.
+  const std::string twice = run(*mapping, "<in/>", {{"ente", "a"}, {"ente", "b"}});
+  CHECK(twice.rfind("ERROR: ", 0) == 0);
+}
