@@ -31,6 +31,32 @@ ROUTES = {  # path, body (a bench.py payload), expected status
 }
 
 
+def thread_stats(pid):
+    """{thread id: (name, CPU seconds, context switches)} of every thread of `pid` so far."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    stats = {}
+    for task in os.listdir(f"/proc/{pid}/task"):
+        try:
+            with open(f"/proc/{pid}/task/{task}/stat") as f:
+                stat = f.read()
+            fields = stat[stat.rindex(")") + 2:].split()
+            name = stat[stat.index("(") + 1:stat.rindex(")")]
+            switches = 0
+            with open(f"/proc/{pid}/task/{task}/status") as f:
+                for line in f:
+                    if line.startswith(("voluntary_ctxt_switches", "nonvoluntary_ctxt_switches")):
+                        switches += int(line.split()[1])
+            stats[task] = (name, (int(fields[11]) + int(fields[12])) / ticks, switches)
+        except (FileNotFoundError, ProcessLookupError):
+            pass
+    return stats
+
+
+def context_switches(pid):
+    """Voluntary + involuntary context switches of every thread of `pid` so far."""
+    return sum(switches for _, _, switches in thread_stats(pid).values())
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--bin", default=os.path.join(bench.ROOT, "build", "egovbus"))
@@ -40,6 +66,8 @@ def main():
     parser.add_argument("--conns", type=int, default=16)
     parser.add_argument("--callgrind", action="store_true")
     parser.add_argument("--out", default="callgrind.out")
+    parser.add_argument("--threads", action="store_true",
+                        help="also print each thread's CPU ms and context switches per request")
     args = parser.parse_args()
 
     b = bench.Bench(types.SimpleNamespace(bin=args.bin, quick=True))
@@ -73,11 +101,14 @@ def main():
         if size and json.loads(answer) != b.payloads[size]["expected"]:
             raise RuntimeError(f"unexpected answer {answer[:300]!r}")
         cpu0 = bench.cpu_seconds([bus.pid])
+        switches0 = context_switches(bus.pid)
+        threads0 = thread_stats(bus.pid)
         started = time.monotonic()
         if args.seconds:
             r = b.wrk(args.route, port, path, b.path("bodies", body_name), args.conns, args.seconds,
                       pids=[bus.pid])
             n = r["requests"]
+            latency = r["latency_ms"]
         else:
             import http.client
             conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
@@ -89,10 +120,19 @@ def main():
                     raise RuntimeError(f"bus answered {response.status}")
             conn.close()
             n = args.requests
+            latency = None
         wall = time.monotonic() - started
         cpu = bench.cpu_seconds([bus.pid]) - cpu0
+        switches = context_switches(bus.pid) - switches0
         print(f"{args.route}: {n} requests in {wall:.2f} s ({n / wall:.0f} req/s); "
-              f"bus CPU {cpu * 1000 / max(n, 1):.4f} ms/request; load {os.getloadavg()[0]:.2f}")
+              f"bus CPU {cpu * 1000 / max(n, 1):.4f} ms/request, "
+              f"{switches / max(n, 1):.2f} context switches/request; load {os.getloadavg()[0]:.2f}"
+              + (f"; latency p50 {latency['p50']:.2f} ms, p99 {latency['p99']:.2f} ms" if latency else ""))
+        if args.threads:
+            for tid, (name, seconds, count) in sorted(thread_stats(bus.pid).items(), key=lambda t: int(t[0])):
+                _, seconds0, count0 = threads0.get(tid, (name, 0.0, 0))
+                print(f"  thread {tid} {name}: {(seconds - seconds0) * 1000 / max(n, 1):.4f} ms CPU, "
+                      f"{(count - count0) / max(n, 1):.2f} context switches per request")
         bus.proc.send_signal(signal.SIGTERM)
         bus.proc.wait(120)
     finally:
