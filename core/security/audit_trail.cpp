@@ -78,11 +78,7 @@ Error auditError(sqlite3* db, std::string_view what) {
 }
 
 Result<void> exec(sqlite3* db, const char* sql, std::string_view what) {
-  char* message = nullptr;
-  if (sqlite3_exec(db, sql, nullptr, nullptr, &message) == SQLITE_OK) return {};
-  std::string text = message ? message : "unknown error";
-  sqlite3_free(message);
-  return makeError(ErrorKind::internal, "audit trail: " + std::string(what) + ": " + text);
+  return sqliteExec(db, sql, "audit trail: " + std::string(what));
 }
 
 struct State {
