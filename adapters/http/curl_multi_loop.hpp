@@ -1,19 +1,17 @@
-// One libcurl multi handle driven by Asio (curl's multi_socket API: curl tells which sockets to
-// watch and when to wake it, Asio waits), exposed to coroutines as an asynchronous operation,
-// so outbound HTTP never blocks an I/O thread.
-//
-// In `egovbus serve` the loop runs on a strand of the bus's own io_context (the I/O threads):
-// a call goes from the route's coroutine to curl and back without another thread. Without an
-// io_context (egovbus check/test, adapter tests) it runs one of its own on a thread.
+// One libcurl multi handle driven by its own thread, exposed to coroutines as an Asio
+// asynchronous operation, so outbound HTTP never blocks an I/O thread.
 #pragma once
 
 #include <chrono>
 #include <cstdint>
+#include <deque>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <thread>
 #include <type_traits>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -25,8 +23,7 @@
 
 namespace egov::core {
 class Metrics;
-class RuntimeServices;
-}  // namespace egov::core
+}
 
 namespace egov::adapters::http {
 
@@ -65,15 +62,11 @@ struct HttpReply {
 //   unavailable         the loop is shutting down; internal: out of memory, curl misuse.
 class CurlMultiLoop {
  public:
-  // Runs curl on a strand of `io` (the bus's I/O context). Requires curl_global_init()
-  // (adapters::initLibraries) first. Throws std::runtime_error if curl cannot create its
-  // multi handle.
-  CurlMultiLoop(net::any_io_executor io, core::Metrics& metrics);
-  // The same on an io_context of its own, run by one thread of its own.
+  // Starts the loop thread. Requires curl_global_init() (adapters::initLibraries) first.
+  // Throws std::runtime_error if curl cannot create its multi handle.
   explicit CurlMultiLoop(core::Metrics& metrics);
-  // Transfers still queued or in flight complete with ErrorKind::unavailable; their handlers
-  // are posted to their executors, which must therefore still exist. `io` need not be running
-  // (`serve` stops it first); if it is, the loop's pending waits finish there as cancelled.
+  // Stops the thread; transfers still in flight complete with ErrorKind::unavailable.
+  // Their handlers are posted to their executors, which must therefore still exist.
   ~CurlMultiLoop();
   CurlMultiLoop(const CurlMultiLoop&) = delete;
   CurlMultiLoop& operator=(const CurlMultiLoop&) = delete;
@@ -96,26 +89,45 @@ class CurlMultiLoop {
   // Transfers queued or in flight (for tests and the inflight gauge).
   std::size_t inflight() const;
 
-  using Completion = core::Completion<core::Result<HttpReply>>;
-  struct State;  // the multi handle and everything its callbacks touch (curl_multi_loop.cpp)
-
  private:
+  using Completion = core::Completion<core::Result<HttpReply>>;
   template <class Handler>
   static std::unique_ptr<Completion> makeCompletion(Handler handler) {
     return core::makeCompletion<core::Result<HttpReply>>(std::move(handler));
   }
 
+  struct Transfer;
+  struct EasyDeleter {
+    void operator()(CURL* easy) const { curl_easy_cleanup(easy); }
+  };
+  struct MultiDeleter {
+    void operator()(CURLM* multi) const { curl_multi_cleanup(multi); }
+  };
+  using EasyPtr = std::unique_ptr<CURL, EasyDeleter>;
+
   void submit(HttpRequestSpec spec, std::unique_ptr<Completion> completion);
+  void run();  // the loop thread
+  // Hands the transfer to curl (moving it into active_), or says why it could not.
+  std::optional<core::Error> start(std::unique_ptr<Transfer>& transfer);
+  void fail(Transfer& transfer, core::Error error);
+  void finish(CURL* easy, CURLcode code);
+  EasyPtr takeEasyHandle();
+  void recycle(EasyPtr easy);
+  void publishInflight();
 
-  // Only without an outside io_context; declared first so that it is destroyed last.
-  std::unique_ptr<net::io_context> own_io_;
-  std::optional<net::executor_work_guard<net::io_context::executor_type>> own_work_;
-  std::shared_ptr<State> state_;  // also held by the loop's pending handlers
-  std::thread own_thread_;
+  core::Metrics& metrics_;
+  std::unique_ptr<CURLM, MultiDeleter> multi_;
+
+  mutable std::mutex mutex_;  // guards queue_, stopping_ and inflight_
+  std::deque<std::unique_ptr<Transfer>> queue_;
+  bool stopping_ = false;
+  std::size_t inflight_ = 0;
+
+  // Loop thread only.
+  std::unordered_map<CURL*, std::unique_ptr<Transfer>> active_;
+  std::vector<EasyPtr> free_easy_;
+
+  std::thread thread_;
 };
-
-// The process's one loop (runtime.shared), on runtime.io() when the process has an I/O
-// context (egovbus serve), else on its own thread: what the http, soap and anpr factories use.
-std::shared_ptr<CurlMultiLoop> sharedCurlMultiLoop(core::RuntimeServices& runtime);
 
 }  // namespace egov::adapters::http

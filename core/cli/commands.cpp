@@ -126,8 +126,7 @@ int serveCommand(const ServeOptions& options, const AdapterRegistry& adapters) {
   net::io_context io(settings->io_threads);
   net::thread_pool workers(static_cast<std::size_t>(settings->worker_threads));
   Metrics metrics;
-  // Outbound HTTP (the curl loop) runs on the I/O threads: no hand-off to a thread of its own.
-  RuntimeServices runtime(workers.get_executor(), metrics, io.get_executor());
+  RuntimeServices runtime(workers.get_executor(), metrics);
   Bus bus(options.config, adapters, runtime);
   ConfigErrors errors;
   if (!bus.reload(errors)) {

@@ -53,14 +53,11 @@ class Endpoint {
 // Process-wide services adapters may need. Lives longer than every config generation.
 class RuntimeServices {
  public:
-  // `io`: the process's I/O context (egovbus serve), for adapters that run their own
-  // asynchronous machinery on it (the curl loop); empty where there is none (check, test).
-  RuntimeServices(net::any_io_executor workers, Metrics& metrics, net::any_io_executor io = {})
-      : workers_(std::move(workers)), io_(std::move(io)), metrics_(metrics) {}
+  RuntimeServices(net::any_io_executor workers, Metrics& metrics)
+      : workers_(std::move(workers)), metrics_(metrics) {}
 
   // Bounded pool for blocking libraries.
   const net::any_io_executor& workers() const { return workers_; }
-  const net::any_io_executor& io() const { return io_; }
   Metrics& metrics() const { return metrics_; }
 
   // One shared instance of T per process, created on first use (e.g. the curl multi loop
@@ -81,7 +78,6 @@ class RuntimeServices {
 
  private:
   net::any_io_executor workers_;
-  net::any_io_executor io_;
   Metrics& metrics_;
   std::mutex mutex_;
   std::map<std::type_index, std::shared_ptr<void>> shared_;
