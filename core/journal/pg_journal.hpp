@@ -63,7 +63,7 @@ class PgJournal final : public Journal {
   awaitable<Result<std::vector<JournalEntry>>> searchExchanges(ExchangeQuery query) override;
   awaitable<Result<std::vector<ExchangeEvent>>> exchangeHistory(std::string id) override;
 
-  static constexpr int kSchemaVersion = 2;
+  static constexpr int kSchemaVersion = 3;
 
   struct ConnDeleter {
     void operator()(PGconn* conn) const { PQfinish(conn); }

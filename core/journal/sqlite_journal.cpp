@@ -443,17 +443,24 @@ std::string joinTenants(const std::vector<std::string>& tenants) {
 }
 }  // namespace
 
+std::string SqliteJournal::searchSql(bool by_id) {
+  // The other filters are written so that one statement serves every query; the order is
+  // exchanges_created's (newest first, cut at the limit). An id is a primary-key lookup.
+  return std::string("SELECT ") + kEntryColumns + " FROM exchanges WHERE " +
+         (by_id ? "id = ?1 " : "?1 = '' ") +
+         "AND (?2 = '' OR instr(',' || ?2 || ',', ',' || tenant || ',') > 0) "
+         "AND (?3 = '' OR service = ?3) AND (?4 = '' OR state = ?4) "
+         "AND created_ms >= ?5 AND (?6 = 0 OR created_ms < ?6) "
+         "ORDER BY created_ms DESC, seq DESC LIMIT ?7";
+}
+
 awaitable<Result<std::vector<JournalEntry>>> SqliteJournal::searchExchanges(ExchangeQuery query) {
   return submit<std::vector<JournalEntry>>(
       [query = std::move(query)](sqlite3* db) -> Result<std::vector<JournalEntry>> {
+        static const std::string by_id = searchSql(true);
+        static const std::string any = searchSql(false);
+        SqliteStatement stmt(db, query.id.empty() ? any : by_id);
         // Tenants travel as one comma-separated list of ISTAT codes (digits only).
-        SqliteStatement stmt(
-            db, std::string("SELECT ") + kEntryColumns +
-                    " FROM exchanges WHERE (?1 = '' OR id = ?1) "
-                    "AND (?2 = '' OR instr(',' || ?2 || ',', ',' || tenant || ',') > 0) "
-                    "AND (?3 = '' OR service = ?3) AND (?4 = '' OR state = ?4) "
-                    "AND created_ms >= ?5 AND (?6 = 0 OR created_ms < ?6) "
-                    "ORDER BY created_ms DESC, seq DESC LIMIT ?7");
         stmt.bind(1, query.id).bind(2, joinTenants(query.tenants)).bind(3, query.service);
         stmt.bind(4, query.state ? entryStateName(*query.state) : std::string_view(""));
         stmt.bind(5, query.since).bind(6, query.until);

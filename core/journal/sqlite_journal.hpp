@@ -48,8 +48,11 @@ class SqliteJournal final : public Journal {
   awaitable<Result<std::vector<JournalEntry>>> searchExchanges(ExchangeQuery query) override;
   awaitable<Result<std::vector<ExchangeEvent>>> exchangeHistory(std::string id) override;
 
+  // The statement searchExchanges runs, with or without an id (tests check its query plan).
+  static std::string searchSql(bool by_id);
+
   // Schema version after migrations (for tests).
-  static constexpr int kSchemaVersion = 4;
+  static constexpr int kSchemaVersion = 5;
 
  private:
   struct DbDeleter {

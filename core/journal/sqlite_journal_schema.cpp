@@ -83,6 +83,11 @@ CREATE INDEX exchanges_order ON exchanges (tenant, service, order_key, seq) WHER
     // token of the latest claim.
     R"sql(
 ALTER TABLE exchanges ADD COLUMN lease_token INTEGER NOT NULL DEFAULT 0;
+)sql",
+    // Exchange search (admin API, console) lists the newest first: walked in this index's
+    // order and cut at the limit instead of sorting the whole table.
+    R"sql(
+CREATE INDEX exchanges_created ON exchanges (created_ms, seq);
 )sql"};
 
 Result<void> exec(sqlite3* db, const char* sql) {
