@@ -902,8 +902,11 @@ def versions(args):
             return (done.stdout + done.stderr).strip().splitlines()[0]
         except (OSError, IndexError):
             return None
-    with open(os.path.join(NODE_RED_DIR, "node_modules", "node-red", "package.json")) as f:
-        node_red = json.load(f)["version"]
+    try:  # not installed when only sections without Node-RED run (`--only b3`, bench.py alone)
+        with open(os.path.join(NODE_RED_DIR, "node_modules", "node-red", "package.json")) as f:
+            node_red = json.load(f)["version"]
+    except FileNotFoundError:
+        node_red = None
     return {"egovbus": first_line([args.bin, "--version"]),
             "commit": first_line(["git", "-C", ROOT, "rev-parse", "--short", "HEAD"]),
             "nginx": first_line(["nginx", "-v"]), "wrk": first_line(["wrk", "-v"]),
