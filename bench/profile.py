@@ -49,6 +49,13 @@ def main():
         b.create_db(b.path("archivio.db"))
         port = bench.free_port()
         env = b.bus_env(b.path("journal.db"), b.path("archivio.db"))
+        # Every call to the bus carries an API key (b.wrk sends it to the port in b.bus_port).
+        b.bus_port = port
+        b.bus_key = subprocess.run(
+            [args.bin, "key", "create", "--client", "bench", "--tenant", "*", "--service", "*",
+             "--config", os.path.join(bench.CONF, "bus.yaml")],
+            env=env, check=True, capture_output=True, text=True).stdout.strip()
+        headers = {"Content-Type": "application/json", "Authorization": "Bearer " + b.bus_key}
         argv = [args.bin, "serve", "--config", os.path.join(bench.CONF, "bus.yaml"),
                 "--listen", f"127.0.0.1:{port}"]
         if args.callgrind:
@@ -59,7 +66,7 @@ def main():
         path, body_name, status = ROUTES[args.route]
         with open(b.path("bodies", body_name), "rb") as f:
             body = f.read()
-        got, answer = bench.request(port, "POST", path, body, {"Content-Type": "application/json"})
+        got, answer = bench.request(port, "POST", path, body, headers)
         if got != status:
             raise RuntimeError(f"bus answered {got}: {answer[:300]!r}")
         size = {"b1": "0.5k", "b1-10k": "10k", "b1-100k": "100k"}.get(args.route)
@@ -75,7 +82,7 @@ def main():
             import http.client
             conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
             for _ in range(args.requests):
-                conn.request("POST", path, body=body, headers={"Content-Type": "application/json"})
+                conn.request("POST", path, body=body, headers=headers)
                 response = conn.getresponse()
                 response.read()
                 if response.status != status:

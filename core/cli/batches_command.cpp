@@ -10,23 +10,10 @@
 
 #include "core/cli/batch_progress.hpp"
 #include "core/cli/commands.hpp"
-#include "core/config/bus_config.hpp"
-#include "core/journal/open_journal.hpp"
+#include "core/cli/journal_beside.hpp"
 
 namespace egov::core {
 namespace {
-
-template <class T>
-Result<T> wait(awaitable<Result<T>> operation) {
-  net::io_context io;
-  std::optional<Result<T>> result;
-  net::co_spawn(
-      io, [&]() -> awaitable<void> { result.emplace(co_await std::move(operation)); },
-      net::detached);
-  io.run();
-  if (!result) return makeError(ErrorKind::internal, "journal operation did not complete");
-  return std::move(*result);
-}
 
 struct Reading {
   BatchFile batch;
@@ -36,23 +23,12 @@ struct Reading {
 }  // namespace
 
 int batchesCommand(const BatchesOptions& options, std::FILE* out, bool terminal) {
-  ConfigErrors errors;
-  auto root = ConfigNode::loadFile(options.config, &errors);
-  BusConfig bus;
-  if (root.valid()) bus = parseBusConfig(root, std::filesystem::absolute(options.config));
-  if (!errors.empty()) {
-    std::fputs(errors.str().c_str(), stderr);
-    return 1;
-  }
-  auto journal = openJournal(bus.journal);
-  if (!journal) {
-    std::fprintf(stderr, "egovbus: %s\n", journal.error().message.c_str());
-    return 1;
-  }
+  auto journal = openJournalBeside(options.config);
+  if (!journal) return 1;
   std::map<std::string, Reading> seen;  // by batch id
   int drawn = 0;                        // terminal: lines of the previous frame
   for (;;) {
-    auto listed = wait((*journal)->listBatches(options.tenant, options.limit));
+    auto listed = waitFor(journal->listBatches(options.tenant, options.limit));
     if (!listed) {
       std::fprintf(stderr, "egovbus: %s\n", listed.error().message.c_str());
       return 1;

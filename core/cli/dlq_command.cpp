@@ -4,25 +4,11 @@
 #include <optional>
 
 #include "core/cli/commands.hpp"
-#include "core/config/bus_config.hpp"
-#include "core/journal/open_journal.hpp"
+#include "core/cli/journal_beside.hpp"
 #include "core/log/log.hpp"
 
 namespace egov::core {
 namespace {
-
-// Runs one journal operation to completion on a private io_context.
-template <class T>
-Result<T> wait(awaitable<Result<T>> operation) {
-  net::io_context io;
-  std::optional<Result<T>> result;
-  net::co_spawn(
-      io, [&]() -> awaitable<void> { result.emplace(co_await std::move(operation)); },
-      net::detached);
-  io.run();
-  if (!result) return makeError(ErrorKind::internal, "journal operation did not complete");
-  return std::move(*result);
-}
 
 void printEntry(const JournalEntry& e, bool with_body) {
   std::printf("%s  %s/%s  %s  attempts=%d  error=%s\n", e.id.c_str(), e.tenant_slug.c_str(),
@@ -34,21 +20,10 @@ void printEntry(const JournalEntry& e, bool with_body) {
 }  // namespace
 
 int dlqCommand(const DlqOptions& options) {
-  ConfigErrors errors;
-  auto root = ConfigNode::loadFile(options.config, &errors);
-  BusConfig bus;
-  if (root.valid()) bus = parseBusConfig(root, std::filesystem::absolute(options.config));
-  if (!errors.empty()) {
-    std::fputs(errors.str().c_str(), stderr);
-    return 1;
-  }
-  auto journal = openJournal(bus.journal);
-  if (!journal) {
-    std::fprintf(stderr, "egovbus: %s\n", journal.error().message.c_str());
-    return 1;
-  }
+  auto journal = openJournalBeside(options.config);
+  if (!journal) return 1;
   if (options.action == "list" || options.action == "show") {
-    auto dead = wait((*journal)->listDead(options.action == "list" ? options.tenant : "", 100000));
+    auto dead = waitFor(journal->listDead(options.action == "list" ? options.tenant : "", 100000));
     if (!dead) {
       std::fprintf(stderr, "egovbus: %s\n", dead.error().message.c_str());
       return 1;
@@ -73,7 +48,7 @@ int dlqCommand(const DlqOptions& options) {
     return 2;
   }
   auto done =
-      wait((*journal)->resolveDead({options.id, options.action, options.by, options.reason}));
+      waitFor(journal->resolveDead({options.id, options.action, options.by, options.reason}));
   if (!done) {
     std::fprintf(stderr, "egovbus: %s\n", done.error().message.c_str());
     return 1;

@@ -129,34 +129,6 @@ Result<PgJournal::ConnPtr> connect(const PgJournalOptions& options) {
 
 // --- the journal threads -------------------------------------------------------------------
 
-template <class T>
-class PgJournal::TypedTask final : public Task {
- public:
-  TypedTask(std::function<Result<T>(PGconn*)> work, std::unique_ptr<Completion<Result<T>>> done)
-      : work_(std::move(work)), done_(std::move(done)) {}
-  void run(PGconn* conn) override { result_.emplace(work_(conn)); }
-  void fail(Error error) override { result_.emplace(std::move(error)); }
-  void finish() noexcept override {
-    if (!result_) result_.emplace(makeError(ErrorKind::internal, "journal: task not run"));
-    done_->complete(std::move(*result_));
-  }
-
- private:
-  std::function<Result<T>(PGconn*)> work_;
-  std::unique_ptr<Completion<Result<T>>> done_;
-  std::optional<Result<T>> result_;
-};
-
-template <class T>
-awaitable<Result<T>> PgJournal::submit(std::function<Result<T>(PGconn*)> work) {
-  return net::async_initiate<decltype(net::use_awaitable), void(Result<T>)>(
-      [this](auto handler, std::function<Result<T>(PGconn*)> task) {
-        push(std::make_unique<TypedTask<T>>(std::move(task),
-                                            makeCompletion<Result<T>>(std::move(handler))));
-      },
-      net::use_awaitable, std::move(work));
-}
-
 Result<std::unique_ptr<PgJournal>> PgJournal::open(const PgJournalOptions& options) {
   auto conn = connect(options);
   if (!conn) return std::move(conn).error();
@@ -173,42 +145,14 @@ PgJournal::PgJournal(PgJournalOptions options, ConnPtr first) : options_(std::mo
 }
 
 PgJournal::~PgJournal() {
-  {
-    std::lock_guard lock(mutex_);
-    stopping_ = true;
-  }
-  wake_.notify_all();
+  tasks_.stop();
   for (auto& thread : threads_) thread.join();
-}
-
-void PgJournal::push(std::unique_ptr<Task> task) {
-  {
-    std::lock_guard lock(mutex_);
-    if (!stopping_) {
-      queue_.push_back(std::move(task));
-      task = nullptr;
-    }
-  }
-  if (task) {
-    task->fail(makeError(ErrorKind::unavailable, "journal: closing"));
-    task->finish();
-    return;
-  }
-  wake_.notify_one();
 }
 
 void PgJournal::run(ConnPtr conn) {
   for (;;) {
     std::vector<std::unique_ptr<Task>> batch;
-    {
-      std::unique_lock lock(mutex_);
-      wake_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
-      if (queue_.empty()) return;  // stopping, and everything queued has been done
-      while (!queue_.empty() && batch.size() < kMaxBatch) {
-        batch.push_back(std::move(queue_.front()));
-        queue_.pop_front();
-      }
-    }
+    if (!tasks_.take(batch, kMaxBatch)) return;  // stopping, and everything queued is done
     runBatch(conn, batch);
     for (auto& task : batch) task->finish();
   }
@@ -533,24 +477,24 @@ awaitable<Result<std::vector<JournalEntry>>> PgJournal::searchExchanges(Exchange
 }
 
 awaitable<Result<std::vector<ExchangeEvent>>> PgJournal::exchangeHistory(std::string id) {
-  return submit<std::vector<ExchangeEvent>>(
-      [id = std::move(id)](PGconn* conn) -> Result<std::vector<ExchangeEvent>> {
-        auto found = pg::query(
-            conn,
-            "SELECT at_ms, 'attempt', attempt, outcome, '', error FROM attempts WHERE exchange_id = $1 "
-            "UNION ALL SELECT at_ms, action, 0, '', who, why FROM dead_letter_actions "
-            "WHERE exchange_id = $1 ORDER BY 1",
-            {id});
-        if (!succeeded(found)) return pgError(conn, found.get(), "exchange history");
-        const PGresult* r = found.get();
-        std::vector<ExchangeEvent> events;
-        for (int row = 0; row < PQntuples(r); ++row) {
-          events.push_back({integerAt(r, row, 0), PQgetvalue(r, row, 1),
-                            static_cast<int>(integerAt(r, row, 2)), PQgetvalue(r, row, 3),
-                            PQgetvalue(r, row, 4), PQgetvalue(r, row, 5)});
-        }
-        return events;
-      });
+  return submit<std::vector<ExchangeEvent>>([id = std::move(id)](PGconn* conn)
+                                                -> Result<std::vector<ExchangeEvent>> {
+    auto found = pg::query(
+        conn,
+        "SELECT at_ms, 'attempt', attempt, outcome, '', error FROM attempts WHERE exchange_id = $1 "
+        "UNION ALL SELECT at_ms, action, 0, '', who, why FROM dead_letter_actions "
+        "WHERE exchange_id = $1 ORDER BY 1",
+        {id});
+    if (!succeeded(found)) return pgError(conn, found.get(), "exchange history");
+    const PGresult* r = found.get();
+    std::vector<ExchangeEvent> events;
+    for (int row = 0; row < PQntuples(r); ++row) {
+      events.push_back({integerAt(r, row, 0), PQgetvalue(r, row, 1),
+                        static_cast<int>(integerAt(r, row, 2)), PQgetvalue(r, row, 3),
+                        PQgetvalue(r, row, 4), PQgetvalue(r, row, 5)});
+    }
+    return events;
+  });
 }
 
 }  // namespace egov::core

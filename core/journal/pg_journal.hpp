@@ -12,11 +12,8 @@
 // open under an advisory lock, so instances starting together do not race.
 #pragma once
 
-#include <condition_variable>
-#include <deque>
 #include <functional>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
@@ -24,7 +21,7 @@
 #include <libpq-fe.h>
 
 #include "core/journal/journal.hpp"
-#include "core/net/completion.hpp"
+#include "core/journal/journal_tasks.hpp"
 
 namespace egov::core {
 
@@ -66,7 +63,7 @@ class PgJournal final : public Journal {
   awaitable<Result<std::vector<JournalEntry>>> searchExchanges(ExchangeQuery query) override;
   awaitable<Result<std::vector<ExchangeEvent>>> exchangeHistory(std::string id) override;
 
-  static constexpr int kSchemaVersion = 2;
+  static constexpr int kSchemaVersion = 3;
 
   struct ConnDeleter {
     void operator()(PGconn* conn) const { PQfinish(conn); }
@@ -74,31 +71,21 @@ class PgJournal final : public Journal {
   using ConnPtr = std::unique_ptr<PGconn, ConnDeleter>;
 
  private:
-  // One operation: run() inside the batch transaction on a journal thread; its result is
-  // delivered by finish() after the commit (or after it failed).
-  class Task {
-   public:
-    virtual ~Task() = default;
-    virtual void run(PGconn* conn) = 0;
-    virtual void fail(Error error) = 0;
-    virtual void finish() noexcept = 0;
-  };
-  template <class T>
-  class TypedTask;
+  using Task = JournalTask<PGconn>;
 
   PgJournal(PgJournalOptions options, ConnPtr first);
 
+  // Each task runs inside the batch transaction on one of the journal threads; its result is
+  // delivered after the commit (or after it failed).
   template <class T>
-  awaitable<Result<T>> submit(std::function<Result<T>(PGconn*)> work);
-  void push(std::unique_ptr<Task> task);
+  awaitable<Result<T>> submit(std::function<Result<T>(PGconn*)> work) {
+    return tasks_.submit<T>(std::move(work));
+  }
   void run(ConnPtr conn);  // one journal thread
   void runBatch(ConnPtr& conn, std::vector<std::unique_ptr<Task>>& batch);
 
   PgJournalOptions options_;
-  std::mutex mutex_;
-  std::condition_variable wake_;
-  std::deque<std::unique_ptr<Task>> queue_;
-  bool stopping_ = false;
+  JournalTaskQueue<PGconn> tasks_;
   std::vector<std::thread> threads_;
 };
 

@@ -2,88 +2,12 @@
 
 #include <array>
 #include <cstring>
+#include <limits>
 
 #include "core/journal/sqlite_statement.hpp"
 
 namespace egov::core {
 namespace {
-
-// Versioned migrations, applied in order at open; never edit one that has shipped.
-constexpr std::array<const char*, SqliteJournal::kSchemaVersion> kMigrations = {
-    R"sql(
-CREATE TABLE exchanges (
-  id TEXT PRIMARY KEY,
-  tenant TEXT NOT NULL,
-  tenant_slug TEXT NOT NULL,
-  service TEXT NOT NULL,
-  method TEXT NOT NULL,
-  trace_id TEXT NOT NULL,
-  client TEXT NOT NULL,
-  body TEXT NOT NULL,
-  resume_step INTEGER NOT NULL,
-  idempotency_key TEXT,
-  state TEXT NOT NULL,
-  attempts INTEGER NOT NULL DEFAULT 0,
-  created_ms INTEGER NOT NULL,
-  updated_ms INTEGER NOT NULL,
-  next_attempt_ms INTEGER NOT NULL,
-  lease_until_ms INTEGER NOT NULL DEFAULT 0,
-  last_error TEXT NOT NULL DEFAULT ''
-);
-CREATE INDEX exchanges_due ON exchanges (state, next_attempt_ms);
-CREATE TABLE idempotency_keys (
-  tenant TEXT NOT NULL,
-  key TEXT NOT NULL,
-  exchange_id TEXT NOT NULL,
-  expires_ms INTEGER NOT NULL,
-  PRIMARY KEY (tenant, key)
-);
-CREATE TABLE attempts (
-  exchange_id TEXT NOT NULL,
-  attempt INTEGER NOT NULL,
-  at_ms INTEGER NOT NULL,
-  outcome TEXT NOT NULL,
-  error TEXT NOT NULL
-);
-CREATE TABLE dead_letter_actions (
-  exchange_id TEXT NOT NULL,
-  at_ms INTEGER NOT NULL,
-  action TEXT NOT NULL,
-  who TEXT NOT NULL,
-  why TEXT NOT NULL
-);
-)sql",
-    R"sql(
-CREATE TABLE batch_files (
-  id TEXT PRIMARY KEY,
-  tenant TEXT NOT NULL,
-  source TEXT NOT NULL,
-  file_name TEXT NOT NULL,
-  content_hash TEXT NOT NULL,
-  state TEXT NOT NULL,
-  rows_total INTEGER NOT NULL DEFAULT -1,
-  rows_done INTEGER NOT NULL DEFAULT 0,
-  rows_failed INTEGER NOT NULL DEFAULT 0,
-  started_ms INTEGER NOT NULL,
-  updated_ms INTEGER NOT NULL,
-  detail TEXT NOT NULL DEFAULT '',
-  UNIQUE (source, file_name, content_hash)
-);
-CREATE INDEX batch_files_recent ON batch_files (tenant, started_ms);
-)sql",
-    // Ordering per key: `seq` is the acceptance order (rowids are not stable across VACUUM).
-    R"sql(
-ALTER TABLE exchanges ADD COLUMN order_key TEXT;
-ALTER TABLE exchanges ADD COLUMN seq INTEGER NOT NULL DEFAULT 0;
-UPDATE exchanges SET seq = rowid;
-CREATE INDEX exchanges_seq ON exchanges (seq);
-CREATE INDEX exchanges_order ON exchanges (tenant, service, order_key, seq) WHERE order_key IS NOT NULL;
-)sql",
-    // Lease tokens: every claim raises the entry's token; a settle applies only with the
-    // token of the latest claim.
-    R"sql(
-ALTER TABLE exchanges ADD COLUMN lease_token INTEGER NOT NULL DEFAULT 0;
-)sql"};
 
 constexpr const char* kEntryColumns =
     "id, tenant, tenant_slug, service, method, trace_id, client, body, resume_step, "
@@ -140,20 +64,7 @@ Error dbError(sqlite3* db, std::string_view what) {
 }
 
 Result<void> exec(sqlite3* db, const char* sql) {
-  if (SqliteStatementCache* cache = SqliteStatementCache::current();
-      cache != nullptr && cache->db() == db && std::strchr(sql, ';') == nullptr) {
-    // One statement (BEGIN, SAVEPOINT, COMMIT...): from the journal thread's cache.
-    SqliteStatement stmt(db, sql);
-    int rc = stmt.prepared() ? stmt.step() : SQLITE_ERROR;
-    while (rc == SQLITE_ROW) rc = stmt.step();
-    if (rc == SQLITE_DONE) return {};
-    return makeError(ErrorKind::internal, "journal: " + stmt.error());
-  }
-  char* message = nullptr;
-  if (sqlite3_exec(db, sql, nullptr, nullptr, &message) == SQLITE_OK) return {};
-  std::string text = message ? message : "unknown error";
-  sqlite3_free(message);
-  return makeError(ErrorKind::internal, "journal: " + text);
+  return sqliteExec(db, sql, "journal");
 }
 
 // Runs a statement that returns no rows; error when it fails.
@@ -180,67 +91,9 @@ Result<Settled> settle(SqliteStatement& stmt, sqlite3* db, std::string_view what
   return Settled::applied;
 }
 
-Result<void> migrate(sqlite3* db) {
-  if (auto r = exec(db, "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)"); !r)
-    return r;
-  SqliteStatement current(db, "SELECT COALESCE(MAX(version), 0) FROM schema_version");
-  if (current.step() != SQLITE_ROW) return dbError(db, "read schema version");
-  const auto version = static_cast<std::size_t>(current.integer(0));
-  if (version > kMigrations.size()) {
-    return makeError(ErrorKind::internal, "journal: schema version " + std::to_string(version) +
-                                              " is newer than this egovbus (" +
-                                              std::to_string(kMigrations.size()) + ")");
-  }
-  for (std::size_t v = version; v < kMigrations.size(); ++v) {
-    if (auto r = exec(db, "BEGIN IMMEDIATE"); !r) return r;
-    auto applied = exec(db, kMigrations[v]);
-    if (applied) {
-      applied =
-          exec(db, ("INSERT INTO schema_version VALUES (" + std::to_string(v + 1) + ")").c_str());
-    }
-    if (!applied) {
-      (void)exec(db, "ROLLBACK");
-      return applied;
-    }
-    if (auto r = exec(db, "COMMIT"); !r) return r;
-  }
-  return {};
-}
-
 }  // namespace
 
 // --- the journal thread --------------------------------------------------------------------
-
-template <class T>
-class SqliteJournal::TypedTask final : public Task {
- public:
-  TypedTask(std::function<Result<T>(sqlite3*)> work, std::unique_ptr<Completion<Result<T>>> done)
-      : work_(std::move(work)), done_(std::move(done)) {}
-  bool run(sqlite3* db) override {
-    result_.emplace(work_(db));
-    return result_->ok();
-  }
-  void fail(Error error) override { result_.emplace(std::move(error)); }
-  void finish() noexcept override {
-    if (!result_) result_.emplace(makeError(ErrorKind::internal, "journal: task not run"));
-    done_->complete(std::move(*result_));
-  }
-
- private:
-  std::function<Result<T>(sqlite3*)> work_;
-  std::unique_ptr<Completion<Result<T>>> done_;
-  std::optional<Result<T>> result_;
-};
-
-template <class T>
-awaitable<Result<T>> SqliteJournal::submit(std::function<Result<T>(sqlite3*)> work) {
-  return net::async_initiate<decltype(net::use_awaitable), void(Result<T>)>(
-      [this](auto handler, std::function<Result<T>(sqlite3*)> task) {
-        push(std::make_unique<TypedTask<T>>(std::move(task),
-                                            makeCompletion<Result<T>>(std::move(handler))));
-      },
-      net::use_awaitable, std::move(work));
-}
 
 Result<std::unique_ptr<SqliteJournal>> SqliteJournal::open(const std::filesystem::path& file) {
   std::error_code ec;
@@ -272,28 +125,8 @@ Result<std::unique_ptr<SqliteJournal>> SqliteJournal::open(const std::filesystem
 SqliteJournal::SqliteJournal(DbPtr db) : db_(std::move(db)), thread_([this] { run(); }) {}
 
 SqliteJournal::~SqliteJournal() {
-  {
-    std::lock_guard lock(mutex_);
-    stopping_ = true;
-  }
-  wake_.notify_all();
+  tasks_.stop();
   thread_.join();
-}
-
-void SqliteJournal::push(std::unique_ptr<Task> task) {
-  {
-    std::lock_guard lock(mutex_);
-    if (!stopping_) {
-      queue_.push_back(std::move(task));
-      task = nullptr;
-    }
-  }
-  if (task) {
-    task->fail(makeError(ErrorKind::unavailable, "journal: closing"));
-    task->finish();
-    return;
-  }
-  wake_.notify_one();
 }
 
 void SqliteJournal::run() {
@@ -301,18 +134,14 @@ void SqliteJournal::run() {
   SqliteStatementCache statements(db_.get());
   SqliteStatementCache::Scope scope(statements);
   for (;;) {
-    std::deque<std::unique_ptr<Task>> batch;
-    {
-      std::unique_lock lock(mutex_);
-      wake_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
-      if (queue_.empty()) return;  // stopping, and everything queued has been done
-      batch.swap(queue_);
-    }
+    // Everything queued while the previous batch committed goes into this one (group commit).
+    std::vector<std::unique_ptr<Task>> batch;
+    if (!tasks_.take(batch, std::numeric_limits<std::size_t>::max())) return;
     runBatch(batch);
   }
 }
 
-void SqliteJournal::runBatch(std::deque<std::unique_ptr<Task>>& batch) {
+void SqliteJournal::runBatch(std::vector<std::unique_ptr<Task>>& batch) {
   sqlite3* db = db_.get();
   auto begun = exec(db, "BEGIN IMMEDIATE");
   if (begun) {
@@ -614,17 +443,24 @@ std::string joinTenants(const std::vector<std::string>& tenants) {
 }
 }  // namespace
 
+std::string SqliteJournal::searchSql(bool by_id) {
+  // The other filters are written so that one statement serves every query; the order is
+  // exchanges_created's (newest first, cut at the limit). An id is a primary-key lookup.
+  return std::string("SELECT ") + kEntryColumns + " FROM exchanges WHERE " +
+         (by_id ? "id = ?1 " : "?1 = '' ") +
+         "AND (?2 = '' OR instr(',' || ?2 || ',', ',' || tenant || ',') > 0) "
+         "AND (?3 = '' OR service = ?3) AND (?4 = '' OR state = ?4) "
+         "AND created_ms >= ?5 AND (?6 = 0 OR created_ms < ?6) "
+         "ORDER BY created_ms DESC, seq DESC LIMIT ?7";
+}
+
 awaitable<Result<std::vector<JournalEntry>>> SqliteJournal::searchExchanges(ExchangeQuery query) {
   return submit<std::vector<JournalEntry>>(
       [query = std::move(query)](sqlite3* db) -> Result<std::vector<JournalEntry>> {
+        static const std::string by_id = searchSql(true);
+        static const std::string any = searchSql(false);
+        SqliteStatement stmt(db, query.id.empty() ? any : by_id);
         // Tenants travel as one comma-separated list of ISTAT codes (digits only).
-        SqliteStatement stmt(
-            db, std::string("SELECT ") + kEntryColumns +
-                    " FROM exchanges WHERE (?1 = '' OR id = ?1) "
-                    "AND (?2 = '' OR instr(',' || ?2 || ',', ',' || tenant || ',') > 0) "
-                    "AND (?3 = '' OR service = ?3) AND (?4 = '' OR state = ?4) "
-                    "AND created_ms >= ?5 AND (?6 = 0 OR created_ms < ?6) "
-                    "ORDER BY created_ms DESC, seq DESC LIMIT ?7");
         stmt.bind(1, query.id).bind(2, joinTenants(query.tenants)).bind(3, query.service);
         stmt.bind(4, query.state ? entryStateName(*query.state) : std::string_view(""));
         stmt.bind(5, query.since).bind(6, query.until);
@@ -638,23 +474,23 @@ awaitable<Result<std::vector<JournalEntry>>> SqliteJournal::searchExchanges(Exch
 }
 
 awaitable<Result<std::vector<ExchangeEvent>>> SqliteJournal::exchangeHistory(std::string id) {
-  return submit<std::vector<ExchangeEvent>>(
-      [id = std::move(id)](sqlite3* db) -> Result<std::vector<ExchangeEvent>> {
-        SqliteStatement stmt(
-            db,
-            "SELECT at_ms, 'attempt', attempt, outcome, '', error FROM attempts WHERE exchange_id = ?1 "
-            "UNION ALL SELECT at_ms, action, 0, '', who, why FROM dead_letter_actions "
-            "WHERE exchange_id = ?1 ORDER BY 1");
-        stmt.bind(1, id);
-        std::vector<ExchangeEvent> events;
-        int rc;
-        while ((rc = stmt.step()) == SQLITE_ROW) {
-          events.push_back({stmt.integer(0), stmt.text(1), static_cast<int>(stmt.integer(2)),
-                            stmt.text(3), stmt.text(4), stmt.text(5)});
-        }
-        if (rc != SQLITE_DONE) return dbError(db, "exchange history");
-        return events;
-      });
+  return submit<std::vector<ExchangeEvent>>([id = std::move(id)](
+                                                sqlite3* db) -> Result<std::vector<ExchangeEvent>> {
+    SqliteStatement stmt(
+        db,
+        "SELECT at_ms, 'attempt', attempt, outcome, '', error FROM attempts WHERE exchange_id = ?1 "
+        "UNION ALL SELECT at_ms, action, 0, '', who, why FROM dead_letter_actions "
+        "WHERE exchange_id = ?1 ORDER BY 1");
+    stmt.bind(1, id);
+    std::vector<ExchangeEvent> events;
+    int rc;
+    while ((rc = stmt.step()) == SQLITE_ROW) {
+      events.push_back({stmt.integer(0), stmt.text(1), static_cast<int>(stmt.integer(2)),
+                        stmt.text(3), stmt.text(4), stmt.text(5)});
+    }
+    if (rc != SQLITE_DONE) return dbError(db, "exchange history");
+    return events;
+  });
 }
 
 }  // namespace egov::core

@@ -3,18 +3,16 @@
 // commit): under load many enqueues share one fsync.
 #pragma once
 
-#include <condition_variable>
-#include <deque>
 #include <filesystem>
 #include <functional>
 #include <memory>
-#include <mutex>
 #include <thread>
+#include <vector>
 
 #include <sqlite3.h>
 
 #include "core/journal/journal.hpp"
-#include "core/net/completion.hpp"
+#include "core/journal/journal_tasks.hpp"
 
 namespace egov::core {
 
@@ -50,8 +48,11 @@ class SqliteJournal final : public Journal {
   awaitable<Result<std::vector<JournalEntry>>> searchExchanges(ExchangeQuery query) override;
   awaitable<Result<std::vector<ExchangeEvent>>> exchangeHistory(std::string id) override;
 
+  // The statement searchExchanges runs, with or without an id (tests check its query plan).
+  static std::string searchSql(bool by_id);
+
   // Schema version after migrations (for tests).
-  static constexpr int kSchemaVersion = 4;
+  static constexpr int kSchemaVersion = 5;
 
  private:
   struct DbDeleter {
@@ -59,31 +60,23 @@ class SqliteJournal final : public Journal {
   };
   using DbPtr = std::unique_ptr<sqlite3, DbDeleter>;
 
-  // One unit of work: runs inside a savepoint of the batch transaction on the journal
-  // thread; its result is delivered only after the batch has committed.
-  class Task {
-   public:
-    virtual ~Task() = default;
-    virtual bool run(sqlite3* db) = 0;  // false: roll back this task's savepoint
-    virtual void fail(Error error) = 0;
-    virtual void finish() noexcept = 0;
-  };
-  template <class T>
-  class TypedTask;
+  using Task = JournalTask<sqlite3>;
 
   explicit SqliteJournal(DbPtr db);
+  // Applies the migrations the file lacks (sqlite_journal_schema.cpp); refuses a newer schema.
+  static Result<void> migrate(sqlite3* db);
 
+  // Each task runs inside a savepoint of the batch transaction on the journal thread; its
+  // result is delivered only after the batch has committed.
   template <class T>
-  awaitable<Result<T>> submit(std::function<Result<T>(sqlite3*)> work);
-  void push(std::unique_ptr<Task> task);
+  awaitable<Result<T>> submit(std::function<Result<T>(sqlite3*)> work) {
+    return tasks_.submit<T>(std::move(work));
+  }
   void run();  // the journal thread
-  void runBatch(std::deque<std::unique_ptr<Task>>& batch);
+  void runBatch(std::vector<std::unique_ptr<Task>>& batch);
 
   DbPtr db_;
-  std::mutex mutex_;
-  std::condition_variable wake_;
-  std::deque<std::unique_ptr<Task>> queue_;
-  bool stopping_ = false;
+  JournalTaskQueue<sqlite3> tasks_;
   std::thread thread_;
 };
 

@@ -3,12 +3,15 @@
 #pragma once
 
 #include <cstdint>
+#include <cstring>
 #include <memory>
 #include <string>
 #include <string_view>
 #include <unordered_map>
 
 #include <sqlite3.h>
+
+#include "core/common/result.hpp"
 
 namespace egov::core {
 
@@ -123,5 +126,24 @@ class SqliteStatement {
   std::string sql_;  // the cache's key, when it came from the cache
   std::unique_ptr<sqlite3_stmt, Finalizer> stmt_;
 };
+
+// Runs `sql`, one statement or several separated by ';'. A single statement on a thread with a
+// cache for `db` (BEGIN, SAVEPOINT, COMMIT...) comes from the cache. Error: internal,
+// "<what>: <SQLite's message>".
+inline Result<void> sqliteExec(sqlite3* db, const char* sql, std::string_view what) {
+  if (SqliteStatementCache* cache = SqliteStatementCache::current();
+      cache != nullptr && cache->db() == db && std::strchr(sql, ';') == nullptr) {
+    SqliteStatement stmt(db, sql);
+    int rc = stmt.prepared() ? stmt.step() : SQLITE_ERROR;
+    while (rc == SQLITE_ROW) rc = stmt.step();
+    if (rc == SQLITE_DONE) return {};
+    return makeError(ErrorKind::internal, std::string(what) + ": " + stmt.error());
+  }
+  char* message = nullptr;
+  if (sqlite3_exec(db, sql, nullptr, nullptr, &message) == SQLITE_OK) return {};
+  std::string text = message ? message : "unknown error";
+  sqlite3_free(message);
+  return makeError(ErrorKind::internal, std::string(what) + ": " + text);
+}
 
 }  // namespace egov::core

@@ -9,6 +9,7 @@
 #include "adapters/memory/memory_endpoint.hpp"
 #include "core/cli/commands.hpp"
 #include "core/journal/delivery.hpp"
+#include "core/journal/sqlite_journal.hpp"
 #include "core/net/api.hpp"
 #include "tests/support/journal_store.hpp"
 #include "tests/support/run_coroutine.hpp"
@@ -399,4 +400,30 @@ TEST_CASE("one-way: config mistakes in order_key and endpoint retry are reported
   // `retry` belongs to the core: the http adapter does not call it an unknown key.
   CHECK(text.find("endpoints.ok") == std::string::npos);
   CHECK(text.find("endpoints.web.retry:") == std::string::npos);
+}
+
+TEST_CASE("journal (SQLite): exchange search walks exchanges_created, an id is a key lookup") {
+  test::TempConfig folder;
+  const auto file = folder.root() / "journal.db";
+  REQUIRE(core::SqliteJournal::open(file).ok());  // migrated, then closed
+  sqlite3* raw = nullptr;
+  REQUIRE(sqlite3_open(file.c_str(), &raw) == SQLITE_OK);
+  std::unique_ptr<sqlite3, decltype(&sqlite3_close)> db(raw, sqlite3_close);
+  auto plan = [&](bool by_id) {
+    sqlite3_stmt* stmt = nullptr;
+    const auto sql = "EXPLAIN QUERY PLAN " + core::SqliteJournal::searchSql(by_id);
+    REQUIRE(sqlite3_prepare_v2(db.get(), sql.c_str(), -1, &stmt, nullptr) == SQLITE_OK);
+    std::string details;
+    while (sqlite3_step(stmt) == SQLITE_ROW)
+      details += reinterpret_cast<const char*>(sqlite3_column_text(stmt, 3)) + std::string("\n");
+    sqlite3_finalize(stmt);
+    return details;
+  };
+  const auto newest_first = plan(false);
+  INFO(newest_first);
+  CHECK(newest_first.find("exchanges_created") != std::string::npos);
+  CHECK(newest_first.find("TEMP B-TREE") == std::string::npos);  // no sort of the whole table
+  const auto by_id = plan(true);
+  INFO(by_id);
+  CHECK(by_id.find("(id=?)") != std::string::npos);
 }

@@ -4,11 +4,8 @@
 // with a clear error, reads no file, makes no outbound request and keeps memory bounded.
 #include <doctest/doctest.h>
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
-#include <sys/time.h>
 #include <unistd.h>
 
 #include <string>
@@ -17,6 +14,7 @@
 #include "core/engine/bus.hpp"
 #include "core/net/api.hpp"
 #include "core/net/http_server.hpp"
+#include "tests/support/raw_http.hpp"
 #include "tests/support/served_bus.hpp"
 #include "tests/support/temp_config.hpp"
 #include "tests/support/test_http_server.hpp"
@@ -44,33 +42,10 @@ struct HostileBus {
     served = std::make_unique<test::ServedBus>(config);
   }
 
-  int connect() const {
-    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-    REQUIRE(fd >= 0);
-    timeval tv{30, 0};  // a safety net so a broken server fails the test instead of hanging it
-    ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_port = htons(served->port());
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    REQUIRE(::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
-    return fd;
-  }
+  int connect() const { return test::connectLoopback(served->port()); }
 
-  // Sends raw bytes and reads until the server closes the connection.
   std::string exchange(const std::string& raw) const {
-    int fd = connect();
-    for (std::size_t sent = 0; sent < raw.size();) {
-      auto n = ::send(fd, raw.data() + sent, raw.size() - sent, MSG_NOSIGNAL);
-      if (n <= 0) break;  // the server may refuse before reading everything
-      sent += static_cast<std::size_t>(n);
-    }
-    std::string response;
-    char chunk[4096];
-    for (ssize_t n; (n = ::recv(fd, chunk, sizeof chunk, 0)) > 0;)
-      response.append(chunk, static_cast<std::size_t>(n));
-    ::close(fd);
-    return response;
+    return test::rawExchange(served->port(), raw);
   }
 
   std::string post(const std::string& content_type, const std::string& body,
@@ -83,14 +58,8 @@ struct HostileBus {
   }
 };
 
-int statusOf(const std::string& response) {
-  if (response.size() < 12 || response.rfind("HTTP/1.1 ", 0) != 0) return 0;
-  return std::stoi(response.substr(9, 3));
-}
-
-bool isProblem(const std::string& response) {
-  return response.find("Content-Type: application/problem+json") != std::string::npos;
-}
+using test::isProblem;
+using test::statusOf;
 
 long maxRssKb() {
   rusage usage{};

@@ -5,15 +5,10 @@
 // SOAP; on /api/v1 and elsewhere it stays problem+json.
 #include <doctest/doctest.h>
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <sys/time.h>
-#include <unistd.h>
-
 #include <string>
 
 #include "core/xml/xml.hpp"
+#include "tests/support/raw_http.hpp"
 #include "tests/support/served_bus.hpp"
 #include "tests/support/temp_config.hpp"
 
@@ -51,28 +46,8 @@ struct RefusingBus {
     served = std::make_unique<test::ServedBus>(config);
   }
 
-  // Sends raw bytes and reads until the server closes the connection.
   std::string exchange(const std::string& raw) const {
-    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-    REQUIRE(fd >= 0);
-    timeval tv{30, 0};  // a safety net so a broken server fails the test instead of hanging it
-    ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_port = htons(served->port());
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    REQUIRE(::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
-    for (std::size_t sent = 0; sent < raw.size();) {
-      auto n = ::send(fd, raw.data() + sent, raw.size() - sent, MSG_NOSIGNAL);
-      if (n <= 0) break;  // the server may refuse before reading everything
-      sent += static_cast<std::size_t>(n);
-    }
-    std::string response;
-    char chunk[4096];
-    for (ssize_t n; (n = ::recv(fd, chunk, sizeof chunk, 0)) > 0;)
-      response.append(chunk, static_cast<std::size_t>(n));
-    ::close(fd);
-    return response;
+    return test::rawExchange(served->port(), raw);
   }
 
   std::string post(const std::string& target, const std::string& body,
@@ -84,19 +59,9 @@ struct RefusingBus {
   }
 };
 
-int statusOf(const std::string& response) {
-  if (response.size() < 12 || response.rfind("HTTP/1.1 ", 0) != 0) return 0;
-  return std::stoi(response.substr(9, 3));
-}
-
-std::string bodyOf(const std::string& response) {
-  auto end = response.find("\r\n\r\n");
-  return end == std::string::npos ? std::string() : response.substr(end + 4);
-}
-
-bool isProblem(const std::string& response) {
-  return response.find("Content-Type: application/problem+json") != std::string::npos;
-}
+using test::bodyOf;
+using test::isProblem;
+using test::statusOf;
 
 // A SOAP 1.1 envelope whose Body holds a Fault (parsed, not searched as text).
 bool isSoap11Fault(const std::string& response) {
