@@ -5,6 +5,7 @@
 // and the option's config errors.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -435,4 +436,60 @@ TEST_CASE("csv chunk mode: rows_per_exchange config errors name the file and lin
   ChunkBus good;
   good.config.write("conf/tenants/bari.yaml", tenantFile("    rows_per_exchange: 10000\n"));
   CHECK_MESSAGE(good.config.load(), good.config.errorText());
+}
+
+TEST_CASE("csv chunk mode: a one-way route journals each chunk once; its rows are queued") {
+  TestHttpServer server([](const TestHttpRequest&) {
+    return TestHttpResponse{200, "application/json", "{}"};
+  });
+  TempConfig config;
+  const fs::path drop = config.root() / "drop";
+  fs::create_directories(drop);
+  config.write("conf/tenants/bari.yaml",
+               "tenant: { istat: \"072006\", slug: bari, name: Bari }\n"
+               "endpoints:\n"
+               "  tributi: { type: http, url: \"" +
+                   server.url("/versamenti") +
+                   "\", format: xml, timeout: 10s }\n"
+                   "routes:\n"
+                   "  - service: tari.versamento\n"
+                   "    mode: one-way\n"
+                   "    steps: [ { call: tributi } ]\n"
+                   "sources:\n"
+                   "  versamenti:\n"
+                   "    type: csv\n"
+                   "    service: tari.versamento\n"
+                   "    folder: ../../drop\n"
+                   "    delimiter: \";\"\n"
+                   "    settle: 50ms\n"
+                   "    interval: 20ms\n"
+                   "    rows_per_exchange: 3\n");
+  SourceHarness bus(config);
+  bus.start();
+  std::string text = "codice_fiscale;importo;anno\n";
+  for (int i = 1; i <= 5; ++i) text += "RSSMRA80A01A662A;" + std::to_string(i) + ";2024\n";
+  writeFile(drop / "versamenti.csv", text);
+  REQUIRE(waitUntil([&] { return fs::exists(drop / "done/versamenti.csv"); }));
+  const auto outcome_lines = lines(readFile(drop / "done/versamenti.csv.outcomes.csv"));
+  REQUIRE(outcome_lines.size() == 6);
+  std::vector<std::string> ids;
+  for (int i = 1; i <= 5; ++i) {
+    const auto fields = split(outcome_lines[i], ';');
+    CHECK(fields[2] == "queued");
+    ids.push_back(fields[3]);
+  }
+  // Rows 1-3 are one journaled exchange, rows 4-5 another.
+  CHECK(ids[0] == ids[1]);
+  CHECK(ids[1] == ids[2]);
+  CHECK(ids[3] == ids[4]);
+  CHECK(ids[0] != ids[3]);
+  REQUIRE(waitUntil([&] { return server.requestCount() == 2; }));
+  std::set<std::string> bodies;
+  for (const auto& request : server.requests()) bodies.insert(request.body);
+  CHECK(std::count_if(bodies.begin(), bodies.end(), [](const std::string& body) {
+          return body.find("first=\"1\" last=\"3\"") != std::string::npos;
+        }) == 1);
+  CHECK(std::count_if(bodies.begin(), bodies.end(), [](const std::string& body) {
+          return body.find("first=\"4\" last=\"5\"") != std::string::npos;
+        }) == 1);
 }
