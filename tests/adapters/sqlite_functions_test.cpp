@@ -3,11 +3,13 @@
 // same functions in a statement of a `db` endpoint (checked at load, run by the endpoint).
 #include <doctest/doctest.h>
 
+#include <cstdio>
 #include <string>
 
 #include <sqlite3.h>
 
 #include "adapters/db/sqlite_functions.hpp"
+#include "core/mapping/date_pattern.hpp"
 
 using egov::adapters::db::registerSqliteFunctions;
 
@@ -99,4 +101,29 @@ TEST_CASE("egov_date_it: dd/MM/yyyy to ISO dates; NULL and blanks to NULL; junk 
                      "INSERT INTO t VALUES ('31/12/2026');",
                      nullptr, nullptr, nullptr) == SQLITE_OK);
   CHECK(db.eval("count(*) FROM t WHERE egov_date_it(d) = '2026-12-31'") == "integer:1");
+}
+
+TEST_CASE("egov_date_it answers as format-date(value, 'yyyy-MM-dd', 'dd/MM/yyyy') does") {
+  // The function has a fast path for dd/MM/yyyy; every day and month around the valid
+  // ranges, in leap and common years, must give what the mappings' format-date gives.
+  Db db;
+  int compared = 0;
+  for (const char* year : {"0000", "1900", "2000", "2023", "2024", "2100", "9999"}) {
+    for (int month = 0; month <= 13; ++month) {
+      for (int day = 0; day <= 32; ++day) {
+        char text[16];
+        std::snprintf(text, sizeof text, "%02d/%02d/%s", day, month, year);
+        auto expected = egov::core::formatDate(text, "yyyy-MM-dd", "dd/MM/yyyy");
+        const std::string got = db.eval("egov_date_it('" + std::string(text) + "')");
+        CAPTURE(text);
+        if (expected) {
+          CHECK(got == "text:" + *expected);
+        } else {
+          CHECK(got == "error:egov_date_it: " + expected.error().message);
+        }
+        ++compared;
+      }
+    }
+  }
+  CHECK(compared == 7 * 14 * 33);
 }

@@ -43,10 +43,10 @@
           <xsl:when test="not(contains($all, '&quot;') or contains($all, '\') or contains($all, '&#9;')
                           or contains($all, '&#10;') or contains($all, '&#13;'))">
             <xsl:for-each select="csv:row">
-              <xsl:value-of select="concat(substring(',', 1, position() - 1), '[&quot;', csv:field[1],
-                                           '&quot;,&quot;', csv:field[2], '&quot;,&quot;', csv:field[3],
-                                           '&quot;,&quot;', csv:field[4], '&quot;,&quot;', csv:field[5],
-                                           '&quot;,&quot;', csv:field[6], '&quot;]')"/>
+              <xsl:if test="position() &gt; 1">,</xsl:if>["<xsl:value-of select="csv:field[1]"/>","<xsl:value-of
+                select="csv:field[2]"/>","<xsl:value-of select="csv:field[3]"/>","<xsl:value-of
+                select="csv:field[4]"/>","<xsl:value-of select="csv:field[5]"/>","<xsl:value-of
+                select="csv:field[6]"/>"]<xsl:text/>
             </xsl:for-each>
           </xsl:when>
           <xsl:otherwise>
