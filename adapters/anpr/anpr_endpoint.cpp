@@ -157,6 +157,18 @@ core::Result<AnprEndpoint::Prepared> AnprEndpoint::prepare(const EserviceConfig&
 awaitable<core::Result<Voucher>> AnprEndpoint::fetchVoucher(
     const EserviceConfig& eservice, const Evidence& evidence,
     core::Clock::time_point deadline) const {
+  // PDND's 429 limits the client, whatever the purpose: until its Retry-After has passed no
+  // voucher of this client is asked for (a cached one is still used).
+  const std::string token_key = joinKey({tenant(), config_.token_url, config_.signer.client_id});
+  if (auto left = shared_->cooldowns.remaining(token_key)) {
+    const std::string message = name() +
+                                ": PDND token endpoint asked to slow down (429); not asked again "
+                                "for " +
+                                std::to_string(*left) + " s";
+    core::Error error = core::makeError(ErrorKind::rate_limited, message);
+    error.retry_after_s = *left;
+    co_return error;
+  }
   auto sign = [&] {
     return makeClientAssertion(config_.signer, config_.assertion_audience, eservice.purpose_id,
                                evidence.digest_hex, epochSeconds());
@@ -180,7 +192,12 @@ awaitable<core::Result<Voucher>> AnprEndpoint::fetchVoucher(
   if (!reply) co_return std::move(reply).error();
   TokenReplyContext context{core::Clock::now(), config_.voucher_margin, evidence.reuse_until,
                             config_.cooldown, name()};
-  co_return readTokenReply(*reply, context);
+  auto voucher = readTokenReply(*reply, context);
+  if (!voucher && voucher.error().kind == ErrorKind::rate_limited) {
+    shared_->cooldowns.start(
+        token_key, core::Clock::now() + std::chrono::seconds(voucher.error().retry_after_s));
+  }
+  co_return voucher;
 }
 
 awaitable<core::Result<core::XmlDocPtr>> AnprEndpoint::call(const core::CallRequest& request) {
@@ -224,14 +241,7 @@ awaitable<core::Result<core::XmlDocPtr>> AnprEndpoint::call(const core::CallRequ
     return fetchVoucher(eservice, evidence, deadline);
   };
   auto voucher = co_await shared_->vouchers.get(voucher_key, fetch);
-  if (!voucher) {
-    const core::Error& error = voucher.error();
-    if (error.kind == ErrorKind::rate_limited && error.retry_after_s > 0) {
-      shared_->cooldowns.start(cooldown_key,
-                               core::Clock::now() + std::chrono::seconds(error.retry_after_s));
-    }
-    co_return std::move(voucher).error();
-  }
+  if (!voucher) co_return std::move(voucher).error();
 
   http::HttpRequestSpec spec;
   spec.method = "POST";

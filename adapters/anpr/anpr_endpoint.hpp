@@ -35,8 +35,9 @@ class AnprEndpoint final : public core::Endpoint {
   AnprEndpoint(std::string name, AnprConfig config, std::shared_ptr<http::CurlMultiLoop> loop,
                std::shared_ptr<AnprShared> shared, net::any_io_executor workers);
 
-  // Runs on the caller's executor; signing runs on the worker pool. Never retries: a 429
-  // starts a cool-down during which calls answer rate_limited without reaching ANPR.
+  // Runs on the caller's executor; signing runs on the worker pool. Never retries: ANPR's
+  // 429 starts a cool-down of that e-service (for this tenant's client), PDND's 429 one of
+  // the client's voucher requests; meanwhile calls answer rate_limited without reaching them.
   awaitable<core::Result<core::XmlDocPtr>> call(const core::CallRequest& request) override;
 
   const AnprConfig& config() const { return config_; }

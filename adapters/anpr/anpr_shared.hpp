@@ -37,8 +37,9 @@ class EvidenceCache {
   std::map<std::string, Evidence> entries_;
 };
 
-// After a 429 the e-service is not called again for that client until the time ANPR asked
-// for has passed: callers get 429 at once instead of feeding a retry storm.
+// After a 429 the e-service (or PDND's token endpoint) is not called again for that client
+// until the time it asked for has passed: callers get 429 at once instead of feeding a retry
+// storm.
 class Cooldowns {
  public:
   // Seconds left (at least 1) when `key` is cooling down.

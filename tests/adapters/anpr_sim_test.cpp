@@ -416,6 +416,40 @@ TEST_CASE_FIXTURE(SimFixture,
   CHECK(get("/api/v1/bari/anagrafe/id-anpr?codice_fiscale=RSSMRA80A01A662A").result_int() == 200);
 }
 
+TEST_CASE_FIXTURE(SimFixture,
+                  "anpr sim: PDND's 429 reaches the portal as 429; no voucher request until then") {
+  // A voucher for C030 first: a cached voucher keeps serving while PDND says slow down.
+  REQUIRE(get("/api/v1/bari/anagrafe/id-anpr?codice_fiscale=RSSMRA80A01A662A").result_int() == 200);
+  REQUIRE(simRequest("POST", sim->url("/sim/token-limit"), {"Content-Type: application/json"},
+                     R"({"remaining":0,"retry_after":45})")
+              .status == 204);
+  auto limited = get("/api/v1/bari/anagrafe/residenza?fiscal_code=RSSMRA80A01A662A");
+  CHECK(limited.result_int() == 429);
+  CHECK(problemType(limited) == "urn:egovbus:problem:rate-limited");
+  CHECK(std::string(limited[http::field::retry_after]) == "45");
+  CHECK(limited.body().find("PDND token endpoint: HTTP 429") != std::string::npos);
+  CHECK(sim->stat("token_requests") == 2);
+
+  // Until Retry-After has passed no e-service of this client asks PDND for a voucher.
+  for (int i = 0; i < 3; ++i) {
+    for (const char* target : {"/api/v1/bari/anagrafe/residenza?fiscal_code=RSSMRA80A01A662A",
+                               "/api/v1/bari/anagrafe/stato-famiglia?codice_fiscale="
+                               "RSSMRA80A01A662A"}) {
+      CAPTURE(target);
+      auto again = get(target);
+      CHECK(again.result_int() == 429);
+      const int retry = std::stoi(std::string(again[http::field::retry_after]));
+      CHECK(retry >= 1);
+      CHECK(retry <= 45);
+      CHECK(again.body().find("not asked again for") != std::string::npos);
+    }
+  }
+  CHECK(sim->stat("token_requests") == 2);
+  CHECK(get("/api/v1/bari/anagrafe/id-anpr?codice_fiscale=RSSMRA80A01A662A").result_int() == 200);
+  CHECK(sim->stat("token_requests") == 2);
+  CHECK(sim->stat("eservice_calls") == 2);
+}
+
 TEST_CASE("anpr sim: the tokens the bus sends verify with npm jose") {
   // A recording peer stands in for PDND and ANPR, so the exact bytes the adapter sent can be
   // handed to a third-party verifier.
@@ -696,5 +730,64 @@ TEST_CASE("anpr sim: the e-service refuses every broken ModI header") {
     REQUIRE(foreign.ok());
     call.evidence = foreign->jws;
     check("TrackingEvidence by another key", call, 400, "TrackingEvidence: signature");
+  }
+  // Claims the adapter never writes wrong, each broken alone in a token signed by the right
+  // key: the simulator must see every one of them.
+  // exp is always an hour from now, so that only the broken claim can refuse.
+  const auto claims = [&](const std::string& aud, std::int64_t iat, const std::string& extra) {
+    return std::string(R"({"iss":"client-bari","sub":"client-bari","aud":")") + aud +
+           R"(","jti":")" + core::newUuid() + R"(","iat":)" + std::to_string(iat) + R"(,"exp":)" +
+           std::to_string(epochNow() + 3600) + extra + "}";
+  };
+  const auto signedHeaders = [](const ModiCall& call) {
+    return R"(,"signed_headers":[{"digest":")" + call.digest +
+           R"("},{"content-type":"application/json"}])";
+  };
+  {
+    ModiCall call = validCall(sim);
+    call.signature = rawJwt(claims(c020Audience(sim), epochNow() + 60, signedHeaders(call)));
+    check("signature iat 1 minute ahead", call, 400, "Agid-JWT-Signature: iat in the future");
+  }
+  {
+    ModiCall call = validCall(sim);
+    call.signature = rawJwt(claims(c020Audience(sim), epochNow(),
+                                   signedHeaders(call) + ",\"nbf\":" + std::to_string(epochNow())));
+    check("signature with nbf", call, 400, "Agid-JWT-Signature: nbf is not allowed");
+  }
+  {
+    ModiCall call = validCall(sim);
+    call.signature = rawJwt(claims(c020Audience(sim), epochNow(),
+                                   R"(,"signed_headers":[{"digest":")" + call.digest +
+                                       R"("},{"content-type":)"
+                                       R"("application/json"},)"
+                                       R"({"X-Extra":"1"}])"));
+    check("signed header name not lower case", call, 400,
+          "signed_headers: names must be lower case");
+  }
+  {
+    // The TrackingEvidence a voucher is bound to must itself be right: a new voucher is
+    // asked for each broken evidence, so the refusal is the evidence's, not the binding's.
+    const auto withEvidence = [&](const std::string& evidence) {
+      ModiCall call = validCall(sim);
+      call.evidence = evidence;
+      auto assertion = anpr::makeClientAssertion(signer(), kAssertionAudience, "purpose-c020",
+                                                 anpr::auditDigest(evidence), epochNow());
+      REQUIRE(assertion.ok());
+      call.voucher = accessToken(requestToken(sim, tokenForm(assertion->jws)));
+      return call;
+    };
+    const std::string audit =
+        R"(,"purposeId":"purpose-c020","dnonce":1234567890123,"userID":"u","userLocation":"l")";
+    check("TrackingEvidence aud with -PDND",
+          withEvidence(rawJwt(claims(sim.eserviceBase() + "/C020-servizioAccertamentoResidenza/v1",
+                                     epochNow(), audit + R"(,"LoA":"SpidL2")"))),
+          400, "TrackingEvidence: aud");
+    check("TrackingEvidence without LoA",
+          withEvidence(rawJwt(claims(c020Audience(sim), epochNow(), audit))), 400,
+          "TrackingEvidence: LoA missing");
+    check("TrackingEvidence 6 minutes old",
+          withEvidence(
+              rawJwt(claims(c020Audience(sim), epochNow() - 360, audit + R"(,"LoA":"SpidL2")"))),
+          400, "TrackingEvidence: iat too old");
   }
 }

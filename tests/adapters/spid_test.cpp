@@ -150,6 +150,31 @@ TEST_CASE_FIXTURE(Verifier, "spid: time conditions with the clock skew") {
   CHECK(refusal("valid", {}, now - 31s) == "the Response is issued in the future");
 }
 
+TEST_CASE_FIXTURE(Verifier, "spid: expired, not yet valid, and every other rule's own vector") {
+  // Each vector is signed by the IdP's key (xmlsec1) and breaks exactly one rule.
+  CHECK(refusal("expired").starts_with("the Assertion has expired"));
+  CHECK(refusal("not-yet-valid").starts_with("the Assertion is not valid yet (NotBefore "));
+  CHECK(refusal("assertion-not-child") == "the Assertion is not a child of the Response");
+  CHECK(refusal("encrypted-assertion") ==
+        "encrypted assertions are not supported (SPID assertions are signed only)");
+  CHECK(refusal("two-signatures") == "the Assertion has more than one signature");
+  CHECK(refusal("level-unknown") ==
+        "the AuthnContextClassRef \"https://www.spid.gov.it/SpidL4\" is not a SPID level "
+        "(SpidL1, SpidL2, SpidL3)");
+  CHECK(refusal("response-issuer-mismatch") == "the Response's Issuer is not the Assertion's");
+  // The Response's InResponseTo is right, the SubjectConfirmationData's is not.
+  CHECK(refusal("subject-in-response-to") == "");
+  CHECK(refusal("subject-in-response-to", SpidVectors::kRequestId) ==
+        "the SubjectConfirmationData InResponseTo is not the authentication request's ID");
+  CHECK(refusal("no-fiscal-number") == "the Assertion has no fiscalNumber attribute");
+  CHECK(refusal("fiscal-number-not-italian") ==
+        "the fiscalNumber is not an Italian one (TINIT-...)");
+  CHECK(refusal("fiscal-number-invalid") == "the fiscalNumber is not a valid Italian fiscal code");
+  CHECK(refusal("attribute-twice") == "the attribute \"fiscalNumber\" is given twice");
+  // The expired one was valid in its time: only the clock refuses it.
+  CHECK(refusal("expired", {}, now - 90min) == "");
+}
+
 TEST_CASE("spid: IdP metadata errors name the file") {
   const auto dir = SpidVectors::get().dir();
   auto missing = spid::IdentityProviders::load({dir / "none.xml"});

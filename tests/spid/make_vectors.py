@@ -62,35 +62,38 @@ def attribute(name, value):
 
 
 def assertion(times, aid, signature="", cf=FISCAL_CODE, level=2, audience=SP, recipient=ACS,
-              given="Mario", family="Rossi"):
+              given="Mario", family="Rossi", not_before=None, in_response_to=REQUEST_ID,
+              attributes=None):
     t0, end = times
+    if attributes is None:
+        attributes = (attribute("fiscalNumber", "TINIT-" + cf) + attribute("name", given)
+                      + attribute("familyName", family))
     return (f'<saml:Assertion xmlns:saml="{SAML}" ID="{aid}" Version="2.0" IssueInstant="{t0}">'
             f'<saml:Issuer Format="urn:oasis:names:tc:SAML:2.0:nameid-format:entity" '
             f'NameQualifier="{IDP}">{IDP}</saml:Issuer>{signature}'
             f'<saml:Subject><saml:NameID Format="urn:oasis:names:tc:SAML:2.0:nameid-format:'
             f'transient" NameQualifier="{IDP}">_nid-{aid}</saml:NameID>'
             f'<saml:SubjectConfirmation Method="urn:oasis:names:tc:SAML:2.0:cm:bearer">'
-            f'<saml:SubjectConfirmationData InResponseTo="{REQUEST_ID}" NotOnOrAfter="{end}" '
+            f'<saml:SubjectConfirmationData InResponseTo="{in_response_to}" NotOnOrAfter="{end}" '
             f'Recipient="{recipient}"/></saml:SubjectConfirmation></saml:Subject>'
-            f'<saml:Conditions NotBefore="{t0}" NotOnOrAfter="{end}"><saml:AudienceRestriction>'
+            f'<saml:Conditions NotBefore="{not_before or t0}" NotOnOrAfter="{end}">'
+            f'<saml:AudienceRestriction>'
             f'<saml:Audience>{audience}</saml:Audience></saml:AudienceRestriction>'
             f'</saml:Conditions>'
             f'<saml:AuthnStatement AuthnInstant="{t0}" SessionIndex="_s-{aid}">'
             f'<saml:AuthnContext><saml:AuthnContextClassRef>https://www.spid.gov.it/SpidL{level}'
             f'</saml:AuthnContextClassRef></saml:AuthnContext></saml:AuthnStatement>'
-            f'<saml:AttributeStatement>{attribute("fiscalNumber", "TINIT-" + cf)}'
-            f'{attribute("name", given)}{attribute("familyName", family)}'
-            f'</saml:AttributeStatement></saml:Assertion>')
+            f'<saml:AttributeStatement>{attributes}</saml:AttributeStatement></saml:Assertion>')
 
 
 def response(times, body, signature="", extensions="", rid="_resp-1", destination=ACS,
-             status="urn:oasis:names:tc:SAML:2.0:status:Success"):
+             status="urn:oasis:names:tc:SAML:2.0:status:Success", issuer=IDP):
     t0, _ = times
     ext = f"<samlp:Extensions>{extensions}</samlp:Extensions>" if extensions else ""
     return (f'<samlp:Response xmlns:samlp="{SAMLP}" xmlns:saml="{SAML}" ID="{rid}" '
             f'Version="2.0" IssueInstant="{t0}" Destination="{destination}" '
             f'InResponseTo="{REQUEST_ID}">'
-            f'<saml:Issuer Format="urn:oasis:names:tc:SAML:2.0:nameid-format:entity">{IDP}'
+            f'<saml:Issuer Format="urn:oasis:names:tc:SAML:2.0:nameid-format:entity">{issuer}'
             f'</saml:Issuer>{signature}{ext}<samlp:Status><samlp:StatusCode Value="{status}"/>'
             f'</samlp:Status>{body}</samlp:Response>')
 
@@ -248,6 +251,37 @@ def main():
         assertion(times, "_a-1", signature_template("_a-1", method=RSA_SHA1)))))
     write("status-failed", response(times, good,
                                     status="urn:oasis:names:tc:SAML:2.0:status:Responder"))
+
+    # Expired: issued two hours ago, valid for one hour (signed as the IdP signed it then).
+    past = (rfc3339(now - datetime.timedelta(hours=2)), rfc3339(now - datetime.timedelta(hours=1)))
+    write("expired", response(past, s.assertion(
+        assertion(past, "_a-old", signature_template("_a-old")))))
+    # Conditions that start ten minutes from now (the IssueInstant is now).
+    write("not-yet-valid", response(times, signed(
+        "_a-later", not_before=rfc3339(now + datetime.timedelta(minutes=10)))))
+    # The only Assertion, signed and intact, but not a child of the Response.
+    write("assertion-not-child", response(times, "", extensions=good))
+    write("encrypted-assertion", response(times, (
+        '<saml:EncryptedAssertion><xenc:EncryptedData '
+        'xmlns:xenc="http://www.w3.org/2001/04/xmlenc#" Type="http://www.w3.org/2001/04/xmlenc#'
+        'Element"><xenc:CipherData><xenc:CipherValue>AAAA</xenc:CipherValue></xenc:CipherData>'
+        '</xenc:EncryptedData></saml:EncryptedAssertion>')))
+    # The signature element twice (both copies verify on their own).
+    write("two-signatures", response(times, good[:sig_end] + stolen_signature + good[sig_end:]))
+    write("level-unknown", response(times, signed("_a-l4", level=4)))
+    write("response-issuer-mismatch",
+          response(times, good, issuer="https://idp.other.example/saml"))
+    write("subject-in-response-to",
+          response(times, signed("_a-irt", in_response_to="_another-request")))
+    write("no-fiscal-number", response(times, signed(
+        "_a-nocf", attributes=attribute("name", "Mario") + attribute("familyName", "Rossi"))))
+    write("fiscal-number-not-italian", response(times, signed(
+        "_a-de", attributes=attribute("fiscalNumber", "TINDE-" + FISCAL_CODE))))
+    write("fiscal-number-invalid", response(times, signed(
+        "_a-bad", cf=FISCAL_CODE[:-1] + "B")))
+    write("attribute-twice", response(times, signed(
+        "_a-twice", attributes=attribute("fiscalNumber", "TINIT-" + FISCAL_CODE)
+        + attribute("fiscalNumber", "TINIT-" + VICTIM))))
 
     with open(f"{out}/vectors.json", "w", encoding="utf-8") as f:
         json.dump({"now": times[0], "expires": times[1], "sp_entity_id": SP, "acs_url": ACS,

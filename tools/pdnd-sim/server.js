@@ -21,8 +21,11 @@
 // the port alone on the first line of stdout. Every refusal carries X-Simulator-Reason (a
 // real provider says less) so tests can tell which check refused.
 //
-// Control (tests and demos): GET /sim/stats; POST /sim/quota {"eservice":"C020","remaining":0,
-// "retry_after":120}; POST /sim/reset (counters and quotas, not the jti memory).
+// Control (tests and demos): GET /sim/stats (counters, refusals by reason, and `last_audit`:
+// the audit claims of the last TrackingEvidence accepted); POST /sim/quota
+// {"eservice":"C020","remaining":0,"retry_after":120}; POST /sim/token-limit {"remaining":0,
+// "retry_after":30} (the token endpoint answers 429 once `remaining` more vouchers are issued);
+// POST /sim/reset (counters, quotas and the token limit, not the jti memory).
 'use strict';
 
 const crypto = require('crypto');
@@ -108,10 +111,11 @@ for (const c of config.clients || []) {
 }
 
 const stats = { token_requests: 0, tokens_issued: 0, eservice_calls: 0, eservice_ok: 0,
-                refusals: {} };
+                refusals: {}, last_audit: null };
 const quotas = new Map();        // "client|C020" -> remaining
 const retryAfter = new Map();    // "client|C020" -> seconds to announce
 const seenJti = new Map();       // jti -> expiry (s), for replay detection
+let tokenLimit = null;           // {remaining, retry_after}: PDND's rate limit, when set
 let voucherKeys;                 // the simulated PDND's own signing key pair
 
 function now() {
@@ -199,6 +203,14 @@ async function token(req, body) {
     throw pdndError('client_assertion_type');
   const client = clients.get(form.get('client_id') || '');
   if (!client) throw pdndError('unknown client_id');
+  if (tokenLimit && tokenLimit.remaining <= 0) {
+    const refusal = new Refusal(429, 'token rate limit', {
+      correlationId: crypto.randomUUID(), status: 429, title: 'Too Many Requests',
+      detail: 'Too many requests for this client', type: 'about:blank',
+    });
+    refusal.retryAfter = tokenLimit.retry_after;
+    throw refusal;
+  }
   const assertion = form.get('client_assertion') || '';
   const claims =
     await verifyModi(assertion, client, assertionAudience, pdndError, 'client assertion');
@@ -222,6 +234,7 @@ async function token(req, body) {
     .setExpirationTime(t + VOUCHER_TTL)
     .sign(voucherKeys.privateKey);
   stats.tokens_issued++;
+  if (tokenLimit) tokenLimit.remaining--;
   return { status: 200, type: 'application/json',
            body: { access_token: voucher, token_type: 'Bearer', expires_in: VOUCHER_TTL } };
 }
@@ -337,6 +350,8 @@ async function eservice(req, body, code) {
   const evidenceDigest = crypto.createHash('sha256').update(evidence).digest('hex');
   if (!voucher.digest || voucher.digest.value !== evidenceDigest)
     throw invalid('voucher not bound to this TrackingEvidence');
+  stats.last_audit = { eservice: code, purposeId: audit.purposeId, userID: audit.userID,
+                       userLocation: audit.userLocation, LoA: audit.LoA };
 
   // 3. INTEGRITY_REST_02: Digest of the exact body, signed with the headers it names.
   const contentType = req.headers['content-type'];
@@ -400,11 +415,17 @@ function control(req, body) {
     }
     return { status: 204 };
   }
+  if (req.method === 'POST' && req.url === '/sim/token-limit') {
+    const q = JSON.parse(body.toString('utf8'));
+    tokenLimit = { remaining: q.remaining, retry_after: q.retry_after ?? 60 };
+    return { status: 204 };
+  }
   if (req.method === 'POST' && req.url === '/sim/reset') {
     quotas.clear();
     retryAfter.clear();
+    tokenLimit = null;
     Object.assign(stats, { token_requests: 0, tokens_issued: 0, eservice_calls: 0,
-                           eservice_ok: 0, refusals: {} });
+                           eservice_ok: 0, refusals: {}, last_audit: null });
     return { status: 204 };
   }
   return null;
