@@ -574,30 +574,9 @@ http {{
         size_mb = os.path.getsize(csv) / 1e6
         out = self.results.setdefault("b3", {"rows": rows, "csv_mb": round(size_mb, 1)})
 
-        db = self.path("b3-bus.db")
-        self.create_db(db)
-        env = self.bus_env(self.path("b3-journal.db"), db)
-        argv = ["/usr/bin/time", "-v", self.args.batch_bin, "--config", os.path.join(CONF, "bus.yaml"),
-                "--tenant", "bari", "--service", "posizioni.carica", "--chunk", str(self.args.chunk),
-                "--in-flight", "2", csv]
-        log("B3: the bus (CSV reader -> mapping -> db adapter)")
-        load1 = os.getloadavg()[0]
-        started = time.monotonic()
-        done = subprocess.run(argv, env=env, capture_output=True, text=True)
-        wall = time.monotonic() - started
-        if done.returncode != 0:
-            raise RuntimeError(f"egovbus_bench_batch failed:\n{done.stdout}\n{done.stderr}")
-        report = json.loads(done.stdout.strip().splitlines()[-1])
-        stored = int(subprocess.run(["sqlite3", db, "SELECT count(*) FROM posizioni"], capture_output=True,
-                                    text=True, check=True).stdout)
-        sample = subprocess.run(["sqlite3", db, "SELECT * FROM posizioni WHERE rowid = 2"],
-                                capture_output=True, text=True, check=True).stdout.strip()
-        if stored != rows:
-            raise RuntimeError(f"B3: {stored} rows stored, {rows} in the file")
-        out.update(bus_rows_per_s=report["rows_per_s"], bus_seconds=report["seconds"],
-                   bus_process_seconds=round(wall, 3), bus_peak_rss_mb=round(max_rss_kb(done.stderr) / 1024, 1),
-                   bus_chunk=report["chunk"], bus_sample_row=sample, load1_before_bus=round(load1, 2))
-        log(f"  bus: {report['rows_per_s']:.0f} rows/s, peak RSS {out['bus_peak_rss_mb']} MB; row 2 = {sample}")
+        # The main figure: the product path, `egovbus serve` with a csv drop-folder source in
+        # chunk mode (rows_per_exchange), on the whole file.
+        self.b3_source(out, wal=False, rows=rows, prefix="bus", chunk=self.args.chunk, csv=csv)
 
         imported = self.path("b3-import.db")
         self.create_db(imported)
@@ -617,20 +596,48 @@ http {{
                    sqlite_import_peak_rss_mb=round(max_rss_kb(done.stderr) / 1024, 1),
                    load1_before_import=round(load1, 2))
         log(f"  .import: {rows / wall:.0f} rows/s")
-        # The archive as `sqlite3` creates it (rollback journal: each row's commit waits for
-        # several fsyncs), then in WAL mode (one WAL append per commit), as a DBA would set it
-        # up for a table filled row by row.
+
+        # Secondary: the benchmark driver (the same route without the source: no drop folder,
+        # journal batch record, outcomes file or fingerprint pass).
+        db = self.path("b3-driver.db")
+        self.create_db(db)
+        env = self.bus_env(self.path("b3-journal.db"), db)
+        argv = ["/usr/bin/time", "-v", self.args.batch_bin, "--config", os.path.join(CONF, "bus.yaml"),
+                "--tenant", "bari", "--service", "posizioni.carica", "--chunk", str(self.args.chunk),
+                "--in-flight", "2", csv]
+        log("B3: the driver (CSV reader -> the same route, no source)")
+        load1 = os.getloadavg()[0]
+        started = time.monotonic()
+        done = subprocess.run(argv, env=env, capture_output=True, text=True)
+        wall = time.monotonic() - started
+        if done.returncode != 0:
+            raise RuntimeError(f"egovbus_bench_batch failed:\n{done.stdout}\n{done.stderr}")
+        report = json.loads(done.stdout.strip().splitlines()[-1])
+        stored = int(subprocess.run(["sqlite3", db, "SELECT count(*) FROM posizioni"], capture_output=True,
+                                    text=True, check=True).stdout)
+        if stored != rows:
+            raise RuntimeError(f"B3 driver: {stored} rows stored, {rows} in the file")
+        out.update(driver_rows_per_s=report["rows_per_s"], driver_seconds=report["seconds"],
+                   driver_process_seconds=round(wall, 3),
+                   driver_peak_rss_mb=round(max_rss_kb(done.stderr) / 1024, 1),
+                   driver_chunk=report["chunk"], load1_before_driver=round(load1, 2))
+        log(f"  driver: {report['rows_per_s']:.0f} rows/s, peak RSS {out['driver_peak_rss_mb']} MB")
+
+        # The source's default mode, one exchange per row: the archive as `sqlite3` creates it
+        # (rollback journal: each row's commit waits for several fsyncs), then in WAL mode (one
+        # WAL append per commit), as a DBA would set it up for a table filled row by row.
         self.b3_source(out, wal=False, rows=self.args.source_rows or (300 if self.args.quick else 2_000),
                        prefix="source_rollback")
         self.b3_source(out, wal=True, rows=self.args.source_rows or (2_000 if self.args.quick else 20_000),
                        prefix="source")
 
-    def b3_source(self, out, wal, rows, prefix):
-        """The product path: the same CSV rows dropped into a `csv` source's folder; the source
-        makes each row an exchange of `posizioni.carica-riga` (carica-riga.xsl, then a `db`
-        endpoint whose one statement inserts one row). Fewer rows than the driver: the source
-        hands over one row per exchange, so each row is one mapping, one db call and one
-        SQLite transaction; 1,000,000 of them would take most of an hour here."""
+    def b3_source(self, out, wal, rows, prefix, chunk=1, csv=None):
+        """The product path: CSV rows dropped into a `csv` source's folder of `egovbus serve`.
+        chunk > 1: rows_per_exchange chunk; each exchange of `posizioni.carica` maps a chunk
+        (carica-request.xsl) and inserts it with one statement (json_each, egov_decimal_it,
+        egov_date_it) in one transaction. chunk == 1: the default mode, each row one exchange of
+        `posizioni.carica-riga` (carica-riga.xsl, one INSERT, one transaction), measured on
+        fewer rows: 1,000,000 of them would take most of an hour here."""
         folder = self.path(f"b3-{prefix}")
         drop = os.path.join(folder, "drop")
         for d in ("tenants", "profiles", "drop"):
@@ -649,49 +656,76 @@ paths:
   schemas: {ROOT}/schemas
 journal: {{ path: {folder}/journal.db }}
 """)
-        with open(os.path.join(folder, "tenants", "072006-bari.yaml"), "w") as f:
-            f.write(f"""tenant: {{ istat: "072006", slug: bari, name: Bari }}
-routes:
-  - service: posizioni.carica-riga
+        if chunk > 1:
+            with open(os.path.join(CONF, "tenants", "072006-bari.yaml")) as t:
+                sql = re.search(r"      carica:\n        sql: >-\n((?:          .*\n)+)", t.read()).group(1)
+            route = f"""  - service: posizioni.carica
+    deadline: 60s
+    steps:
+      - map: bench/carica-request.xsl
+      - call: archivio
+"""
+            statement = f"""      carica:
+        sql: >-
+{sql}        params: {{ righe: /carica/righe }}
+"""
+            source = f"""    service: posizioni.carica
+    rows_per_exchange: {chunk}
+    concurrency: {self.args.chunk_concurrency}
+"""
+        else:
+            route = """  - service: posizioni.carica-riga
     steps:
       - map: bench/carica-riga.xsl
       - call: archivio
-endpoints:
+"""
+            statement = """      riga:
+        sql: >-
+          INSERT INTO posizioni (codice_fiscale, anno, tributo, importo, scadenza, stato)
+          VALUES (:cf, :anno, :tributo, :importo, :scadenza, :stato)
+        params: { cf: /riga/cf, anno: /riga/anno, tributo: /riga/tributo, importo: /riga/importo,
+                  scadenza: /riga/scadenza, stato: /riga/stato }
+"""
+            source = """    service: posizioni.carica-riga
+    concurrency: 16
+"""
+        with open(os.path.join(folder, "tenants", "072006-bari.yaml"), "w") as f:
+            f.write(f"""tenant: {{ istat: "072006", slug: bari, name: Bari }}
+routes:
+{route}endpoints:
   archivio:
     type: db
     driver: sqlite
     path: {db}
     pool: {{ max: 1 }}
+    statement_timeout: 60s
     statements:
-      riga:
-        sql: >-
-          INSERT INTO posizioni (codice_fiscale, anno, tributo, importo, scadenza, stato)
-          VALUES (:cf, :anno, :tributo, :importo, :scadenza, :stato)
-        params: {{ cf: /riga/cf, anno: /riga/anno, tributo: /riga/tributo, importo: /riga/importo,
-                  scadenza: /riga/scadenza, stato: /riga/stato }}
-sources:
+{statement}sources:
   posizioni:
     type: csv
-    service: posizioni.carica-riga
-    folder: {drop}
-    settle: 100ms
-    concurrency: 16
+{source}    folder: {drop}
+    settle: 50ms
+    interval: 50ms
 """)
-        csv = os.path.join(folder, "posizioni.csv")
-        write_b3_csv(csv, rows)
+        staged = os.path.join(folder, "posizioni.csv")
+        if csv:
+            os.link(csv, staged)  # the same file, dropped by a rename
+        else:
+            write_b3_csv(staged, rows)
         port = free_port()
         bus = self.start(f"bus-b3-{prefix}", [self.args.bin, "serve", "--config", os.path.join(folder, "bus.yaml"),
                                            "--listen", f"127.0.0.1:{port}"])
         wait_until(lambda: bus.check_alive() or ready(port), 30, f"bus-b3-{prefix}")
-        log(f"B3: the product path, {rows} rows dropped into the csv source's folder "
-            f"(archive in {'WAL' if wal else 'rollback-journal'} mode)")
+        mode = f"chunks of {chunk} rows" if chunk > 1 else "one exchange per row"
+        log(f"B3: the product path, {rows} rows dropped into the csv source's folder ({mode}; "
+            f"archive in {'WAL' if wal else 'rollback-journal'} mode)")
         load1 = os.getloadavg()[0]
         cpu0 = cpu_seconds([bus.pid])
         started = time.monotonic()
-        os.rename(csv, os.path.join(drop, "posizioni.csv"))
+        os.rename(staged, os.path.join(drop, "posizioni.csv"))
         done = os.path.join(drop, "done", "posizioni.csv")
         wait_until(lambda: bus.check_alive() or os.path.exists(done), max(120, rows / 20), "csv source",
-                   interval=0.05)
+                   interval=0.02)
         wall = time.monotonic() - started
         cpu = cpu_seconds([bus.pid]) - cpu0
         peak_kb = status_kb(bus.pid, "VmHWM")
@@ -700,11 +734,21 @@ sources:
                                     text=True, check=True).stdout)
         if stored != rows:
             raise RuntimeError(f"B3 {prefix}: {stored} rows stored, {rows} in the file")
+        with open(os.path.join(drop, "done", "posizioni.csv.outcomes.csv")) as f:
+            outcomes = sum(1 for _ in f) - 1
+        if outcomes != rows or os.path.exists(os.path.join(drop, "done", "posizioni.csv.rejects.csv")):
+            raise RuntimeError(f"B3 {prefix}: {outcomes} outcomes for {rows} rows, or rejects")
+        sample = subprocess.run(["sqlite3", db, "SELECT * FROM posizioni WHERE rowid = 2"],
+                                capture_output=True, text=True, check=True).stdout.strip()
         out.update({f"{prefix}_rows": rows, f"{prefix}_rows_per_s": round(rows / wall, 1),
                     f"{prefix}_seconds": round(wall, 3), f"{prefix}_cpu_ms_per_row": round(cpu * 1000 / rows, 4),
-                    f"{prefix}_peak_rss_mb": round(peak_kb / 1024, 1), f"load1_before_{prefix}": round(load1, 2)})
-        log(f"  source: {rows / wall:.0f} rows/s, {cpu * 1000 / rows:.3f} ms CPU per row, "
-            f"peak RSS {peak_kb / 1024:.1f} MB")
+                    f"{prefix}_peak_rss_mb": round(peak_kb / 1024, 1), f"load1_before_{prefix}": round(load1, 2),
+                    f"{prefix}_sample_row": sample})
+        if chunk > 1:
+            out[f"{prefix}_chunk"] = chunk
+            out[f"{prefix}_concurrency"] = self.args.chunk_concurrency
+        log(f"  source: {rows / wall:.0f} rows/s, {cpu * 1000 / rows:.4f} ms CPU per row, "
+            f"peak RSS {peak_kb / 1024:.1f} MB; row 2 = {sample}")
 
     # --- B4 ---------------------------------------------------------------------------------
 
@@ -858,8 +902,11 @@ def versions(args):
             return (done.stdout + done.stderr).strip().splitlines()[0]
         except (OSError, IndexError):
             return None
-    with open(os.path.join(NODE_RED_DIR, "node_modules", "node-red", "package.json")) as f:
-        node_red = json.load(f)["version"]
+    try:  # not installed when only sections without Node-RED run (`--only b3`, bench.py alone)
+        with open(os.path.join(NODE_RED_DIR, "node_modules", "node-red", "package.json")) as f:
+            node_red = json.load(f)["version"]
+    except FileNotFoundError:
+        node_red = None
     return {"egovbus": first_line([args.bin, "--version"]),
             "commit": first_line(["git", "-C", ROOT, "rev-parse", "--short", "HEAD"]),
             "nginx": first_line(["nginx", "-v"]), "wrk": first_line(["wrk", "-v"]),
@@ -908,7 +955,10 @@ def main():
     parser.add_argument("--duration", type=int, default=10, help="seconds per measured run")
     parser.add_argument("--warmup", type=int, default=2, help="seconds of warm-up before each run")
     parser.add_argument("--concurrency", default="16,64,256")
-    parser.add_argument("--chunk", type=int, default=1000, help="B3 rows per exchange")
+    parser.add_argument("--chunk", type=int, default=1000,
+                        help="B3 rows per exchange (the csv source's rows_per_exchange, and the driver's)")
+    parser.add_argument("--chunk-concurrency", type=int, default=4,
+                        help="B3: chunks in flight (the csv source's concurrency)")
     parser.add_argument("--source-rows", type=int, default=0,
                         help="B3 rows through the csv drop-folder source (default 20000 with the archive "
                              "in WAL mode, 2000 in rollback-journal mode)")

@@ -1,5 +1,6 @@
 #include "adapters/csv/csv_batch_source.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <deque>
 #include <map>
@@ -37,6 +38,35 @@ bool xmlSafe(const std::string& text) {
   return true;
 }
 
+// Why a row cannot be handed to the route (a wrong number of fields, a control character),
+// as its outcome's detail; empty when it can.
+std::string rowProblem(const std::vector<std::string>& header, const CsvRow& row) {
+  if (row.fields.size() != header.size()) {
+    return "bad-request: the row has " + std::to_string(row.fields.size()) +
+           " fields, the header " + std::to_string(header.size());
+  }
+  for (std::size_t i = 0; i < header.size(); ++i) {
+    if (!xmlSafe(row.fields[i])) {
+      return "bad-request: column '" + header[i] + "' holds a control character";
+    }
+  }
+  return {};
+}
+
+// <row number=".." line=".."><field name="..">..</field>...</row> under `parent`.
+bool addRow(xmlNode* parent, xmlNs* ns, const std::vector<std::string>& header, const CsvRow& row) {
+  xmlNode* node = xmlNewChild(parent, ns, x("row"), nullptr);
+  if (!node) return false;
+  xmlNewProp(node, x("number"), x(std::to_string(row.number).c_str()));
+  xmlNewProp(node, x("line"), x(std::to_string(row.line).c_str()));
+  for (std::size_t i = 0; i < header.size(); ++i) {
+    xmlNode* field = xmlNewTextChild(node, ns, x("field"), x(row.fields[i].c_str()));
+    if (!field || !xmlNewProp(field, x("name"), x(header[i].c_str()))) return false;
+  }
+  return true;
+}
+
+// One row per exchange (rows_per_exchange 1): the row is the root, with the file's name.
 core::Result<core::XmlDocPtr> rowDocument(const std::string& file,
                                           const std::vector<std::string>& header,
                                           const CsvRow& row) {
@@ -50,13 +80,32 @@ core::Result<core::XmlDocPtr> rowDocument(const std::string& file,
   xmlNewProp(root, x("number"), x(std::to_string(row.number).c_str()));
   xmlNewProp(root, x("line"), x(std::to_string(row.line).c_str()));
   for (std::size_t i = 0; i < header.size(); ++i) {
-    if (!xmlSafe(row.fields[i])) {
-      return core::makeError(ErrorKind::bad_request,
-                             "column '" + header[i] + "' holds a control character");
-    }
     xmlNode* field = xmlNewTextChild(root, ns, x("field"), x(row.fields[i].c_str()));
     if (!field) return core::makeError(ErrorKind::internal, "out of memory");
     xmlNewProp(field, x("name"), x(header[i].c_str()));
+  }
+  return doc;
+}
+
+// Chunk mode: <rows file=".." first=".." last=".."> holding the given rows, in file order.
+// The document has a dictionary, so element and attribute names are stored once.
+core::Result<core::XmlDocPtr> chunkDocument(const std::string& file,
+                                            const std::vector<std::string>& header,
+                                            const std::vector<const CsvRow*>& rows) {
+  core::XmlDocPtr doc(xmlNewDoc(x("1.0")));
+  if (!doc) return core::makeError(ErrorKind::internal, "out of memory");
+  doc->dict = xmlDictCreate();
+  xmlNode* root = doc->dict ? xmlNewDocNode(doc.get(), nullptr, x("rows"), nullptr) : nullptr;
+  if (!root) return core::makeError(ErrorKind::internal, "out of memory");
+  xmlDocSetRootElement(doc.get(), root);
+  xmlNs* ns = xmlNewNs(root, x(kCsvNamespace), nullptr);
+  xmlSetNs(root, ns);
+  xmlNewProp(root, x("file"), x(file.c_str()));
+  xmlNewProp(root, x("first"), x(std::to_string(rows.front()->number).c_str()));
+  xmlNewProp(root, x("last"), x(std::to_string(rows.back()->number).c_str()));
+  for (const CsvRow* row : rows) {
+    if (!addRow(root, ns, header, *row))
+      return core::makeError(ErrorKind::internal, "out of memory");
   }
   return doc;
 }
@@ -77,13 +126,19 @@ class RowSettled {
   net::steady_timer timer_;
 };
 
-struct Slot {
-  CsvRow row;
-  core::Exchange exchange;
-  bool done = false;
+struct RowOutcome {
   std::string outcome;  // ok, queued, duplicate, rejected
-  std::string id;
+  std::string id;       // the exchange (request-reply) or journal id (one-way)
   std::string detail;
+};
+
+// Consecutive rows of the file settled together: one row (rows_per_exchange 1), or up to
+// rows_per_exchange rows whose valid ones go to the route as one chunk.
+struct Slot {
+  std::vector<CsvRow> rows;          // in file order
+  std::vector<RowOutcome> outcomes;  // one per row
+  std::vector<std::size_t> sent;     // indexes of the rows handed to the route
+  bool done = false;
 };
 
 class CsvBatchSource;
@@ -99,8 +154,10 @@ class FileRun {
   awaitable<bool> process();
 
  private:
-  awaitable<void> submitRow(Slot& slot);
-  void launch(CsvRow row);
+  awaitable<void> submitSlot(Slot& slot);
+  awaitable<RowOutcome> submitRows(Slot& slot, const std::vector<std::size_t>& indexes);
+  core::Exchange newExchange(core::XmlDocPtr body) const;
+  void launch(std::vector<CsvRow> rows);
   void record(const Slot& slot);
   awaitable<core::Result<void>> checkpoint(bool final);
   std::string name() const { return path_.filename().string(); }
@@ -349,6 +406,8 @@ awaitable<bool> FileRun::process() {
   }
 
   std::deque<CsvRow> pending;
+  const std::size_t per_exchange = config.rows_per_exchange;
+  const std::size_t read_size = std::max(kReadChunk, per_exchange);
   bool end = stopped_by.has_value();
   bool io_failed = false;  // results or progress could not be saved: pause, retry later
   while (true) {
@@ -363,13 +422,21 @@ awaitable<bool> FileRun::process() {
     }
     const bool stopping = run_.stop.requested() || io_failed;
     if (!stopping && window_.size() < config.concurrency) {
-      if (!pending.empty()) {
-        launch(std::move(pending.front()));
-        pending.pop_front();
+      // The next rows_per_exchange rows of the file are one slot (fewer at its end), so a
+      // resumed run cuts the same chunks (and idempotency keys) from rows_done on.
+      if (!pending.empty() && (pending.size() >= per_exchange || end)) {
+        std::vector<CsvRow> rows;
+        const std::size_t take = std::min(per_exchange, pending.size());
+        rows.reserve(take);
+        for (std::size_t i = 0; i < take; ++i) {
+          rows.push_back(std::move(pending.front()));
+          pending.pop_front();
+        }
+        launch(std::move(rows));
         continue;
       }
       if (!end) {
-        auto read_work = [this]() { return rows_->read(kReadChunk); };
+        auto read_work = [this, read_size]() { return rows_->read(read_size); };
         auto chunk = co_await core::runOn(source_.workers(), read_work);
         if (!chunk) {
           stopped_by = chunk.error();
@@ -423,27 +490,30 @@ awaitable<bool> FileRun::process() {
   co_return true;
 }
 
-void FileRun::launch(CsvRow row) {
+void FileRun::launch(std::vector<CsvRow> rows) {
   auto slot = std::make_unique<Slot>();
   Slot& ref = *slot;
-  slot->row = std::move(row);
+  ref.rows = std::move(rows);
+  ref.outcomes.resize(ref.rows.size());
   window_.push_back(std::move(slot));
   const auto& header = rows_->header();
-  if (ref.row.fields.size() != header.size()) {
+  // Rows that cannot be handed over are rejected here, before any chunk is formed.
+  for (std::size_t i = 0; i < ref.rows.size(); ++i) {
+    if (auto problem = rowProblem(header, ref.rows[i]); !problem.empty()) {
+      ref.outcomes[i] = {"rejected", "", std::move(problem)};
+    } else {
+      ref.sent.push_back(i);
+    }
+  }
+  if (ref.sent.empty()) {
     ref.done = true;
-    ref.outcome = "rejected";
-    ref.detail = "bad-request: the row has " + std::to_string(ref.row.fields.size()) +
-                 " fields, the header " + std::to_string(header.size());
     return;
   }
-  auto body = rowDocument(name(), header, ref.row);
-  if (!body) {
-    ref.done = true;
-    ref.outcome = "rejected";
-    ref.detail = std::string(core::errorKindName(body.error().kind)) + ": " + body.error().message;
-    return;
-  }
-  auto& exchange = ref.exchange;
+  net::co_spawn(strand_, submitSlot(ref), net::detached);
+}
+
+core::Exchange FileRun::newExchange(core::XmlDocPtr body) const {
+  core::Exchange exchange;
   exchange.id = core::newUuid();
   exchange.trace_id = exchange.id;
   exchange.tenant_istat = run_.tenant.istat;
@@ -451,33 +521,77 @@ void FileRun::launch(CsvRow row) {
   exchange.service = source_.service();
   exchange.identity.client = "source:" + source_.name();
   exchange.deadline = Clock::now() + route_->deadline;
-  exchange.body = std::move(body).value();
-  net::co_spawn(strand_, submitRow(ref), net::detached);
+  exchange.body = std::move(body);
+  return exchange;
 }
 
-awaitable<void> FileRun::submitRow(Slot& slot) {
+awaitable<RowOutcome> FileRun::submitRows(Slot& slot, const std::vector<std::size_t>& indexes) {
+  const bool chunked = source_.config().rows_per_exchange > 1;
+  const auto& first = slot.rows[indexes.front()];
+  const auto& last = slot.rows[indexes.back()];
+  core::Result<core::XmlDocPtr> body = core::makeError(ErrorKind::internal, "no body");
+  if (!chunked) {
+    body = rowDocument(name(), rows_->header(), first);
+  } else {
+    // Built on the worker pool: a chunk of thousands of rows is milliseconds of work.
+    auto build = [this, &slot, &indexes]() {
+      std::vector<const CsvRow*> rows;
+      rows.reserve(indexes.size());
+      for (auto i : indexes) rows.push_back(&slot.rows[i]);
+      return chunkDocument(name(), rows_->header(), rows);
+    };
+    body = co_await core::runOn(source_.workers(), build);
+  }
+  if (!body) {
+    co_return RowOutcome{
+        "rejected", "",
+        std::string(core::errorKindName(body.error().kind)) + ": " + body.error().message};
+  }
+  core::Exchange exchange = newExchange(std::move(body).value());
   core::Submission submission;
-  submission.idempotency_key = source_.key() + ":" + batch_.content_hash.substr(0, 32) + ":" +
-                               std::to_string(slot.row.number);
+  submission.idempotency_key =
+      source_.key() + ":" + batch_.content_hash.substr(0, 32) + ":" + std::to_string(first.number);
+  if (chunked) submission.idempotency_key += "-" + std::to_string(last.number);
+  RowOutcome outcome;
   try {
     auto submitted = co_await core::submitExchange(run_.bus, run_.generation, run_.tenant, *route_,
-                                                   slot.exchange, std::move(submission));
+                                                   exchange, std::move(submission));
     if (!submitted) {
-      slot.outcome = "rejected";
-      slot.detail = std::string(core::errorKindName(submitted.error().kind)) + ": " +
-                    submitted.error().message;
+      outcome.outcome = "rejected";
+      outcome.detail = std::string(core::errorKindName(submitted.error().kind)) + ": " +
+                       submitted.error().message;
     } else if (submitted->queued) {
-      slot.outcome = submitted->duplicate ? "duplicate" : "queued";
-      slot.id = submitted->journal_id;
+      outcome.outcome = submitted->duplicate ? "duplicate" : "queued";
+      outcome.id = submitted->journal_id;
     } else {
-      slot.outcome = "ok";
-      slot.id = slot.exchange.id;
+      outcome.outcome = "ok";
+      outcome.id = exchange.id;
     }
   } catch (const std::exception& e) {
-    slot.outcome = "rejected";
-    slot.detail = std::string("internal: ") + e.what();
+    outcome.outcome = "rejected";
+    outcome.detail = std::string("internal: ") + e.what();
   }
-  slot.exchange.body.reset();
+  co_return outcome;
+}
+
+awaitable<void> FileRun::submitSlot(Slot& slot) {
+  auto outcome = co_await submitRows(slot, slot.sent);
+  if (outcome.outcome == "rejected" && slot.sent.size() > 1) {
+    // The chunk as a whole was refused (one bad row fails the chunk's transaction): each of
+    // its rows goes again alone, as a one-row chunk, so that each gets its own outcome.
+    core::logEvent(core::LogLevel::info, "batch chunk rejected; its rows are sent one by one",
+                   {{"source", std::string_view(source_.name())},
+                    {"file", std::string_view(name())},
+                    {"first", slot.rows[slot.sent.front()].number},
+                    {"last", slot.rows[slot.sent.back()].number},
+                    {"error", std::string_view(outcome.detail)}});
+    for (const auto index : slot.sent) {
+      const std::vector<std::size_t> one{index};
+      slot.outcomes[index] = co_await submitRows(slot, one);
+    }
+  } else {
+    for (const auto index : slot.sent) slot.outcomes[index] = outcome;
+  }
   slot.done = true;
   settled_.notify();
 }
@@ -485,19 +599,27 @@ awaitable<void> FileRun::submitRow(Slot& slot) {
 void FileRun::record(const Slot& slot) {
   const char delimiter = source_.config().delimiter;
   const core::CsvWriteOptions options{delimiter, true};
-  const std::string number = std::to_string(slot.row.number);
-  const std::string fields[] = {number, std::to_string(slot.row.line), slot.outcome, slot.id,
-                                slot.detail};
-  core::appendCsvRecord(outcome_buffer_, fields, options);
-  ++done_;
-  source_.metrics().add("egov_source_rows_total",
-                        {{"source", source_.name()}, {"outcome", slot.outcome}});
-  if (slot.outcome != "rejected") return;
-  ++failed_;
-  std::vector<std::string> reject{number};
-  reject.insert(reject.end(), slot.row.fields.begin(), slot.row.fields.end());
-  reject.push_back(slot.detail);
-  core::appendCsvRecord(reject_buffer_, reject, options);
+  std::map<std::string_view, double> counts;  // rows per outcome, added to the metric once
+  for (std::size_t i = 0; i < slot.rows.size(); ++i) {
+    const CsvRow& row = slot.rows[i];
+    const RowOutcome& outcome = slot.outcomes[i];
+    const std::string number = std::to_string(row.number);
+    const std::string fields[] = {number, std::to_string(row.line), outcome.outcome, outcome.id,
+                                  outcome.detail};
+    core::appendCsvRecord(outcome_buffer_, fields, options);
+    ++done_;
+    ++counts[outcome.outcome];
+    if (outcome.outcome != "rejected") continue;
+    ++failed_;
+    std::vector<std::string> reject{number};
+    reject.insert(reject.end(), row.fields.begin(), row.fields.end());
+    reject.push_back(outcome.detail);
+    core::appendCsvRecord(reject_buffer_, reject, options);
+  }
+  for (const auto& [outcome, count] : counts) {
+    source_.metrics().add("egov_source_rows_total",
+                          {{"source", source_.name()}, {"outcome", std::string(outcome)}}, count);
+  }
 }
 
 awaitable<core::Result<void>> FileRun::checkpoint(bool final) {

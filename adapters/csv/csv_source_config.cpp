@@ -11,7 +11,7 @@ namespace egov::adapters::csv {
 std::optional<CsvSourceConfig> parseCsvSourceConfig(const core::ConfigNode& settings) {
   const std::size_t errors_before = settings.errors().size();
   settings.allowKeys({"type", "service", "folder", "pattern", "delimiter", "charset", "settle",
-                      "marker", "interval", "concurrency"});
+                      "marker", "interval", "concurrency", "rows_per_exchange"});
   if (!settings.isMap()) return std::nullopt;
   CsvSourceConfig config;
   if (const std::string folder = settings.requiredString("folder"); !folder.empty()) {
@@ -59,6 +59,8 @@ std::optional<CsvSourceConfig> parseCsvSourceConfig(const core::ConfigNode& sett
     settings.errorAt("marker", "expected a file name suffix such as .ok");
   }
   config.concurrency = static_cast<std::size_t>(settings.integer("concurrency", 8, 1, 256));
+  config.rows_per_exchange =
+      static_cast<std::size_t>(settings.integer("rows_per_exchange", 1, 1, kMaxRowsPerExchange));
   if (settings.errors().size() != errors_before) return std::nullopt;
   return config;
 }

@@ -8,6 +8,7 @@
 
 #include "adapters/db/db_connection.hpp"
 #include "adapters/db/db_rows.hpp"
+#include "adapters/db/sqlite_functions.hpp"
 #include "core/log/log.hpp"
 
 namespace egov::adapters::db {
@@ -223,6 +224,11 @@ class SqliteDriver final : public DbDriver {
                                  std::filesystem::path(config_->path).filename().string() + ": " +
                                  describe(rc, db.get()));
     }
+    if (const int registered = registerSqliteFunctions(db.get()); registered != SQLITE_OK) {
+      return core::makeError(
+          ErrorKind::backend_unavailable,
+          "cannot register the egov_ SQL functions: " + describe(registered, db.get()));
+    }
     return std::unique_ptr<DbConnection>(std::make_unique<SqliteConnection>(std::move(db)));
   }
 
@@ -251,6 +257,7 @@ void checkSqliteStatements(const DbConfig& config, const core::ConfigNode& setti
     settings.errorAt("path", "cannot open: " + describe(rc, db.get()));
     return;
   }
+  registerSqliteFunctions(db.get());  // statements may use them (sqlite_functions.hpp)
   const auto statements = settings["statements"];
   for (const auto& statement : config.statements) {
     std::string error;

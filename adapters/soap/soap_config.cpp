@@ -15,6 +15,7 @@ namespace {
 
 constexpr std::uint64_t kMaxResponseBytesLimit = 1024ull * 1024 * 1024;
 constexpr std::chrono::milliseconds kDefaultTimestampTtl{5 * 60 * 1000};
+constexpr std::chrono::milliseconds kMaxClockSkew{10 * 60 * 1000};
 
 std::string resolvePath(const core::ConfigNode& node, const std::string& path) {
   return http::resolveConfigPath(node, path);
@@ -60,7 +61,13 @@ void readSign(const core::ConfigNode& sign, WsSecurityConfig& wssec) {
 }
 
 void readVerify(const core::ConfigNode& verify, WsSecurityConfig& wssec) {
-  if (!verify.allowKeys({"cert_file"}) && !verify.isMap()) return;
+  if (!verify.allowKeys({"cert_file", "clock_skew"}) && !verify.isMap()) return;
+  if (verify.has("clock_skew")) {
+    wssec.response_clock_skew = verify.duration("clock_skew", wssec.response_clock_skew);
+    if (wssec.response_clock_skew.count() < 0 || wssec.response_clock_skew > kMaxClockSkew) {
+      verify.errorAt("clock_skew", "must be between 0s and 10m");
+    }
+  }
   const std::string cert_file = resolvePath(verify, verify.requiredString("cert_file"));
   if (cert_file.empty()) return;
   auto key = VerificationKey::load(cert_file);

@@ -1,6 +1,7 @@
 // readSoapReply (soap_message.hpp): envelope checks, faults, signature verification, the
 // Body's payload as the new canonical body.
 #include <algorithm>
+#include <chrono>
 #include <initializer_list>
 #include <memory>
 #include <optional>
@@ -353,8 +354,15 @@ core::Result<core::XmlDocPtr> readSoapReply(const http::HttpReply& reply, const 
     if (auto ids = registerWsuIds(**parsed); !ids) return invalid(ids.error().message);
     xmlNode* security = securityHeader(envelope.header);
     if (!security) return invalid("the reply is not signed");
-    if (auto verified = config.wssec->verify_response->verify(*security, *envelope.body);
-        !verified) {
+    auto timestamp = findTimestamp(*security);
+    if (!timestamp) return invalid(timestamp.error().message);
+    // The signature first: a timestamp is only worth reading once it is known to be signed.
+    auto verified = config.wssec->verify_response->verify(*security, *envelope.body, *timestamp);
+    if (verified && *timestamp) {
+      verified = checkTimestamp(**timestamp, std::chrono::system_clock::now(),
+                                config.wssec->response_clock_skew);
+    }
+    if (!verified) {
       core::Error error = std::move(verified).error();
       error.message = name + ": " + error.message;
       error.backend_status = static_cast<int>(status);

@@ -4,6 +4,8 @@
 #include <cstdio>
 #include <ctime>
 #include <memory>
+#include <optional>
+#include <string>
 
 #include <libxml/valid.h>
 #include <openssl/evp.h>
@@ -28,6 +30,37 @@ const xmlChar* x(const char* text) {
 
 core::Error outOfMemory() {
   return makeError(ErrorKind::internal, "out of memory building the WS-Security header");
+}
+
+// `digits` decimal digits at `pos`, moved past them.
+bool readDigits(std::string_view text, std::size_t& pos, int digits, int& value) {
+  value = 0;
+  for (int i = 0; i < digits; ++i, ++pos) {
+    if (pos >= text.size() || text[pos] < '0' || text[pos] > '9') return false;
+    value = value * 10 + (text[pos] - '0');
+  }
+  return true;
+}
+
+bool skip(std::string_view text, std::size_t& pos, char expected) {
+  if (pos >= text.size() || text[pos] != expected) return false;
+  ++pos;
+  return true;
+}
+
+bool isWsuElement(const xmlNode* node, const char* name) {
+  return node->type == XML_ELEMENT_NODE && xmlStrEqual(node->name, x(name)) && node->ns &&
+         xmlStrEqual(node->ns->href, x(kWsuNs));
+}
+
+// The back-end's value, quoted short and printable in an error message.
+std::string shown(std::string_view value) {
+  std::string out;
+  for (char c : value.substr(0, 40)) {
+    const auto u = static_cast<unsigned char>(c);
+    out += (u < 0x20 || u == 0x7f) ? '?' : c;
+  }
+  return value.size() > 40 ? out + "..." : out;
 }
 
 }  // namespace
@@ -66,6 +99,95 @@ std::string xsDateTime(std::chrono::system_clock::time_point when) {
                 utc.tm_mon + 1, utc.tm_mday, utc.tm_hour, utc.tm_min, utc.tm_sec,
                 static_cast<int>(millis % 1000));
   return text;
+}
+
+std::optional<std::chrono::system_clock::time_point> parseXsDateTime(std::string_view text) {
+  std::size_t pos = 0;
+  int year = 0, month = 0, day = 0, hour = 0, minute = 0, second = 0;
+  if (!readDigits(text, pos, 4, year) || !skip(text, pos, '-') ||
+      !readDigits(text, pos, 2, month) || !skip(text, pos, '-') || !readDigits(text, pos, 2, day) ||
+      !skip(text, pos, 'T') || !readDigits(text, pos, 2, hour) || !skip(text, pos, ':') ||
+      !readDigits(text, pos, 2, minute) || !skip(text, pos, ':') ||
+      !readDigits(text, pos, 2, second)) {
+    return std::nullopt;
+  }
+  std::chrono::milliseconds fraction{0};
+  if (pos < text.size() && text[pos] == '.') {
+    ++pos;
+    int digits = 0, millis = 0;
+    for (; pos < text.size() && text[pos] >= '0' && text[pos] <= '9'; ++pos, ++digits) {
+      if (digits < 3) millis = millis * 10 + (text[pos] - '0');
+    }
+    if (digits == 0) return std::nullopt;
+    for (int d = digits; d < 3; ++d) millis *= 10;
+    fraction = std::chrono::milliseconds(millis);
+  }
+  std::chrono::minutes offset{0};
+  if (pos < text.size() && text[pos] == 'Z') {
+    ++pos;
+  } else if (pos < text.size() && (text[pos] == '+' || text[pos] == '-')) {
+    const int sign = text[pos++] == '-' ? -1 : 1;
+    int hours = 0, minutes = 0;
+    if (!readDigits(text, pos, 2, hours) || !skip(text, pos, ':') ||
+        !readDigits(text, pos, 2, minutes) || hours > 14 || minutes > 59) {
+      return std::nullopt;
+    }
+    offset = std::chrono::minutes(sign * (hours * 60 + minutes));
+  } else {
+    return std::nullopt;
+  }
+  if (pos != text.size()) return std::nullopt;
+  const std::chrono::year_month_day date{std::chrono::year(year),
+                                         std::chrono::month(static_cast<unsigned>(month)),
+                                         std::chrono::day(static_cast<unsigned>(day))};
+  if (!date.ok() || hour > 23 || minute > 59 || second > 59) return std::nullopt;
+  return std::chrono::time_point_cast<std::chrono::system_clock::duration>(
+      std::chrono::sys_days(date) + std::chrono::hours(hour) + std::chrono::minutes(minute) +
+      std::chrono::seconds(second) + fraction - offset);
+}
+
+core::Result<xmlNode*> findTimestamp(xmlNode& security) {
+  xmlNode* found = nullptr;
+  for (xmlNode* child = security.children; child; child = child->next) {
+    if (!isWsuElement(child, "Timestamp")) continue;
+    if (found) {
+      return makeError(ErrorKind::backend_invalid,
+                       "the reply's Security header has more than one wsu:Timestamp");
+    }
+    found = child;
+  }
+  return found;
+}
+
+core::Result<void> checkTimestamp(const xmlNode& timestamp,
+                                  std::chrono::system_clock::time_point now,
+                                  std::chrono::milliseconds skew) {
+  auto invalid = [](std::string message) {
+    return makeError(ErrorKind::backend_invalid, "the reply's wsu:Timestamp " + message);
+  };
+  std::optional<std::chrono::system_clock::time_point> created;
+  std::optional<std::chrono::system_clock::time_point> expires;
+  for (const xmlNode* child = timestamp.children; child; child = child->next) {
+    const bool is_created = isWsuElement(child, "Created");
+    if (!is_created && !isWsuElement(child, "Expires")) continue;
+    auto& slot = is_created ? created : expires;
+    const char* name = is_created ? "Created" : "Expires";
+    if (slot) return invalid(std::string("has more than one ") + name);
+    std::unique_ptr<xmlChar, XmlCharDeleter> text(xmlNodeGetContent(child));
+    const std::string value = text ? reinterpret_cast<const char*>(text.get()) : "";
+    slot = parseXsDateTime(value);
+    if (!slot) return invalid(std::string("has an unreadable ") + name + " (" + shown(value) + ")");
+  }
+  if (expires && *expires <= now) {
+    return invalid("has expired (Expires " + xsDateTime(*expires) + ", now " + xsDateTime(now) +
+                   ")");
+  }
+  if (created && *created > now + skew) {
+    return invalid("was created in the future (Created " + xsDateTime(*created) + ", now " +
+                   xsDateTime(now) + ")");
+  }
+  if (created && expires && *created > *expires) return invalid("expires before it was created");
+  return {};
 }
 
 core::Result<void> setWsuId(xmlNode& element, const char* id) {

@@ -51,6 +51,9 @@ struct WsSecurityConfig {
   std::optional<std::chrono::milliseconds> timestamp_ttl;
   std::shared_ptr<const SigningCredentials> sign;
   std::shared_ptr<const VerificationKey> verify_response;
+  // With verify_response: how far in the future a reply's wsu:Timestamp Created may lie (the
+  // back-end's clock may run ahead of ours).
+  std::chrono::milliseconds response_clock_skew{60'000};
 };
 
 // Base64(SHA-1(nonce + created + password)), the UsernameToken profile's PasswordDigest.
@@ -62,6 +65,21 @@ std::string passwordDigest(std::string_view nonce, std::string_view created,
 std::string xsDateTime(std::chrono::system_clock::time_point when);
 
 std::string base64Encode(std::string_view bytes);
+
+// An xs:dateTime with its zone ("Z" or "+hh:mm"), fraction optional, as an instant; nullopt for
+// anything else (a local time without a zone is no instant).
+std::optional<std::chrono::system_clock::time_point> parseXsDateTime(std::string_view text);
+
+// The wsu:Timestamp child of a received wsse:Security block, or null when it has none.
+// Errors (backend_invalid): more than one (WS-Security allows one per block).
+core::Result<xmlNode*> findTimestamp(xmlNode& security);
+
+// Checks a received wsu:Timestamp against `now`: Expires, when present, must not have passed;
+// Created, when present, must not lie more than `skew` ahead of `now` nor after Expires; each
+// must be a readable xs:dateTime with a zone. Errors: backend_invalid, naming the value.
+core::Result<void> checkTimestamp(const xmlNode& timestamp,
+                                  std::chrono::system_clock::time_point now,
+                                  std::chrono::milliseconds skew);
 
 // What was added to the envelope, for the signature that may follow.
 struct SecurityHeader {

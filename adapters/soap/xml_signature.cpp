@@ -239,7 +239,8 @@ core::Result<std::shared_ptr<const VerificationKey>> VerificationKey::load(
   return std::shared_ptr<const VerificationKey>(new VerificationKey(std::move(*key)));
 }
 
-core::Result<void> VerificationKey::verify(xmlNode& security, const xmlNode& body) const {
+core::Result<void> VerificationKey::verify(xmlNode& security, const xmlNode& body,
+                                           const xmlNode* timestamp) const {
   auto invalid = [](std::string message) {
     return makeError(ErrorKind::backend_invalid, std::move(message));
   };
@@ -262,18 +263,23 @@ core::Result<void> VerificationKey::verify(xmlNode& security, const xmlNode& bod
     return invalid("the reply's signature does not match the configured certificate");
   }
 
-  // Every reference verified; one of them must be the Body the caller will read, found by
-  // its id exactly as xmlsec resolved it (ids are unique: registerWsuIds refused repeats).
+  // Every reference verified; among them must be the Body the caller will read (and the
+  // Timestamp it will check), found by id exactly as xmlsec resolved them (ids are unique:
+  // registerWsuIds refused repeats).
   bool body_signed = false;
+  bool timestamp_signed = timestamp == nullptr;
   const xmlSecSize count = xmlSecPtrListGetSize(&ctx->signedInfoReferences);
-  for (xmlSecSize i = 0; i < count && !body_signed; ++i) {
+  for (xmlSecSize i = 0; i < count; ++i) {
     auto* reference =
         static_cast<xmlSecDSigReferenceCtx*>(xmlSecPtrListGetItem(&ctx->signedInfoReferences, i));
     if (!reference || !reference->uri || reference->uri[0] != '#') continue;
     const xmlAttr* id = xmlGetID(security.doc, reference->uri + 1);
-    body_signed = id && id->parent == &body;
+    if (!id) continue;
+    body_signed = body_signed || id->parent == &body;
+    timestamp_signed = timestamp_signed || id->parent == timestamp;
   }
   if (!body_signed) return invalid("the reply's signature does not cover its SOAP Body");
+  if (!timestamp_signed) return invalid("the reply's signature does not cover its wsu:Timestamp");
   return {};
 }
 

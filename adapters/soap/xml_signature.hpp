@@ -55,11 +55,13 @@ class VerificationKey {
   static core::Result<std::shared_ptr<const VerificationKey>> load(const std::string& cert_file);
 
   // Verifies the ds:Signature in `security` (a wsse:Security header block of `envelope`'s
-  // document) and checks that one of its verified references is `body` itself, so that a
-  // signature over a moved copy of the Body (signature wrapping) is refused. Only same-document
+  // document) and checks that its verified references include `body` itself and, when not
+  // null, `timestamp` (the block's wsu:Timestamp), so that a signature over a moved copy of
+  // the Body (signature wrapping) or a timestamp nobody signed is refused. Only same-document
   // references, exclusive or inclusive c14n and SHA-2 algorithms are accepted. The document's
   // wsu:Id attributes must already be registered (registerWsuIds). Errors: backend_invalid.
-  core::Result<void> verify(xmlNode& security, const xmlNode& body) const;
+  core::Result<void> verify(xmlNode& security, const xmlNode& body,
+                            const xmlNode* timestamp = nullptr) const;
 
  private:
   explicit VerificationKey(XmlSecKeyPtr key) : key_(std::move(key)) {}

@@ -1,5 +1,7 @@
 #include "core/engine/dispatch.hpp"
 
+#include <libxml/tree.h>
+
 #include "core/engine/citizen_access.hpp"
 #include "core/engine/route_runner.hpp"
 #include "core/metrics/traffic.hpp"
@@ -7,6 +9,29 @@
 
 namespace egov::core {
 namespace {
+
+// The first fiscal code in the body's text and attribute values, in document order: what
+// findFiscalCode(serializeXml(body)) finds, without serializing the body (a 1,000-row chunk
+// of a csv source is ~100 KB of XML, and a match is usually in its first row).
+std::string firstFiscalCode(const xmlNode* node) {
+  for (; node; node = node->next) {
+    if (node->type == XML_TEXT_NODE || node->type == XML_CDATA_SECTION_NODE) {
+      if (node->content) {
+        auto found = findFiscalCode(reinterpret_cast<const char*>(node->content));
+        if (!found.empty()) return found;
+      }
+      continue;
+    }
+    if (node->type != XML_ELEMENT_NODE) continue;
+    for (const ::xmlAttr* attr = node->properties; attr; attr = attr->next) {
+      auto found = firstFiscalCode(attr->children);
+      if (!found.empty()) return found;
+    }
+    auto found = firstFiscalCode(node->children);
+    if (!found.empty()) return found;
+  }
+  return {};
+}
 
 awaitable<Result<Submitted>> submit(Bus& bus, const Generation& generation, const Tenant& tenant,
                                     const Route& route, Exchange& exchange,
@@ -62,7 +87,7 @@ awaitable<Result<Submitted>> submitExchange(Bus& bus, const Generation& generati
   if (audit) {
     auto fiscal_code = exchange.identity.citizen_fiscal_code;
     if (fiscal_code.empty() && exchange.body)
-      fiscal_code = findFiscalCode(serializeXml(*exchange.body));
+      fiscal_code = firstFiscalCode(exchange.body->children);
     if (!fiscal_code.empty()) record.citizen = audit->pseudonymise(fiscal_code);
     audited = !record.citizen.empty() || audit->auditsService(exchange.service);
   }

@@ -3,6 +3,8 @@
 #include <libxml/xpathInternals.h>
 
 #include <algorithm>
+#include <optional>
+#include <string>
 
 #include "core/json/json_xml.hpp"
 #include "core/xml/xml.hpp"
@@ -107,6 +109,38 @@ MappingParams mappingParams(const MapStep& step, const Exchange& exchange, const
   return params;
 }
 
+// A back-end failure handed to the route as its reply body, for it to `choose` on and map: the
+// soap adapter's `faults: reply` gives <fault xmlns="urn:egovbus:soap" code class status>.
+// If the route leaves that body as it is (no `map` or `reply` step after the call), it is
+// still the error it stands for, so that a route that forgot to handle faults never answers
+// 200 with one, nor counts a one-way delivery as done. Only the code and the fault string
+// (both already shortened by the adapter) are quoted, never the detail.
+constexpr const char* kSoapFaultNs = "urn:egovbus:soap";
+
+std::optional<Error> unhandledFault(const xmlDoc& body, const std::string& endpoint) {
+  const xmlNode* root = xmlDocGetRootElement(const_cast<xmlDoc*>(&body));
+  if (!root || !root->ns || xmlStrcmp(root->name, xc("fault")) != 0 ||
+      xmlStrcmp(root->ns->href, xc(kSoapFaultNs)) != 0) {
+    return std::nullopt;
+  }
+  const std::string code = xmlAttr(root, "code");
+  std::string message = endpoint + ": SOAP fault " + (code.empty() ? "(no code)" : code);
+  for (const xmlNode* child = root->children; child; child = child->next) {
+    if (child->type != XML_ELEMENT_NODE || xmlStrcmp(child->name, xc("string")) != 0) continue;
+    if (const std::string reason = xmlText(child); !reason.empty()) message += ": " + reason;
+    break;
+  }
+  Error error = makeError(xmlAttr(root, "class") == "server" ? ErrorKind::backend_unavailable
+                                                             : ErrorKind::backend_rejected,
+                          std::move(message));
+  const std::string status = xmlAttr(root, "status");
+  if (!status.empty() && status.size() <= 3 &&
+      std::all_of(status.begin(), status.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+    error.backend_status = std::stoi(status);
+  }
+  return error;
+}
+
 // Walks steps; `stopped` turns true when a reply step ends the route.
 class Runner {
  public:
@@ -132,10 +166,22 @@ class Runner {
     co_return Result<void>{};
   }
 
+  // After run(): the failure a call's reply body still stands for, when no step handled it.
+  Result<void> unhandled() {
+    if (!pending_fault_) return {};
+    exchange_.failed_endpoint = pending_endpoint_;
+    Error error = std::move(*pending_fault_);
+    pending_fault_.reset();
+    return error;
+  }
+
  private:
   awaitable<Result<void>> runStep(const Step& step) {
     if (const auto* map = std::get_if<MapStep>(&step.action)) co_return runMap(*map, step);
     if (const auto* validate = std::get_if<ValidateStep>(&step.action)) {
+      // A fault body left unhandled is no document to validate (a schema error would quote
+      // its detail): it is the error it stands for.
+      if (pending_fault_) co_return unhandled();
       auto valid = validate->schema->validate(*exchange_.body);
       if (valid) co_return Result<void>{};
       auto error = std::move(valid).error();
@@ -154,6 +200,7 @@ class Runner {
     }
     const auto& reply = std::get<ReplyStep>(step.action);
     stopped_ = true;
+    pending_fault_.reset();  // the route answers as it chose
     if (reply.error) {
       co_return Error{*reply.error, reply.detail.empty() ? step.where : reply.detail, 0};
     }
@@ -172,6 +219,7 @@ class Runner {
       return located(std::move(error), step);
     }
     exchange_.body = std::move(output).value();
+    pending_fault_.reset();  // mapped: the route made it its own answer
     return {};
   }
 
@@ -198,6 +246,8 @@ class Runner {
       co_return std::move(reply).error();
     }
     exchange_.body = std::move(reply).value();
+    pending_fault_ = unhandledFault(*exchange_.body, call.endpoint->name());
+    pending_endpoint_ = call.key;
     co_return Result<void>{};
   }
 
@@ -208,6 +258,8 @@ class Runner {
   const MappingParams request_;  // the caller's fields, for every map step of this run
   bool stopped_ = false;
   bool called_ = false;
+  std::optional<Error> pending_fault_;  // see unhandledFault
+  std::string pending_endpoint_;
 };
 
 }  // namespace
@@ -234,7 +286,9 @@ awaitable<Result<void>> runRoute(const Generation& generation, const Tenant& ten
                                  const Route& route, Exchange& exchange, Metrics& metrics,
                                  std::size_t first, std::size_t last) {
   Runner runner(generation, tenant, exchange, metrics);
-  co_return co_await runner.run(route.steps, first, last);
+  auto result = co_await runner.run(route.steps, first, last);
+  if (!result) co_return result;
+  co_return runner.unhandled();
 }
 
 }  // namespace egov::core

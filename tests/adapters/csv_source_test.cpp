@@ -5,6 +5,7 @@
 #include <doctest/doctest.h>
 
 #include <atomic>
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -174,6 +175,53 @@ TEST_CASE("csv source: each row becomes an exchange; outcomes, rejects and done/
   CHECK(batch.rows_failed == 2);
   CHECK(bus.bus().metrics().render().find(
             "egov_source_rows_total{source=\"bari/versamenti\",outcome=\"rejected\"} 2") !=
+        std::string::npos);
+}
+
+// Progress is checkpointed every second: a back-end slow enough that the file takes several
+// seconds guarantees progress lines while it runs, whatever the machine's speed.
+TEST_CASE("csv source: progress (rows done / total, rows/s) in logs and metrics") {
+  TestHttpServer server([](const TestHttpRequest&) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    return TestHttpResponse{200, "application/json", "{}"};
+  });
+  TempConfig config;
+  DropFolder drop(config);
+  config.write("conf/tenants/bari.yaml",
+               tenantFile(server.url("/versamenti"), "    concurrency: 1\n"));
+  {
+    std::lock_guard lock(log_mutex);
+    log_text.clear();
+  }
+  core::setLogSink(captureLog);
+  std::string text = "codice_fiscale;importo;anno\n";
+  constexpr int kRows = 30;
+  for (int i = 1; i <= kRows; ++i) text += "RSSMRA80A01A662A;" + std::to_string(i) + ";2024\n";
+  SourceHarness bus(config);
+  bus.start();
+  writeFile(drop.root / "progressi.csv", text);
+  REQUIRE(waitUntil([&] { return fs::exists(drop.done() / "progressi.csv"); }));
+  core::setLogSink([](std::string_view) {});
+
+  const std::string lines = logged();
+  CAPTURE(lines);
+  const auto progress = lines.find("\"batch progress\"");
+  REQUIRE(progress != std::string::npos);
+  const std::string line = lines.substr(progress, lines.find('\n', progress) - progress);
+  CHECK(line.find("\"file\":\"progressi.csv\"") != std::string::npos);
+  CHECK(line.find("\"rows_total\":30") != std::string::npos);
+  CHECK(line.find("\"rows_done\":") != std::string::npos);
+  CHECK(line.find("\"rows_per_second\":") != std::string::npos);
+
+  const std::string metrics = bus.bus().metrics().render();
+  CAPTURE(metrics);
+  CHECK(metrics.find("egov_source_batch_rows_total{source=\"bari/versamenti\"} 30") !=
+        std::string::npos);
+  CHECK(metrics.find("egov_source_batch_rows_done{source=\"bari/versamenti\"} 30") !=
+        std::string::npos);
+  CHECK(metrics.find("egov_source_batch_rows_per_second{source=\"bari/versamenti\"}") !=
+        std::string::npos);
+  CHECK(metrics.find("egov_source_rows_total{source=\"bari/versamenti\",outcome=\"ok\"} 30") !=
         std::string::npos);
 }
 

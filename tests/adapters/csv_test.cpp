@@ -367,6 +367,14 @@ TEST_CASE_FIXTURE(CsvFixture, "csv config errors name file, line and column") {
        "tenant.yaml:9:18: endpoints.ruolo.line_ending: expected crlf or lf\n"},
       {"    type: csv\n    mode: output\n    folder: out\n",
        "tenant.yaml:3:5: endpoints.ruolo.columns: missing key\n"},
+      // Wrong types.
+      {"    type: csv\n    mode: lookup\n    file: codici.csv\n    key: codice\n"
+       "    reload: sometimes\n",
+       "tenant.yaml:7:13: endpoints.ruolo.reload: expected true or false\n"},
+      {"    type: csv\n    mode: lookup\n    file: [codici.csv]\n    key: codice\n",
+       "tenant.yaml:5:11: endpoints.ruolo.file: expected a string\n"},
+      {"    type: csv\n    mode: output\n    folder: out\n    columns: { a: b }\n",
+       "tenant.yaml:6:14: endpoints.ruolo.columns: expected a list\n"},
   };
   for (const auto& c : cases) {
     INFO(c.settings);

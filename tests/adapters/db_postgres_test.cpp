@@ -2,7 +2,13 @@
 // 127.0.0.1 (tests/support/postgres_server.hpp) the first time one of these tests runs.
 #include <doctest/doctest.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <chrono>
+#include <cstdlib>
 #include <memory>
 #include <string>
 
@@ -10,11 +16,14 @@
 
 #include "adapters/db/db_endpoint.hpp"
 #include "adapters/db/db_factory.hpp"
+#include "core/engine/bus.hpp"
 #include "core/json/json_xml.hpp"
 #include "core/metrics/metrics.hpp"
+#include "core/net/api.hpp"
 #include "tests/support/adapter_runtime.hpp"
 #include "tests/support/postgres_server.hpp"
 #include "tests/support/run_coroutine.hpp"
+#include "tests/support/temp_config.hpp"
 #include "tests/support/test_http_server.hpp"
 
 namespace {
@@ -199,6 +208,102 @@ TEST_CASE("db postgres: a wrong password or no server is backend_unavailable, wi
   CHECK(unreachable.error().kind == core::ErrorKind::backend_unavailable);
   CHECK(unreachable.error().message.find("Connection refused") != std::string::npos);
   CHECK(unreachable.error().message.find(PostgresServer::kPassword) == std::string::npos);
+}
+
+// A server that takes the connection and never answers it (the kernel completes the handshake
+// of a socket that listens and never accepts): connect_timeout, or the route's deadline, ends
+// the wait.
+TEST_CASE("db postgres: a server that never answers ends at connect_timeout or the deadline") {
+  const int silent = socket(AF_INET, SOCK_STREAM, 0);
+  REQUIRE(silent >= 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  REQUIRE(bind(silent, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0);
+  REQUIRE(listen(silent, 8) == 0);
+  socklen_t size = sizeof address;
+  REQUIRE(getsockname(silent, reinterpret_cast<sockaddr*>(&address), &size) == 0);
+  const std::string dsn =
+      "postgresql://egov_test:x@127.0.0.1:" + std::to_string(ntohs(address.sin_port)) +
+      "/egov_test";
+  Runtime rt;
+  auto quick = rt.endpoint(dsn, std::string("connect_timeout: 1s\n") + kStatements);
+  REQUIRE_MESSAGE(quick, rt.errors.str());
+  auto timed_out = callOnce(*quick, query("sgravio", param("cf", "X")));
+  REQUIRE_FALSE(timed_out.ok());
+  CHECK(timed_out.error().kind == core::ErrorKind::backend_unavailable);
+  CHECK_MESSAGE(timed_out.error().message.starts_with("t/x: cannot connect: "),
+                timed_out.error().message);
+
+  auto patient = rt.endpoint(dsn, std::string("connect_timeout: 1h\n") + kStatements);
+  REQUIRE_MESSAGE(patient, rt.errors.str());
+  auto late = callOnce(*patient, query("sgravio", param("cf", "X")), core::Clock::now() + 1s);
+  REQUIRE_FALSE(late.ok());
+  CHECK(late.error().kind == core::ErrorKind::deadline_exceeded);
+  close(silent);
+}
+
+TEST_CASE("db postgres end to end: JSON in, XSLT, PostgreSQL, XSLT, JSON out through /api/v1") {
+  auto& server = freshServer();
+  egov::test::TempConfig config;
+  config.copy("tests/data/db/posizioni-request.xsl");
+  config.copy("tests/data/db/posizioni-response.xsl");
+  setenv("EGOV_TEST_PG_DSN", server.dsn().c_str(), 1);
+  setenv("EGOV_TEST_PG_WRONG_DSN", server.dsn("not-the-password").c_str(), 1);
+  config.write("conf/bus.yaml", "listen: 127.0.0.1:0\npaths: { mappings: ../tests/data }\n");
+  config.write("conf/profiles/db.yaml", R"yaml(routes:
+  - service: tributi.posizioni
+    methods: [GET]
+    steps:
+      - map: db/posizioni-request.xsl
+      - call: tributi
+      - map: db/posizioni-response.xsl
+)yaml");
+  const std::string endpoint = R"yaml(
+endpoints:
+  tributi:
+    type: db
+    driver: postgresql
+    statements:
+      posizioni:
+        sql: >-
+          SELECT tributo, anno, importo, note FROM posizioni
+          WHERE cf = :cf AND anno >= :anno::integer ORDER BY anno DESC, tributo
+        params:
+          cf: "fn:map/fn:string[@key='cf']"
+          anno: "fn:map/fn:string[@key='anno']"
+)yaml";
+  config.write("conf/tenants/bari.yaml",
+               "tenant: { istat: \"072006\", slug: bari, name: Bari }\nprofile: db\n" + endpoint +
+                   "    dsn: \"${env:EGOV_TEST_PG_DSN}\"\n");
+  config.write("conf/tenants/bitonto.yaml",
+               "tenant: { istat: \"072011\", slug: bitonto, name: Bitonto }\nprofile: db\n" +
+                   endpoint + "    dsn: \"${env:EGOV_TEST_PG_WRONG_DSN}\"\n");
+  const auto key = config.apiKey();
+  core::Bus bus(config.root() / "conf/bus.yaml", config.adapters(), config.runtime());
+  core::ConfigErrors errors;
+  REQUIRE_MESSAGE(bus.reload(errors), errors.str());
+  core::ApiHandler api(bus);
+  auto get = [&](const std::string& target) {
+    egov::HttpRequest request{egov::http::verb::get, target, 11};
+    request.set(egov::http::field::authorization, "Bearer " + key);
+    request.prepare_payload();
+    return runCoroutine(api.handle(std::move(request)));
+  };
+  auto response = get("/api/v1/bari/tributi/posizioni?codice_fiscale=rssmra80a01a662a&anno=2024");
+  CHECK(response.result_int() == 200);
+  CHECK(response.body() ==
+        R"({"positions":[)"
+        R"({"tax":"TARI","year":2024,"amount":182.50,"note":null},)"
+        R"({"tax":"TOSAP","year":2024,"amount":10.00,"note":"Città – è ✓ 😀"}]})");
+  // Wrong credentials: a problem naming the failure, never the password.
+  auto refused = get("/api/v1/bitonto/tributi/posizioni?codice_fiscale=X&anno=2024");
+  CHECK(refused.result_int() == 502);
+  CHECK(refused.body().find("urn:egovbus:problem:backend-unavailable") != std::string::npos);
+  CHECK(refused.body().find("password authentication failed") != std::string::npos);
+  CHECK(refused.body().find("not-the-password") == std::string::npos);
+  unsetenv("EGOV_TEST_PG_DSN");
+  unsetenv("EGOV_TEST_PG_WRONG_DSN");
 }
 
 TEST_CASE("db postgres: statement_timeout, and the route's deadline, end a slow statement") {

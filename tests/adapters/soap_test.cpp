@@ -533,6 +533,56 @@ TEST_CASE("soap faults: a route chooses on the fault's code and maps its detail"
   CHECK(server_fault.body().find("tributi fuori servizio") != std::string::npos);
 }
 
+TEST_CASE("soap faults: a fault the route leaves unhandled stays the error, detail unquoted") {
+  TestHttpServer server(
+      [&](const TestHttpRequest&) { return soap11(500, readData("fault-11-client.xml")); });
+  egov::test::TempConfig config;
+  config.write("schemas/esito.xsd",
+               "<xs:schema xmlns:xs=\"http://www.w3.org/2001/XMLSchema\">"
+               "<xs:element name=\"esito\" type=\"xs:string\"/></xs:schema>\n");
+  config.write("conf/tenants/bari.yaml",
+               "tenant: { istat: \"072006\", slug: bari, name: Bari }\n"
+               "endpoints:\n"
+               "  tributi: { type: soap, url: \"" +
+                   server.url("/ws") +
+                   "\", faults: reply }\n"
+                   "routes:\n"
+                   "  - service: tributi.posizioni\n"
+                   "    steps: [ { call: tributi } ]\n"
+                   "  - service: tributi.esito\n"
+                   "    steps: [ { call: tributi }, { validate: esito.xsd } ]\n"
+                   "  - service: tributi.grezzo\n"
+                   "    steps: [ { call: tributi }, { reply: { status: 200 } } ]\n");
+  core::Bus bus(config.root() / "conf/bus.yaml", config.adapters(), config.runtime());
+  config.write("conf/bus.yaml", "listen: 127.0.0.1:0\n");
+  const auto bearer = config.bearer();
+  core::ConfigErrors errors;
+  REQUIRE_MESSAGE(bus.reload(errors), errors.str());
+  core::ApiHandler api(bus);
+  auto get = [&](const std::string& target, const char* accept = "application/json") {
+    egov::HttpRequest request{egov::http::verb::get, target, 11};
+    request.set(egov::http::field::authorization, bearer);
+    request.set(egov::http::field::accept, accept);
+    request.prepare_payload();
+    return runCoroutine(api.handle(std::move(request)));
+  };
+  for (const char* service : {"posizioni", "esito"}) {
+    CAPTURE(service);
+    auto response = get(std::string("/api/v1/bari/tributi/") + service);
+    CHECK(response.result_int() == 502);
+    CHECK(response.body().find("urn:egovbus:problem:backend-rejected") != std::string::npos);
+    CHECK(
+        response.body().find("bari/tributi: SOAP fault soap:Client: Codice fiscale sconosciuto") !=
+        std::string::npos);
+    CHECK(response.body().find("anagrafe") == std::string::npos);
+  }
+  // A `reply` step is the route's own decision: the fault document is its answer.
+  auto raw = get("/api/v1/bari/tributi/grezzo", "application/xml");
+  CAPTURE(raw.body());
+  CHECK(raw.result_int() == 200);
+  CHECK(raw.body().find("non presente in anagrafe") != std::string::npos);
+}
+
 // buildSoapRequest writes the envelope around the payload as text (no copy of the payload):
 // the bytes are those the envelope document gave, non-ASCII text kept as UTF-8.
 TEST_CASE("soap envelope without WS-Security: the payload serialized in place, byte for byte") {

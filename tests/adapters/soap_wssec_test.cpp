@@ -4,10 +4,12 @@
 #include <doctest/doctest.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cstdlib>
 #include <ctime>
 #include <fstream>
 #include <memory>
+#include <optional>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -158,9 +160,17 @@ bool verifiedWith(xmlDoc& doc, const std::string& cert_file) {
   return ctx->status == xmlSecDSigStatusSucceeded;
 }
 
+// How a signed test reply is made: its Timestamp (none when `ttl` is unset) and what is signed.
+struct ReplyOptions {
+  std::optional<std::chrono::milliseconds> ttl = 5min;
+  std::chrono::system_clock::duration created_offset{0};  // Created = now + this
+  bool sign_timestamp = true;
+};
+
 // A 1.1 reply envelope around kReplyPayload, signed over Body and Timestamp by `key`, the way
 // a WS-Security stack on the back-end would send it.
-std::string signedReply(const std::string& key, const std::string& cert) {
+std::string signedReply(const std::string& key, const std::string& cert,
+                        const ReplyOptions& options = {}) {
   auto credentials = soap::SigningCredentials::load(kDataDir + key, kDataDir + cert, "");
   REQUIRE_MESSAGE(credentials.ok(), failure(credentials));
   auto doc = parse(std::string("<s:Envelope xmlns:s=\"") + soap::kSoap11Ns +
@@ -169,13 +179,17 @@ std::string signedReply(const std::string& key, const std::string& cert) {
   xmlNode* header = find(root, "Header", soap::kSoap11Ns);
   xmlNode* body = find(root, "Body", soap::kSoap11Ns);
   soap::WsSecurityConfig config;
-  config.timestamp_ttl = 5min;
-  auto added =
-      soap::addSecurityHeader(*header, *root->ns, false, config, std::chrono::system_clock::now());
+  config.timestamp_ttl = options.ttl;
+  auto added = soap::addSecurityHeader(*header, *root->ns, false, config,
+                                       std::chrono::system_clock::now() + options.created_offset);
   REQUIRE(added.ok());
   REQUIRE(soap::setWsuId(*body, "reply-body").ok());
-  REQUIRE(soap::setWsuId(*added->timestamp, "reply-ts").ok());
-  auto signed_ok = (*credentials)->sign(*added->security, {body, added->timestamp});
+  std::vector<xmlNode*> signed_elements{body};
+  if (added->timestamp) {
+    REQUIRE(soap::setWsuId(*added->timestamp, "reply-ts").ok());
+    if (options.sign_timestamp) signed_elements.push_back(added->timestamp);
+  }
+  auto signed_ok = (*credentials)->sign(*added->security, signed_elements);
   REQUIRE_MESSAGE(signed_ok.ok(), failure(signed_ok));
   return core::serializeXml(*doc, true);
 }
@@ -422,6 +436,150 @@ TEST_CASE(
   }
 }
 
+TEST_CASE("soap wssec verify_response checks the reply's Timestamp and that it is signed") {
+  // The times are minutes away from the limits, so no test machine is slow enough to matter.
+  ReplyOptions expired;
+  expired.created_offset = -10min;  // Expires 5 minutes ago
+  ReplyOptions future;
+  future.created_offset = 10min;  // beyond the default skew of 60s
+  ReplyOptions unsigned_timestamp;
+  unsigned_timestamp.sign_timestamp = false;
+  const std::pair<std::string, const char*> refused[] = {
+      {signedReply("backend-key.pem", "backend-cert.pem", expired),
+       "t/x: the reply's wsu:Timestamp has expired (Expires "},
+      {signedReply("backend-key.pem", "backend-cert.pem", future),
+       "t/x: the reply's wsu:Timestamp was created in the future (Created "},
+      {signedReply("backend-key.pem", "backend-cert.pem", unsigned_timestamp),
+       "t/x: the reply's signature does not cover its wsu:Timestamp"},
+  };
+  for (const auto& [body, message] : refused) {
+    CAPTURE(message);
+    Runtime rt;
+    TestHttpServer server([&](const TestHttpRequest&) {
+      return TestHttpResponse{200, "text/xml", body};
+    });
+    auto endpoint =
+        rt.endpoint(endpointYaml(server, "  verify_response: { cert_file: backend-cert.pem }\n"));
+    REQUIRE_MESSAGE(endpoint, rt.errors.str());
+    auto result = callOnce(*endpoint);
+    REQUIRE(!result.ok());
+    CHECK(result.error().kind == core::ErrorKind::backend_invalid);
+    CHECK(result.error().backend_status == 200);
+    CHECK_MESSAGE(result.error().message.starts_with(message), result.error().message);
+  }
+
+  // A second Timestamp (one the signature may not cover) is refused before anything is read.
+  std::string twice = signedReply("backend-key.pem", "backend-cert.pem");
+  const auto ts = twice.find("<wsu:Timestamp");
+  REQUIRE(ts != std::string::npos);
+  twice.insert(ts,
+               "<wsu:Timestamp><wsu:Created>2099-01-01T00:00:00Z</wsu:Created></wsu:Timestamp>");
+
+  // Accepted: a Created a little ahead (within the skew), and a signed reply with no Timestamp.
+  ReplyOptions ahead;
+  ahead.created_offset = 20s;
+  ReplyOptions no_timestamp;
+  no_timestamp.ttl.reset();
+  const std::string ahead_reply = signedReply("backend-key.pem", "backend-cert.pem", ahead);
+  for (const std::string& body :
+       {ahead_reply, signedReply("backend-key.pem", "backend-cert.pem", no_timestamp)}) {
+    Runtime rt;
+    TestHttpServer server([&](const TestHttpRequest&) {
+      return TestHttpResponse{200, "text/xml", body};
+    });
+    auto endpoint =
+        rt.endpoint(endpointYaml(server, "  verify_response: { cert_file: backend-cert.pem }\n"));
+    REQUIRE_MESSAGE(endpoint, rt.errors.str());
+    auto result = callOnce(*endpoint);
+    REQUIRE_MESSAGE(result.ok(), failure(result));
+    CHECK(core::serializeXml(**result) == kReplyPayload);
+  }
+
+  Runtime rt;
+  TestHttpServer server([&](const TestHttpRequest& request) {
+    return TestHttpResponse{200, "text/xml", request.target == "/twice" ? twice : ahead_reply};
+  });
+  // With no tolerance the reply created 20s ahead is refused too.
+  auto strict = rt.endpoint(
+      endpointYaml(server, "  verify_response: { cert_file: backend-cert.pem, clock_skew: 0s }\n"));
+  REQUIRE_MESSAGE(strict, rt.errors.str());
+  auto result = callOnce(*strict);
+  REQUIRE(!result.ok());
+  CHECK(result.error().message.starts_with(
+      "t/x: the reply's wsu:Timestamp was created in the future"));
+  auto doubled = rt.endpoint("type: soap\nurl: " + server.url("/twice") +
+                             "\nwssec:\n  verify_response: { cert_file: backend-cert.pem }\n");
+  REQUIRE(doubled);
+  result = callOnce(*doubled);
+  REQUIRE(!result.ok());
+  CHECK(result.error().kind == core::ErrorKind::backend_invalid);
+  CHECK(result.error().message ==
+        "t/x: the reply's Security header has more than one wsu:Timestamp");
+}
+
+TEST_CASE("soap wssec reply timestamps: xs:dateTime reading and the checks at their limits") {
+  using std::chrono::system_clock;
+  const auto at = [](const char* text) {
+    auto instant = soap::parseXsDateTime(text);
+    REQUIRE_MESSAGE(instant, text);
+    return *instant;
+  };
+  CHECK(soap::xsDateTime(at("2025-03-01T10:15:00Z")) == "2025-03-01T10:15:00.000Z");
+  CHECK(soap::xsDateTime(at("2025-03-01T10:15:00.25Z")) == "2025-03-01T10:15:00.250Z");
+  CHECK(soap::xsDateTime(at("2025-03-01T11:15:00+01:00")) == "2025-03-01T10:15:00.000Z");
+  CHECK(soap::xsDateTime(at("2025-03-01T00:15:00.123456-02:30")) == "2025-03-01T02:45:00.123Z");
+  for (const char* bad : {"2025-03-01T10:15:00", "2025-02-30T10:15:00Z", "2025-03-01 10:15:00Z",
+                          "2025-03-01T24:00:00Z", "2025-03-01T10:15:00.Z", "2025-03-01T10:15Z",
+                          "2025-03-01T10:15:00Zx", "", "tomorrow"}) {
+    CAPTURE(bad);
+    CHECK_FALSE(soap::parseXsDateTime(bad));
+  }
+
+  const auto timestamp = [](const std::string& inner) {
+    return parse(std::string("<wsu:Timestamp xmlns:wsu=\"") + soap::kWsuNs + "\">" + inner +
+                 "</wsu:Timestamp>");
+  };
+  const auto check = [&](const std::string& inner, const char* now, std::chrono::seconds skew) {
+    auto doc = timestamp(inner);
+    return soap::checkTimestamp(*xmlDocGetRootElement(doc.get()), at(now), skew);
+  };
+  const std::string window =
+      "<wsu:Created>2025-03-01T10:00:00Z</wsu:Created><wsu:Expires>2025-03-01T10:05:00Z"
+      "</wsu:Expires>";
+  CHECK(check(window, "2025-03-01T10:00:00Z", 0s).ok());
+  CHECK(check(window, "2025-03-01T10:04:59.999Z", 0s).ok());
+  CHECK(check(window, "2025-03-01T09:59:30Z", 30s).ok());  // Created 30s ahead: the skew
+  const std::pair<std::tuple<std::string, const char*, std::chrono::seconds>, const char*>
+      refused[] = {
+          {{window, "2025-03-01T10:05:00Z", 30s},
+           "the reply's wsu:Timestamp has expired (Expires 2025-03-01T10:05:00.000Z, now "
+           "2025-03-01T10:05:00.000Z)"},
+          {{window, "2025-03-01T09:59:29Z", 30s},
+           "the reply's wsu:Timestamp was created in the future (Created "
+           "2025-03-01T10:00:00.000Z, now 2025-03-01T09:59:29.000Z)"},
+          {{"<wsu:Created>yesterday</wsu:Created>", "2025-03-01T10:00:00Z", 30s},
+           "the reply's wsu:Timestamp has an unreadable Created (yesterday)"},
+          {{"<wsu:Expires>2025-03-01T10:05:00</wsu:Expires>", "2025-03-01T10:00:00Z", 30s},
+           "the reply's wsu:Timestamp has an unreadable Expires (2025-03-01T10:05:00)"},
+          {{"<wsu:Created>2025-03-01T10:00:00Z</wsu:Created>"
+            "<wsu:Created>2025-03-01T10:01:00Z</wsu:Created>",
+            "2025-03-01T10:00:00Z", 30s},
+           "the reply's wsu:Timestamp has more than one Created"},
+          {{"<wsu:Created>2025-03-01T10:06:00Z</wsu:Created>"
+            "<wsu:Expires>2025-03-01T10:05:00Z</wsu:Expires>",
+            "2025-03-01T10:04:00Z", 600s},
+           "the reply's wsu:Timestamp expires before it was created"},
+      };
+  for (const auto& [input, message] : refused) {
+    const auto& [inner, now, skew] = input;
+    CAPTURE(inner);
+    auto result = check(inner, now, skew);
+    REQUIRE(!result.ok());
+    CHECK(result.error().kind == core::ErrorKind::backend_invalid);
+    CHECK(result.error().message == message);
+  }
+}
+
 TEST_CASE("soap wssec a fault is reported as such even when replies must be signed") {
   Runtime rt;
   TestHttpServer server([](const TestHttpRequest&) {
@@ -459,6 +617,11 @@ TEST_CASE("soap wssec config rejects what cannot work, with file:line:col") {
        "tenant.yaml:4:21: endpoints.x.wssec.timestamp.ttl: must be "
        "greater than 0"},
       {"  encrypt: true\n", "tenant.yaml:4:3: endpoints.x.wssec.encrypt: unknown key"},
+      {"  verify_response: { cert_file: backend-cert.pem, clock_skew: 1h }\n",
+       "tenant.yaml:4:63: endpoints.x.wssec.verify_response.clock_skew: must be between 0s and "
+       "10m"},
+      {"  verify_response: { cert_file: backend-cert.pem, clock_skew: soon }\n",
+       "tenant.yaml:4:63: endpoints.x.wssec.verify_response.clock_skew: expected a duration"},
   };
   for (const auto& [wssec, message] : cases) {
     CAPTURE(wssec);

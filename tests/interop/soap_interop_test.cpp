@@ -16,11 +16,13 @@
 #include <memory>
 #include <string>
 #include <thread>
+#include <tuple>
 #include <vector>
 
 #include <rapidjson/document.h>
 
 #include "core/engine/bus.hpp"
+#include "core/log/log.hpp"
 #include "core/net/api.hpp"
 #include "core/net/http_server.hpp"
 #include "tests/support/run_coroutine.hpp"
@@ -237,6 +239,91 @@ TEST_CASE_FIXTURE(InteropFixture,
   auto refused = get("/api/v1/bitonto/tributi/posizioni?codice_fiscale=RSSMRA80A01A662A&anno=2024");
   CHECK(refused.result_int() == 502);
   CHECK(problemType(refused) == "urn:egovbus:problem:backend-rejected");
+}
+
+// A vendor's own fault (code TRB-042 in its detail, with a description naming the citizen)
+// mapped by the route to a canonical answer; other faults, left unhandled, stay errors.
+TEST_CASE("soap interop: a route maps node-soap's vendor fault to a canonical answer") {
+  REQUIRE_MESSAGE(std::filesystem::exists(kInteropDir / "node_modules/soap/package.json"),
+                  "node-soap is not installed: run `make deps` (npm ci --prefix tests/interop)");
+  setenv("EGOV_INTEROP_PASSWORD", kPassword, 1);
+  NodeSoapServer node;
+  TempConfig config;
+  config.write("conf/bus.yaml", "listen: 127.0.0.1:0\nroutes: { default_deadline: 30s }\n");
+  config.write("conf/profiles/tributi-soap.yaml",
+               "routes:\n"
+               "  - service: tributi.posizioni\n"
+               "    methods: [GET]\n"
+               "    steps:\n"
+               "      - map: tributi-soap/richiesta.xsl\n"
+               "      - call: tributi\n"
+               "      - choose:\n"
+               "          - when: \"/*[local-name() = 'fault'][.//*[local-name() = 'codice'] = "
+               "'TRB-042']\"\n"
+               "            steps: [ { map: tributi-soap/sospesa.xsl }, { reply: { status: 409 } "
+               "} ]\n"
+               "          - when: \"not(/*[local-name() = 'fault'])\"\n"
+               "            steps: [ { map: tributi-soap/risposta.xsl } ]\n");
+  config.write("mappings/tributi-soap/richiesta.xsl", kRequestXsl);
+  config.write("mappings/tributi-soap/risposta.xsl", kResponseXsl);
+  // Only the vendor's code goes to the caller: the description stays behind.
+  config.write("mappings/tributi-soap/sospesa.xsl",
+               "<xsl:stylesheet version=\"1.0\" "
+               "xmlns:xsl=\"http://www.w3.org/1999/XSL/Transform\"\n"
+               "    xmlns=\"http://www.w3.org/2005/xpath-functions\" "
+               "xmlns:s=\"urn:egovbus:soap\" exclude-result-prefixes=\"s\">\n"
+               "  <xsl:template match=\"/s:fault\">\n"
+               "    <map><string key=\"esito\">sospesa</string>\n"
+               "      <string key=\"codice\"><xsl:value-of "
+               "select=\"s:detail//*[local-name() = 'codice']\"/></string></map>\n"
+               "  </xsl:template>\n"
+               "</xsl:stylesheet>\n");
+  for (const auto& [istat, slug, path, version] :
+       {std::tuple{"072006", "bari", "/tributi", "1.1"},
+        std::tuple{"072029", "molfetta", "/tributi12", "1.2"}}) {
+    config.write(std::string("conf/tenants/") + slug + ".yaml",
+                 tenant(istat, slug, node.url(path), version, "${env:EGOV_INTEROP_PASSWORD}") +
+                     "    faults: reply\n");
+  }
+  const std::string key = config.apiKey();
+  core::Bus bus(config.root() / "conf/bus.yaml", config.adapters(), config.runtime());
+  core::ConfigErrors errors;
+  REQUIRE_MESSAGE(bus.reload(errors), errors.str());
+  core::ApiHandler api(bus);
+  auto get = [&](const std::string& target) {
+    HttpRequest request{http::verb::get, target, 11};
+    request.set(http::field::authorization, "Bearer " + key);
+    request.prepare_payload();
+    return test::runCoroutine(api.handle(std::move(request)));
+  };
+
+  static std::string logged;
+  logged.clear();
+  core::setLogLevel(core::LogLevel::debug);
+  core::setLogSink([](std::string_view line) { logged.append(line).push_back('\n'); });
+  for (const char* slug : {"bari", "molfetta"}) {
+    CAPTURE(slug);
+    auto sospesa = get(std::string("/api/v1/") + slug +
+                       "/tributi/posizioni?codice_fiscale=BLCMRA80A01A662C"
+                       "&anno=2024");
+    CHECK(sospesa.result_int() == 409);
+    CHECK(sospesa.body() == R"({"esito":"sospesa","codice":"TRB-042"})");
+    // Still a normal answer when there is no fault.
+    auto ok = get(std::string("/api/v1/") + slug +
+                  "/tributi/posizioni?codice_fiscale=VRDGPP80A01A662B&anno=2024");
+    CHECK(ok.result_int() == 200);
+    CHECK(ok.body() == R"({"posizioni":[]})");
+    // A fault no branch takes stays the error it is, without its detail.
+    auto unknown = get(std::string("/api/v1/") + slug +
+                       "/tributi/posizioni?codice_fiscale=XXXXXX00X00X000X&anno=2024");
+    CHECK(unknown.result_int() == 502);
+    CHECK(problemType(unknown) == "urn:egovbus:problem:backend-rejected");
+    CHECK(unknown.body().find("SOAP fault soap:") != std::string::npos);
+    CHECK(unknown.body().find("codice fiscale sconosciuto") != std::string::npos);
+  }
+  core::setLogSink([](std::string_view) {});
+  core::setLogLevel(core::LogLevel::info);
+  CHECK(logged.find("ricorso pendente") == std::string::npos);
 }
 
 // --- The bus as a SOAP server: node-soap's client, loaded with the WSDL the bus serves, calls

@@ -29,10 +29,38 @@ function clientFault(soap12, text) {
   throw { Fault: { faultcode: 'soap:Client', faultstring: text, statusCode: 500 } };
 }
 
+// Positions the vendor refuses with a fault of its own: an error code and a description (which
+// names the citizen, as such details do) in the fault's detail.
+const sospese = { BLCMRA80A01A662C: 'TRB-042' };
+
+function vendorFault(soap12, cf) {
+  const detail = {
+    erroreTributi: {
+      attributes: { xmlns: 'urn:comune:tributi:errori' },
+      codice: sospese[cf],
+      descrizione: `posizione di ${cf} sospesa per ricorso pendente`,
+    },
+  };
+  if (soap12) {
+    throw {
+      Fault: {
+        Code: { Value: 'soap:Sender' },
+        Reason: { Text: 'posizione sospesa' },
+        Detail: detail,
+        statusCode: 400,
+      },
+    };
+  }
+  throw {
+    Fault: { faultcode: 'soap:Client', faultstring: 'posizione sospesa', detail, statusCode: 500 },
+  };
+}
+
 function elencoPosizioni(soap12) {
   return (args) => {
     const cf = String(args.codiceFiscale);
     const anno = Number(args.anno);
+    if (cf in sospese) vendorFault(soap12, cf);
     if (!(cf in posizioni)) clientFault(soap12, 'codice fiscale sconosciuto');
     return { posizione: posizioni[cf].filter((p) => p.anno === anno) };
   };
