@@ -66,10 +66,6 @@ std::string xsDateTime(std::chrono::system_clock::time_point when);
 
 std::string base64Encode(std::string_view bytes);
 
-// An xs:dateTime with its zone ("Z" or "+hh:mm"), fraction optional, as an instant; nullopt for
-// anything else (a local time without a zone is no instant).
-std::optional<std::chrono::system_clock::time_point> parseXsDateTime(std::string_view text);
-
 // The wsu:Timestamp child of a received wsse:Security block, or null when it has none.
 // Errors (backend_invalid): more than one (WS-Security allows one per block).
 core::Result<xmlNode*> findTimestamp(xmlNode& security);

@@ -13,6 +13,7 @@
 
 #include "adapters/soap/xmlsec_library.hpp"
 #include "adapters/spid/saml_xml.hpp"
+#include "core/common/xs_datetime.hpp"
 #include "core/mapping/fiscal_code.hpp"
 #include "core/xml/xml.hpp"
 
@@ -164,7 +165,7 @@ Result<std::string> needAttribute(const xmlNode& element, const char* name,
 Result<SystemTime> needInstant(const xmlNode& element, const char* name, const std::string& where) {
   auto value = needAttribute(element, name, where);
   if (!value) return std::move(value).error();
-  auto instant = parseInstant(*value);
+  auto instant = core::parseXsDateTime(*value);
   if (!instant) return refuse(where + " " + name + " is not an xs:dateTime with a time zone");
   return *instant;
 }

@@ -24,24 +24,6 @@ struct EncodeCtxDeleter {
   void operator()(EVP_ENCODE_CTX* ctx) const { EVP_ENCODE_CTX_free(ctx); }
 };
 
-// Reads `digits` decimal digits at `pos`; false when they are not all digits.
-bool readNumber(std::string_view text, std::size_t& pos, std::size_t digits, int& value) {
-  if (pos + digits > text.size()) return false;
-  const char* begin = text.data() + pos;
-  for (std::size_t i = 0; i < digits; ++i) {
-    if (begin[i] < '0' || begin[i] > '9') return false;
-  }
-  std::from_chars(begin, begin + digits, value);
-  pos += digits;
-  return true;
-}
-
-bool expect(std::string_view text, std::size_t& pos, char c) {
-  if (pos >= text.size() || text[pos] != c) return false;
-  ++pos;
-  return true;
-}
-
 }  // namespace
 
 bool isElement(const xmlNode* node, const char* ns, const char* name) {
@@ -110,55 +92,6 @@ std::optional<std::string> base64Decode(std::string_view text) {
   }
   out.resize(static_cast<std::size_t>(written + tail));
   return out;
-}
-
-std::optional<std::chrono::system_clock::time_point> parseInstant(std::string_view text) {
-  std::size_t pos = 0;
-  int year = 0, month = 0, day = 0, hour = 0, minute = 0, second = 0;
-  if (!readNumber(text, pos, 4, year) || !expect(text, pos, '-') ||
-      !readNumber(text, pos, 2, month) || !expect(text, pos, '-') ||
-      !readNumber(text, pos, 2, day) || !expect(text, pos, 'T') ||
-      !readNumber(text, pos, 2, hour) || !expect(text, pos, ':') ||
-      !readNumber(text, pos, 2, minute) || !expect(text, pos, ':') ||
-      !readNumber(text, pos, 2, second)) {
-    return std::nullopt;
-  }
-  std::chrono::milliseconds fraction{0};
-  if (pos < text.size() && text[pos] == '.') {
-    ++pos;
-    int digits = 0, millis = 0;
-    while (pos < text.size() && text[pos] >= '0' && text[pos] <= '9') {
-      if (digits < 3) millis = millis * 10 + (text[pos] - '0');
-      ++digits;
-      ++pos;
-    }
-    if (digits == 0) return std::nullopt;
-    for (int d = digits; d < 3; ++d) millis *= 10;
-    fraction = std::chrono::milliseconds(millis);
-  }
-  std::chrono::minutes offset{0};
-  if (pos < text.size() && text[pos] == 'Z') {
-    ++pos;
-  } else if (pos < text.size() && (text[pos] == '+' || text[pos] == '-')) {
-    const int sign = text[pos] == '-' ? -1 : 1;
-    ++pos;
-    int hours = 0, minutes = 0;
-    if (!readNumber(text, pos, 2, hours) || !expect(text, pos, ':') ||
-        !readNumber(text, pos, 2, minutes) || hours > 14 || minutes > 59) {
-      return std::nullopt;
-    }
-    offset = std::chrono::minutes(sign * (hours * 60 + minutes));
-  } else {
-    return std::nullopt;  // a local time without a zone is no instant
-  }
-  if (pos != text.size()) return std::nullopt;
-  const std::chrono::year_month_day date{std::chrono::year(year),
-                                         std::chrono::month(static_cast<unsigned>(month)),
-                                         std::chrono::day(static_cast<unsigned>(day))};
-  if (!date.ok() || hour > 23 || minute > 59 || second > 59) return std::nullopt;
-  return std::chrono::time_point_cast<std::chrono::system_clock::duration>(
-      std::chrono::sys_days(date) + std::chrono::hours(hour) + std::chrono::minutes(minute) +
-      std::chrono::seconds(second) + fraction - offset);
 }
 
 std::string formatInstant(std::chrono::system_clock::time_point instant) {

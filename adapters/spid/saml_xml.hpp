@@ -39,9 +39,7 @@ std::optional<std::string> attribute(const xmlNode& element, const char* name);
 // HTTP-POST binding); nullopt when not base64.
 std::optional<std::string> base64Decode(std::string_view text);
 
-// xs:dateTime with a time zone ("2026-01-15T10:00:00Z", "...00.123+01:00"), as SAML writes
-// instants; nullopt when malformed or without a zone.
-std::optional<std::chrono::system_clock::time_point> parseInstant(std::string_view text);
+// SAML instants are xs:dateTime with a zone: core::parseXsDateTime reads them.
 std::string formatInstant(std::chrono::system_clock::time_point instant);  // "...Z", seconds
 
 }  // namespace egov::adapters::spid

@@ -10,6 +10,7 @@
 
 #include "adapters/spid/saml_verifier.hpp"
 #include "adapters/spid/saml_xml.hpp"
+#include "core/common/xs_datetime.hpp"
 
 namespace egov::adapters::spid {
 namespace {
@@ -49,7 +50,7 @@ int verifyCommand(const VerifyOptions& options) {
   if (options.acs_url.empty()) return fail(2, "--acs URL is required");
   auto now = std::chrono::system_clock::now();
   if (!options.now.empty()) {
-    auto instant = parseInstant(options.now);
+    auto instant = core::parseXsDateTime(options.now);
     if (!instant) return fail(2, "--now expects an RFC 3339 instant, e.g. 2026-01-15T10:00:00Z");
     now = *instant;
   }

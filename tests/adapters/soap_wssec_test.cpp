@@ -29,6 +29,7 @@
 #include "adapters/soap/soap_factory.hpp"
 #include "adapters/soap/ws_security.hpp"
 #include "adapters/soap/xml_signature.hpp"
+#include "core/common/xs_datetime.hpp"
 #include "core/engine/endpoint.hpp"
 #include "core/metrics/metrics.hpp"
 #include "core/xml/xml.hpp"
@@ -520,7 +521,7 @@ TEST_CASE("soap wssec verify_response checks the reply's Timestamp and that it i
 TEST_CASE("soap wssec reply timestamps: xs:dateTime reading and the checks at their limits") {
   using std::chrono::system_clock;
   const auto at = [](const char* text) {
-    auto instant = soap::parseXsDateTime(text);
+    auto instant = core::parseXsDateTime(text);
     REQUIRE_MESSAGE(instant, text);
     return *instant;
   };
@@ -532,7 +533,7 @@ TEST_CASE("soap wssec reply timestamps: xs:dateTime reading and the checks at th
                           "2025-03-01T24:00:00Z", "2025-03-01T10:15:00.Z", "2025-03-01T10:15Z",
                           "2025-03-01T10:15:00Zx", "", "tomorrow"}) {
     CAPTURE(bad);
-    CHECK_FALSE(soap::parseXsDateTime(bad));
+    CHECK_FALSE(core::parseXsDateTime(bad));
   }
 
   const auto timestamp = [](const std::string& inner) {

@@ -8,6 +8,7 @@
 #include "adapters/spid/idp_metadata.hpp"
 #include "adapters/spid/saml_verifier.hpp"
 #include "adapters/spid/saml_xml.hpp"
+#include "core/common/xs_datetime.hpp"
 #include "tests/support/spid_vectors.hpp"
 #include "tests/support/temp_config.hpp"
 
@@ -19,7 +20,7 @@ using egov::test::SpidVectors;
 using namespace std::chrono_literals;
 
 core::SystemTime at(const std::string& instant) {
-  auto parsed = spid::parseInstant(instant);
+  auto parsed = core::parseXsDateTime(instant);
   REQUIRE(parsed);
   return *parsed;
 }
@@ -238,7 +239,7 @@ TEST_CASE_FIXTURE(Verifier, "spid: an issuer missing from the metadata is refuse
 }
 
 TEST_CASE("spid: xs:dateTime instants") {
-  using spid::parseInstant;
+  const auto parseInstant = [](std::string_view text) { return core::parseXsDateTime(text); };
   CHECK(spid::formatInstant(*parseInstant("2026-01-15T10:00:00Z")) == "2026-01-15T10:00:00Z");
   CHECK(*parseInstant("2026-01-15T11:00:00.250+01:00") ==
         *parseInstant("2026-01-15T10:00:00Z") + 250ms);
