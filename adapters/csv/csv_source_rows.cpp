@@ -1,0 +1,96 @@
+#include "adapters/csv/csv_source_rows.hpp"
+
+#include "adapters/csv/csv_body.hpp"
+
+namespace egov::adapters::csv {
+namespace {
+
+using core::ErrorKind;
+
+const xmlChar* x(const char* text) {
+  return reinterpret_cast<const xmlChar*>(text);
+}
+
+// XML 1.0 cannot carry most control characters; a field holding one is rejected.
+bool xmlSafe(const std::string& text) {
+  for (unsigned char c : text) {
+    if (c < 0x20 && c != '\t' && c != '\n' && c != '\r') return false;
+  }
+  return true;
+}
+
+// <row number=".." line=".."><field name="..">..</field>...</row> under `parent`.
+bool addRow(xmlNode* parent, xmlNs* ns, const std::vector<std::string>& header, const CsvRow& row) {
+  xmlNode* node = xmlNewChild(parent, ns, x("row"), nullptr);
+  if (!node) return false;
+  xmlNewProp(node, x("number"), x(std::to_string(row.number).c_str()));
+  xmlNewProp(node, x("line"), x(std::to_string(row.line).c_str()));
+  for (std::size_t i = 0; i < header.size(); ++i) {
+    xmlNode* field = xmlNewTextChild(node, ns, x("field"), x(row.fields[i].c_str()));
+    if (!field || !xmlNewProp(field, x("name"), x(header[i].c_str()))) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+// Why a row cannot be handed to the route (a wrong number of fields, a control character),
+// as its outcome's detail; empty when it can.
+std::string rowProblem(const std::vector<std::string>& header, const CsvRow& row) {
+  if (row.fields.size() != header.size()) {
+    return "bad-request: the row has " + std::to_string(row.fields.size()) +
+           " fields, the header " + std::to_string(header.size());
+  }
+  for (std::size_t i = 0; i < header.size(); ++i) {
+    if (!xmlSafe(row.fields[i])) {
+      return "bad-request: column '" + header[i] + "' holds a control character";
+    }
+  }
+  return {};
+}
+
+// One row per exchange (rows_per_exchange 1): the row is the root, with the file's name.
+core::Result<core::XmlDocPtr> rowDocument(const std::string& file,
+                                          const std::vector<std::string>& header,
+                                          const CsvRow& row) {
+  core::XmlDocPtr doc(xmlNewDoc(x("1.0")));
+  xmlNode* root = doc ? xmlNewDocNode(doc.get(), nullptr, x("row"), nullptr) : nullptr;
+  if (!root) return core::makeError(ErrorKind::internal, "out of memory");
+  xmlDocSetRootElement(doc.get(), root);
+  xmlNs* ns = xmlNewNs(root, x(kCsvNamespace), nullptr);
+  xmlSetNs(root, ns);
+  xmlNewProp(root, x("file"), x(file.c_str()));
+  xmlNewProp(root, x("number"), x(std::to_string(row.number).c_str()));
+  xmlNewProp(root, x("line"), x(std::to_string(row.line).c_str()));
+  for (std::size_t i = 0; i < header.size(); ++i) {
+    xmlNode* field = xmlNewTextChild(root, ns, x("field"), x(row.fields[i].c_str()));
+    if (!field) return core::makeError(ErrorKind::internal, "out of memory");
+    xmlNewProp(field, x("name"), x(header[i].c_str()));
+  }
+  return doc;
+}
+
+// Chunk mode: <rows file=".." first=".." last=".."> holding the given rows, in file order.
+// The document has a dictionary, so element and attribute names are stored once.
+core::Result<core::XmlDocPtr> chunkDocument(const std::string& file,
+                                            const std::vector<std::string>& header,
+                                            const std::vector<const CsvRow*>& rows) {
+  core::XmlDocPtr doc(xmlNewDoc(x("1.0")));
+  if (!doc) return core::makeError(ErrorKind::internal, "out of memory");
+  doc->dict = xmlDictCreate();
+  xmlNode* root = doc->dict ? xmlNewDocNode(doc.get(), nullptr, x("rows"), nullptr) : nullptr;
+  if (!root) return core::makeError(ErrorKind::internal, "out of memory");
+  xmlDocSetRootElement(doc.get(), root);
+  xmlNs* ns = xmlNewNs(root, x(kCsvNamespace), nullptr);
+  xmlSetNs(root, ns);
+  xmlNewProp(root, x("file"), x(file.c_str()));
+  xmlNewProp(root, x("first"), x(std::to_string(rows.front()->number).c_str()));
+  xmlNewProp(root, x("last"), x(std::to_string(rows.back()->number).c_str()));
+  for (const CsvRow* row : rows) {
+    if (!addRow(root, ns, header, *row))
+      return core::makeError(ErrorKind::internal, "out of memory");
+  }
+  return doc;
+}
+
+}  // namespace egov::adapters::csv
