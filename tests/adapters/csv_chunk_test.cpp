@@ -24,6 +24,8 @@
 #include "tests/support/test_http_server.hpp"
 
 using namespace egov;
+using egov::test::dropFile;
+using egov::test::readFile;
 using egov::test::SourceHarness;
 using egov::test::TempConfig;
 using egov::test::TestHttpRequest;
@@ -33,19 +35,6 @@ using egov::test::waitUntil;
 namespace fs = std::filesystem;
 
 namespace {
-
-std::string readFile(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
-void writeFile(const fs::path& path, const std::string& text) {
-  const auto temp = path.parent_path() / ("." + path.filename().string() + ".tmp");
-  std::ofstream(temp, std::ios::binary) << text;
-  fs::rename(temp, path);
-}
 
 std::vector<std::string> lines(const std::string& text) {
   std::vector<std::string> out;
@@ -194,7 +183,7 @@ TEST_CASE(
   constexpr int kRows = 2503;
   std::string text = "codice_fiscale;importo;scadenza\n";
   for (int i = 1; i <= kRows; ++i) text += goodRow(i) + "\n";
-  writeFile(setup.drop / "versamenti.csv", text);
+  dropFile(setup.drop / "versamenti.csv", text);
   REQUIRE(waitUntil([&] { return fs::exists(setup.drop / "done/versamenti.csv"); }));
 
   CHECK(query(setup.archive,
@@ -259,7 +248,7 @@ TEST_CASE(
       text += goodRow(i) + "\n";
     }
   }
-  writeFile(setup.drop / "versamenti.csv", text);
+  dropFile(setup.drop / "versamenti.csv", text);
   REQUIRE(waitUntil([&] { return fs::exists(setup.drop / "done/versamenti.csv"); }));
 
   CHECK(query(setup.archive,
@@ -319,7 +308,7 @@ TEST_CASE("csv chunk mode: a good chunk beside a bad one goes through whole") {
   for (int i = 1; i <= 8; ++i) {
     text += i == 6 ? "RSSMRA80A01A662A;abc;01/01/2026\n" : goodRow(i) + "\n";
   }
-  writeFile(setup.drop / "versamenti.csv", text);
+  dropFile(setup.drop / "versamenti.csv", text);
   REQUIRE(waitUntil([&] { return fs::exists(setup.drop / "done/versamenti.csv"); }));
   // Rows 1-4 in one exchange (primo 1, ultimo 4); 5, 7 and 8 alone (one-row chunks).
   CHECK(query(setup.archive, "SELECT riga, primo, ultimo FROM versamenti ORDER BY riga") ==
@@ -375,7 +364,7 @@ TEST_CASE("csv chunk mode: a reload and a restart mid-file resume it; no row twi
   {
     SourceHarness bus(config);
     bus.start();
-    writeFile(drop / "grande.csv", text);
+    dropFile(drop / "grande.csv", text);
     REQUIRE(waitUntil([&] { return server.requestCount() >= 15; }));
     bus.reload();  // the new generation's source takes the file over
     REQUIRE(waitUntil([&] { return server.requestCount() >= 40; }));
@@ -468,7 +457,7 @@ TEST_CASE("csv chunk mode: a one-way route journals each chunk once; its rows ar
   bus.start();
   std::string text = "codice_fiscale;importo;anno\n";
   for (int i = 1; i <= 5; ++i) text += "RSSMRA80A01A662A;" + std::to_string(i) + ";2024\n";
-  writeFile(drop / "versamenti.csv", text);
+  dropFile(drop / "versamenti.csv", text);
   REQUIRE(waitUntil([&] { return fs::exists(drop / "done/versamenti.csv"); }));
   const auto outcome_lines = lines(readFile(drop / "done/versamenti.csv.outcomes.csv"));
   REQUIRE(outcome_lines.size() == 6);

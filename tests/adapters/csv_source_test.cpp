@@ -21,6 +21,8 @@
 #include "tests/support/test_http_server.hpp"
 
 using namespace egov;
+using egov::test::dropFile;
+using egov::test::readFile;
 using egov::test::SourceHarness;
 using egov::test::TempConfig;
 using egov::test::TestHttpRequest;
@@ -30,20 +32,6 @@ using egov::test::waitUntil;
 namespace fs = std::filesystem;
 
 namespace {
-
-std::string readFile(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
-void writeFile(const fs::path& path, const std::string& text) {
-  // Written beside and renamed in, as a well-behaved producer does.
-  const auto temp = path.parent_path() / ("." + path.filename().string() + ".tmp");
-  std::ofstream(temp, std::ios::binary) << text;
-  fs::rename(temp, path);
-}
 
 // The value of <field name="name"> in a row body the http adapter sent as XML.
 std::string fieldOf(const std::string& body, const std::string& name) {
@@ -127,7 +115,7 @@ TEST_CASE("csv source: each row becomes an exchange; outcomes, rejects and done/
   config.write("conf/tenants/bari.yaml", tenantFile(server.url("/versamenti"), ""));
   SourceHarness bus(config);
   bus.start();
-  writeFile(drop.root / "versamenti.csv", kFile);
+  dropFile(drop.root / "versamenti.csv", kFile);
   REQUIRE(waitUntil([&] { return fs::exists(drop.done() / "versamenti.csv"); }));
   CHECK_FALSE(fs::exists(drop.root / "versamenti.csv"));
 
@@ -199,7 +187,7 @@ TEST_CASE("csv source: progress (rows done / total, rows/s) in logs and metrics"
   for (int i = 1; i <= kRows; ++i) text += "RSSMRA80A01A662A;" + std::to_string(i) + ";2024\n";
   SourceHarness bus(config);
   bus.start();
-  writeFile(drop.root / "progressi.csv", text);
+  dropFile(drop.root / "progressi.csv", text);
   REQUIRE(waitUntil([&] { return fs::exists(drop.done() / "progressi.csv"); }));
   core::setLogSink([](std::string_view) {});
 
@@ -233,17 +221,17 @@ TEST_CASE("csv source: a file is processed once, dropped again or after a restar
   {
     SourceHarness bus(config);
     bus.start();
-    writeFile(drop.root / "versamenti.csv", kFile);
+    dropFile(drop.root / "versamenti.csv", kFile);
     REQUIRE(waitUntil([&] { return fs::exists(drop.done() / "versamenti.csv"); }));
     CHECK(server.requestCount() == 3);
     // The same name and content again: recognised, moved aside, not sent again.
-    writeFile(drop.root / "versamenti.csv", kFile);
+    dropFile(drop.root / "versamenti.csv", kFile);
     REQUIRE(waitUntil([&] { return !fs::exists(drop.root / "versamenti.csv"); }));
     CHECK(server.requestCount() == 3);
   }
   SourceHarness restarted(config);
   restarted.start();
-  writeFile(drop.root / "versamenti.csv", kFile);
+  dropFile(drop.root / "versamenti.csv", kFile);
   REQUIRE(waitUntil([&] { return !fs::exists(drop.root / "versamenti.csv"); }));
   CHECK(server.requestCount() == 3);
   std::size_t copies = 0;
@@ -254,7 +242,7 @@ TEST_CASE("csv source: a file is processed once, dropped again or after a restar
   }
   CHECK(copies == 3);
   // Different content under the same name is a new file.
-  writeFile(drop.root / "versamenti.csv", "codice_fiscale;importo;anno\nRSSMRA80A01A662A;1;2025\n");
+  dropFile(drop.root / "versamenti.csv", "codice_fiscale;importo;anno\nRSSMRA80A01A662A;1;2025\n");
   REQUIRE(waitUntil([&] { return !fs::exists(drop.root / "versamenti.csv"); }));
   CHECK(waitUntil([&] { return server.requestCount() == 4; }));
 }
@@ -281,7 +269,7 @@ TEST_CASE("csv source: a reload or a restart mid-file resumes it; no row twice, 
   {
     SourceHarness bus(config);
     bus.start();
-    writeFile(drop.root / "grande.csv", text);
+    dropFile(drop.root / "grande.csv", text);
     REQUIRE(waitUntil([&] { return server.requestCount() >= 40; }));
     bus.reload();  // the new generation's source takes the file over
     REQUIRE(waitUntil([&] { return server.requestCount() >= 120; }));
@@ -320,10 +308,10 @@ TEST_CASE("csv source: a malformed file goes to error/ after the rows before the
   config.write("conf/tenants/bari.yaml", tenantFile(server.url("/versamenti"), ""));
   SourceHarness bus(config);
   bus.start();
-  writeFile(drop.root / "rotto.csv",
-            "codice_fiscale;importo;anno\n"
-            "RSSMRA80A01A662A;1;2024\n"
-            "VRDGPP80A01A662B;\"2;2024\n");
+  dropFile(drop.root / "rotto.csv",
+           "codice_fiscale;importo;anno\n"
+           "RSSMRA80A01A662A;1;2024\n"
+           "VRDGPP80A01A662B;\"2;2024\n");
   REQUIRE(waitUntil([&] { return fs::exists(drop.error() / "rotto.csv"); }));
   CHECK(server.requestCount() == 1);
   CHECK(readFile(drop.error() / "rotto.csv.outcomes.csv").find("1;2;ok;") != std::string::npos);
@@ -334,9 +322,9 @@ TEST_CASE("csv source: a malformed file goes to error/ after the rows before the
   CHECK(batches->front().detail.find("line 3") != std::string::npos);
 
   // A file without a header row, or with a byte the charset does not have.
-  writeFile(drop.root / "vuoto.csv", "");
+  dropFile(drop.root / "vuoto.csv", "");
   REQUIRE(waitUntil([&] { return fs::exists(drop.error() / "vuoto.csv"); }));
-  writeFile(drop.root / "charset.csv", "codice_fiscale;importo;anno\nRSS\xff;1;2024\n");
+  dropFile(drop.root / "charset.csv", "codice_fiscale;importo;anno\nRSS\xff;1;2024\n");
   REQUIRE(waitUntil([&] { return fs::exists(drop.error() / "charset.csv"); }));
   CHECK(server.requestCount() == 1);
 }
@@ -349,12 +337,12 @@ TEST_CASE("csv source: with a marker, a file is taken only once its marker exist
                tenantFile(server.url("/versamenti"), "    marker: .ok\n"));
   SourceHarness bus(config);
   bus.start();
-  writeFile(drop.root / "versamenti.csv", kFile);
+  dropFile(drop.root / "versamenti.csv", kFile);
   // Many scans go by (interval 20ms) without the file being touched.
   std::this_thread::sleep_for(std::chrono::milliseconds(300));
   CHECK(server.requestCount() == 0);
   CHECK(fs::exists(drop.root / "versamenti.csv"));
-  writeFile(drop.root / "versamenti.csv.ok", "");
+  dropFile(drop.root / "versamenti.csv.ok", "");
   REQUIRE(waitUntil([&] { return fs::exists(drop.done() / "versamenti.csv"); }));
   CHECK(server.requestCount() == 3);
   CHECK(waitUntil([&] { return !fs::exists(drop.root / "versamenti.csv.ok"); }));
@@ -368,10 +356,10 @@ TEST_CASE("csv source: one-way rows are journaled, delivered, and tracked throug
                tenantFile(server.url("/versamenti"), "", "    mode: one-way\n"));
   SourceHarness bus(config);
   bus.start();
-  writeFile(drop.root / "versamenti.csv",
-            "codice_fiscale;importo;anno\n"
-            "RSSMRA80A01A662A;1;2024\n"
-            "VRDGPP80A01A662B;2;2024\n");
+  dropFile(drop.root / "versamenti.csv",
+           "codice_fiscale;importo;anno\n"
+           "RSSMRA80A01A662A;1;2024\n"
+           "VRDGPP80A01A662B;2;2024\n");
   REQUIRE(waitUntil([&] { return fs::exists(drop.done() / "versamenti.csv"); }));
   const std::string outcomes = readFile(drop.done() / "versamenti.csv.outcomes.csv");
   CAPTURE(outcomes);

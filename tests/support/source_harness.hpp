@@ -3,8 +3,11 @@
 #pragma once
 
 #include <chrono>
+#include <filesystem>
+#include <fstream>
 #include <functional>
 #include <memory>
+#include <sstream>
 #include <string>
 #include <thread>
 
@@ -19,6 +22,21 @@
 #include "tests/support/temp_config.hpp"
 
 namespace egov::test {
+
+// A file's bytes ("" when it cannot be read).
+inline std::string readFile(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+// Written beside and renamed in, as a well-behaved producer drops a file.
+inline void dropFile(const std::filesystem::path& path, const std::string& text) {
+  const auto temp = path.parent_path() / ("." + path.filename().string() + ".tmp");
+  std::ofstream(temp, std::ios::binary) << text;
+  std::filesystem::rename(temp, path);
+}
 
 // Waits until `done()` holds; false after `limit` (a generous bound so that a broken
 // feature fails instead of hanging, never a timing assertion).
