@@ -148,6 +148,30 @@ struct ChunkBus {
   fs::path archive;
 };
 
+// Bari with a csv source on ../../drop feeding tari.versamento, whose route calls the http
+// back-end at `url`; `route_extra` and `source_extra` are YAML lines added to each.
+std::string httpTenant(const std::string& url, const std::string& route_extra,
+                       const std::string& source_extra) {
+  return "tenant: { istat: \"072006\", slug: bari, name: Bari }\n"
+         "endpoints:\n"
+         "  tributi: { type: http, url: \"" +
+         url +
+         "\", format: xml, timeout: 10s }\n"
+         "routes:\n"
+         "  - service: tari.versamento\n" +
+         route_extra +
+         "    steps: [ { call: tributi } ]\n"
+         "sources:\n"
+         "  versamenti:\n"
+         "    type: csv\n"
+         "    service: tari.versamento\n"
+         "    folder: ../../drop\n"
+         "    delimiter: \";\"\n"
+         "    settle: 50ms\n"
+         "    interval: 20ms\n" +
+         source_extra;
+}
+
 std::string goodRow(int i) {
   // Italian amounts with thousands separators, a negative one now and then, real dates.
   const int thousands = i % 900 + 1;  // 1.234,xx to 900.234,xx
@@ -338,25 +362,9 @@ TEST_CASE("csv chunk mode: a reload and a restart mid-file resume it; no row twi
   TempConfig config;
   const fs::path drop = config.root() / "drop";
   fs::create_directories(drop);
-  config.write("conf/tenants/bari.yaml",
-               "tenant: { istat: \"072006\", slug: bari, name: Bari }\n"
-               "endpoints:\n"
-               "  tributi: { type: http, url: \"" +
-                   server.url("/versamenti") +
-                   "\", format: xml, timeout: 10s }\n"
-                   "routes:\n"
-                   "  - service: tari.versamento\n"
-                   "    steps: [ { call: tributi } ]\n"
-                   "sources:\n"
-                   "  versamenti:\n"
-                   "    type: csv\n"
-                   "    service: tari.versamento\n"
-                   "    folder: ../../drop\n"
-                   "    delimiter: \";\"\n"
-                   "    settle: 50ms\n"
-                   "    interval: 20ms\n"
-                   "    concurrency: 2\n"
-                   "    rows_per_exchange: 7\n");
+  config.write(
+      "conf/tenants/bari.yaml",
+      httpTenant(server.url("/versamenti"), "", "    concurrency: 2\n    rows_per_exchange: 7\n"));
   core::setLogSink(captureLog);
   std::string text = "codice_fiscale;importo;anno\n";
   constexpr int kRows = 600;
@@ -434,25 +442,9 @@ TEST_CASE("csv chunk mode: a one-way route journals each chunk once; its rows ar
   TempConfig config;
   const fs::path drop = config.root() / "drop";
   fs::create_directories(drop);
-  config.write("conf/tenants/bari.yaml",
-               "tenant: { istat: \"072006\", slug: bari, name: Bari }\n"
-               "endpoints:\n"
-               "  tributi: { type: http, url: \"" +
-                   server.url("/versamenti") +
-                   "\", format: xml, timeout: 10s }\n"
-                   "routes:\n"
-                   "  - service: tari.versamento\n"
-                   "    mode: one-way\n"
-                   "    steps: [ { call: tributi } ]\n"
-                   "sources:\n"
-                   "  versamenti:\n"
-                   "    type: csv\n"
-                   "    service: tari.versamento\n"
-                   "    folder: ../../drop\n"
-                   "    delimiter: \";\"\n"
-                   "    settle: 50ms\n"
-                   "    interval: 20ms\n"
-                   "    rows_per_exchange: 3\n");
+  config.write(
+      "conf/tenants/bari.yaml",
+      httpTenant(server.url("/versamenti"), "    mode: one-way\n", "    rows_per_exchange: 3\n"));
   SourceHarness bus(config);
   bus.start();
   std::string text = "codice_fiscale;importo;anno\n";
