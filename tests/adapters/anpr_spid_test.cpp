@@ -15,8 +15,8 @@
 
 #include "core/engine/bus.hpp"
 #include "core/net/api.hpp"
+#include "tests/support/api_call.hpp"
 #include "tests/support/pdnd_simulator.hpp"
-#include "tests/support/run_coroutine.hpp"
 #include "tests/support/spid_vectors.hpp"
 #include "tests/support/temp_config.hpp"
 
@@ -135,15 +135,7 @@ struct CitizenFixture {
 
   HttpResponse call(http::verb verb, const std::string& target, const std::string& session,
                     const std::string& body = {}) {
-    HttpRequest request{verb, target, 11};
-    if (!body.empty()) {
-      request.set(http::field::content_type, "application/json");
-      request.body() = body;
-    }
-    if (!session.empty()) request.set(core::kSpidSessionHeader, session);
-    request.set(http::field::authorization, config.bearer());
-    request.prepare_payload();
-    return test::runCoroutine(api->handle(std::move(request)));
+    return test::apiCall(*api, config.bearer(), verb, target, session, body);
   }
 
   // Opens a bus session with a Response of the vectors; returns its token.

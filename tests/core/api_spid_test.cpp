@@ -9,7 +9,7 @@
 #include "core/engine/bus.hpp"
 #include "core/net/api.hpp"
 #include "core/net/spid_sessions.hpp"
-#include "tests/support/run_coroutine.hpp"
+#include "tests/support/api_call.hpp"
 #include "tests/support/spid_vectors.hpp"
 #include "tests/support/temp_config.hpp"
 
@@ -77,15 +77,7 @@ struct SpidApiFixture {
 
   HttpResponse call(http::verb verb, const std::string& target, const std::string& session = {},
                     const std::string& body = {}) {
-    HttpRequest request{verb, target, 11};
-    if (!body.empty()) {
-      request.set(http::field::content_type, "application/json");
-      request.body() = body;
-    }
-    if (!session.empty()) request.set(core::kSpidSessionHeader, session);
-    request.set(http::field::authorization, config.bearer());
-    request.prepare_payload();
-    return test::runCoroutine(api->handle(std::move(request)));
+    return test::apiCall(*api, config.bearer(), verb, target, session, body);
   }
 
   HttpResponse openSession(const std::string& vector, const std::string& request_id = {}) {
