@@ -21,6 +21,7 @@
 #include "core/metrics/metrics.hpp"
 #include "core/net/api.hpp"
 #include "tests/support/adapter_runtime.hpp"
+#include "tests/support/api_call.hpp"
 #include "tests/support/postgres_server.hpp"
 #include "tests/support/run_coroutine.hpp"
 #include "tests/support/temp_config.hpp"
@@ -285,10 +286,7 @@ endpoints:
   REQUIRE_MESSAGE(bus.reload(errors), errors.str());
   core::ApiHandler api(bus);
   auto get = [&](const std::string& target) {
-    egov::HttpRequest request{egov::http::verb::get, target, 11};
-    request.set(egov::http::field::authorization, "Bearer " + key);
-    request.prepare_payload();
-    return runCoroutine(api.handle(std::move(request)));
+    return egov::test::apiCall(api, "Bearer " + key, egov::http::verb::get, target);
   };
   auto response = get("/api/v1/bari/tributi/posizioni?codice_fiscale=rssmra80a01a662a&anno=2024");
   CHECK(response.result_int() == 200);
