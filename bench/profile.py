@@ -52,6 +52,11 @@ def thread_stats(pid):
     return stats
 
 
+def user_seconds(pid):
+    """User-mode CPU seconds of `pid` so far (the rest of bench.cpu_seconds is the kernel's)."""
+    return int(bench.proc_stat(pid)[11]) / os.sysconf("SC_CLK_TCK")
+
+
 def context_switches(pid):
     """Voluntary + involuntary context switches of every thread of `pid` so far."""
     return sum(switches for _, _, switches in thread_stats(pid).values())
@@ -64,6 +69,8 @@ def main():
     parser.add_argument("--requests", type=int, default=0, help="a fixed number of requests (sequential keep-alive)")
     parser.add_argument("--seconds", type=int, default=0, help="or a wrk run of this many seconds")
     parser.add_argument("--conns", type=int, default=16)
+    parser.add_argument("--rate", type=float, default=0,
+                        help="with --seconds: pace wrk at about this many requests/s (as bench.py's half load)")
     parser.add_argument("--callgrind", action="store_true")
     parser.add_argument("--out", default="callgrind.out")
     parser.add_argument("--threads", action="store_true",
@@ -101,12 +108,14 @@ def main():
         if size and json.loads(answer) != b.payloads[size]["expected"]:
             raise RuntimeError(f"unexpected answer {answer[:300]!r}")
         cpu0 = bench.cpu_seconds([bus.pid])
+        user0 = user_seconds(bus.pid)
         switches0 = context_switches(bus.pid)
         threads0 = thread_stats(bus.pid)
         started = time.monotonic()
         if args.seconds:
+            delay = args.conns * 1000 / args.rate if args.rate else None
             r = b.wrk(args.route, port, path, b.path("bodies", body_name), args.conns, args.seconds,
-                      pids=[bus.pid])
+                      pids=[bus.pid], delay_ms=delay)
             n = r["requests"]
             latency = r["latency_ms"]
         else:
@@ -123,9 +132,11 @@ def main():
             latency = None
         wall = time.monotonic() - started
         cpu = bench.cpu_seconds([bus.pid]) - cpu0
+        user = user_seconds(bus.pid) - user0
         switches = context_switches(bus.pid) - switches0
         print(f"{args.route}: {n} requests in {wall:.2f} s ({n / wall:.0f} req/s); "
-              f"bus CPU {cpu * 1000 / max(n, 1):.4f} ms/request, "
+              f"bus CPU {cpu * 1000 / max(n, 1):.4f} ms/request "
+              f"({user * 1000 / max(n, 1):.4f} user, {(cpu - user) * 1000 / max(n, 1):.4f} system), "
               f"{switches / max(n, 1):.2f} context switches/request; load {os.getloadavg()[0]:.2f}"
               + (f"; latency p50 {latency['p50']:.2f} ms, p99 {latency['p99']:.2f} ms" if latency else ""))
         if args.threads:

@@ -4,6 +4,8 @@
 
 #include <fstream>
 #include <sstream>
+#include <thread>
+#include <vector>
 
 #include "core/journal/journal.hpp"
 #include "core/security/audit_trail.hpp"
@@ -283,6 +285,44 @@ TEST_CASE("audit trail: hash chain, pseudonyms, retention with an anchor, tamper
   CHECK_FALSE(verified->ok);
   CHECK(verified->first_bad_seq == 5);
   CHECK(verified->problem.find("modified") != std::string::npos);
+}
+
+TEST_CASE("audit trail: records from several threads while the writer gathers, all committed") {
+  // The writer wakes on the first record and then on a full batch (kGatherMax): four threads
+  // queue several batches' worth at once; flush() and closing commit everything queued.
+  TempConfig config;
+  core::AuditConfig settings;
+  settings.path = config.root() / "var/audit.db";
+  auto opened = core::AuditTrail::open(settings);
+  REQUIRE(opened);
+  auto& trail = **opened;
+  const int per_thread = static_cast<int>(core::AuditTrail::kGatherMax) + 300;
+  auto queue = [&trail](int from, int count) {
+    for (int i = from; i < from + count; ++i) {
+      core::AuditRecord record;
+      record.exchange_id = "x-" + std::to_string(i);
+      record.tenant = "072006";
+      record.client = "portal";
+      record.service = "tributi.posizioni";
+      record.outcome = "ok";
+      trail.record(std::move(record));
+    }
+  };
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) threads.emplace_back(queue, t * per_thread, per_thread);
+  for (auto& thread : threads) thread.join();
+  trail.flush();
+  auto verified = core::verifyAuditTrail(settings.path);
+  REQUIRE(verified);
+  CHECK_MESSAGE(verified->ok, verified->problem);
+  CHECK(verified->records == 4 * per_thread);
+
+  queue(4 * per_thread, 7);  // no flush: closing the trail commits them
+  opened->reset();
+  verified = core::verifyAuditTrail(settings.path);
+  REQUIRE(verified);
+  CHECK_MESSAGE(verified->ok, verified->problem);
+  CHECK(verified->records == 4 * per_thread + 7);
 }
 
 TEST_CASE("audit: fiscal codes found in a request") {
