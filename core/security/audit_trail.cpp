@@ -219,7 +219,7 @@ Result<std::unique_ptr<AuditTrail>> AuditTrail::open(const AuditConfig& config) 
 }
 
 AuditTrail::AuditTrail(AuditConfig config, std::unique_ptr<sqlite3, DbDeleter> db, std::string key)
-    : config_(std::move(config)), db_(std::move(db)), pseudonym_key_(std::move(key)) {
+    : config_(std::move(config)), db_(std::move(db)), pseudonym_key_(key) {
   thread_ = std::thread([this] { run(); });
 }
 
@@ -249,7 +249,7 @@ void AuditTrail::record(AuditRecord record) {
 std::string AuditTrail::pseudonymise(std::string_view fiscal_code) const {
   std::string upper(fiscal_code);
   for (auto& c : upper) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-  return toHex(hmacSha256(pseudonym_key_, upper));
+  return toHex(pseudonym_key_.digest(upper));
 }
 
 bool AuditTrail::auditsService(std::string_view service) const {

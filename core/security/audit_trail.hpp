@@ -30,6 +30,7 @@
 
 #include "core/common/result.hpp"
 #include "core/config/bus_config.hpp"
+#include "core/security/crypto.hpp"
 
 namespace egov::core {
 
@@ -88,7 +89,7 @@ class AuditTrail {
 
   AuditConfig config_;
   std::unique_ptr<sqlite3, DbDeleter> db_;
-  std::string pseudonym_key_;
+  HmacSha256Key pseudonym_key_;
   std::mutex mutex_;
   std::condition_variable wake_, idle_;
   std::deque<AuditRecord> queue_;

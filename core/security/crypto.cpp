@@ -2,9 +2,12 @@
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
+#include <openssl/core_names.h>
 #include <openssl/hmac.h>
+#include <openssl/params.h>
 #include <openssl/rand.h>
 
+#include <new>
 #include <stdexcept>
 
 namespace egov::core {
@@ -59,6 +62,39 @@ std::string hmacSha256(std::string_view key, std::string_view data) {
   HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
        reinterpret_cast<const unsigned char*>(data.data()), data.size(), digest, &size);
   return std::string(reinterpret_cast<const char*>(digest), size);
+}
+
+HmacSha256Key::HmacSha256Key(std::string_view key) {
+  EVP_MAC* mac = EVP_MAC_fetch(nullptr, "HMAC", nullptr);
+  if (mac) ctx_ = EVP_MAC_CTX_new(mac);
+  EVP_MAC_free(mac);  // the context keeps its own reference
+  char digest[] = "SHA256";
+  const OSSL_PARAM params[] = {
+      OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest, 0), OSSL_PARAM_END};
+  if (!ctx_ || EVP_MAC_init(ctx_, reinterpret_cast<const unsigned char*>(key.data()),
+                            key.size(), params) != 1) {
+    EVP_MAC_CTX_free(ctx_);
+    throw std::runtime_error("OpenSSL cannot set up HMAC-SHA256");
+  }
+}
+
+HmacSha256Key::~HmacSha256Key() { EVP_MAC_CTX_free(ctx_); }
+
+std::string HmacSha256Key::digest(std::string_view data) const {
+  EVP_MAC_CTX* ctx = nullptr;
+  {
+    std::lock_guard lock(mutex_);
+    ctx = EVP_MAC_CTX_dup(ctx_);
+  }
+  unsigned char out[EVP_MAX_MD_SIZE];
+  std::size_t size = 0;
+  const bool ok = ctx &&
+                  EVP_MAC_update(ctx, reinterpret_cast<const unsigned char*>(data.data()),
+                                 data.size()) == 1 &&
+                  EVP_MAC_final(ctx, out, &size, sizeof out) == 1;
+  EVP_MAC_CTX_free(ctx);
+  if (!ok) throw std::bad_alloc();  // a copy of a set-up context fails only out of memory
+  return std::string(reinterpret_cast<const char*>(out), size);
 }
 
 std::string pbkdf2Sha256(std::string_view secret, std::string_view salt, int iterations) {

@@ -287,6 +287,29 @@ TEST_CASE("audit trail: hash chain, pseudonyms, retention with an anchor, tamper
   CHECK(verified->problem.find("modified") != std::string::npos);
 }
 
+TEST_CASE("HMAC-SHA256: a prepared key gives the one-shot bytes (RFC 4231), from any thread") {
+  const std::string expected = "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843";
+  CHECK(core::toHex(core::hmacSha256("Jefe", "what do ya want for nothing?")) == expected);
+  const core::HmacSha256Key key("Jefe");
+  CHECK(core::toHex(key.digest("what do ya want for nothing?")) == expected);
+  CHECK(key.digest("") == core::hmacSha256("Jefe", ""));
+  // A long key (hashed first by HMAC) and several threads sharing one prepared key.
+  const std::string long_key(131, '\xaa');
+  const core::HmacSha256Key shared(long_key);
+  std::vector<std::thread> threads;
+  std::vector<int> mismatches(4, 0);
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < 200; ++i) {
+        const std::string data = "RSSMRA80A01A662" + std::to_string(t * 1000 + i);
+        if (shared.digest(data) != core::hmacSha256(long_key, data)) ++mismatches[t];
+      }
+    });
+  }
+  for (auto& thread : threads) thread.join();
+  CHECK(mismatches == std::vector<int>(4, 0));
+}
+
 TEST_CASE("audit trail: records from several threads while the writer gathers, all committed") {
   // The writer wakes on the first record and then on a full batch (kGatherMax): four threads
   // queue several batches' worth at once; flush() and closing commit everything queued.
