@@ -287,7 +287,10 @@ TEST_CASE("audit trail: hash chain, pseudonyms, retention with an anchor, tamper
   CHECK(verified->problem.find("modified") != std::string::npos);
 }
 
-TEST_CASE("HMAC-SHA256: a prepared key gives the one-shot bytes (RFC 4231), from any thread") {
+TEST_CASE("SHA-256 and HMAC-SHA256: a prepared key gives the one-shot bytes (RFC 4231), from any thread") {
+  // SHA-256 (FIPS 180-2 "abc"), through the implementation fetched once.
+  CHECK(core::toHex(core::sha256("abc")) ==
+        "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
   const std::string expected = "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843";
   CHECK(core::toHex(core::hmacSha256("Jefe", "what do ya want for nothing?")) == expected);
   const core::HmacSha256Key key("Jefe");
