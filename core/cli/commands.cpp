@@ -123,7 +123,15 @@ int serveCommand(const ServeOptions& options, const AdapterRegistry& adapters) {
     return 2;
   }
 
-  net::io_context io(settings->io_threads);
+  // One io_context per I/O thread (Asio's "io_context per thread"): the first, run by this
+  // thread, also runs the listener, the delivery worker, the sources and the signals; the
+  // listener hands connections to all of them in turn. A request then stays on one thread
+  // from its read to its answer. With one io_context shared by the threads, Asio woke the
+  // other thread for nearly every handler a request queued (perf of the B1 benchmark route:
+  // most of its context switches).
+  net::io_context io(1);
+  std::vector<std::unique_ptr<net::io_context>> lanes;
+  for (int i = 1; i < settings->io_threads; ++i) lanes.push_back(std::make_unique<net::io_context>(1));
   net::thread_pool workers(static_cast<std::size_t>(settings->worker_threads));
   Metrics metrics;
   RuntimeServices runtime(workers.get_executor(), metrics);
@@ -164,6 +172,11 @@ int serveCommand(const ServeOptions& options, const AdapterRegistry& adapters) {
         return api.handle(std::move(request), std::move(peer));
       },
       [&bus] { return bus.generation()->bus.limits; });
+  if (!lanes.empty()) {
+    std::vector<net::io_context*> contexts{&io};
+    for (auto& lane : lanes) contexts.push_back(lane.get());
+    server.setConnectionContexts(std::move(contexts));
+  }
   server.setRefusalResponder(
       [&api](const HttpRequest& request, const Error& error, http::status status) {
         return api.refuseUnread(request, error, status);
@@ -195,8 +208,13 @@ int serveCommand(const ServeOptions& options, const AdapterRegistry& adapters) {
             {"worker_threads", static_cast<std::int64_t>(settings->worker_threads)}});
 
   std::vector<std::thread> threads;
-  for (int i = 1; i < settings->io_threads; ++i) threads.emplace_back([&io] { io.run(); });
-  io.run();
+  std::vector<net::executor_work_guard<net::io_context::executor_type>> keep_running;
+  for (auto& lane : lanes) {
+    keep_running.push_back(net::make_work_guard(*lane));
+    threads.emplace_back([&lane] { lane->run(); });
+  }
+  io.run();  // until the drain ends (SignalHandling stops it)
+  for (auto& lane : lanes) lane->stop();
   for (auto& thread : threads) thread.join();
   workers.join();
   bus.setJournal(nullptr);
