@@ -12,10 +12,8 @@ std::shared_ptr<core::Endpoint> makeAnprEndpoint(const core::EndpointContext& co
     core::logEvent(core::LogLevel::warn, "TLS certificate verification is disabled",
                    {{"endpoint", std::string_view(context.name)}});
   }
-  core::Metrics& metrics = context.runtime.metrics();
   // Shared with the http and soap adapters: one loop per process, connections kept on reload.
-  auto loop = context.runtime.shared<http::CurlMultiLoop>(
-      [&metrics] { return std::make_shared<http::CurlMultiLoop>(metrics); });
+  auto loop = http::sharedCurlMultiLoop(context.runtime);
   // Vouchers, reused TrackingEvidence and cool-downs survive reloads too.
   auto shared = context.runtime.shared<AnprShared>([] { return std::make_shared<AnprShared>(); });
   return std::make_shared<AnprEndpoint>(context.name, std::move(*config), std::move(loop),

@@ -1,18 +1,22 @@
 #include "adapters/http/curl_multi_loop.hpp"
 
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <deque>
+#include <mutex>
 #include <new>
 #include <optional>
 #include <stdexcept>
+#include <unordered_map>
 
+#include "core/engine/endpoint.hpp"
 #include "core/metrics/metrics.hpp"
 
 namespace egov::adapters::http {
 namespace {
 
-// curl_multi_poll also wakes for curl's own timers and for curl_multi_wakeup(), so this only
-// bounds how long a lost wakeup could go unnoticed.
-constexpr int kPollTimeoutMs = 1000;
 // Idle easy handles kept for reuse; beyond that a finished handle is freed.
 constexpr std::size_t kMaxFreeEasyHandles = 32;
 // Idle connections the multi handle keeps for reuse, over every back-end. Without a fixed
@@ -26,6 +30,11 @@ struct SlistDeleter {
   void operator()(curl_slist* list) const { curl_slist_free_all(list); }
 };
 using SlistPtr = std::unique_ptr<curl_slist, SlistDeleter>;
+
+struct EasyDeleter {
+  void operator()(CURL* easy) const { curl_easy_cleanup(easy); }
+};
+using EasyPtr = std::unique_ptr<CURL, EasyDeleter>;
 
 // Where the write callback puts the response body. Plain data, so that the C callback
 // needs nothing that can throw except the append it guards.
@@ -57,214 +66,135 @@ core::Error curlFailure(core::ErrorKind kind, const char* what, CURLcode code) {
   return core::makeError(kind, std::string(what) + ": " + curl_easy_strerror(code));
 }
 
-}  // namespace
+core::Error shuttingDown() {
+  return core::makeError(core::ErrorKind::unavailable, "the HTTP client is shutting down");
+}
 
-struct CurlMultiLoop::Transfer {
+struct Transfer {
   HttpRequestSpec spec;
-  std::unique_ptr<Completion> completion;
+  std::unique_ptr<CurlMultiLoop::Completion> completion;
   EasyPtr easy;
   SlistPtr headers;  // curl keeps the pointer until the handle is reset
   ResponseSink sink;
   char error_text[CURL_ERROR_SIZE] = {};
 };
 
-CurlMultiLoop::CurlMultiLoop(core::Metrics& metrics)
-    : metrics_(metrics), multi_(curl_multi_init()) {
-  if (!multi_) throw std::runtime_error("curl_multi_init failed");
-  curl_multi_setopt(multi_.get(), CURLMOPT_MAXCONNECTS, kMaxIdleConnections);
-  metrics_.declareGauge(kInflightGauge, "HTTP transfers queued or in flight in the curl loop.");
-  publishInflight();
-  free_easy_.reserve(kMaxFreeEasyHandles);  // so that recycle() never allocates
-  thread_ = std::thread([this] { run(); });
-}
+}  // namespace
 
-CurlMultiLoop::~CurlMultiLoop() {
-  {
-    std::lock_guard lock(mutex_);
-    stopping_ = true;
+// Everything below runs on `strand` with `mutex` held, except submit()'s queueing (queue_mutex)
+// and shutdown(), which may run on any thread, the strand's handlers included, concurrently
+// with nothing: the mutex is what lets the loop's owner tear it down while the io_context
+// still runs (its handlers then find `stopped` and return). Handlers hold a shared_ptr to the
+// State, never a pointer into it, so they may outlive the loop; they find their socket by
+// descriptor and serial number, as curl may close a socket and open another with the same
+// number between a wait's start and its completion.
+// Transfers queued or in flight in all the States, published in order.
+struct CurlMultiLoop::Gauge {
+  explicit Gauge(core::Metrics& m) : metrics(m) {
+    metrics.declareGauge(kInflightGauge, "HTTP transfers queued or in flight in the curl loop.");
+    add(0);
   }
-  curl_multi_wakeup(multi_.get());
-  thread_.join();
-}
-
-std::size_t CurlMultiLoop::inflight() const {
-  std::lock_guard lock(mutex_);
-  return inflight_;
-}
-
-void CurlMultiLoop::publishInflight() {
-  // Called with mutex_ held (or before the thread starts), so values are published in order.
-  metrics_.set(kInflightGauge, {}, static_cast<double>(inflight_));
-}
-
-void CurlMultiLoop::submit(HttpRequestSpec spec, std::unique_ptr<Completion> completion) {
-  auto transfer = std::make_unique<Transfer>();
-  transfer->spec = std::move(spec);
-  transfer->completion = std::move(completion);
-  {
-    std::lock_guard lock(mutex_);
-    if (!stopping_) {
-      queue_.push_back(std::move(transfer));
-      ++inflight_;
-      publishInflight();
-    }
+  void add(int delta) {
+    std::lock_guard lock(mutex);
+    total = static_cast<std::size_t>(static_cast<std::ptrdiff_t>(total) + delta);
+    metrics.set(kInflightGauge, {}, static_cast<double>(total));
   }
-  if (transfer) {
-    transfer->completion->complete(
-        core::makeError(core::ErrorKind::unavailable, "the HTTP client is shutting down"));
-    return;
-  }
-  curl_multi_wakeup(multi_.get());
-}
+  core::Metrics& metrics;
+  std::mutex mutex;
+  std::size_t total = 0;
+};
 
-CurlMultiLoop::EasyPtr CurlMultiLoop::takeEasyHandle() {
-  if (free_easy_.empty()) return EasyPtr(curl_easy_init());
-  EasyPtr easy = std::move(free_easy_.back());
-  free_easy_.pop_back();
-  return easy;
-}
-
-void CurlMultiLoop::recycle(EasyPtr easy) {
-  if (free_easy_.size() >= kMaxFreeEasyHandles) return;
-  // Connections, DNS and TLS sessions live in the multi handle; the reset only drops options.
-  curl_easy_reset(easy.get());
-  free_easy_.push_back(std::move(easy));
-}
-
-std::optional<core::Error> CurlMultiLoop::start(std::unique_ptr<Transfer>& transfer) {
-  Transfer& t = *transfer;
-  const HttpRequestSpec& spec = t.spec;
-  t.easy = takeEasyHandle();
-  if (!t.easy) return core::makeError(core::ErrorKind::internal, "curl_easy_init failed");
-  CURL* easy = t.easy.get();
-
-  auto append = [&](const std::string& line) {
-    curl_slist* head = curl_slist_append(t.headers.get(), line.c_str());
-    if (!head) throw std::bad_alloc();
-    if (!t.headers) t.headers.reset(head);  // later appends return the same head
+struct CurlMultiLoop::State : std::enable_shared_from_this<CurlMultiLoop::State> {
+  struct Socket {
+    net::posix::stream_descriptor descriptor;
+    std::uint64_t serial = 0;
+    int wanted = 0;        // CURL_POLL_IN / OUT / INOUT, as curl last asked
+    bool reading = false;  // an async_wait for that direction is pending
+    bool writing = false;
+    bool ours = false;  // opened by openSocket(): closed by closeSocket(), else released
   };
-  for (const auto& header : spec.headers) append(header);
-  // Without this curl waits up to a second for "100 Continue" before sending larger bodies.
-  append("Expect:");
 
-  t.sink.limit = spec.max_response_bytes;
-  CURLcode rc = CURLE_OK;
-  auto set = [&](CURLoption option, auto value) {
-    if (rc == CURLE_OK) rc = curl_easy_setopt(easy, option, value);
-  };
-  set(CURLOPT_URL, spec.url.c_str());
-  set(CURLOPT_NOSIGNAL, 1L);
-  set(CURLOPT_PROTOCOLS_STR, "http,https");
-  set(CURLOPT_FOLLOWLOCATION, 0L);
-  set(CURLOPT_TCP_KEEPALIVE, 1L);
-  set(CURLOPT_USERAGENT, "egovbus/" EGOV_VERSION);
-  // curl reads 0 as "no timeout": never pass less than 1 ms.
-  set(CURLOPT_TIMEOUT_MS, static_cast<long>(std::max<std::int64_t>(1, spec.timeout.count())));
-  set(CURLOPT_CONNECTTIMEOUT_MS,
-      static_cast<long>(std::max<std::int64_t>(1, spec.connect_timeout.count())));
-  set(CURLOPT_MAXFILESIZE_LARGE, static_cast<curl_off_t>(spec.max_response_bytes));
-  set(CURLOPT_WRITEFUNCTION, &onResponseData);
-  set(CURLOPT_WRITEDATA, static_cast<void*>(&t.sink));
-  set(CURLOPT_ERRORBUFFER, t.error_text);
-  set(CURLOPT_HTTPHEADER, t.headers.get());
-  set(CURLOPT_SSL_VERIFYPEER, spec.tls.verify ? 1L : 0L);
-  set(CURLOPT_SSL_VERIFYHOST, spec.tls.verify ? 2L : 0L);
-  if (!spec.tls.ca_file.empty()) set(CURLOPT_CAINFO, spec.tls.ca_file.c_str());
-  if (!spec.tls.client_cert.empty()) set(CURLOPT_SSLCERT, spec.tls.client_cert.c_str());
-  if (!spec.tls.client_key.empty()) set(CURLOPT_SSLKEY, spec.tls.client_key.c_str());
-
-  if (spec.method == "GET") {
-    set(CURLOPT_HTTPGET, 1L);
-  } else {
-    // POSTFIELDS (even empty) keeps curl from reading a body from stdin.
-    if (!spec.body.empty() || spec.method == "POST") {
-      set(CURLOPT_POSTFIELDS, spec.body.data());
-      set(CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(spec.body.size()));
-    }
-    if (spec.method != "POST") set(CURLOPT_CUSTOMREQUEST, spec.method.c_str());
+  State(net::any_io_executor io, std::shared_ptr<Gauge> g)
+      : gauge(std::move(g)), strand(net::make_strand(io)), multi(curl_multi_init()) {
+    if (!multi) throw std::runtime_error("curl_multi_init failed");
+    timer = std::make_unique<net::steady_timer>(strand);
+    curl_multi_setopt(multi, CURLMOPT_MAXCONNECTS, kMaxIdleConnections);
+    curl_multi_setopt(multi, CURLMOPT_SOCKETFUNCTION, &State::onSocket);
+    curl_multi_setopt(multi, CURLMOPT_SOCKETDATA, this);
+    curl_multi_setopt(multi, CURLMOPT_TIMERFUNCTION, &State::onTimer);
+    curl_multi_setopt(multi, CURLMOPT_TIMERDATA, this);
+    free_easy.reserve(kMaxFreeEasyHandles);  // so that recycle() never allocates
   }
-  if (rc != CURLE_OK) return curlFailure(core::ErrorKind::internal, "curl_easy_setopt", rc);
-
-  // The slot exists before curl knows the handle, so a failed allocation cannot leave curl
-  // holding a transfer nobody owns.
-  auto slot = active_.emplace(easy, nullptr).first;
-  CURLMcode added = curl_multi_add_handle(multi_.get(), easy);
-  if (added != CURLM_OK) {
-    active_.erase(slot);
-    return core::makeError(core::ErrorKind::internal,
-                           std::string("curl_multi_add_handle: ") + curl_multi_strerror(added));
+  ~State() {
+    if (multi != nullptr) curl_multi_cleanup(multi);  // only if shutdown() never ran
   }
-  slot->second = std::move(transfer);
-  return std::nullopt;
-}
 
-void CurlMultiLoop::fail(Transfer& transfer, core::Error error) {
-  {
-    std::lock_guard lock(mutex_);
-    --inflight_;
-    publishInflight();
-  }
-  transfer.completion->complete(std::move(error));
-}
+  // --- any thread ----------------------------------------------------------------------------
 
-void CurlMultiLoop::finish(CURL* easy, CURLcode code) {
-  auto it = active_.find(easy);
-  if (it == active_.end()) return;
-  std::unique_ptr<Transfer> transfer = std::move(it->second);
-  active_.erase(it);
-  curl_multi_remove_handle(multi_.get(), easy);
-  Transfer& t = *transfer;
-
-  auto result = [&]() -> core::Result<HttpReply> {
-    if (code == CURLE_OK) {
-      HttpReply reply;
-      curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &reply.status);
-      char* content_type = nullptr;
-      curl_easy_getinfo(easy, CURLINFO_CONTENT_TYPE, &content_type);
-      if (content_type) reply.content_type = content_type;
-      curl_header* retry_after = nullptr;
-      if (curl_easy_header(easy, "Retry-After", 0, CURLH_HEADER, -1, &retry_after) == CURLHE_OK &&
-          retry_after->value) {
-        reply.retry_after = retry_after->value;
+  void submit(std::unique_ptr<Transfer> transfer) {
+    bool nudge = false;
+    {
+      std::lock_guard lock(queue_mutex);
+      if (!closing) {
+        nudge = queue.empty();
+        queue.push_back(std::move(transfer));
+        ++inflight;
+        gauge->add(1);
       }
-      reply.body = std::move(t.sink.body);
-      return reply;
     }
-    if (t.sink.too_large || code == CURLE_FILESIZE_EXCEEDED) {
-      return core::makeError(
-          core::ErrorKind::backend_invalid,
-          "response larger than " + std::to_string(t.spec.max_response_bytes) + " bytes");
+    if (transfer) {
+      transfer->completion->complete(shuttingDown());
+      return;
     }
-    if (t.sink.out_of_memory) {
-      return core::makeError(core::ErrorKind::internal, "out of memory reading the response");
-    }
-    if (code == CURLE_OPERATION_TIMEDOUT) {
-      curl_off_t micros = 0;
-      curl_easy_getinfo(easy, CURLINFO_TOTAL_TIME_T, &micros);
-      return core::makeError(core::ErrorKind::deadline_exceeded,
-                             "timeout after " + std::to_string(micros / 1000) + " ms");
-    }
-    return core::makeError(
-        core::ErrorKind::backend_unavailable,
-        t.error_text[0] ? std::string(t.error_text) : std::string(curl_easy_strerror(code)));
-  }();
-
-  recycle(std::move(t.easy));
-  {
-    std::lock_guard lock(mutex_);
-    --inflight_;
-    publishInflight();
+    // One post drains every transfer queued until it runs.
+    if (nudge) net::post(strand, [self = shared_from_this()] { self->startQueued(); });
   }
-  t.completion->complete(std::move(result));
-}
 
-void CurlMultiLoop::run() {
-  for (;;) {
+  void shutdown() {
+    std::deque<std::unique_ptr<Transfer>> queued;
+    {
+      std::lock_guard lock(queue_mutex);
+      closing = true;
+      queued.swap(queue);
+    }
+    std::lock_guard lock(mutex);
+    stopped = true;
+    for (auto& [easy, transfer] : active) {
+      curl_multi_remove_handle(multi, easy);
+      done(*transfer, shuttingDown());
+    }
+    active.clear();
+    for (auto& transfer : queued) done(*transfer, shuttingDown());
+    free_easy.clear();
+    // Closes the cached connections through closeSocket(); then no callback runs again.
+    curl_multi_cleanup(multi);
+    multi = nullptr;
+    for (auto& [fd, socket] : sockets) {
+      boost::system::error_code ignored;
+      if (socket->ours) {
+        socket->descriptor.close(ignored);
+      } else {
+        socket->descriptor.release();
+      }
+    }
+    sockets.clear();
+    timer.reset();  // cancels its wait; no I/O object is left to outlive the io_context
+  }
+
+  std::size_t inflightNow() {
+    std::lock_guard lock(queue_mutex);
+    return inflight;
+  }
+
+  // --- the strand ----------------------------------------------------------------------------
+
+  void startQueued() {
+    std::lock_guard lock(mutex);
+    if (stopped) return;
     std::deque<std::unique_ptr<Transfer>> incoming;
     {
-      std::lock_guard lock(mutex_);
-      if (stopping_) break;
-      incoming.swap(queue_);
+      std::lock_guard queue_lock(queue_mutex);
+      incoming.swap(queue);
     }
     for (auto& transfer : incoming) {
       std::optional<core::Error> failed;
@@ -273,34 +203,391 @@ void CurlMultiLoop::run() {
       } catch (const std::bad_alloc&) {
         failed = core::makeError(core::ErrorKind::internal, "out of memory");
       }
-      if (failed) fail(*transfer, std::move(*failed));
+      if (failed) done(*transfer, std::move(*failed));
     }
+    // curl_multi_add_handle set a timer (onTimer): the transfers start when it fires.
+  }
 
+  void onReady(curl_socket_t fd, std::uint64_t serial, bool read,
+               const boost::system::error_code& ec) {
+    std::lock_guard lock(mutex);
+    if (stopped) return;
+    Socket* socket = find(fd, serial);
+    if (socket == nullptr) return;  // closed, and maybe the number reused, since the wait began
+    (read ? socket->reading : socket->writing) = false;
+    const int direction = read ? CURL_POLL_IN : CURL_POLL_OUT;
+    if (ec == net::error::operation_aborted || (socket->wanted & direction) == 0) {
+      arm(fd, *socket);  // cancelled, or curl no longer asks for this direction
+      return;
+    }
+    int flags = read ? CURL_CSELECT_IN : CURL_CSELECT_OUT;
+    if (ec) flags |= CURL_CSELECT_ERR;
+    act(fd, flags);
+    // The action may have closed the socket, or curl changed what it wants (onSocket armed it).
+    if (Socket* still = find(fd, serial)) arm(fd, *still);
+  }
+
+  void onTimeout(const boost::system::error_code& ec) {
+    if (ec == net::error::operation_aborted) return;
+    std::lock_guard lock(mutex);
+    if (stopped) return;
+    act(CURL_SOCKET_TIMEOUT, 0);
+  }
+
+  void act(curl_socket_t fd, int flags) {
     int running = 0;
-    curl_multi_perform(multi_.get(), &running);
+    curl_multi_socket_action(multi, fd, flags, &running);
     int left = 0;
-    while (CURLMsg* message = curl_multi_info_read(multi_.get(), &left)) {
+    while (CURLMsg* message = curl_multi_info_read(multi, &left)) {
       if (message->msg == CURLMSG_DONE) finish(message->easy_handle, message->data.result);
     }
-    if (curl_multi_poll(multi_.get(), nullptr, 0, kPollTimeoutMs, nullptr) != CURLM_OK) {
-      // Should not happen; do not spin if it does.
-      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+
+  Socket* find(curl_socket_t fd, std::uint64_t serial) {
+    auto it = sockets.find(fd);
+    return it != sockets.end() && it->second->serial == serial ? it->second.get() : nullptr;
+  }
+
+  // Starts the waits curl wants that are not pending yet.
+  void arm(curl_socket_t fd, Socket& socket) {
+    auto wait = [&](bool read) {
+      socket.descriptor.async_wait(
+          read ? net::posix::stream_descriptor::wait_read
+               : net::posix::stream_descriptor::wait_write,
+          net::bind_executor(strand, [self = shared_from_this(), fd, serial = socket.serial,
+                                      read](const boost::system::error_code& ec) {
+            self->onReady(fd, serial, read, ec);
+          }));
+    };
+    if ((socket.wanted & CURL_POLL_IN) != 0 && !socket.reading) {
+      socket.reading = true;
+      wait(true);
+    }
+    if ((socket.wanted & CURL_POLL_OUT) != 0 && !socket.writing) {
+      socket.writing = true;
+      wait(false);
     }
   }
 
-  const auto stopped = [] {
-    return core::makeError(core::ErrorKind::unavailable, "the HTTP client is shutting down");
-  };
-  for (auto& [easy, transfer] : active_) {
-    curl_multi_remove_handle(multi_.get(), easy);
-    transfer->completion->complete(stopped());
+  // --- curl's callbacks (inside curl_multi_* calls, so on the strand with mutex held) --------
+
+  static int onSocket(CURL*, curl_socket_t fd, int what, void* user, void*) noexcept {
+    auto* self = static_cast<State*>(user);
+    try {
+      auto it = self->sockets.find(fd);
+      if (what == CURL_POLL_REMOVE) {
+        if (it == self->sockets.end()) return 0;
+        Socket& socket = *it->second;
+        socket.wanted = 0;
+        if (socket.ours) {
+          // The connection may go back to the cache: stop waiting (so that an idle connection
+          // keeps no work in the io_context), keep the descriptor until closeSocket().
+          boost::system::error_code ignored;
+          socket.descriptor.cancel(ignored);
+        } else {
+          socket.descriptor.release();  // cancels the waits; curl closes the descriptor
+          self->sockets.erase(it);
+        }
+        return 0;
+      }
+      if (it == self->sockets.end()) {
+        // A descriptor curl opened itself (not a connection of openSocket(): a resolver's,
+        // say): watched until CURL_POLL_REMOVE, never closed here.
+        auto socket = self->makeSocket();
+        boost::system::error_code ec;
+        socket->descriptor.assign(fd, ec);
+        if (ec) return -1;
+        it = self->sockets.emplace(fd, std::move(socket)).first;
+      }
+      it->second->wanted = what;
+      self->arm(fd, *it->second);
+      return 0;
+    } catch (...) {
+      return -1;  // curl fails the transfers using the socket
+    }
   }
-  active_.clear();
-  std::lock_guard lock(mutex_);
-  for (auto& transfer : queue_) transfer->completion->complete(stopped());
-  queue_.clear();
-  inflight_ = 0;
-  publishInflight();
+
+  static int onTimer(CURLM*, long timeout_ms, void* user) noexcept {
+    auto* self = static_cast<State*>(user);
+    if (!self->timer) return 0;
+    try {
+      if (timeout_ms < 0) {
+        self->timer->cancel();
+        return 0;
+      }
+      // curl must not be called from inside its callback: even a 0 ms timeout goes through
+      // the timer. expires_after() cancels the previous wait.
+      self->timer->expires_after(std::chrono::milliseconds(timeout_ms));
+      self->timer->async_wait([weak = self->weak_from_this()](const boost::system::error_code& ec) {
+        if (auto state = weak.lock()) state->onTimeout(ec);
+      });
+      return 0;
+    } catch (...) {
+      return -1;
+    }
+  }
+
+  // Connections are sockets of ours, registered with the io_context once for their life
+  // (the waits of every transfer that reuses them add no registration).
+  static curl_socket_t openSocket(void* user, curlsocktype purpose,
+                                  curl_sockaddr* address) noexcept {
+    auto* self = static_cast<State*>(user);
+    if (purpose != CURLSOCKTYPE_IPCXN) return CURL_SOCKET_BAD;
+    const int fd = ::socket(address->family, address->socktype | SOCK_CLOEXEC, address->protocol);
+    if (fd < 0) return CURL_SOCKET_BAD;
+    try {
+      auto socket = self->makeSocket();
+      socket->ours = true;
+      boost::system::error_code ec;
+      socket->descriptor.assign(fd, ec);
+      if (!ec) {
+        self->sockets.insert_or_assign(fd, std::move(socket));
+        return fd;
+      }
+    } catch (...) {
+    }
+    ::close(fd);
+    return CURL_SOCKET_BAD;
+  }
+
+  static int closeSocket(void* user, curl_socket_t fd) noexcept {
+    auto* self = static_cast<State*>(user);
+    auto it = self->sockets.find(fd);
+    if (it == self->sockets.end()) return ::close(fd);
+    boost::system::error_code ec;
+    it->second->descriptor.close(ec);  // waits still pending finish as operation_aborted
+    self->sockets.erase(it);
+    return ec ? -1 : 0;
+  }
+
+  std::unique_ptr<Socket> makeSocket() {
+    auto socket = std::unique_ptr<Socket>(new Socket{net::posix::stream_descriptor(strand)});
+    socket->serial = ++serials;
+    return socket;
+  }
+
+  // --- transfers -----------------------------------------------------------------------------
+
+  EasyPtr takeEasyHandle() {
+    if (free_easy.empty()) return EasyPtr(curl_easy_init());
+    EasyPtr easy = std::move(free_easy.back());
+    free_easy.pop_back();
+    return easy;
+  }
+
+  void recycle(EasyPtr easy) {
+    if (free_easy.size() >= kMaxFreeEasyHandles) return;
+    // Connections, DNS and TLS sessions live in the multi handle; the reset only drops options.
+    curl_easy_reset(easy.get());
+    free_easy.push_back(std::move(easy));
+  }
+
+  // Hands the transfer to curl (moving it into `active`), or says why it could not.
+  std::optional<core::Error> start(std::unique_ptr<Transfer>& transfer) {
+    Transfer& t = *transfer;
+    const HttpRequestSpec& spec = t.spec;
+    t.easy = takeEasyHandle();
+    if (!t.easy) return core::makeError(core::ErrorKind::internal, "curl_easy_init failed");
+    CURL* easy = t.easy.get();
+
+    auto append = [&](const std::string& line) {
+      curl_slist* head = curl_slist_append(t.headers.get(), line.c_str());
+      if (!head) throw std::bad_alloc();
+      if (!t.headers) t.headers.reset(head);  // later appends return the same head
+    };
+    for (const auto& header : spec.headers) append(header);
+    // Without this curl waits up to a second for "100 Continue" before sending larger bodies.
+    append("Expect:");
+
+    t.sink.limit = spec.max_response_bytes;
+    CURLcode rc = CURLE_OK;
+    auto set = [&](CURLoption option, auto value) {
+      if (rc == CURLE_OK) rc = curl_easy_setopt(easy, option, value);
+    };
+    set(CURLOPT_URL, spec.url.c_str());
+    set(CURLOPT_NOSIGNAL, 1L);
+    set(CURLOPT_PROTOCOLS_STR, "http,https");
+    set(CURLOPT_FOLLOWLOCATION, 0L);
+    set(CURLOPT_TCP_KEEPALIVE, 1L);
+    set(CURLOPT_USERAGENT, "egovbus/" EGOV_VERSION);
+    // curl reads 0 as "no timeout": never pass less than 1 ms.
+    set(CURLOPT_TIMEOUT_MS, static_cast<long>(std::max<std::int64_t>(1, spec.timeout.count())));
+    set(CURLOPT_CONNECTTIMEOUT_MS,
+        static_cast<long>(std::max<std::int64_t>(1, spec.connect_timeout.count())));
+    set(CURLOPT_MAXFILESIZE_LARGE, static_cast<curl_off_t>(spec.max_response_bytes));
+    set(CURLOPT_WRITEFUNCTION, &onResponseData);
+    set(CURLOPT_WRITEDATA, static_cast<void*>(&t.sink));
+    set(CURLOPT_ERRORBUFFER, t.error_text);
+    set(CURLOPT_HTTPHEADER, t.headers.get());
+    set(CURLOPT_OPENSOCKETFUNCTION, &State::openSocket);
+    set(CURLOPT_OPENSOCKETDATA, static_cast<void*>(this));
+    set(CURLOPT_CLOSESOCKETFUNCTION, &State::closeSocket);
+    set(CURLOPT_CLOSESOCKETDATA, static_cast<void*>(this));
+    set(CURLOPT_SSL_VERIFYPEER, spec.tls.verify ? 1L : 0L);
+    set(CURLOPT_SSL_VERIFYHOST, spec.tls.verify ? 2L : 0L);
+    if (!spec.tls.ca_file.empty()) set(CURLOPT_CAINFO, spec.tls.ca_file.c_str());
+    if (!spec.tls.client_cert.empty()) set(CURLOPT_SSLCERT, spec.tls.client_cert.c_str());
+    if (!spec.tls.client_key.empty()) set(CURLOPT_SSLKEY, spec.tls.client_key.c_str());
+
+    if (spec.method == "GET") {
+      set(CURLOPT_HTTPGET, 1L);
+    } else {
+      // POSTFIELDS (even empty) keeps curl from reading a body from stdin.
+      if (!spec.body.empty() || spec.method == "POST") {
+        set(CURLOPT_POSTFIELDS, spec.body.data());
+        set(CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(spec.body.size()));
+      }
+      if (spec.method != "POST") set(CURLOPT_CUSTOMREQUEST, spec.method.c_str());
+    }
+    if (rc != CURLE_OK) return curlFailure(core::ErrorKind::internal, "curl_easy_setopt", rc);
+
+    // The slot exists before curl knows the handle, so a failed allocation cannot leave curl
+    // holding a transfer nobody owns.
+    auto slot = active.emplace(easy, nullptr).first;
+    CURLMcode added = curl_multi_add_handle(multi, easy);
+    if (added != CURLM_OK) {
+      active.erase(slot);
+      return core::makeError(core::ErrorKind::internal,
+                             std::string("curl_multi_add_handle: ") + curl_multi_strerror(added));
+    }
+    slot->second = std::move(transfer);
+    return std::nullopt;
+  }
+
+  void finish(CURL* easy, CURLcode code) {
+    auto it = active.find(easy);
+    if (it == active.end()) return;
+    std::unique_ptr<Transfer> transfer = std::move(it->second);
+    active.erase(it);
+    curl_multi_remove_handle(multi, easy);
+    Transfer& t = *transfer;
+
+    auto result = [&]() -> core::Result<HttpReply> {
+      if (code == CURLE_OK) {
+        HttpReply reply;
+        curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &reply.status);
+        char* content_type = nullptr;
+        curl_easy_getinfo(easy, CURLINFO_CONTENT_TYPE, &content_type);
+        if (content_type) reply.content_type = content_type;
+        curl_header* retry_after = nullptr;
+        if (curl_easy_header(easy, "Retry-After", 0, CURLH_HEADER, -1, &retry_after) == CURLHE_OK &&
+            retry_after->value) {
+          reply.retry_after = retry_after->value;
+        }
+        reply.body = std::move(t.sink.body);
+        return reply;
+      }
+      if (t.sink.too_large || code == CURLE_FILESIZE_EXCEEDED) {
+        return core::makeError(
+            core::ErrorKind::backend_invalid,
+            "response larger than " + std::to_string(t.spec.max_response_bytes) + " bytes");
+      }
+      if (t.sink.out_of_memory) {
+        return core::makeError(core::ErrorKind::internal, "out of memory reading the response");
+      }
+      if (code == CURLE_OPERATION_TIMEDOUT) {
+        curl_off_t micros = 0;
+        curl_easy_getinfo(easy, CURLINFO_TOTAL_TIME_T, &micros);
+        return core::makeError(core::ErrorKind::deadline_exceeded,
+                               "timeout after " + std::to_string(micros / 1000) + " ms");
+      }
+      return core::makeError(
+          core::ErrorKind::backend_unavailable,
+          t.error_text[0] ? std::string(t.error_text) : std::string(curl_easy_strerror(code)));
+    }();
+
+    recycle(std::move(t.easy));
+    done(t, std::move(result));
+  }
+
+  // Counts the transfer out and posts its handler.
+  void done(Transfer& transfer, core::Result<HttpReply> result) {
+    {
+      std::lock_guard lock(queue_mutex);
+      --inflight;
+      gauge->add(-1);
+    }
+    transfer.completion->complete(std::move(result));
+  }
+
+  std::shared_ptr<Gauge> gauge;
+  net::strand<net::any_io_executor> strand;
+
+  std::mutex queue_mutex;  // guards queue, closing and inflight
+  std::deque<std::unique_ptr<Transfer>> queue;
+  bool closing = false;
+  std::size_t inflight = 0;
+
+  std::mutex mutex;  // held by every handler on the strand, and by shutdown()
+  bool stopped = false;
+  CURLM* multi = nullptr;
+  std::unique_ptr<net::steady_timer> timer;
+  std::unordered_map<curl_socket_t, std::unique_ptr<Socket>> sockets;
+  std::uint64_t serials = 0;
+  std::unordered_map<CURL*, std::unique_ptr<Transfer>> active;
+  std::vector<EasyPtr> free_easy;
+};
+
+CurlMultiLoop::CurlMultiLoop(std::vector<net::any_io_executor> io, core::Metrics& metrics)
+    : gauge_(std::make_shared<Gauge>(metrics)) {
+  if (io.empty()) throw std::runtime_error("curl loop without an io_context");
+  for (auto& executor : io) {
+    contexts_.push_back(&net::query(executor, net::execution::context));
+    states_.push_back(std::make_shared<State>(std::move(executor), gauge_));
+  }
+}
+
+CurlMultiLoop::CurlMultiLoop(core::Metrics& metrics)
+    : own_io_(std::make_unique<net::io_context>(1)),
+      own_work_(own_io_->get_executor()),
+      gauge_(std::make_shared<Gauge>(metrics)) {
+  contexts_.push_back(own_io_.get());
+  states_.push_back(std::make_shared<State>(own_io_->get_executor(), gauge_));
+  own_thread_ = std::thread([io = own_io_.get()] { io->run(); });
+}
+
+CurlMultiLoop::~CurlMultiLoop() {
+  for (auto& state : states_) state->shutdown();
+  if (own_io_) {
+    own_work_.reset();
+    own_io_->stop();
+    own_thread_.join();
+  }
+  states_.clear();  // handlers still queued keep theirs until they run or are destroyed
+  own_io_.reset();
+}
+
+std::size_t CurlMultiLoop::inflight() const {
+  std::size_t total = 0;
+  for (const auto& state : states_) total += state->inflightNow();
+  return total;
+}
+
+std::vector<std::size_t> CurlMultiLoop::inflightByContext() const {
+  std::vector<std::size_t> counts;
+  for (const auto& state : states_) counts.push_back(state->inflightNow());
+  return counts;
+}
+
+void CurlMultiLoop::submit(HttpRequestSpec spec, const void* context,
+                           std::unique_ptr<Completion> completion) {
+  auto transfer = std::make_unique<Transfer>();
+  transfer->spec = std::move(spec);
+  transfer->completion = std::move(completion);
+  std::size_t lane = 0;  // a caller on no I/O context of the loop (a worker): the first
+  for (std::size_t i = 0; i < contexts_.size(); ++i) {
+    if (contexts_[i] == context) lane = i;
+  }
+  states_[lane]->submit(std::move(transfer));
+}
+
+std::shared_ptr<CurlMultiLoop> sharedCurlMultiLoop(core::RuntimeServices& runtime) {
+  core::Metrics& metrics = runtime.metrics();
+  std::vector<net::any_io_executor> io = runtime.io();
+  return runtime.shared<CurlMultiLoop>([&metrics, io]() -> std::shared_ptr<CurlMultiLoop> {
+    if (!io.empty()) return std::make_shared<CurlMultiLoop>(io, metrics);
+    return std::make_shared<CurlMultiLoop>(metrics);
+  });
 }
 
 }  // namespace egov::adapters::http

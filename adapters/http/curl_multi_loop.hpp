@@ -1,17 +1,20 @@
-// One libcurl multi handle driven by its own thread, exposed to coroutines as an Asio
-// asynchronous operation, so outbound HTTP never blocks an I/O thread.
+// One libcurl multi handle driven by Asio (curl's multi_socket API: curl tells which sockets to
+// watch and when to wake it, Asio waits), exposed to coroutines as an asynchronous operation,
+// so outbound HTTP never blocks an I/O thread.
+//
+// In `egovbus serve` the loop has one multi handle on each I/O thread's io_context (a strand of
+// it), and a transfer goes to the one of the io_context its caller runs on: a call goes from
+// the route's coroutine to curl and back without another thread. Without an io_context
+// (egovbus check/test, adapter tests) it runs one of its own on a thread.
 #pragma once
 
 #include <chrono>
 #include <cstdint>
-#include <deque>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <thread>
 #include <type_traits>
-#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -23,7 +26,8 @@
 
 namespace egov::core {
 class Metrics;
-}
+class RuntimeServices;
+}  // namespace egov::core
 
 namespace egov::adapters::http {
 
@@ -62,11 +66,16 @@ struct HttpReply {
 //   unavailable         the loop is shutting down; internal: out of memory, curl misuse.
 class CurlMultiLoop {
  public:
-  // Starts the loop thread. Requires curl_global_init() (adapters::initLibraries) first.
-  // Throws std::runtime_error if curl cannot create its multi handle.
+  // Runs a multi handle on a strand of each of `io` (the bus's I/O contexts, one per I/O
+  // thread); a transfer goes to the one whose io_context runs its handler, else to the
+  // first. Requires curl_global_init() (adapters::initLibraries) first. Throws
+  // std::runtime_error if curl cannot create a multi handle.
+  CurlMultiLoop(std::vector<net::any_io_executor> io, core::Metrics& metrics);
+  // The same on an io_context of its own, run by one thread of its own.
   explicit CurlMultiLoop(core::Metrics& metrics);
-  // Stops the thread; transfers still in flight complete with ErrorKind::unavailable.
-  // Their handlers are posted to their executors, which must therefore still exist.
+  // Transfers still queued or in flight complete with ErrorKind::unavailable; their handlers
+  // are posted to their executors, which must therefore still exist. `io` need not be running
+  // (`serve` stops it first); if it is, the loop's pending waits finish there as cancelled.
   ~CurlMultiLoop();
   CurlMultiLoop(const CurlMultiLoop&) = delete;
   CurlMultiLoop& operator=(const CurlMultiLoop&) = delete;
@@ -77,7 +86,9 @@ class CurlMultiLoop {
   auto asyncPerform(HttpRequestSpec spec, CompletionToken&& token) {
     return net::async_initiate<CompletionToken, void(core::Result<HttpReply>)>(
         [this](auto handler, HttpRequestSpec request) {
-          submit(std::move(request), makeCompletion(std::move(handler)));
+          auto executor = net::get_associated_executor(handler);
+          const void* context = &net::query(executor, net::execution::context);
+          submit(std::move(request), context, makeCompletion(std::move(handler)));
         },
         token, std::move(spec));
   }
@@ -86,48 +97,37 @@ class CurlMultiLoop {
     return asyncPerform(std::move(spec), net::use_awaitable);
   }
 
-  // Transfers queued or in flight (for tests and the inflight gauge).
+  // Transfers queued or in flight (for tests and the inflight gauge); the same on each of the
+  // io_contexts, in the order the constructor got them.
   std::size_t inflight() const;
+  std::vector<std::size_t> inflightByContext() const;
+
+  using Completion = core::Completion<core::Result<HttpReply>>;
+  struct State;  // a multi handle and everything its callbacks touch (curl_multi_loop.cpp)
+  struct Gauge;  // the inflight gauge, summed over the States
 
  private:
-  using Completion = core::Completion<core::Result<HttpReply>>;
   template <class Handler>
   static std::unique_ptr<Completion> makeCompletion(Handler handler) {
     return core::makeCompletion<core::Result<HttpReply>>(std::move(handler));
   }
 
-  struct Transfer;
-  struct EasyDeleter {
-    void operator()(CURL* easy) const { curl_easy_cleanup(easy); }
-  };
-  struct MultiDeleter {
-    void operator()(CURLM* multi) const { curl_multi_cleanup(multi); }
-  };
-  using EasyPtr = std::unique_ptr<CURL, EasyDeleter>;
+  // `context`: the execution context of the caller's handler (its io_context, if any).
+  void submit(HttpRequestSpec spec, const void* context, std::unique_ptr<Completion> completion);
 
-  void submit(HttpRequestSpec spec, std::unique_ptr<Completion> completion);
-  void run();  // the loop thread
-  // Hands the transfer to curl (moving it into active_), or says why it could not.
-  std::optional<core::Error> start(std::unique_ptr<Transfer>& transfer);
-  void fail(Transfer& transfer, core::Error error);
-  void finish(CURL* easy, CURLcode code);
-  EasyPtr takeEasyHandle();
-  void recycle(EasyPtr easy);
-  void publishInflight();
-
-  core::Metrics& metrics_;
-  std::unique_ptr<CURLM, MultiDeleter> multi_;
-
-  mutable std::mutex mutex_;  // guards queue_, stopping_ and inflight_
-  std::deque<std::unique_ptr<Transfer>> queue_;
-  bool stopping_ = false;
-  std::size_t inflight_ = 0;
-
-  // Loop thread only.
-  std::unordered_map<CURL*, std::unique_ptr<Transfer>> active_;
-  std::vector<EasyPtr> free_easy_;
-
-  std::thread thread_;
+  // Only without an outside io_context; declared first so that it is destroyed last.
+  std::unique_ptr<net::io_context> own_io_;
+  std::optional<net::executor_work_guard<net::io_context::executor_type>> own_work_;
+  std::shared_ptr<Gauge> gauge_;
+  // One per io_context, each also held by its pending handlers; contexts_[i] is the
+  // execution context states_[i] runs on.
+  std::vector<std::shared_ptr<State>> states_;
+  std::vector<const void*> contexts_;
+  std::thread own_thread_;
 };
+
+// The process's one loop (runtime.shared), on runtime.io() when the process has I/O
+// contexts (egovbus serve), else on its own thread: what the http, soap and anpr factories use.
+std::shared_ptr<CurlMultiLoop> sharedCurlMultiLoop(core::RuntimeServices& runtime);
 
 }  // namespace egov::adapters::http

@@ -13,10 +13,8 @@ std::shared_ptr<core::Endpoint> makeHttpEndpoint(const core::EndpointContext& co
     core::logEvent(core::LogLevel::warn, "TLS certificate verification is disabled",
                    {{"endpoint", std::string_view(context.name)}});
   }
-  core::Metrics& metrics = context.runtime.metrics();
   // One loop per process, so connections stay pooled across config reloads.
-  auto loop = context.runtime.shared<CurlMultiLoop>(
-      [&metrics] { return std::make_shared<CurlMultiLoop>(metrics); });
+  auto loop = sharedCurlMultiLoop(context.runtime);
   return std::make_shared<HttpEndpoint>(context.name, std::move(*config), std::move(loop));
 }
 

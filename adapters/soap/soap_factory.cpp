@@ -14,11 +14,9 @@ std::shared_ptr<core::Endpoint> makeSoapEndpoint(const core::EndpointContext& co
     core::logEvent(core::LogLevel::warn, "TLS certificate verification is disabled",
                    {{"endpoint", std::string_view(context.name)}});
   }
-  core::Metrics& metrics = context.runtime.metrics();
-  // The same loop as the http adapter's (one per process, keyed by type), so SOAP and REST
-  // back-ends share one thread and connections survive a reload.
-  auto loop = context.runtime.shared<http::CurlMultiLoop>(
-      [&metrics] { return std::make_shared<http::CurlMultiLoop>(metrics); });
+  // The same loop as the http adapter's (one per process), so SOAP and REST back-ends share
+  // it and connections survive a reload.
+  auto loop = http::sharedCurlMultiLoop(context.runtime);
   return std::make_shared<SoapEndpoint>(context.name, std::move(*config), std::move(loop),
                                         context.runtime.workers());
 }

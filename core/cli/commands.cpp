@@ -134,7 +134,11 @@ int serveCommand(const ServeOptions& options, const AdapterRegistry& adapters) {
   for (int i = 1; i < settings->io_threads; ++i) lanes.push_back(std::make_unique<net::io_context>(1));
   net::thread_pool workers(static_cast<std::size_t>(settings->worker_threads));
   Metrics metrics;
-  RuntimeServices runtime(workers.get_executor(), metrics);
+  // Outbound HTTP (the curl loop) runs on the I/O threads, a multi handle on each io_context:
+  // no hand-off to a thread of its own.
+  std::vector<net::any_io_executor> io_executors{io.get_executor()};
+  for (auto& lane : lanes) io_executors.push_back(lane->get_executor());
+  RuntimeServices runtime(workers.get_executor(), metrics, io_executors);
   Bus bus(options.config, adapters, runtime);
   ConfigErrors errors;
   if (!bus.reload(errors)) {
@@ -175,7 +179,7 @@ int serveCommand(const ServeOptions& options, const AdapterRegistry& adapters) {
   if (!lanes.empty()) {
     std::vector<net::io_context*> contexts{&io};
     for (auto& lane : lanes) contexts.push_back(lane.get());
-    server.setConnectionContexts(std::move(contexts));
+    server.setConnectionContexts(std::move(contexts));  // in the order of io_executors
   }
   server.setRefusalResponder(
       [&api](const HttpRequest& request, const Error& error, http::status status) {

@@ -53,11 +53,16 @@ class Endpoint {
 // Process-wide services adapters may need. Lives longer than every config generation.
 class RuntimeServices {
  public:
-  RuntimeServices(net::any_io_executor workers, Metrics& metrics)
-      : workers_(std::move(workers)), metrics_(metrics) {}
+  // `io`: the process's I/O contexts, one per I/O thread (egovbus serve), for adapters that
+  // run their own asynchronous machinery on them (the curl loop); empty where there are none
+  // (check, test).
+  RuntimeServices(net::any_io_executor workers, Metrics& metrics,
+                  std::vector<net::any_io_executor> io = {})
+      : workers_(std::move(workers)), io_(std::move(io)), metrics_(metrics) {}
 
   // Bounded pool for blocking libraries.
   const net::any_io_executor& workers() const { return workers_; }
+  const std::vector<net::any_io_executor>& io() const { return io_; }
   Metrics& metrics() const { return metrics_; }
 
   // One shared instance of T per process, created on first use (e.g. the curl multi loop
@@ -78,6 +83,7 @@ class RuntimeServices {
 
  private:
   net::any_io_executor workers_;
+  std::vector<net::any_io_executor> io_;
   Metrics& metrics_;
   std::mutex mutex_;
   std::map<std::type_index, std::shared_ptr<void>> shared_;

@@ -535,6 +535,307 @@ TEST_CASE("http loop destroyed mid-transfer completes the waiting coroutine with
   CHECK(result->error().kind == core::ErrorKind::unavailable);
 }
 
+// --- the loop on the caller's io_context (as in egovbus serve: no thread of its own) ---------
+
+namespace {
+
+hx::HttpRequestSpec echoSpec(const TestHttpServer& server, const std::string& body) {
+  hx::HttpRequestSpec spec;
+  spec.url = server.url("/echo");
+  spec.headers = {"Content-Type: application/json"};
+  spec.body = body;
+  return spec;
+}
+
+// Runs io on `threads` threads (this one included) until it runs out of work.
+void runOn(net::io_context& io, int threads) {
+  std::vector<std::thread> others;
+  for (int i = 1; i < threads; ++i) others.emplace_back([&io] { io.run(); });
+  io.run();
+  for (auto& thread : others) thread.join();
+}
+
+}  // namespace
+
+TEST_CASE(
+    "http loop on the caller's io_context: 50 transfers in flight, each completes on its caller's "
+    "strand") {
+  // As in serve: the loop runs on a strand of the io_context that two threads run, the
+  // callers on strands of their own. All 50 must be at the back-end at once (nothing blocks
+  // a thread), each must resume on its own strand with its own answer, and io.run() must
+  // return once they are done: idle connections left in curl's cache keep no wait pending.
+  constexpr int kCalls = 50;
+  std::promise<void> gate;
+  std::shared_future<void> opened = gate.get_future().share();
+  TestHttpServer server(
+      [opened](const TestHttpRequest& request) {
+        if (opened.wait_for(20s) != std::future_status::ready) return TestHttpResponse{503, "", ""};
+        return json(request.body);
+      },
+      kCalls);
+  core::Metrics metrics;
+  net::io_context io(2);
+  auto loop = std::make_unique<hx::CurlMultiLoop>(std::vector<net::any_io_executor>{io.get_executor()}, metrics);
+
+  std::vector<std::optional<core::Result<hx::HttpReply>>> replies(kCalls);
+  std::atomic<int> on_own_strand{0};
+  for (int i = 0; i < kCalls; ++i) {
+    auto strand = net::make_strand(io);
+    net::co_spawn(
+        strand,
+        [&, i, strand]() -> awaitable<void> {
+          auto reply =
+              co_await loop->perform(echoSpec(server, "{\"i\":" + std::to_string(i) + "}"));
+          if (strand.running_in_this_thread()) ++on_own_strand;
+          replies[i].emplace(std::move(reply));
+        },
+        net::detached);
+  }
+  std::size_t at_back_end = 0;
+  std::size_t inflight_at_open = 0;
+  std::thread opener([&] {
+    const auto give_up = core::Clock::now() + 20s;
+    while (server.requestCount() < kCalls && core::Clock::now() < give_up) {
+      std::this_thread::sleep_for(5ms);
+    }
+    at_back_end = server.requestCount();
+    inflight_at_open = loop->inflight();
+    gate.set_value();
+  });
+  runOn(io, 2);
+  opener.join();
+
+  CHECK(at_back_end == kCalls);
+  CHECK(inflight_at_open == kCalls);
+  CHECK(on_own_strand == kCalls);
+  for (int i = 0; i < kCalls; ++i) {
+    CAPTURE(i);
+    REQUIRE(replies[i].has_value());
+    REQUIRE_MESSAGE(replies[i]->ok(), failure(*replies[i]));
+    CHECK((*replies[i])->status == 200);
+    CHECK((*replies[i])->body == "{\"i\":" + std::to_string(i) + "}");
+  }
+  CHECK(loop->inflight() == 0);
+  CHECK(metrics.render().find("egov_http_inflight 0") != std::string::npos);
+  loop.reset();  // after io stopped running, as serve destroys it
+}
+
+TEST_CASE(
+    "http loop on one io_context per I/O thread: a transfer runs on its caller's io_context, a "
+    "worker's on the first") {
+  // As in serve with two I/O threads: two io_contexts, one thread each. Callers on the second
+  // are performed by the multi handle of the second (counted there while in flight) and
+  // resume on its thread; a caller on a thread pool goes to the first.
+  std::promise<void> gate;
+  std::shared_future<void> opened = gate.get_future().share();
+  TestHttpServer server(
+      [opened](const TestHttpRequest& request) {
+        if (opened.wait_for(20s) != std::future_status::ready) return TestHttpResponse{503, "", ""};
+        return json(request.body);
+      },
+      8);
+  core::Metrics metrics;
+  net::io_context first(1), second(1);
+  net::thread_pool pool(1);
+  auto loop = std::make_unique<hx::CurlMultiLoop>(
+      std::vector<net::any_io_executor>{first.get_executor(), second.get_executor()}, metrics);
+  std::atomic<int> answered{0}, on_own_thread{0};
+  auto call = [&](net::any_io_executor executor, std::thread::id* thread, int i) {
+    net::co_spawn(
+        net::make_strand(executor),
+        [&, thread, i]() -> awaitable<void> {
+          auto reply = co_await loop->perform(echoSpec(server, "{\"i\":" + std::to_string(i) + "}"));
+          if (reply && reply->body == "{\"i\":" + std::to_string(i) + "}") ++answered;
+          if (thread == nullptr || std::this_thread::get_id() == *thread) ++on_own_thread;
+        },
+        net::detached);
+  };
+  std::thread::id first_id, second_id;
+  auto keep_first = net::make_work_guard(first);
+  auto keep_second = net::make_work_guard(second);
+  std::thread first_thread([&] { first.run(); });
+  std::thread second_thread([&] { second.run(); });
+  first_id = first_thread.get_id();
+  second_id = second_thread.get_id();
+  for (int i = 0; i < 2; ++i) call(first.get_executor(), &first_id, i);
+  for (int i = 2; i < 7; ++i) call(second.get_executor(), &second_id, i);
+  call(pool.get_executor(), nullptr, 7);
+  const auto give_up = core::Clock::now() + 20s;
+  while (server.requestCount() < 8 && core::Clock::now() < give_up) std::this_thread::sleep_for(5ms);
+  const auto by_context = loop->inflightByContext();
+  gate.set_value();
+  while (answered.load() < 8 && core::Clock::now() < give_up) std::this_thread::sleep_for(5ms);
+  CHECK(by_context == std::vector<std::size_t>{3, 5});
+  CHECK(answered == 8);
+  CHECK(on_own_thread == 8);
+  CHECK(loop->inflight() == 0);
+  CHECK(metrics.render().find("egov_http_inflight 0") != std::string::npos);
+  keep_first.reset();
+  keep_second.reset();
+  first_thread.join();
+  second_thread.join();
+  pool.join();
+  loop.reset();
+}
+
+TEST_CASE("http loop on the caller's io_context: a timeout fires with no socket activity") {
+  // The back-end reads the request and never answers: nothing happens on the socket, so only
+  // curl's timer (CURLMOPT_TIMERFUNCTION on an Asio timer) can end the transfer.
+  std::promise<void> release;
+  std::shared_future<void> released = release.get_future().share();
+  TestHttpServer server([released](const TestHttpRequest&) {
+    released.wait_for(20s);
+    return json("{}");
+  });
+  core::Metrics metrics;
+  net::io_context io;
+  hx::CurlMultiLoop loop(std::vector<net::any_io_executor>{io.get_executor()}, metrics);
+  std::optional<core::Result<hx::HttpReply>> result;
+  net::co_spawn(
+      io,
+      [&]() -> awaitable<void> {
+        auto spec = echoSpec(server, "{}");
+        spec.timeout = 300ms;
+        auto reply = co_await loop.perform(std::move(spec));
+        result.emplace(std::move(reply));
+      },
+      net::detached);
+  io.run();  // returns only once the transfer completed and nothing is left waiting
+  release.set_value();
+
+  REQUIRE(result.has_value());
+  REQUIRE(!result->ok());
+  CHECK(result->error().kind == core::ErrorKind::deadline_exceeded);
+  CHECK(result->error().message.rfind("timeout after ", 0) == 0);
+  CHECK(server.requestCount() == 1);
+  CHECK(loop.inflight() == 0);
+}
+
+TEST_CASE("http loop on the caller's io_context destroyed mid-transfer while the io_context runs") {
+  std::promise<void> release;
+  std::shared_future<void> released = release.get_future().share();
+  TestHttpServer server([released](const TestHttpRequest&) {
+    released.wait_for(20s);
+    return json("{}");
+  });
+  core::Metrics metrics;
+  net::io_context io;
+  auto loop = std::make_unique<hx::CurlMultiLoop>(std::vector<net::any_io_executor>{io.get_executor()}, metrics);
+  hx::CurlMultiLoop* raw = loop.get();
+  std::optional<core::Result<hx::HttpReply>> result;
+  net::co_spawn(
+      io,
+      [&]() -> awaitable<void> {
+        auto reply = co_await raw->perform(echoSpec(server, "{}"));
+        result.emplace(std::move(reply));
+      },
+      net::detached);
+  auto guard = net::make_work_guard(io);  // keeps run() going until the check below
+  std::thread runner([&] { io.run(); });
+  const auto give_up = core::Clock::now() + 5s;
+  while (server.requestCount() == 0 && core::Clock::now() < give_up) {
+    std::this_thread::sleep_for(5ms);
+  }
+  CHECK(raw->inflight() == 1);
+  loop.reset();  // on this thread, while the io thread may be in the loop's handlers
+  guard.reset();
+  runner.join();  // returns: the loop's cancelled waits ran and left nothing pending
+  release.set_value();
+
+  REQUIRE(result.has_value());
+  REQUIRE(!result->ok());
+  CHECK(result->error().kind == core::ErrorKind::unavailable);
+}
+
+TEST_CASE("http loop on the caller's io_context destroyed after io.stop(), as serve does") {
+  // serve stops its io_context, then destroys the loop: the transfer still in flight is
+  // failed, its handler waits in the stopped io_context and runs when it runs again.
+  std::promise<void> release;
+  std::shared_future<void> released = release.get_future().share();
+  TestHttpServer server([released](const TestHttpRequest&) {
+    released.wait_for(20s);
+    return json("{}");
+  });
+  core::Metrics metrics;
+  net::io_context io;
+  auto loop = std::make_unique<hx::CurlMultiLoop>(std::vector<net::any_io_executor>{io.get_executor()}, metrics);
+  hx::CurlMultiLoop* raw = loop.get();
+  std::optional<core::Result<hx::HttpReply>> result;
+  net::co_spawn(
+      io,
+      [&]() -> awaitable<void> {
+        auto reply = co_await raw->perform(echoSpec(server, "{}"));
+        result.emplace(std::move(reply));
+      },
+      net::detached);
+  const auto give_up = core::Clock::now() + 5s;
+  while (server.requestCount() == 0 && core::Clock::now() < give_up) io.run_for(5ms);
+  io.stop();
+  loop.reset();
+  CHECK(!result.has_value());
+  io.restart();
+  io.run();
+  release.set_value();
+
+  REQUIRE(result.has_value());
+  REQUIRE(!result->ok());
+  CHECK(result->error().kind == core::ErrorKind::unavailable);
+}
+
+TEST_CASE(
+    "http loop on the caller's io_context reuses connections: 8 concurrent calls, 1, 8 again") {
+  std::mutex mutex;
+  std::shared_future<void> opened;
+  TestHttpServer server(
+      [&](const TestHttpRequest& request) {
+        std::shared_future<void> gate;
+        {
+          std::lock_guard lock(mutex);
+          gate = opened;
+        }
+        if (gate.wait_for(20s) != std::future_status::ready) return TestHttpResponse{503, "", ""};
+        return json(request.body);
+      },
+      8);
+  core::Metrics metrics;
+  net::io_context io;
+  hx::CurlMultiLoop loop(std::vector<net::any_io_executor>{io.get_executor()}, metrics);
+  for (const int calls : {8, 1, 8}) {
+    CAPTURE(calls);
+    std::promise<void> gate;
+    {
+      std::lock_guard lock(mutex);
+      opened = gate.get_future().share();
+    }
+    const std::size_t before = server.requestCount();
+    int ok = 0;
+    for (int i = 0; i < calls; ++i) {
+      net::co_spawn(
+          io,
+          [&]() -> awaitable<void> {
+            auto reply = co_await loop.perform(echoSpec(server, "{\"i\":1}"));
+            if (reply && reply->status == 200) ++ok;
+          },
+          net::detached);
+    }
+    net::co_spawn(
+        io,
+        [&]() -> awaitable<void> {
+          net::steady_timer timer(co_await net::this_coro::executor);
+          while (server.requestCount() < before + static_cast<std::size_t>(calls)) {
+            timer.expires_after(5ms);
+            co_await timer.async_wait(net::use_awaitable);
+          }
+          gate.set_value();
+        },
+        net::detached);
+    io.restart();
+    io.run();  // returns between rounds: the cached connections keep no wait pending
+    CHECK(ok == calls);
+    CHECK(server.connectionCount() == 8);
+  }
+}
+
 TEST_CASE("http config defaults") {
   Runtime rt;
   core::ConfigNode node(YAML::Load("type: http\nurl: https://example.org/api\n"),
