@@ -1,10 +1,13 @@
 #include "adapters/csv/csv_batch_source.hpp"
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <deque>
 #include <map>
+#include <optional>
 #include <utility>
+#include <vector>
 
 #include "adapters/csv/csv_batch_file.hpp"
 #include "adapters/csv/csv_body.hpp"
@@ -108,6 +111,7 @@ class CsvBatchSource final : public core::Source {
         key_(std::move(key)),
         config_(std::move(config)),
         workers_(runtime.workers()),
+        lanes_(runtime.io()),
         metrics_(runtime.metrics()) {
     metrics_.declareCounter("egov_source_rows_total",
                             "Rows of batch sources by outcome (ok, queued, duplicate, rejected).");
@@ -133,6 +137,13 @@ class CsvBatchSource final : public core::Source {
   const std::string& key() const { return key_; }
   const net::any_io_executor& workers() const { return workers_; }
   core::Metrics& metrics() const { return metrics_; }
+  // The I/O contexts (one per I/O thread) in turn, where the exchanges of a file run: a file's
+  // run is one strand, and its chunks' routes (their mappings) run beside it in parallel.
+  // Empty where the process has none (egovbus check/test, adapter tests).
+  std::optional<net::any_io_executor> nextLane() const {
+    if (lanes_.empty()) return std::nullopt;
+    return lanes_[next_lane_++ % lanes_.size()];
+  }
 
   // Where the results of a file go, and the file itself, once its state is final.
   awaitable<void> settle(const std::filesystem::path& path, const core::BatchFile& batch) const {
@@ -260,6 +271,8 @@ class CsvBatchSource final : public core::Source {
   std::string key_;
   CsvSourceConfig config_;
   net::any_io_executor workers_;
+  std::vector<net::any_io_executor> lanes_;
+  mutable std::atomic<std::size_t> next_lane_{0};
   core::Metrics& metrics_;
   std::map<std::string, Seen> seen_;            // files of the last scan
   std::map<std::string, FileIdentity> broken_;  // unreadable until they change
@@ -429,6 +442,12 @@ void FileRun::launch(std::vector<CsvRow> rows) {
   net::co_spawn(strand_, submitSlot(ref), net::detached);
 }
 
+// co_spawn hands a default-constructed T with an exception, which a Result has not.
+awaitable<std::optional<core::Result<core::Submitted>>> optionally(
+    awaitable<core::Result<core::Submitted>> submit) {
+  co_return co_await std::move(submit);
+}
+
 core::Exchange FileRun::newExchange(core::XmlDocPtr body) const {
   core::Exchange exchange;
   exchange.id = core::newUuid();
@@ -471,8 +490,20 @@ awaitable<RowOutcome> FileRun::submitRows(Slot& slot, const std::vector<std::siz
   if (chunked) submission.idempotency_key += "-" + std::to_string(last.number);
   RowOutcome outcome;
   try {
-    auto submitted = co_await core::submitExchange(run_.bus, run_.generation, run_.tenant, *route_,
-                                                   exchange, std::move(submission));
+    auto submit = core::submitExchange(run_.bus, run_.generation, run_.tenant, *route_, exchange,
+                                       std::move(submission));
+    // On the next I/O thread's context, so that the chunks in flight map in parallel; the
+    // file's strand resumes with the result (exchange and submission outlive the await).
+    // (No co_await inside a conditional expression: g++ 12 destroys its temporaries wrongly.)
+    const auto lane = source_.nextLane();
+    std::optional<core::Result<core::Submitted>> result;
+    if (lane) {
+      result = co_await net::co_spawn(net::make_strand(*lane), optionally(std::move(submit)),
+                                      net::use_awaitable);
+    } else {
+      result.emplace(co_await std::move(submit));
+    }
+    auto submitted = std::move(*result);
     if (!submitted) {
       outcome.outcome = "rejected";
       outcome.detail = std::string(core::errorKindName(submitted.error().kind)) + ": " +

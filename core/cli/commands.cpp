@@ -156,6 +156,7 @@ int serveCommand(const ServeOptions& options, const AdapterRegistry& adapters) {
   }
   bus.setJournal(journal->get());
   DeliveryWorker delivery(io, bus, **journal, settings->journal);
+  if (!lanes.empty()) delivery.setLanes(io_executors);
   bus.setDeliveryWake([&delivery] { delivery.wake(); });
 
   std::unique_ptr<AuditTrail> audit;

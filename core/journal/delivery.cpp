@@ -65,7 +65,12 @@ awaitable<void> DeliveryWorker::claimLoop() {
         claimed = due->size();
         for (auto& entry : *due) {
           ++in_flight_;
-          net::co_spawn(io_, deliver(std::move(entry)), net::detached);
+          if (lanes_.empty()) {
+            net::co_spawn(io_, deliver(std::move(entry)), net::detached);
+          } else {
+            net::co_spawn(lanes_[next_lane_++ % lanes_.size()], deliver(std::move(entry)),
+                          net::detached);
+          }
         }
       }
     }

@@ -9,6 +9,7 @@
 
 #include <atomic>
 #include <memory>
+#include <vector>
 
 #include "core/engine/bus.hpp"
 
@@ -18,6 +19,9 @@ class DeliveryWorker {
  public:
   DeliveryWorker(net::io_context& io, Bus& bus, Journal& journal, JournalConfig config);
 
+  // Runs the deliveries on these executors in turn (one per I/O thread's io_context; call
+  // before start()); without it, on `io`.
+  void setLanes(std::vector<net::any_io_executor> lanes) { lanes_ = std::move(lanes); }
   // Starts the claim loop on `io`. Thread-safe wake(); stop() stops claiming (deliveries in
   // flight finish or are retaken after their lease).
   void start();
@@ -37,6 +41,8 @@ class DeliveryWorker {
                          Result<void> outcome);
 
   net::io_context& io_;
+  std::vector<net::any_io_executor> lanes_;  // setLanes
+  std::size_t next_lane_ = 0;                // the claim loop's alone
   Bus& bus_;
   Journal& journal_;
   JournalConfig config_;
