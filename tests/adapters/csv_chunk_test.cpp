@@ -200,9 +200,15 @@ std::string logged() {
 
 TEST_CASE(
     "csv chunk mode: 2,503 rows in chunks of 1,000 land in SQLite; every row has its outcome") {
+  // Without I/O contexts (as in egovbus check), and with two, each on a thread of its own, as
+  // in serve: there the chunks' routes run on them in turn, in parallel.
+  int io_lanes = 0;
+  SUBCASE("no I/O context") { io_lanes = 0; }
+  SUBCASE("two I/O contexts") { io_lanes = 2; }
+  CAPTURE(io_lanes);
   ChunkBus setup;
   setup.config.write("conf/tenants/bari.yaml", tenantFile("    rows_per_exchange: 1000\n"));
-  SourceHarness bus(setup.config);
+  SourceHarness bus(setup.config, io_lanes);
   bus.start();
   constexpr int kRows = 2503;
   std::string text = "codice_fiscale;importo;scadenza\n";

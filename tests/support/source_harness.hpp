@@ -10,6 +10,7 @@
 #include <sstream>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include <doctest/doctest.h>
 
@@ -52,7 +53,11 @@ inline bool waitUntil(const std::function<bool()>& done,
 
 class SourceHarness {
  public:
-  explicit SourceHarness(TempConfig& config) : config_(config) {}
+  // io_lanes > 0: the bus also gets that many I/O contexts, each run by a thread of its own,
+  // as `egovbus serve` gives it one per I/O thread (a csv source runs a file's exchanges on
+  // them in turn); else it has none, as in `egovbus check`.
+  explicit SourceHarness(TempConfig& config, int io_lanes = 0)
+      : config_(config), io_lanes_(io_lanes) {}
   ~SourceHarness() { stop(); }
 
   // Loads the config, opens the journal and starts delivery and the sources.
@@ -63,8 +68,21 @@ class SourceHarness {
           "listen: 127.0.0.1:0\njournal: { path: ../var/journal.db, poll_interval: 20ms }\n");
     }
     config_.bearer();  // before the generation loads: get() sends this key
+    core::RuntimeServices* runtime = &config_.runtime();
+    if (io_lanes_ > 0) {
+      std::vector<net::any_io_executor> executors;
+      for (int i = 0; i < io_lanes_; ++i) {
+        lanes_.push_back(std::make_unique<net::io_context>(1));
+        lane_work_.push_back(net::make_work_guard(*lanes_.back()));
+        executors.push_back(lanes_.back()->get_executor());
+      }
+      lane_runtime_ = std::make_unique<core::RuntimeServices>(
+          config_.runtime().workers(), config_.runtime().metrics(), std::move(executors));
+      runtime = lane_runtime_.get();
+      for (auto& lane : lanes_) lane_threads_.emplace_back([&lane] { lane->run(); });
+    }
     bus_ = std::make_unique<core::Bus>(config_.root() / "conf/bus.yaml", config_.adapters(),
-                                       config_.runtime());
+                                       *runtime);
     core::ConfigErrors errors;
     REQUIRE_MESSAGE(bus_->reload(errors), errors.str());
     auto journal = core::SqliteJournal::open(config_.root() / "var/journal.db");
@@ -96,6 +114,8 @@ class SourceHarness {
     work_.reset();
     io_.stop();
     thread_.join();
+    lane_work_.clear();
+    for (auto& thread : lane_threads_) thread.join();
     runner_.reset();
     delivery_.reset();
     bus_->setJournal(nullptr);
@@ -122,6 +142,11 @@ class SourceHarness {
 
  private:
   TempConfig& config_;
+  int io_lanes_ = 0;
+  std::vector<std::unique_ptr<net::io_context>> lanes_;
+  std::vector<net::executor_work_guard<net::io_context::executor_type>> lane_work_;
+  std::unique_ptr<core::RuntimeServices> lane_runtime_;
+  std::vector<std::thread> lane_threads_;
   net::io_context io_{1};
   std::unique_ptr<net::executor_work_guard<net::io_context::executor_type>> work_ =
       std::make_unique<net::executor_work_guard<net::io_context::executor_type>>(
