@@ -57,7 +57,11 @@ awaitable<void> DeliveryWorker::claimLoop() {
   const auto capacity = static_cast<std::size_t>(config_.deliveries);
   while (!stopping_) {
     std::size_t claimed = 0;
-    if (in_flight_ < capacity) {
+    // Claims when nothing is in flight or a quarter of the slots is free, not for every slot
+    // freed: each claim is a journal transaction, and under steady load one claim per finished
+    // delivery (and per wake by an enqueue) was most of the journal thread's work (B2).
+    const std::size_t free_slots = capacity - std::min(capacity, in_flight_.load());
+    if (free_slots > 0 && (in_flight_ == 0 || free_slots >= std::max<std::size_t>(1, capacity / 4))) {
       auto due = co_await journal_.claimDue(capacity - in_flight_, config_.lease);
       if (!due) {
         logEvent(LogLevel::error, "journal claim failed", {{"error", due.error().message}});
@@ -75,7 +79,9 @@ awaitable<void> DeliveryWorker::claimLoop() {
       }
     }
     bus_.metrics().set("egov_deliveries_inflight", {}, static_cast<double>(in_flight_.load()));
-    if (claimed > 0 && in_flight_ < capacity) continue;  // there may be more due now
+    if (claimed > 0 && in_flight_ + std::max<std::size_t>(1, capacity / 4) <= capacity) {
+      continue;  // there may be more due now
+    }
     boost::system::error_code ignored;
     timer_.expires_after(config_.poll_interval);
     co_await timer_.async_wait(net::redirect_error(net::use_awaitable, ignored));
