@@ -73,6 +73,9 @@ def main():
                         help="with --seconds: pace wrk at about this many requests/s (as bench.py's half load)")
     parser.add_argument("--callgrind", action="store_true")
     parser.add_argument("--out", default="callgrind.out")
+    parser.add_argument("--perf", action="store_true",
+                        help="with --seconds: `perf record` the bus during the run into --out "
+                             "(then perf report -i OUT --sort dso,sym)")
     parser.add_argument("--threads", action="store_true",
                         help="also print each thread's CPU ms and context switches per request")
     args = parser.parse_args()
@@ -112,6 +115,12 @@ def main():
         switches0 = context_switches(bus.pid)
         threads0 = thread_stats(bus.pid)
         started = time.monotonic()
+        recorder = None
+        if args.perf:
+            recorder = subprocess.Popen(["perf", "record", "-F", "1999", "-g", "-o", os.path.abspath(args.out),
+                                         "-p", str(bus.pid)], stdout=subprocess.DEVNULL,
+                                        stderr=subprocess.DEVNULL)
+            time.sleep(0.5)
         if args.seconds:
             delay = args.conns * 1000 / args.rate if args.rate else None
             r = b.wrk(args.route, port, path, b.path("bodies", body_name), args.conns, args.seconds,
@@ -131,6 +140,9 @@ def main():
             n = args.requests
             latency = None
         wall = time.monotonic() - started
+        if recorder:
+            recorder.send_signal(signal.SIGINT)
+            recorder.wait(60)
         cpu = bench.cpu_seconds([bus.pid]) - cpu0
         user = user_seconds(bus.pid) - user0
         switches = context_switches(bus.pid) - switches0
