@@ -110,6 +110,17 @@ class SignalHandling {
   Clock::time_point deadline_{};
 };
 
+// The I/O contexts of `serve`: their pending handlers are destroyed (shutdown()) for all of
+// them before any is destroyed, since handlers of one hold executors of another (the accept
+// loop on the first holds the socket it is accepting for another; a csv chunk on one resumes
+// its file's strand on the first). Destroyed one by one, a context's handlers would free
+// strands of a context already gone.
+class IoContext : public net::io_context {
+ public:
+  explicit IoContext(int concurrency_hint) : net::io_context(concurrency_hint) {}
+  using net::io_context::shutdown;
+};
+
 }  // namespace
 
 int serveCommand(const ServeOptions& options, const AdapterRegistry& adapters) {
@@ -129,9 +140,9 @@ int serveCommand(const ServeOptions& options, const AdapterRegistry& adapters) {
   // from its read to its answer. With one io_context shared by the threads, Asio woke the
   // other thread for nearly every handler a request queued (perf of the B1 benchmark route:
   // most of its context switches).
-  net::io_context io(1);
-  std::vector<std::unique_ptr<net::io_context>> lanes;
-  for (int i = 1; i < settings->io_threads; ++i) lanes.push_back(std::make_unique<net::io_context>(1));
+  IoContext io(1);
+  std::vector<std::unique_ptr<IoContext>> lanes;
+  for (int i = 1; i < settings->io_threads; ++i) lanes.push_back(std::make_unique<IoContext>(1));
   net::thread_pool workers(static_cast<std::size_t>(settings->worker_threads));
   Metrics metrics;
   // Outbound HTTP (the curl loop) runs on the I/O threads, a multi handle on each io_context:
@@ -227,6 +238,8 @@ int serveCommand(const ServeOptions& options, const AdapterRegistry& adapters) {
   audit.reset();     // commits the records still queued
   journal->reset();  // finishes queued journal work: nothing accepted is left unwritten
   runtime.shutdown();
+  io.shutdown();
+  for (auto& lane : lanes) lane->shutdown();
   return 0;
 }
 
