@@ -61,7 +61,8 @@ awaitable<void> DeliveryWorker::claimLoop() {
     // freed: each claim is a journal transaction, and under steady load one claim per finished
     // delivery (and per wake by an enqueue) was most of the journal thread's work (B2).
     const std::size_t free_slots = capacity - std::min(capacity, in_flight_.load());
-    if (free_slots > 0 && (in_flight_ == 0 || free_slots >= std::max<std::size_t>(1, capacity / 4))) {
+    if (free_slots > 0 &&
+        (in_flight_ == 0 || free_slots >= std::max<std::size_t>(1, capacity / 4))) {
       auto due = co_await journal_.claimDue(capacity - in_flight_, config_.lease);
       if (!due) {
         logEvent(LogLevel::error, "journal claim failed", {{"error", due.error().message}});

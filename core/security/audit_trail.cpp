@@ -270,9 +270,8 @@ void AuditTrail::flush() {
 
 void AuditTrail::gather(std::unique_lock<std::mutex>& lock) {
   const auto until = std::chrono::steady_clock::now() + kGatherWindow;
-  wake_.wait_until(lock, until, [&] {
-    return stopping_ || flushing_ > 0 || queue_.size() >= kGatherMax;
-  });
+  wake_.wait_until(lock, until,
+                   [&] { return stopping_ || flushing_ > 0 || queue_.size() >= kGatherMax; });
 }
 
 Result<void> AuditTrail::append(std::deque<AuditRecord>& batch) {

@@ -11,8 +11,9 @@
 // first record, the writer gathers for up to kGatherWindow (or kGatherMax records) before it
 // commits, so that under steady traffic it wakes and commits once per window instead of once
 // per request. Records not yet committed when the process is killed are lost (a few
-// milliseconds' worth); flush() and a clean stop commit them all without waiting. One writer process per file; PostgreSQL for several instances is
-// not implemented (it would come through the same interface).
+// milliseconds' worth); flush() and a clean stop commit them all without waiting. One writer
+// process per file; PostgreSQL for several instances is not implemented (it would come through the
+// same interface).
 #pragma once
 
 #include <chrono>

@@ -1,8 +1,8 @@
 #include "core/security/crypto.hpp"
 
+#include <openssl/core_names.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
-#include <openssl/core_names.h>
 #include <openssl/hmac.h>
 #include <openssl/params.h>
 #include <openssl/rand.h>
@@ -72,16 +72,18 @@ HmacSha256Key::HmacSha256Key(std::string_view key) {
   if (mac) ctx_ = EVP_MAC_CTX_new(mac);
   EVP_MAC_free(mac);  // the context keeps its own reference
   char digest[] = "SHA256";
-  const OSSL_PARAM params[] = {
-      OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest, 0), OSSL_PARAM_END};
-  if (!ctx_ || EVP_MAC_init(ctx_, reinterpret_cast<const unsigned char*>(key.data()),
-                            key.size(), params) != 1) {
+  const OSSL_PARAM params[] = {OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest, 0),
+                               OSSL_PARAM_END};
+  if (!ctx_ || EVP_MAC_init(ctx_, reinterpret_cast<const unsigned char*>(key.data()), key.size(),
+                            params) != 1) {
     EVP_MAC_CTX_free(ctx_);
     throw std::runtime_error("OpenSSL cannot set up HMAC-SHA256");
   }
 }
 
-HmacSha256Key::~HmacSha256Key() { EVP_MAC_CTX_free(ctx_); }
+HmacSha256Key::~HmacSha256Key() {
+  EVP_MAC_CTX_free(ctx_);
+}
 
 std::string HmacSha256Key::digest(std::string_view data) const {
   EVP_MAC_CTX* ctx = nullptr;
@@ -91,10 +93,10 @@ std::string HmacSha256Key::digest(std::string_view data) const {
   }
   unsigned char out[EVP_MAX_MD_SIZE];
   std::size_t size = 0;
-  const bool ok = ctx &&
-                  EVP_MAC_update(ctx, reinterpret_cast<const unsigned char*>(data.data()),
-                                 data.size()) == 1 &&
-                  EVP_MAC_final(ctx, out, &size, sizeof out) == 1;
+  const bool ok =
+      ctx &&
+      EVP_MAC_update(ctx, reinterpret_cast<const unsigned char*>(data.data()), data.size()) == 1 &&
+      EVP_MAC_final(ctx, out, &size, sizeof out) == 1;
   EVP_MAC_CTX_free(ctx);
   if (!ok) throw std::bad_alloc();  // a copy of a set-up context fails only out of memory
   return std::string(reinterpret_cast<const char*>(out), size);

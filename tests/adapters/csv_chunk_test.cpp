@@ -203,8 +203,12 @@ TEST_CASE(
   // Without I/O contexts (as in egovbus check), and with two, each on a thread of its own, as
   // in serve: there the chunks' routes run on them in turn, in parallel.
   int io_lanes = 0;
-  SUBCASE("no I/O context") { io_lanes = 0; }
-  SUBCASE("two I/O contexts") { io_lanes = 2; }
+  SUBCASE("no I/O context") {
+    io_lanes = 0;
+  }
+  SUBCASE("two I/O contexts") {
+    io_lanes = 2;
+  }
   CAPTURE(io_lanes);
   ChunkBus setup;
   setup.config.write("conf/tenants/bari.yaml", tenantFile("    rows_per_exchange: 1000\n"));

@@ -437,35 +437,70 @@ TEST_CASE("http 50 concurrent calls on one io thread are all in flight at once")
   CHECK(rt.metrics.render().find("egov_http_inflight 0") != std::string::npos);
 }
 
+// An echo handler that answers once `opened` is ready (503 if it is not within 20 s).
+auto echoOnceOpen(std::shared_future<void> opened) {
+  return [opened](const TestHttpRequest& request) {
+    if (opened.wait_for(20s) != std::future_status::ready) return TestHttpResponse{503, "", ""};
+    return json(request.body);
+  };
+}
+
+// An echo back-end (8 connections at once) that holds each request until its round's gate
+// opens.
+struct RoundServer {
+  void start(std::promise<void>& gate) {  // requests from now on wait for `gate`
+    std::lock_guard lock(mutex);
+    opened = gate.get_future().share();
+  }
+
+  std::mutex mutex;
+  std::shared_future<void> opened;
+  TestHttpServer server{[this](const TestHttpRequest& request) {
+                          std::shared_future<void> gate;
+                          {
+                            std::lock_guard lock(mutex);
+                            gate = opened;
+                          }
+                          if (gate.wait_for(20s) != std::future_status::ready) {
+                            return TestHttpResponse{503, "", ""};
+                          }
+                          return json(request.body);
+                        },
+                        8};
+};
+
+// Opens `gate` from a coroutine on `io` once `server` has seen `count` requests: the calls
+// of a round are all at the back-end, each on a connection of its own.
+void openOnceSeen(net::io_context& io, TestHttpServer& server, std::size_t count,
+                  std::promise<void>& gate) {
+  net::co_spawn(
+      io,
+      [&server, count, &gate]() -> awaitable<void> {
+        net::steady_timer timer(co_await net::this_coro::executor);
+        while (server.requestCount() < count) {
+          timer.expires_after(5ms);
+          co_await timer.async_wait(net::use_awaitable);
+        }
+        gate.set_value();
+      },
+      net::detached);
+}
+
 TEST_CASE("http connections are reused: 8 concurrent calls, 1 call, 8 again open 8 connections") {
   // A round holds its requests at the back-end until all of them arrived, so 8 concurrent
   // calls need 8 connections at once. Later rounds must find them in curl's connection cache:
   // it once kept only 4 x the transfers in progress, so the single call closed half of them
   // and the next 8 opened new ones (under load, a new TCP connection every ~20 calls).
-  std::mutex mutex;
-  std::shared_future<void> opened;
   Runtime rt;
-  TestHttpServer server(
-      [&](const TestHttpRequest& request) {
-        std::shared_future<void> gate;
-        {
-          std::lock_guard lock(mutex);
-          gate = opened;
-        }
-        if (gate.wait_for(20s) != std::future_status::ready) return TestHttpResponse{503, "", ""};
-        return json(request.body);
-      },
-      8);
+  RoundServer rounds;
+  TestHttpServer& server = rounds.server;
   auto endpoint = rt.endpoint(endpointYaml(server, "/echo"));
   REQUIRE(endpoint);
 
   for (const int calls : {8, 1, 8}) {
     CAPTURE(calls);
     std::promise<void> gate;
-    {
-      std::lock_guard lock(mutex);
-      opened = gate.get_future().share();
-    }
+    rounds.start(gate);
     const std::size_t before = server.requestCount();
     net::io_context io;
     int ok = 0;
@@ -480,17 +515,7 @@ TEST_CASE("http connections are reused: 8 concurrent calls, 1 call, 8 again open
           },
           net::detached);
     }
-    net::co_spawn(
-        io,
-        [&]() -> awaitable<void> {
-          net::steady_timer timer(co_await net::this_coro::executor);
-          while (server.requestCount() < before + static_cast<std::size_t>(calls)) {
-            timer.expires_after(5ms);
-            co_await timer.async_wait(net::use_awaitable);
-          }
-          gate.set_value();
-        },
-        net::detached);
+    openOnceSeen(io, server, before + static_cast<std::size_t>(calls), gate);
     io.run();
     CHECK(ok == calls);
     CHECK(server.connectionCount() == 8);
@@ -567,15 +592,11 @@ TEST_CASE(
   constexpr int kCalls = 50;
   std::promise<void> gate;
   std::shared_future<void> opened = gate.get_future().share();
-  TestHttpServer server(
-      [opened](const TestHttpRequest& request) {
-        if (opened.wait_for(20s) != std::future_status::ready) return TestHttpResponse{503, "", ""};
-        return json(request.body);
-      },
-      kCalls);
+  TestHttpServer server(echoOnceOpen(opened), kCalls);
   core::Metrics metrics;
   net::io_context io(2);
-  auto loop = std::make_unique<hx::CurlMultiLoop>(std::vector<net::any_io_executor>{io.get_executor()}, metrics);
+  auto loop = std::make_unique<hx::CurlMultiLoop>(
+      std::vector<net::any_io_executor>{io.get_executor()}, metrics);
 
   std::vector<std::optional<core::Result<hx::HttpReply>>> replies(kCalls);
   std::atomic<int> on_own_strand{0};
@@ -628,12 +649,7 @@ TEST_CASE(
   // resume on its thread; a caller on a thread pool goes to the first.
   std::promise<void> gate;
   std::shared_future<void> opened = gate.get_future().share();
-  TestHttpServer server(
-      [opened](const TestHttpRequest& request) {
-        if (opened.wait_for(20s) != std::future_status::ready) return TestHttpResponse{503, "", ""};
-        return json(request.body);
-      },
-      8);
+  TestHttpServer server(echoOnceOpen(opened), 8);
   core::Metrics metrics;
   net::io_context first(1), second(1);
   net::thread_pool pool(1);
@@ -644,7 +660,8 @@ TEST_CASE(
     net::co_spawn(
         net::make_strand(executor),
         [&, thread, i]() -> awaitable<void> {
-          auto reply = co_await loop->perform(echoSpec(server, "{\"i\":" + std::to_string(i) + "}"));
+          auto reply =
+              co_await loop->perform(echoSpec(server, "{\"i\":" + std::to_string(i) + "}"));
           if (reply && reply->body == "{\"i\":" + std::to_string(i) + "}") ++answered;
           if (thread == nullptr || std::this_thread::get_id() == *thread) ++on_own_thread;
         },
@@ -661,7 +678,8 @@ TEST_CASE(
   for (int i = 2; i < 7; ++i) call(second.get_executor(), &second_id, i);
   call(pool.get_executor(), nullptr, 7);
   const auto give_up = core::Clock::now() + 20s;
-  while (server.requestCount() < 8 && core::Clock::now() < give_up) std::this_thread::sleep_for(5ms);
+  while (server.requestCount() < 8 && core::Clock::now() < give_up)
+    std::this_thread::sleep_for(5ms);
   const auto by_context = loop->inflightByContext();
   gate.set_value();
   while (answered.load() < 8 && core::Clock::now() < give_up) std::this_thread::sleep_for(5ms);
@@ -711,102 +729,81 @@ TEST_CASE("http loop on the caller's io_context: a timeout fires with no socket 
   CHECK(loop.inflight() == 0);
 }
 
-TEST_CASE("http loop on the caller's io_context destroyed mid-transfer while the io_context runs") {
+// A loop on `io` with one transfer in flight to a back-end that answers only once released:
+// what the two destruction tests below tear down.
+struct HeldTransfer {
+  HeldTransfer() {
+    net::co_spawn(
+        io,
+        [this]() -> awaitable<void> {
+          auto reply = co_await raw->perform(echoSpec(server, "{}"));
+          result.emplace(std::move(reply));
+        },
+        net::detached);
+  }
+
   std::promise<void> release;
   std::shared_future<void> released = release.get_future().share();
-  TestHttpServer server([released](const TestHttpRequest&) {
-    released.wait_for(20s);
+  TestHttpServer server{[held = released](const TestHttpRequest&) {
+    held.wait_for(20s);
     return json("{}");
-  });
+  }};
   core::Metrics metrics;
   net::io_context io;
-  auto loop = std::make_unique<hx::CurlMultiLoop>(std::vector<net::any_io_executor>{io.get_executor()}, metrics);
+  std::unique_ptr<hx::CurlMultiLoop> loop = std::make_unique<hx::CurlMultiLoop>(
+      std::vector<net::any_io_executor>{io.get_executor()}, metrics);
   hx::CurlMultiLoop* raw = loop.get();
   std::optional<core::Result<hx::HttpReply>> result;
-  net::co_spawn(
-      io,
-      [&]() -> awaitable<void> {
-        auto reply = co_await raw->perform(echoSpec(server, "{}"));
-        result.emplace(std::move(reply));
-      },
-      net::detached);
-  auto guard = net::make_work_guard(io);  // keeps run() going until the check below
-  std::thread runner([&] { io.run(); });
+};
+
+TEST_CASE("http loop on the caller's io_context destroyed mid-transfer while the io_context runs") {
+  HeldTransfer held;
+  auto guard = net::make_work_guard(held.io);  // keeps run() going until the check below
+  std::thread runner([&] { held.io.run(); });
   const auto give_up = core::Clock::now() + 5s;
-  while (server.requestCount() == 0 && core::Clock::now() < give_up) {
+  while (held.server.requestCount() == 0 && core::Clock::now() < give_up) {
     std::this_thread::sleep_for(5ms);
   }
-  CHECK(raw->inflight() == 1);
-  loop.reset();  // on this thread, while the io thread may be in the loop's handlers
+  CHECK(held.raw->inflight() == 1);
+  held.loop.reset();  // on this thread, while the io thread may be in the loop's handlers
   guard.reset();
   runner.join();  // returns: the loop's cancelled waits ran and left nothing pending
-  release.set_value();
+  held.release.set_value();
 
-  REQUIRE(result.has_value());
-  REQUIRE(!result->ok());
-  CHECK(result->error().kind == core::ErrorKind::unavailable);
+  REQUIRE(held.result.has_value());
+  REQUIRE(!held.result->ok());
+  CHECK(held.result->error().kind == core::ErrorKind::unavailable);
 }
 
 TEST_CASE("http loop on the caller's io_context destroyed after io.stop(), as serve does") {
   // serve stops its io_context, then destroys the loop: the transfer still in flight is
   // failed, its handler waits in the stopped io_context and runs when it runs again.
-  std::promise<void> release;
-  std::shared_future<void> released = release.get_future().share();
-  TestHttpServer server([released](const TestHttpRequest&) {
-    released.wait_for(20s);
-    return json("{}");
-  });
-  core::Metrics metrics;
-  net::io_context io;
-  auto loop = std::make_unique<hx::CurlMultiLoop>(std::vector<net::any_io_executor>{io.get_executor()}, metrics);
-  hx::CurlMultiLoop* raw = loop.get();
-  std::optional<core::Result<hx::HttpReply>> result;
-  net::co_spawn(
-      io,
-      [&]() -> awaitable<void> {
-        auto reply = co_await raw->perform(echoSpec(server, "{}"));
-        result.emplace(std::move(reply));
-      },
-      net::detached);
+  HeldTransfer held;
   const auto give_up = core::Clock::now() + 5s;
-  while (server.requestCount() == 0 && core::Clock::now() < give_up) io.run_for(5ms);
-  io.stop();
-  loop.reset();
-  CHECK(!result.has_value());
-  io.restart();
-  io.run();
-  release.set_value();
+  while (held.server.requestCount() == 0 && core::Clock::now() < give_up) held.io.run_for(5ms);
+  held.io.stop();
+  held.loop.reset();
+  CHECK(!held.result.has_value());
+  held.io.restart();
+  held.io.run();
+  held.release.set_value();
 
-  REQUIRE(result.has_value());
-  REQUIRE(!result->ok());
-  CHECK(result->error().kind == core::ErrorKind::unavailable);
+  REQUIRE(held.result.has_value());
+  REQUIRE(!held.result->ok());
+  CHECK(held.result->error().kind == core::ErrorKind::unavailable);
 }
 
 TEST_CASE(
     "http loop on the caller's io_context reuses connections: 8 concurrent calls, 1, 8 again") {
-  std::mutex mutex;
-  std::shared_future<void> opened;
-  TestHttpServer server(
-      [&](const TestHttpRequest& request) {
-        std::shared_future<void> gate;
-        {
-          std::lock_guard lock(mutex);
-          gate = opened;
-        }
-        if (gate.wait_for(20s) != std::future_status::ready) return TestHttpResponse{503, "", ""};
-        return json(request.body);
-      },
-      8);
+  RoundServer rounds;
+  TestHttpServer& server = rounds.server;
   core::Metrics metrics;
   net::io_context io;
   hx::CurlMultiLoop loop(std::vector<net::any_io_executor>{io.get_executor()}, metrics);
   for (const int calls : {8, 1, 8}) {
     CAPTURE(calls);
     std::promise<void> gate;
-    {
-      std::lock_guard lock(mutex);
-      opened = gate.get_future().share();
-    }
+    rounds.start(gate);
     const std::size_t before = server.requestCount();
     int ok = 0;
     for (int i = 0; i < calls; ++i) {
@@ -818,17 +815,7 @@ TEST_CASE(
           },
           net::detached);
     }
-    net::co_spawn(
-        io,
-        [&]() -> awaitable<void> {
-          net::steady_timer timer(co_await net::this_coro::executor);
-          while (server.requestCount() < before + static_cast<std::size_t>(calls)) {
-            timer.expires_after(5ms);
-            co_await timer.async_wait(net::use_awaitable);
-          }
-          gate.set_value();
-        },
-        net::detached);
+    openOnceSeen(io, server, before + static_cast<std::size_t>(calls), gate);
     io.restart();
     io.run();  // returns between rounds: the cached connections keep no wait pending
     CHECK(ok == calls);

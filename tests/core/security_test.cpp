@@ -287,7 +287,9 @@ TEST_CASE("audit trail: hash chain, pseudonyms, retention with an anchor, tamper
   CHECK(verified->problem.find("modified") != std::string::npos);
 }
 
-TEST_CASE("SHA-256 and HMAC-SHA256: a prepared key gives the one-shot bytes (RFC 4231), from any thread") {
+TEST_CASE(
+    "SHA-256 and HMAC-SHA256: a prepared key gives the one-shot bytes (RFC 4231), from any "
+    "thread") {
   // SHA-256 (FIPS 180-2 "abc"), through the implementation fetched once.
   CHECK(core::toHex(core::sha256("abc")) ==
         "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");

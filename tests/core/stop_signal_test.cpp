@@ -27,16 +27,14 @@ TEST_CASE("stop signal: a sleep ends early when stop is asked, at once when it w
   egov::core::StopSignal signal(net::make_strand(io));
   bool slept_whole = true;
   net::co_spawn(
-      io, [&]() -> awaitable<void> { slept_whole = co_await signal.sleep(1h); },
-      net::detached);
+      io, [&]() -> awaitable<void> { slept_whole = co_await signal.sleep(1h); }, net::detached);
   io.run_one();  // the coroutine starts its sleep
   signal.request();
   io.run();
   CHECK_FALSE(slept_whole);
   bool again = true;
   net::co_spawn(
-      io, [&]() -> awaitable<void> { again = co_await signal.sleep(1h); },
-      net::detached);
+      io, [&]() -> awaitable<void> { again = co_await signal.sleep(1h); }, net::detached);
   io.restart();
   io.run();
   CHECK_FALSE(again);

@@ -81,8 +81,8 @@ class SourceHarness {
       runtime = lane_runtime_.get();
       for (auto& lane : lanes_) lane_threads_.emplace_back([&lane] { lane->run(); });
     }
-    bus_ = std::make_unique<core::Bus>(config_.root() / "conf/bus.yaml", config_.adapters(),
-                                       *runtime);
+    bus_ =
+        std::make_unique<core::Bus>(config_.root() / "conf/bus.yaml", config_.adapters(), *runtime);
     core::ConfigErrors errors;
     REQUIRE_MESSAGE(bus_->reload(errors), errors.str());
     auto journal = core::SqliteJournal::open(config_.root() / "var/journal.db");
