@@ -328,4 +328,40 @@ core::Result<std::filesystem::path> moveInto(const std::filesystem::path& from,
   return to;
 }
 
+std::filesystem::path resultPartPath(const CsvSourceConfig& config, const std::string& name,
+                                     const std::string& hash, const char* kind) {
+  return config.doneFolder() / ("." + name + "." + hash.substr(0, 12) + "." + kind + ".part");
+}
+
+core::Result<void> publishResults(const CsvSourceConfig& config, const std::filesystem::path& file,
+                                  const core::BatchFile& batch) {
+  const auto folder =
+      batch.state == core::BatchState::done ? config.doneFolder() : config.errorFolder();
+  const std::string name = file.filename().string();
+  const std::string tag = batch.content_hash.substr(0, 12);
+  std::error_code ec;
+  auto final_name = [&](const std::string& suffix) {
+    auto target = folder / (name + suffix);
+    if (std::filesystem::exists(target, ec)) target = folder / (name + "." + tag + suffix);
+    return target;
+  };
+  for (const char* kind : {"outcomes", "rejects"}) {
+    const auto part = resultPartPath(config, name, batch.content_hash, kind);
+    if (!std::filesystem::exists(part, ec)) continue;
+    if (std::string(kind) == "rejects" && batch.rows_failed == 0) {
+      std::filesystem::remove(part, ec);
+      continue;
+    }
+    // Synced at the final checkpoint, before the journal recorded the file as finished.
+    auto published = ResultFile::publishPart(part, final_name(std::string(".") + kind + ".csv"));
+    if (!published) return published;
+  }
+  if (std::filesystem::exists(file, ec)) {
+    auto moved = moveInto(file, folder, tag);
+    if (!moved) return std::move(moved).error();
+  }
+  if (!config.marker.empty()) std::filesystem::remove(file.string() + config.marker, ec);
+  return {};
+}
+
 }  // namespace egov::adapters::csv

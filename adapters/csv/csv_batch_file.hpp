@@ -17,6 +17,7 @@
 #include "core/common/result.hpp"
 #include "core/csv/charset.hpp"
 #include "core/csv/csv_reader.hpp"
+#include "core/journal/journal.hpp"
 
 namespace egov::adapters::csv {
 
@@ -108,5 +109,16 @@ class ResultFile {
 core::Result<std::filesystem::path> moveInto(const std::filesystem::path& from,
                                              const std::filesystem::path& folder,
                                              const std::string& suffix);
+
+// The results file of kind `kind` ("outcomes", "rejects") of a file being read, in the done
+// folder under a hidden name until it is published.
+std::filesystem::path resultPartPath(const CsvSourceConfig& config, const std::string& name,
+                                     const std::string& hash, const char* kind);
+
+// Once a file's state is final: its results files published beside it (a rejects file only
+// when rows were rejected; `.<hash prefix>` added to a name already taken) and the file moved
+// into the done or error folder, its marker removed. Blocking: the worker pool.
+core::Result<void> publishResults(const CsvSourceConfig& config, const std::filesystem::path& file,
+                                  const core::BatchFile& batch);
 
 }  // namespace egov::adapters::csv

@@ -147,36 +147,7 @@ class CsvBatchSource final : public core::Source {
 
   // Where the results of a file go, and the file itself, once its state is final.
   awaitable<void> settle(const std::filesystem::path& path, const core::BatchFile& batch) const {
-    auto work = [this, path, batch]() -> core::Result<void> {
-      const auto folder =
-          batch.state == core::BatchState::done ? config_.doneFolder() : config_.errorFolder();
-      const std::string name = path.filename().string();
-      const std::string tag = batch.content_hash.substr(0, 12);
-      std::error_code ec;
-      auto final_name = [&](const std::string& suffix) {
-        auto target = folder / (name + suffix);
-        if (std::filesystem::exists(target, ec)) target = folder / (name + "." + tag + suffix);
-        return target;
-      };
-      for (const char* kind : {"outcomes", "rejects"}) {
-        const auto part = partPath(name, batch.content_hash, kind);
-        if (!std::filesystem::exists(part, ec)) continue;
-        if (std::string(kind) == "rejects" && batch.rows_failed == 0) {
-          std::filesystem::remove(part, ec);
-          continue;
-        }
-        // Synced at the final checkpoint, before the journal recorded the file as finished.
-        auto published =
-            ResultFile::publishPart(part, final_name(std::string(".") + kind + ".csv"));
-        if (!published) return published;
-      }
-      if (std::filesystem::exists(path, ec)) {
-        auto moved = moveInto(path, folder, tag);
-        if (!moved) return std::move(moved).error();
-      }
-      if (!config_.marker.empty()) std::filesystem::remove(path.string() + config_.marker, ec);
-      return {};
-    };
+    auto work = [this, path, batch]() { return publishResults(config_, path, batch); };
     auto settled = co_await core::runOn(workers_, work);
     if (!settled) {
       core::logEvent(core::LogLevel::error, "batch file results could not be moved",
@@ -184,11 +155,6 @@ class CsvBatchSource final : public core::Source {
                       {"file", std::string_view(path.filename().string())},
                       {"error", std::string_view(settled.error().message)}});
     }
-  }
-
-  std::filesystem::path partPath(const std::string& name, const std::string& hash,
-                                 const char* kind) const {
-    return config_.doneFolder() / ("." + name + "." + hash.substr(0, 12) + "." + kind + ".part");
   }
 
  private:
@@ -311,12 +277,12 @@ awaitable<bool> FileRun::process() {
     reject_header.insert(reject_header.end(), rows_->header().begin(), rows_->header().end());
     reject_header.push_back("reason");
     const std::string name = path_.filename().string();
-    auto outcomes = ResultFile::open(source_.partPath(name, batch_.content_hash, "outcomes"),
+    auto outcomes = ResultFile::open(resultPartPath(config, name, batch_.content_hash, "outcomes"),
                                      {"row", "line", "outcome", "exchange_id", "detail"},
                                      config.delimiter, batch_.rows_done);
     if (!outcomes) return std::move(outcomes).error();
     outcomes_ = std::move(outcomes).value();
-    auto rejects = ResultFile::open(source_.partPath(name, batch_.content_hash, "rejects"),
+    auto rejects = ResultFile::open(resultPartPath(config, name, batch_.content_hash, "rejects"),
                                     reject_header, config.delimiter, batch_.rows_done);
     if (!rejects) return std::move(rejects).error();
     rejects_ = std::move(rejects).value();
