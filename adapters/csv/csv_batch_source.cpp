@@ -1,7 +1,6 @@
 #include "adapters/csv/csv_batch_source.hpp"
 
 #include <algorithm>
-#include <atomic>
 #include <chrono>
 #include <deque>
 #include <map>
@@ -17,6 +16,7 @@
 #include "core/engine/bus.hpp"
 #include "core/engine/dispatch.hpp"
 #include "core/log/log.hpp"
+#include "core/net/io_lanes.hpp"
 #include "core/net/run_on.hpp"
 
 namespace egov::adapters::csv {
@@ -140,10 +140,7 @@ class CsvBatchSource final : public core::Source {
   // The I/O contexts (one per I/O thread) in turn, where the exchanges of a file run: a file's
   // run is one strand, and its chunks' routes (their mappings) run beside it in parallel.
   // Empty where the process has none (egovbus check/test, adapter tests).
-  std::optional<net::any_io_executor> nextLane() const {
-    if (lanes_.empty()) return std::nullopt;
-    return lanes_[next_lane_++ % lanes_.size()];
-  }
+  std::optional<net::any_io_executor> nextLane() const { return lanes_.next(); }
 
   // Where the results of a file go, and the file itself, once its state is final.
   awaitable<void> settle(const std::filesystem::path& path, const core::BatchFile& batch) const {
@@ -237,8 +234,7 @@ class CsvBatchSource final : public core::Source {
   std::string key_;
   CsvSourceConfig config_;
   net::any_io_executor workers_;
-  std::vector<net::any_io_executor> lanes_;
-  mutable std::atomic<std::size_t> next_lane_{0};
+  core::IoLanes lanes_;
   core::Metrics& metrics_;
   std::map<std::string, Seen> seen_;            // files of the last scan
   std::map<std::string, FileIdentity> broken_;  // unreadable until they change

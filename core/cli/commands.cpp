@@ -188,11 +188,7 @@ int serveCommand(const ServeOptions& options, const AdapterRegistry& adapters) {
         return api.handle(std::move(request), std::move(peer));
       },
       [&bus] { return bus.generation()->bus.limits; });
-  if (!lanes.empty()) {
-    std::vector<net::io_context*> contexts{&io};
-    for (auto& lane : lanes) contexts.push_back(lane.get());
-    server.setConnectionContexts(std::move(contexts));  // in the order of io_executors
-  }
+  if (!lanes.empty()) server.setConnectionContexts(io_executors);
   server.setRefusalResponder(
       [&api](const HttpRequest& request, const Error& error, http::status status) {
         return api.refuseUnread(request, error, status);

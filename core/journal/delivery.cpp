@@ -70,12 +70,9 @@ awaitable<void> DeliveryWorker::claimLoop() {
         claimed = due->size();
         for (auto& entry : *due) {
           ++in_flight_;
-          if (lanes_.empty()) {
-            net::co_spawn(io_, deliver(std::move(entry)), net::detached);
-          } else {
-            net::co_spawn(lanes_[next_lane_++ % lanes_.size()], deliver(std::move(entry)),
-                          net::detached);
-          }
+          net::any_io_executor lane = io_.get_executor();
+          if (lanes_) lane = lanes_->next().value_or(lane);
+          net::co_spawn(lane, deliver(std::move(entry)), net::detached);
         }
       }
     }

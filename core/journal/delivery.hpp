@@ -9,9 +9,11 @@
 
 #include <atomic>
 #include <memory>
+#include <optional>
 #include <vector>
 
 #include "core/engine/bus.hpp"
+#include "core/net/io_lanes.hpp"
 
 namespace egov::core {
 
@@ -21,7 +23,7 @@ class DeliveryWorker {
 
   // Runs the deliveries on these executors in turn (one per I/O thread's io_context; call
   // before start()); without it, on `io`.
-  void setLanes(std::vector<net::any_io_executor> lanes) { lanes_ = std::move(lanes); }
+  void setLanes(std::vector<net::any_io_executor> lanes) { lanes_.emplace(std::move(lanes)); }
   // Starts the claim loop on `io`. Thread-safe wake(); stop() stops claiming (deliveries in
   // flight finish or are retaken after their lease).
   void start();
@@ -41,8 +43,7 @@ class DeliveryWorker {
                          Result<void> outcome);
 
   net::io_context& io_;
-  std::vector<net::any_io_executor> lanes_;  // setLanes
-  std::size_t next_lane_ = 0;                // the claim loop's alone
+  std::optional<IoLanes> lanes_;  // setLanes
   Bus& bus_;
   Journal& journal_;
   JournalConfig config_;

@@ -57,7 +57,8 @@ awaitable<void> HttpServer::acceptLoop() {
   while (!stopping_) {
     boost::system::error_code ec;
     // Each connection gets its own strand: its coroutine and its timers never run at once.
-    net::io_context& lane = lanes_.empty() ? io_ : *lanes_[next_lane_++ % lanes_.size()];
+    net::any_io_executor lane = io_.get_executor();
+    if (lanes_) lane = lanes_->next().value_or(lane);
     net::ip::tcp::socket socket(net::make_strand(lane));
     co_await acceptor_.async_accept(socket, net::redirect_error(net::use_awaitable, ec));
     if (ec) {

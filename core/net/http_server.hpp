@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "core/config/bus_config.hpp"
+#include "core/net/io_lanes.hpp"
 #include "core/net/ssl.hpp"
 #include "core/security/credentials.hpp"
 
@@ -43,12 +44,12 @@ class HttpServer {
   // Serves TLS from now on (call before start()). Throws when the certificate, key or
   // client CA file does not load (control plane: start-up).
   void enableTls(const TlsConfig& tls);
-  // Serves connections on these io_contexts, one after the other (call before start()):
-  // with one io_context per I/O thread a request's coroutine, its timers and the completions
-  // of its calls all run on one thread, and no thread is woken to run another's handler.
-  // Without it, connections run on the io_context the server was made with.
-  void setConnectionContexts(std::vector<net::io_context*> contexts) {
-    lanes_ = std::move(contexts);
+  // Serves connections on these I/O contexts in turn (call before start()): with one
+  // io_context per I/O thread a request's coroutine, its timers and the completions of its
+  // calls all run on one thread, and no thread is woken to run another's handler. Without
+  // it, connections run on the io_context the server was made with.
+  void setConnectionContexts(std::vector<net::any_io_executor> contexts) {
+    lanes_.emplace(std::move(contexts));
   }
   // Replaces the default refusal (problem+json) (call before start()).
   void setRefusalResponder(RefusalResponder responder) { refusal_ = std::move(responder); }
@@ -70,8 +71,7 @@ class HttpServer {
   awaitable<void> serve(std::shared_ptr<Stream> stream, std::optional<PeerCertificate> peer);
 
   net::io_context& io_;
-  std::vector<net::io_context*> lanes_;  // setConnectionContexts
-  std::size_t next_lane_ = 0;            // the accept loop's alone
+  std::optional<IoLanes> lanes_;  // setConnectionContexts
   PeerRequestHandler handler_;
   RefusalResponder refusal_;
   std::shared_ptr<net::ssl::context> tls_;
