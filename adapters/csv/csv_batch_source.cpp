@@ -196,7 +196,7 @@ class CsvBatchSource final : public core::Source {
       co_return;
     }
     core::BatchFile record;
-    record.id = core::newUuid();
+    record.id = core::newTimeOrderedUuid();
     record.tenant_istat = run.tenant.istat;
     record.source = this->name();
     record.file_name = name;
@@ -412,7 +412,7 @@ awaitable<std::optional<core::Result<core::Submitted>>> optionally(
 
 core::Exchange FileRun::newExchange(core::XmlDocPtr body) const {
   core::Exchange exchange;
-  exchange.id = core::newUuid();
+  exchange.id = core::newTimeOrderedUuid();
   exchange.trace_id = exchange.id;
   exchange.tenant_istat = run_.tenant.istat;
   exchange.tenant_slug = run_.tenant.slug;

@@ -139,7 +139,7 @@ class DbPollSource final : public core::Source {
         co_return error;
       }
       core::Exchange exchange;
-      exchange.id = core::newUuid();
+      exchange.id = core::newTimeOrderedUuid();
       exchange.trace_id = exchange.id;
       exchange.tenant_istat = run.tenant.istat;
       exchange.tenant_slug = run.tenant.slug;
@@ -204,7 +204,7 @@ class DbPollSource final : public core::Source {
       if (!value) xmlNewProp(node, x("null"), x("true"));
     }
     core::Exchange exchange;
-    exchange.id = core::newUuid();
+    exchange.id = core::newTimeOrderedUuid();
     exchange.trace_id = exchange.id;
     exchange.service = service();
     const core::CallRequest call{exchange, *query, Clock::now() + config_.timeout};

@@ -292,7 +292,7 @@ awaitable<HttpResponse> PagopaInbound::handle(core::InboundRequest request) {
                      "tenant " + slug + " has no route for " + operation.service);
   }
   auto& exchange = call->exchange;
-  exchange.id = core::newUuid();
+  exchange.id = core::newTimeOrderedUuid();
   exchange.trace_id = exchange.id;
   exchange.tenant_istat = tenant->istat;
   exchange.tenant_slug = tenant->slug;

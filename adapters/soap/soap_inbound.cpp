@@ -103,7 +103,7 @@ class SoapInbound final : public core::InboundHandler {
       co_return wsdlResponse(request);
     }
     core::Exchange exchange;
-    exchange.id = core::newUuid();
+    exchange.id = core::newTimeOrderedUuid();
     if (http_request.method() != egov::http::verb::post) {
       co_return fault(
           request, version, FaultCode::client,

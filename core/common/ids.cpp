@@ -2,21 +2,28 @@
 
 #include <openssl/rand.h>
 
+#include <algorithm>
 #include <array>
+#include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <random>
 
 namespace egov::core {
 
-std::string newUuid() {
-  std::array<std::uint8_t, 16> bytes{};
-  if (RAND_bytes(bytes.data(), static_cast<int>(bytes.size())) != 1) {
+namespace {
+
+using Bytes = std::array<std::uint8_t, 16>;
+
+void randomBytes(std::uint8_t* out, std::size_t n) {
+  if (RAND_bytes(out, static_cast<int>(n)) != 1) {
     // The CSPRNG failing is near impossible; ids must still be unique, not secret.
     thread_local std::mt19937_64 fallback{std::random_device{}()};
-    for (auto& b : bytes) b = static_cast<std::uint8_t>(fallback());
+    for (std::size_t i = 0; i < n; ++i) out[i] = static_cast<std::uint8_t>(fallback());
   }
-  bytes[6] = static_cast<std::uint8_t>((bytes[6] & 0x0f) | 0x40);
-  bytes[8] = static_cast<std::uint8_t>((bytes[8] & 0x3f) | 0x80);
+}
+
+std::string canonical(const Bytes& bytes) {
   static constexpr char kHex[] = "0123456789abcdef";
   std::string out;
   out.reserve(36);
@@ -26,6 +33,41 @@ std::string newUuid() {
     out += kHex[bytes[i] & 0x0f];
   }
   return out;
+}
+
+// The last (milliseconds << 12 | counter) handed out by this process.
+std::atomic<std::uint64_t> last_v7{0};
+
+}  // namespace
+
+std::string newUuid() {
+  Bytes bytes{};
+  randomBytes(bytes.data(), bytes.size());
+  bytes[6] = static_cast<std::uint8_t>((bytes[6] & 0x0f) | 0x40);
+  bytes[8] = static_cast<std::uint8_t>((bytes[8] & 0x3f) | 0x80);
+  return canonical(bytes);
+}
+
+std::string newTimeOrderedUuid() {
+  const auto now_ms =
+      static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                     std::chrono::system_clock::now().time_since_epoch())
+                                     .count());
+  // A new millisecond starts the counter at 0; within one (or with the clock stepped back)
+  // the value only grows.
+  std::uint64_t stamp = last_v7.load(std::memory_order_relaxed);
+  std::uint64_t next;
+  do {
+    next = std::max<std::uint64_t>((now_ms & 0xffffffffffffULL) << 12, stamp + 1);
+  } while (!last_v7.compare_exchange_weak(stamp, next, std::memory_order_relaxed));
+  Bytes bytes{};
+  randomBytes(bytes.data() + 8, 8);
+  const std::uint64_t ms = (next >> 12) & 0xffffffffffffULL;
+  for (int i = 0; i < 6; ++i) bytes[i] = static_cast<std::uint8_t>(ms >> (8 * (5 - i)));
+  bytes[6] = static_cast<std::uint8_t>(0x70 | ((next >> 8) & 0x0f));
+  bytes[7] = static_cast<std::uint8_t>(next & 0xff);
+  bytes[8] = static_cast<std::uint8_t>((bytes[8] & 0x3f) | 0x80);
+  return canonical(bytes);
 }
 
 }  // namespace egov::core

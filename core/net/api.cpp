@@ -262,7 +262,7 @@ awaitable<HttpResponse> ApiHandler::handleService(const HttpRequest& request, st
                                                   const PeerCertificate* peer) {
   const auto started = Clock::now();
   Exchange exchange;
-  exchange.id = newUuid();
+  exchange.id = newTimeOrderedUuid();
   exchange.trace_id = traceIdOf(request, exchange.id);
   exchange.method = std::string(request.method_string());
   std::string tenant_label = "unknown", service_label = "unknown", client_label;
