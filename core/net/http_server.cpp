@@ -57,17 +57,21 @@ awaitable<void> HttpServer::acceptLoop() {
   while (!stopping_) {
     boost::system::error_code ec;
     // Each connection gets its own strand: its coroutine and its timers never run at once.
-    net::any_io_executor lane = io_.get_executor();
-    if (lanes_) lane = lanes_->next().value_or(lane);
-    net::ip::tcp::socket socket(net::make_strand(lane));
+    net::any_io_executor executor = io_.get_executor();
+    std::size_t lane = 0;
+    if (lanes_ && !lanes_->empty()) {
+      lane = lanes_->nextIndex();
+      executor = lanes_->at(lane);
+    }
+    net::ip::tcp::socket socket(net::make_strand(executor));
     co_await acceptor_.async_accept(socket, net::redirect_error(net::use_awaitable, ec));
     if (ec) {
       if (stopping_ || ec == net::error::operation_aborted) break;
       logEvent(LogLevel::warn, "accept failed", {{"error", ec.message()}});
       continue;
     }
-    auto executor = socket.get_executor();
-    net::co_spawn(executor, session(std::move(socket)), net::detached);
+    auto strand = socket.get_executor();
+    net::co_spawn(strand, session(std::move(socket), lane), net::detached);
   }
 }
 
@@ -93,10 +97,23 @@ HttpRequest partialRequest(const http::request_parser<http::string_body>& parser
 
 }  // namespace
 
-awaitable<void> HttpServer::session(net::ip::tcp::socket socket) {
+awaitable<HttpResponse> HttpServer::handle(HttpRequest request,
+                                           const std::optional<PeerCertificate>& peer,
+                                           std::size_t home) {
+  if (!lanes_ || lanes_->size() < 2) co_return co_await handler_(std::move(request), peer);
+  const std::size_t lane = lanes_->leastBusy(home);
+  auto busy = lanes_->handling(lane);
+  if (lane == home) co_return co_await handler_(std::move(request), peer);
+  // Each lane's io_context has one thread, so its executor serialises the handler as the
+  // connection's strand would; the connection's coroutine resumes on its strand.
+  co_return co_await net::co_spawn(lanes_->at(lane), handler_(std::move(request), peer),
+                                   net::use_awaitable);
+}
+
+awaitable<void> HttpServer::session(net::ip::tcp::socket socket, std::size_t lane) {
   ++active_;
   if (!tls_) {
-    co_await serve(std::make_shared<beast::tcp_stream>(std::move(socket)), std::nullopt);
+    co_await serve(std::make_shared<beast::tcp_stream>(std::move(socket)), std::nullopt, lane);
   } else {
     auto stream = std::make_shared<beast::ssl_stream<beast::tcp_stream>>(std::move(socket), *tls_);
     beast::get_lowest_layer(*stream).expires_after(limits_().read_timeout);
@@ -108,7 +125,7 @@ awaitable<void> HttpServer::session(net::ip::tcp::socket socket) {
       // handshake fails and the connection closes without a request being read.
       logEvent(LogLevel::info, "TLS handshake refused", {{"error", ec.message()}});
     } else {
-      co_await serve(stream, peerCertificate(stream->native_handle()));
+      co_await serve(stream, peerCertificate(stream->native_handle()), lane);
     }
   }
   --active_;
@@ -116,7 +133,7 @@ awaitable<void> HttpServer::session(net::ip::tcp::socket socket) {
 
 template <class Stream>
 awaitable<void> HttpServer::serve(std::shared_ptr<Stream> stream_ptr,
-                                  std::optional<PeerCertificate> peer) {
+                                  std::optional<PeerCertificate> peer, std::size_t lane) {
   auto& stream = *stream_ptr;
   auto& tcp = beast::get_lowest_layer(stream);
   // The drain cancels reads through the TCP layer; it shares ownership with the stream.
@@ -136,6 +153,9 @@ awaitable<void> HttpServer::serve(std::shared_ptr<Stream> stream_ptr,
     return true;
   };
   beast::flat_buffer buffer;
+  // Room for a usual request in one read (Beast reads what fits, at least 512 bytes: a
+  // 700-byte request took two reads and a wait in between).
+  buffer.reserve(4096);
   const Limits limits = limits_();
   bool first = true;
   for (;;) {
@@ -196,7 +216,7 @@ awaitable<void> HttpServer::serve(std::shared_ptr<Stream> stream_ptr,
     }
     HttpRequest request = parser.release();
     const bool keep_alive = request.keep_alive();
-    HttpResponse response = co_await handler_(std::move(request), peer);
+    HttpResponse response = co_await handle(std::move(request), peer, lane);
     if (stopping_) response.keep_alive(false);
     tcp.expires_after(limits.read_timeout);
     co_await http::async_write(stream, response, net::redirect_error(net::use_awaitable, ec));

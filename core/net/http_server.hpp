@@ -46,8 +46,10 @@ class HttpServer {
   void enableTls(const TlsConfig& tls);
   // Serves connections on these I/O contexts in turn (call before start()): with one
   // io_context per I/O thread a request's coroutine, its timers and the completions of its
-  // calls all run on one thread, and no thread is woken to run another's handler. Without
-  // it, connections run on the io_context the server was made with.
+  // calls all run on one thread, and no thread is woken to run another's handler. A request
+  // read on a context that is handling more requests than another is handled on the other
+  // (its handler and its calls run there; the response is written from the connection's
+  // own). Without it, connections run on the io_context the server was made with.
   void setConnectionContexts(std::vector<net::any_io_executor> contexts) {
     lanes_.emplace(std::move(contexts));
   }
@@ -66,9 +68,14 @@ class HttpServer {
 
  private:
   awaitable<void> acceptLoop();
-  awaitable<void> session(net::ip::tcp::socket socket);
+  awaitable<void> session(net::ip::tcp::socket socket, std::size_t lane);
   template <class Stream>
-  awaitable<void> serve(std::shared_ptr<Stream> stream, std::optional<PeerCertificate> peer);
+  awaitable<void> serve(std::shared_ptr<Stream> stream, std::optional<PeerCertificate> peer,
+                        std::size_t lane);
+  // Runs the handler on the least busy lane (the connection's own unless another has fewer
+  // requests in hand); resumes on the connection's strand.
+  awaitable<HttpResponse> handle(HttpRequest request, const std::optional<PeerCertificate>& peer,
+                                 std::size_t home);
 
   net::io_context& io_;
   std::optional<IoLanes> lanes_;  // setConnectionContexts

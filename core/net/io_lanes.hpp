@@ -1,10 +1,16 @@
 // The I/O contexts of `egovbus serve`, one per I/O thread, handed out in turn: connections,
 // deliveries of one-way exchanges and the exchanges of a csv source's file are spread over
 // them. Empty where the process has none (egovbus check/test, adapter tests).
+//
+// Each lane also counts the requests being handled on it, so that the listener can run a
+// request on the lane with the fewest (join the shortest queue): a connection stays on the
+// lane it was accepted on, but its request need not wait for a busy thread while another
+// is idle.
 #pragma once
 
 #include <atomic>
 #include <cstddef>
+#include <memory>
 #include <optional>
 #include <utility>
 #include <vector>
@@ -17,17 +23,58 @@ class IoLanes {
  public:
   IoLanes() = default;
   explicit IoLanes(std::vector<net::any_io_executor> executors)
-      : executors_(std::move(executors)) {}
+      : executors_(std::move(executors)),
+        busy_(std::make_unique<std::atomic<int>[]>(executors_.size())) {}
 
   bool empty() const { return executors_.empty(); }
+  std::size_t size() const { return executors_.size(); }
+  const net::any_io_executor& at(std::size_t lane) const { return executors_.at(lane); }
+
   // The next context in turn (any thread), or nothing when there are none.
   std::optional<net::any_io_executor> next() const {
     if (executors_.empty()) return std::nullopt;
-    return executors_[next_++ % executors_.size()];
+    return executors_[nextIndex()];
   }
+  // The index of the next context in turn (call only when not empty).
+  std::size_t nextIndex() const { return next_++ % executors_.size(); }
+
+  // The lane with the fewest requests being handled; `home` unless another has fewer.
+  std::size_t leastBusy(std::size_t home) const {
+    std::size_t best = home;
+    int fewest = busy_[home].load(std::memory_order_relaxed);
+    for (std::size_t lane = 0; lane < executors_.size(); ++lane) {
+      const int load = busy_[lane].load(std::memory_order_relaxed);
+      if (load < fewest) {
+        best = lane;
+        fewest = load;
+      }
+    }
+    return best;
+  }
+
+  // Counts a request as being handled on `lane` for the life of the returned guard.
+  class Busy {
+   public:
+    explicit Busy(std::atomic<int>* counter) : counter_(counter) {
+      counter_->fetch_add(1, std::memory_order_relaxed);
+    }
+    Busy(Busy&& other) noexcept : counter_(std::exchange(other.counter_, nullptr)) {}
+    Busy(const Busy&) = delete;
+    Busy& operator=(const Busy&) = delete;
+    Busy& operator=(Busy&&) = delete;
+    ~Busy() {
+      if (counter_) counter_->fetch_sub(1, std::memory_order_relaxed);
+    }
+
+   private:
+    std::atomic<int>* counter_;
+  };
+  Busy handling(std::size_t lane) const { return Busy(&busy_[lane]); }
+  int handlingOn(std::size_t lane) const { return busy_[lane].load(std::memory_order_relaxed); }
 
  private:
   std::vector<net::any_io_executor> executors_;
+  std::unique_ptr<std::atomic<int>[]> busy_;
   mutable std::atomic<std::size_t> next_{0};
 };
 
