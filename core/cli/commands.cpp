@@ -126,6 +126,9 @@ class IoContext : public net::io_context {
 int serveCommand(const ServeOptions& options, const AdapterRegistry& adapters) {
   auto settings = readBusSettings(options.config);
   if (!settings) return 1;
+  // Info lines (one per exchange) are written by a thread of its own; destroyed last, so the
+  // lines of the shutdown are written too.
+  LogWriter log_writer;
   std::string listen = options.listen.empty() ? settings->listen : options.listen;
   std::string host;
   unsigned short port = 0;

@@ -3,18 +3,65 @@
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
+#include <unistd.h>
+
 #include <atomic>
+#include <cerrno>
 #include <chrono>
+#include <condition_variable>
 #include <cstdio>
 #include <ctime>
 #include <mutex>
+#include <string>
+#include <thread>
+#include <utility>
 
 namespace egov::core {
 namespace {
 
 std::atomic<LogLevel> g_level{LogLevel::info};
 std::atomic<void (*)(std::string_view)> g_sink{nullptr};
-std::mutex g_write_mutex;
+
+// Writes all of `bytes` (a partial write or EINTR retried); gives up on any other error, as
+// there is nowhere left to report it.
+void writeAll(int fd, std::string_view bytes) {
+  while (!bytes.empty()) {
+    const ssize_t n = ::write(fd, bytes.data(), bytes.size());
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return;
+    }
+    bytes.remove_prefix(static_cast<std::size_t>(n));
+  }
+}
+
+// Lines go to `fd` (stderr) in the order they were logged: `write_mutex` is held by whoever
+// writes to the descriptor, and taken before the queue is emptied.
+struct Output {
+  std::mutex write_mutex;
+  std::mutex queue_mutex;
+  std::condition_variable wake;
+  std::string queued;  // complete lines, each ending in '\n'
+  bool async = false;  // a LogWriter's thread is running
+  bool stopping = false;
+  int fd = 2;
+  std::size_t max_pending = 0;
+  std::uint64_t dropped = 0;  // lines dropped since the last report
+};
+Output g_out;
+
+std::string droppedLine(std::uint64_t count);
+
+// Takes the queue (with write_mutex held) and writes it, then the report of dropped lines.
+void writeQueued(std::unique_lock<std::mutex>& queue_lock) {
+  std::string lines;
+  lines.swap(g_out.queued);
+  const std::uint64_t dropped = std::exchange(g_out.dropped, 0);
+  const int fd = g_out.fd;
+  queue_lock.unlock();
+  if (dropped > 0) lines += droppedLine(dropped);
+  writeAll(fd, lines);
+}
 
 const char* levelName(LogLevel level) {
   switch (level) {
@@ -80,8 +127,11 @@ void setLogSink(void (*sink)(std::string_view)) {
   g_sink = sink;
 }
 
-void logEvent(LogLevel level, std::string_view message, std::initializer_list<LogField> fields) {
-  if (level < g_level.load(std::memory_order_relaxed)) return;
+namespace {
+
+// One line: a JSON object without the line break.
+std::string formatLine(LogLevel level, std::string_view message,
+                       std::initializer_list<LogField> fields) {
   rapidjson::StringBuffer buffer;
   rapidjson::Writer<rapidjson::StringBuffer> writer(buffer);
   writer.StartObject();
@@ -117,11 +167,96 @@ void logEvent(LogLevel level, std::string_view message, std::initializer_list<Lo
     }
   }
   writer.EndObject();
-  std::string_view line(buffer.GetString(), buffer.GetSize());
+  return std::string(buffer.GetString(), buffer.GetSize());
+}
+
+}  // namespace
+
+void logEvent(LogLevel level, std::string_view message, std::initializer_list<LogField> fields) {
+  if (level < g_level.load(std::memory_order_relaxed)) return;
+  const std::string line = formatLine(level, message, fields);
   if (auto sink = g_sink.load()) return sink(line);
-  std::lock_guard lock(g_write_mutex);
-  std::fwrite(line.data(), 1, line.size(), stderr);
-  std::fputc('\n', stderr);
+  {
+    std::unique_lock queue_lock(g_out.queue_mutex);
+    if (g_out.async && level < LogLevel::warn) {
+      if (g_out.queued.size() >= g_out.max_pending) {
+        ++g_out.dropped;
+        return;
+      }
+      const bool was_empty = g_out.queued.empty();
+      g_out.queued.append(line).push_back('\n');
+      queue_lock.unlock();
+      if (was_empty) g_out.wake.notify_one();
+      return;
+    }
+  }
+  // Written here, after whatever was queued before it.
+  std::lock_guard write_lock(g_out.write_mutex);
+  std::unique_lock queue_lock(g_out.queue_mutex);
+  std::string lines;
+  lines.swap(g_out.queued);
+  const std::uint64_t dropped = std::exchange(g_out.dropped, 0);
+  const int fd = g_out.fd;
+  queue_lock.unlock();
+  if (dropped > 0) lines += droppedLine(dropped);
+  lines.append(line).push_back('\n');
+  writeAll(fd, lines);
+}
+
+namespace {
+
+std::string droppedLine(std::uint64_t count) {
+  return formatLine(
+             LogLevel::warn, "log lines dropped",
+             {{"count", static_cast<std::int64_t>(count)},
+              {"reason", std::string_view("stderr did not take lines as fast as they came")}}) +
+         '\n';
+}
+
+std::thread g_writer_thread;
+constexpr auto kGatherWindow = std::chrono::milliseconds(5);
+
+}  // namespace
+
+LogWriter::LogWriter(int fd, std::size_t max_pending_bytes) {
+  {
+    std::lock_guard lock(g_out.queue_mutex);
+    g_out.fd = fd;
+    g_out.max_pending = max_pending_bytes;
+    g_out.stopping = false;
+    g_out.async = true;
+  }
+  g_writer_thread = std::thread([] {
+    for (;;) {
+      std::unique_lock write_lock(g_out.write_mutex, std::defer_lock);
+      {
+        std::unique_lock queue_lock(g_out.queue_mutex);
+        g_out.wake.wait(queue_lock, [] { return g_out.stopping || !g_out.queued.empty(); });
+        if (g_out.queued.empty() && g_out.dropped == 0) return;  // stopping, all written
+        // Woken by the first line: the lines of the next few milliseconds go in the same
+        // write, and their callers wake nobody (only a line into an empty queue notifies).
+        g_out.wake.wait_for(queue_lock, kGatherWindow, [] { return g_out.stopping; });
+      }
+      // write_mutex before queue_mutex, as in logEvent.
+      write_lock.lock();
+      std::unique_lock queue_lock(g_out.queue_mutex);
+      writeQueued(queue_lock);
+    }
+  });
+}
+
+LogWriter::~LogWriter() {
+  {
+    std::lock_guard lock(g_out.queue_mutex);
+    g_out.stopping = true;
+  }
+  g_out.wake.notify_one();
+  g_writer_thread.join();
+  std::lock_guard write_lock(g_out.write_mutex);
+  std::unique_lock queue_lock(g_out.queue_mutex);
+  g_out.async = false;
+  g_out.fd = 2;
+  writeQueued(queue_lock);  // lines dropped at the very end
 }
 
 }  // namespace egov::core
