@@ -74,6 +74,9 @@ class SqliteJournal final : public Journal {
   }
   void run();  // the journal thread
   void runBatch(std::vector<std::unique_ptr<Task>>& batch);
+  // One transaction over the batch, with or without a savepoint per task. Without, false when a
+  // task failed (the transaction is rolled back; run it again with them).
+  bool runTransaction(std::vector<std::unique_ptr<Task>>& batch, bool savepoints);
 
   DbPtr db_;
   JournalTaskQueue<sqlite3> tasks_;

@@ -276,8 +276,10 @@ TEST_CASE("journal contract: one failing operation in a batch does not undo the 
       net::co_spawn(
           io,
           [&, i]() -> awaitable<void> {
-            // The tenth reuses an id: its insert fails, the other nineteen must land.
-            auto e = entry(i == 9 ? "dup" : "n" + std::to_string(i));
+            // The tenth reuses an id: its insert fails, the other nineteen must land. The
+            // fifth has an idempotency key (two statements): stored once, whether its batch
+            // ran once or was run again after the failure.
+            auto e = entry(i == 9 ? "dup" : "n" + std::to_string(i), i == 4 ? "key-5" : "");
             auto r = co_await journal->enqueue(std::move(e), 24h);
             outcomes[static_cast<std::size_t>(i)] = r.ok();
           },
@@ -286,6 +288,10 @@ TEST_CASE("journal contract: one failing operation in a batch does not undo the 
     io.run();
     CHECK(std::count(outcomes.begin(), outcomes.end(), true) == 19);
     CHECK_FALSE(outcomes[9]);
+    auto again = runCoroutine(journal->enqueue(entry("n-again", "key-5"), 24h));
+    REQUIRE(again.ok());
+    CHECK(again->duplicate);
+    CHECK(again->id == "n4");
     CHECK(claimIds(*journal, 1000).size() == 20);
   }
 }
