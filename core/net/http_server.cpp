@@ -101,7 +101,7 @@ awaitable<HttpResponse> HttpServer::handle(HttpRequest request,
                                            const std::optional<PeerCertificate>& peer,
                                            std::size_t home) {
   if (!lanes_ || lanes_->size() < 2) co_return co_await handler_(std::move(request), peer);
-  const std::size_t lane = lanes_->leastBusy(home);
+  const std::size_t lane = lanes_->idleOr(home);
   auto busy = lanes_->handling(lane);
   if (lane == home) co_return co_await handler_(std::move(request), peer);
   // Each lane's io_context has one thread, so its executor serialises the handler as the

@@ -47,9 +47,9 @@ class HttpServer {
   // Serves connections on these I/O contexts in turn (call before start()): with one
   // io_context per I/O thread a request's coroutine, its timers and the completions of its
   // calls all run on one thread, and no thread is woken to run another's handler. A request
-  // read on a context that is handling more requests than another is handled on the other
-  // (its handler and its calls run there; the response is written from the connection's
-  // own). Without it, connections run on the io_context the server was made with.
+  // read on a context that has requests in hand while another has none is handled on the
+  // idle one (its handler and its calls run there; the response is written from the
+  // connection's own). Without it, connections run on the io_context the server was made with.
   void setConnectionContexts(std::vector<net::any_io_executor> contexts) {
     lanes_.emplace(std::move(contexts));
   }
@@ -72,8 +72,8 @@ class HttpServer {
   template <class Stream>
   awaitable<void> serve(std::shared_ptr<Stream> stream, std::optional<PeerCertificate> peer,
                         std::size_t lane);
-  // Runs the handler on the least busy lane (the connection's own unless another has fewer
-  // requests in hand); resumes on the connection's strand.
+  // Runs the handler on the connection's lane, or on an idle one when its own has requests
+  // in hand; resumes on the connection's strand.
   awaitable<HttpResponse> handle(HttpRequest request, const std::optional<PeerCertificate>& peer,
                                  std::size_t home);
 

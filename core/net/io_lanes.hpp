@@ -3,9 +3,8 @@
 // them. Empty where the process has none (egovbus check/test, adapter tests).
 //
 // Each lane also counts the requests being handled on it, so that the listener can run a
-// request on the lane with the fewest (join the shortest queue): a connection stays on the
-// lane it was accepted on, but its request need not wait for a busy thread while another
-// is idle.
+// request read on a busy lane on an idle one: a connection stays on the lane it was accepted
+// on, but its request need not wait for a busy thread while another has nothing to do.
 #pragma once
 
 #include <atomic>
@@ -38,18 +37,16 @@ class IoLanes {
   // The index of the next context in turn (call only when not empty).
   std::size_t nextIndex() const { return next_++ % executors_.size(); }
 
-  // The lane with the fewest requests being handled; `home` unless another has fewer.
-  std::size_t leastBusy(std::size_t home) const {
-    std::size_t best = home;
-    int fewest = busy_[home].load(std::memory_order_relaxed);
+  // Where a request read on `home` should be handled: `home` when it has no request in hand
+  // or no other lane is idle; else the first idle lane. (Only to an idle lane: counting
+  // requests in hand cannot tell one waiting for a back-end from one using the CPU, so
+  // "fewer" would move requests back and forth between two saturated lanes.)
+  std::size_t idleOr(std::size_t home) const {
+    if (busy_[home].load(std::memory_order_relaxed) == 0) return home;
     for (std::size_t lane = 0; lane < executors_.size(); ++lane) {
-      const int load = busy_[lane].load(std::memory_order_relaxed);
-      if (load < fewest) {
-        best = lane;
-        fewest = load;
-      }
+      if (busy_[lane].load(std::memory_order_relaxed) == 0) return lane;
     }
-    return best;
+    return home;
   }
 
   // Counts a request as being handled on `lane` for the life of the returned guard.

@@ -1,6 +1,6 @@
 // The listener on one io_context per I/O thread (egovbus serve): connections are handed to the
-// lanes in turn, and a request read on a lane that has more requests in hand than another is
-// handled on the other; the response still goes back on its own connection.
+// lanes in turn, and a request read on a lane that has requests in hand while another has none is
+// handled on the idle one; the response still goes back on its own connection.
 #include <doctest/doctest.h>
 
 #include <atomic>
@@ -88,20 +88,26 @@ TEST_CASE(
 
   // Accepted in turn: a on the first lane, b on the second, c on the first.
   const int a = test::connectLoopback(port);
-  std::string held;
-  std::thread hold([&] { held = request(a, "/hold"); });
-  while (holding.load() == 0) std::this_thread::yield();
+  std::string held_a, held_b;
+  std::thread hold_a([&] { held_a = request(a, "/hold"); });
+  while (holding.load() < 1) std::this_thread::yield();
   const int b = test::connectLoopback(port);
   const int c = test::connectLoopback(port);
 
   // The first lane has a request in hand, the second none: c's request runs on the second.
   CHECK(request(c, "/where") == "second");
-  // b's own lane is the one with fewer: it stays there.
+  // b's own lane is idle: it stays there.
   CHECK(request(b, "/where") == "second");
+  // With a request in hand on each lane, c's stays on its own.
+  std::thread hold_b([&] { held_b = request(b, "/hold"); });
+  while (holding.load() < 2) std::this_thread::yield();
+  CHECK(request(c, "/where") == "first");
 
   release = true;
-  hold.join();
-  CHECK(held == "first");
+  hold_a.join();
+  hold_b.join();
+  CHECK(held_a == "first");
+  CHECK(held_b == "second");
   // Nothing in hand anywhere: each connection's request stays on its own lane.
   CHECK(request(c, "/where") == "first");
   CHECK(request(b, "/where") == "second");
