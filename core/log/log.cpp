@@ -52,14 +52,16 @@ Output g_out;
 
 std::string droppedLine(std::uint64_t count);
 
-// Takes the queue (with write_mutex held) and writes it, then the report of dropped lines.
-void writeQueued(std::unique_lock<std::mutex>& queue_lock) {
+// Takes the queue (with write_mutex held, queue_lock released here) and writes it, then the
+// report of dropped lines, then `line` when there is one.
+void writeQueued(std::unique_lock<std::mutex>& queue_lock, std::string_view line = {}) {
   std::string lines;
   lines.swap(g_out.queued);
   const std::uint64_t dropped = std::exchange(g_out.dropped, 0);
   const int fd = g_out.fd;
   queue_lock.unlock();
   if (dropped > 0) lines += droppedLine(dropped);
+  if (!line.empty()) lines.append(line).push_back('\n');
   writeAll(fd, lines);
 }
 
@@ -193,14 +195,7 @@ void logEvent(LogLevel level, std::string_view message, std::initializer_list<Lo
   // Written here, after whatever was queued before it.
   std::lock_guard write_lock(g_out.write_mutex);
   std::unique_lock queue_lock(g_out.queue_mutex);
-  std::string lines;
-  lines.swap(g_out.queued);
-  const std::uint64_t dropped = std::exchange(g_out.dropped, 0);
-  const int fd = g_out.fd;
-  queue_lock.unlock();
-  if (dropped > 0) lines += droppedLine(dropped);
-  lines.append(line).push_back('\n');
-  writeAll(fd, lines);
+  writeQueued(queue_lock, line);
 }
 
 namespace {
