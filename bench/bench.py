@@ -461,26 +461,35 @@ http {{
     def half_load(self):
         """p99 of the bus and of the back-end called directly, both paced at half of the bus's
         best throughput (wrk's delay() hook: each connection waits about conns/rate between
-        requests; the achieved rate is recorded)."""
+        requests; the achieved rate is recorded). `--rounds` alternations of direct then bus;
+        the figures are the medians, the p99 above direct the median of the rounds' differences
+        (the two runs of a round are measured back to back, on the same machine state)."""
         out = self.results["b1"]
         best = max(v["bus_rps"] for k, v in out.items() if k.startswith("c"))
         rate, conns = best / 2, 32
-        out["half_load"] = {"target_rps": round(rate, 1), "connections": conns}
-        log(f"B1 paced at {rate:.0f} req/s (half of the bus's best)")
-        for system in ("direct", "bus"):
-            port, path, body, ctype, action, pids = self.targets("0.5k")[system]
-            delay = conns * 1000 / rate
-            probe = self.wrk(f"half-load {system} calibration", port, path, body, conns, 3,
-                             content_type=ctype, soap_action=action, delay_ms=delay, record=False)
-            delay = max(0.1, delay * probe["rps"] / rate)  # one correction for the latency
-            r = self.wrk(f"half-load {system}", port, path, body, conns, self.args.duration,
-                         content_type=ctype, soap_action=action, delay_ms=delay, pids=pids)
-            out["half_load"][f"{system}_rps"] = round(r["rps"], 1)
-            out["half_load"][f"{system}_p50_ms"] = r["latency_ms"]["p50"]
-            out["half_load"][f"{system}_p99_ms"] = r["latency_ms"]["p99"]
-            out["half_load"][f"{system}_p99_9_ms"] = r["latency_ms"]["p99_9"]
-        h = out["half_load"]
-        h["bus_p99_above_direct_ms"] = round(h["bus_p99_ms"] - h["direct_p99_ms"], 3)
+        h = out["half_load"] = {"target_rps": round(rate, 1), "connections": conns,
+                                "rounds": self.args.rounds}
+        log(f"B1 paced at {rate:.0f} req/s (half of the bus's best), {self.args.rounds} rounds")
+        runs = {"direct": [], "bus": []}
+        for _ in range(self.args.rounds):
+            for system in ("direct", "bus"):
+                port, path, body, ctype, action, pids = self.targets("0.5k")[system]
+                delay = conns * 1000 / rate
+                probe = self.wrk(f"half-load {system} calibration", port, path, body, conns, 3,
+                                 content_type=ctype, soap_action=action, delay_ms=delay, record=False)
+                delay = max(0.1, delay * probe["rps"] / rate)  # one correction for the latency
+                runs[system].append(self.wrk(f"half-load {system}", port, path, body, conns,
+                                             self.args.duration, content_type=ctype,
+                                             soap_action=action, delay_ms=delay, pids=pids))
+        for system, measured in runs.items():
+            h[f"{system}_rps"] = round(statistics.median(r["rps"] for r in measured), 1)
+            for q in ("p50", "p99", "p99_9"):
+                h[f"{system}_{q}_ms"] = statistics.median(r["latency_ms"][q] for r in measured)
+            h[f"{system}_p99_ms_runs"] = [r["latency_ms"]["p99"] for r in measured]
+        h["bus_p99_above_direct_ms_runs"] = [
+            round(b["latency_ms"]["p99"] - d["latency_ms"]["p99"], 3)
+            for d, b in zip(runs["direct"], runs["bus"])]
+        h["bus_p99_above_direct_ms"] = round(statistics.median(h["bus_p99_above_direct_ms_runs"]), 3)
 
     def b5(self):
         out = self.results.setdefault("b5", {})
@@ -519,31 +528,48 @@ http {{
         return self.journal_states(), None
 
     def b2(self):
-        out = self.results.setdefault("b2", {"connections": 64})
+        """`--rounds` alternations of the route without the journal and the durable one (after
+        a warm-up whose deliveries are drained first); the figures are the medians, each
+        round's ratio is recorded too."""
+        out = self.results.setdefault("b2", {"connections": 64, "rounds": self.args.rounds})
         body = self.path("bodies", "domanda.json")
-        log("B2 one-way accept at 64 connections")
+        log(f"B2 one-way accept at 64 connections, {self.args.rounds} rounds")
         before = sum(self.journal_states().values())
         pids = [self.bus.pid]
-        nd = self.measure("b2 nondurable", self.bus_port, "/api/v1/bari/domanda/invia-senza-journal",
-                          body, 64, pids=pids)
-        warm = self.wrk("b2 durable warm-up", self.bus_port, "/api/v1/bari/domanda/invia", body, 64,
-                        self.args.warmup, pids=pids, record=False)
-        states, drained = self.wait_delivered()
-        d = self.wrk("b2 durable", self.bus_port, "/api/v1/bari/domanda/invia", body, 64,
-                     self.args.duration, pids=pids)
-        states, drained = self.wait_delivered()
+        durable, nondurable, accepted, drains = [], [], 0, []
+        for _ in range(self.args.rounds):
+            nondurable.append(self.measure("b2 nondurable", self.bus_port,
+                                           "/api/v1/bari/domanda/invia-senza-journal", body, 64,
+                                           pids=pids))
+            warm = self.wrk("b2 durable warm-up", self.bus_port, "/api/v1/bari/domanda/invia",
+                            body, 64, self.args.warmup, pids=pids, record=False)
+            self.wait_delivered()
+            durable.append(self.wrk("b2 durable", self.bus_port, "/api/v1/bari/domanda/invia",
+                                    body, 64, self.args.duration, pids=pids))
+            states, drained = self.wait_delivered()
+            drains.append(round(drained, 2) if drained is not None else None)
+            accepted += warm["requests"] + durable[-1]["requests"]
         stored = sum(states.values()) - before
-        out.update(durable_rps=round(d["rps"], 1), nondurable_rps=round(nd["rps"], 1),
-                   durable_p99_ms=d["latency_ms"]["p99"], nondurable_p99_ms=nd["latency_ms"]["p99"],
-                   durable_cpu_ms_per_req=d.get("server_cpu_ms_per_req"),
-                   nondurable_cpu_ms_per_req=nd.get("server_cpu_ms_per_req"),
-                   durable_ok=d["ok"], nondurable_ok=nd["ok"],
-                   journal_rows_added=stored, accepted=warm["requests"] + d["requests"],
-                   journal_states=states,
-                   delivery_drain_s=round(drained, 2) if drained is not None else None)
+        def mid(runs, pick):
+            values = [pick(r) for r in runs]
+            return None if any(v is None for v in values) else statistics.median(values)
+        out.update(durable_rps=round(mid(durable, lambda r: r["rps"]), 1),
+                   nondurable_rps=round(mid(nondurable, lambda r: r["rps"]), 1),
+                   durable_p99_ms=mid(durable, lambda r: r["latency_ms"]["p99"]),
+                   nondurable_p99_ms=mid(nondurable, lambda r: r["latency_ms"]["p99"]),
+                   durable_cpu_ms_per_req=mid(durable, lambda r: r.get("server_cpu_ms_per_req")),
+                   nondurable_cpu_ms_per_req=mid(nondurable, lambda r: r.get("server_cpu_ms_per_req")),
+                   durable_rps_runs=[round(r["rps"], 1) for r in durable],
+                   nondurable_rps_runs=[round(r["rps"], 1) for r in nondurable],
+                   ratio_runs=[round(d["rps"] / n["rps"], 3) if n["rps"] else None
+                               for d, n in zip(durable, nondurable)],
+                   durable_ok=all(r["ok"] for r in durable),
+                   nondurable_ok=all(r["ok"] for r in nondurable),
+                   journal_rows_added=stored, accepted=accepted, journal_states=states,
+                   delivery_drain_s=drains[-1], delivery_drain_s_runs=drains)
         # Every 202 is a row in the journal (wrk counts completed responses; a row may be one
         # more when a request was in flight as wrk stopped).
-        out["every_202_journaled"] = stored >= warm["requests"] + d["requests"]
+        out["every_202_journaled"] = stored >= accepted
         out["sqlite_single_commit_rps"] = self.sqlite_single_commits()
 
     def sqlite_single_commits(self, rows=None):
@@ -963,6 +989,9 @@ def main():
                         help="B3 rows through the csv drop-folder source (default 20000 with the archive "
                              "in WAL mode, 2000 in rollback-journal mode)")
     parser.add_argument("--only", default="b1,b2,b3,b4,b5")
+    parser.add_argument("--rounds", type=int, default=3,
+                        help="alternations of B2's two routes and of the half-load pair; medians "
+                             "reported (2 with --quick)")
     parser.add_argument("--quick", action="store_true",
                         help="a short run to check the harness (2 s runs, small B3); results go to "
                              "bench/results/quick.json only")
@@ -971,13 +1000,13 @@ def main():
     args = parser.parse_args()
     args.concurrency = [int(c) for c in args.concurrency.split(",")]
     if args.quick:
-        args.duration, args.warmup = 2, 1
+        args.duration, args.warmup, args.rounds = 2, 1, 2
 
     bench = Bench(args)
     started = datetime.datetime.now(datetime.timezone.utc)
     report = {"date": started.strftime("%Y-%m-%dT%H:%M:%SZ"), "machine": machine(),
               "versions": versions(args),
-              "settings": {"duration_s": args.duration, "warmup_s": args.warmup, "wrk_threads": 2,
+              "settings": {"duration_s": args.duration, "warmup_s": args.warmup, "wrk_threads": 2, "rounds": args.rounds,
                            "quick": args.quick, "only": args.only}}
     log(f"temp folder {bench.tmp}; load average {report['machine']['loadavg_start']}")
 

@@ -62,15 +62,22 @@ def table(r):
         h = b1.get("half_load")
         if h:
             lines.append("")
+            rounds = h.get("rounds", 1)
+            each = (f" (medians of {rounds} rounds of direct then bus; above direct per round: "
+                    f"{', '.join(f'{v:.2f}' for v in h['bus_p99_above_direct_ms_runs'])} ms)"
+                    if rounds > 1 else "")
             lines.append(f"Paced at half of the bus's best throughput ({fmt(h['target_rps'])} req/s asked, "
                          f"{h['connections']} connections): bus {fmt(h['bus_rps'])} req/s, p50 {h['bus_p50_ms']:.2f} ms, "
                          f"p99 {h['bus_p99_ms']:.2f} ms; direct {fmt(h['direct_rps'])} req/s, p99 "
                          f"{h['direct_p99_ms']:.2f} ms; the bus's p99 is **{h['bus_p99_above_direct_ms']:.2f} ms** "
-                         f"above direct. Bus RSS after B1: {b1.get('bus_rss_after_mb')} MB.")
+                         f"above direct{each}. Bus RSS after B1: {b1.get('bus_rss_after_mb')} MB.")
         lines.append("")
     b2 = r.get("b2")
     if b2 and "durable_rps" in b2:
-        lines.append("**B2 — one-way accept** (64 connections)")
+        rounds = b2.get("rounds", 1)
+        lines.append("**B2 — one-way accept** (64 connections" +
+                     (f"; medians of {rounds} rounds, each the route without the journal then the durable one"
+                      if rounds > 1 else "") + ")")
         lines.append("")
         lines.append("| | req/s | p99 ms | CPU ms/req |")
         lines.append("| --- | ---: | ---: | ---: |")
@@ -80,11 +87,13 @@ def table(r):
                      f"{b2['nondurable_p99_ms']:.2f} | {fmt(b2.get('nondurable_cpu_ms_per_req'), 3)} |")
         lines.append(f"| SQLite, one row per commit (WAL, synchronous=FULL) | {fmt(b2['sqlite_single_commit_rps'])} | | |")
         lines.append("")
-        lines.append(f"Durable ÷ non-durable: **{ratio(b2['durable_rps'], b2['nondurable_rps'])}**; durable ÷ SQLite "
+        per_round = (f" (per round: {', '.join(f'{v:.2f}×' for v in b2['ratio_runs'] if v is not None)})"
+                     if rounds > 1 else "")
+        lines.append(f"Durable ÷ non-durable: **{ratio(b2['durable_rps'], b2['nondurable_rps'])}**{per_round}; durable ÷ SQLite "
                      f"single commits: {ratio(b2['durable_rps'], b2['sqlite_single_commit_rps'])}. "
                      f"{b2['journal_rows_added']} exchanges journaled for {b2['accepted']} 202s counted by wrk "
                      f"(every 202 journaled: {b2['every_202_journaled']}); all delivered "
-                     f"{b2['delivery_drain_s']} s after the run ended ({b2['journal_states']}).")
+                     f"{b2['delivery_drain_s']} s after the {'last durable ' if rounds > 1 else ''}run ended ({b2['journal_states']}).")
         lines.append("")
     b3 = r.get("b3")
     if b3 and "sqlite_import_rows_per_s" in b3:
