@@ -1,0 +1,38 @@
+#!/bin/bash
+# Runs B3's product path again on a folder kept by `bench/bench.py --only b3 --keep`, with any
+# binary: empties the archive, starts `egovbus serve` on the kept config, drops the
+# 1,000,000-row file into the csv source's folder and times it to done/. Prints each
+# thread's CPU seconds (tid:seconds), the wall time, rows/s and the bus's CPU seconds.
+#
+#   bench/b3_rerun.sh /tmp/egovbus-bench-XXXX [build/egovbus] [perf]
+#
+# With `perf`, `perf record -g` of the whole bus for 2 s from 1.5 s after the drop, into
+# /tmp/b3.perf (then: perf report -i /tmp/b3.perf --no-children --sort pid,dso).
+set -euo pipefail
+dir=${1:?the folder kept by bench.py --only b3 --keep}
+bin=$(realpath "${2:-build/egovbus}")
+cd "$dir"
+if [ -f b3-bus/drop/done/posizioni.csv ]; then mv b3-bus/drop/done/posizioni.csv b3-bus/posizioni.csv; fi
+rm -rf b3-bus/drop/done b3-bus/journal.db* b3-bus/var
+sqlite3 b3-bus.db "DELETE FROM posizioni; VACUUM;"
+"$bin" serve --config b3-bus/bus.yaml --listen 127.0.0.1:0 2> b3-rerun.log &
+pid=$!
+sleep 1
+started=$(date +%s.%N)
+cpu0=$(awk '{print $14 + $15}' /proc/$pid/stat)
+mv b3-bus/posizioni.csv b3-bus/drop/posizioni.csv
+if [ "${3:-}" = perf ]; then
+  (sleep 1.5; perf record -g -p $pid -o /tmp/b3.perf -- sleep 2 > /dev/null 2>&1) &
+fi
+while [ ! -f b3-bus/drop/done/posizioni.csv ]; do sleep 0.02; done
+ended=$(date +%s.%N)
+cpu1=$(awk '{print $14 + $15}' /proc/$pid/stat)
+for task in /proc/$pid/task/*; do
+  printf '%s:%.2f ' "$(basename "$task")" "$(awk '{print ($14 + $15) / 100}' "$task/stat")"
+done
+echo
+kill $pid
+wait $pid || true
+rows=$(sqlite3 b3-bus.db 'SELECT count(*) FROM posizioni')
+python3 -c "import sys; s, e, c0, c1, n = map(float, sys.argv[1:]); print(f'{n:.0f} rows in {e - s:.2f} s: {n / (e - s):.0f} rows/s, bus CPU {(c1 - c0) / 100:.2f} s')" \
+  "$started" "$ended" "$cpu0" "$cpu1" "$rows"
