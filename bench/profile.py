@@ -13,6 +13,7 @@ total too, so also run it with --requests 0 and subtract).
 import argparse
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -78,6 +79,8 @@ def main():
                              "(then perf report -i OUT --sort dso,sym)")
     parser.add_argument("--threads", action="store_true",
                         help="also print each thread's CPU ms and context switches per request")
+    parser.add_argument("--keep", action="store_true",
+                        help="keep the temp folder (the bus's config, journal and logs)")
     args = parser.parse_args()
 
     b = bench.Bench(types.SimpleNamespace(bin=args.bin, quick=True))
@@ -160,6 +163,10 @@ def main():
         bus.proc.wait(120)
     finally:
         b.stop_all()
+        if args.keep:
+            print(f"kept {b.tmp}")
+        else:
+            shutil.rmtree(b.tmp, ignore_errors=True)
     return 0
 
 
