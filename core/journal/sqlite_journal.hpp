@@ -66,8 +66,9 @@ class SqliteJournal final : public Journal {
   // Applies the migrations the file lacks (sqlite_journal_schema.cpp); refuses a newer schema.
   static Result<void> migrate(sqlite3* db);
 
-  // Each task runs inside a savepoint of the batch transaction on the journal thread; its
-  // result is delivered only after the batch has committed.
+  // Each task runs in the batch's transaction on the journal thread (in a savepoint of its
+  // own only when the batch is run again after a failure); its result is delivered only after
+  // the batch has committed.
   template <class T>
   awaitable<Result<T>> submit(std::function<Result<T>(sqlite3*)> work) {
     return tasks_.submit<T>(std::move(work));
