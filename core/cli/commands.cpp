@@ -126,7 +126,11 @@ class IoContext : public net::io_context {
 int serveCommand(const ServeOptions& options, const AdapterRegistry& adapters) {
   auto settings = readBusSettings(options.config);
   if (!settings) return 1;
-  // Info lines (one per exchange) are written by a thread of its own; destroyed last, so the
+  // A log pipe whose reader went away (a collector restarting) must not kill the bus:
+  // writes to it fail with EPIPE instead of raising SIGPIPE. (Sockets already write with
+  // MSG_NOSIGNAL.)
+  std::signal(SIGPIPE, SIG_IGN);
+  // Info lines (one per exchange) are written by a thread of their own; destroyed last, so the
   // lines of the shutdown are written too.
   LogWriter log_writer;
   std::string listen = options.listen.empty() ? settings->listen : options.listen;
