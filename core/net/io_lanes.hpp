@@ -67,7 +67,6 @@ class IoLanes {
     std::atomic<int>* counter_;
   };
   Busy handling(std::size_t lane) const { return Busy(&busy_[lane]); }
-  int handlingOn(std::size_t lane) const { return busy_[lane].load(std::memory_order_relaxed); }
 
  private:
   std::vector<net::any_io_executor> executors_;
