@@ -35,36 +35,6 @@ void writeAll(int fd, std::string_view bytes) {
   }
 }
 
-// Lines go to `fd` (stderr) in the order they were logged: `write_mutex` is held by whoever
-// writes to the descriptor, and taken before the queue is emptied.
-struct Output {
-  std::mutex write_mutex;
-  std::mutex queue_mutex;
-  std::condition_variable wake;
-  std::string queued;  // complete lines, each ending in '\n'
-  bool async = false;  // a LogWriter's thread is running
-  bool stopping = false;
-  int fd = 2;
-  std::size_t max_pending = 0;
-  std::uint64_t dropped = 0;  // lines dropped since the last report
-};
-Output g_out;
-
-std::string droppedLine(std::uint64_t count);
-
-// Takes the queue (with write_mutex held, queue_lock released here) and writes it, then the
-// report of dropped lines, then `line` when there is one.
-void writeQueued(std::unique_lock<std::mutex>& queue_lock, std::string_view line = {}) {
-  std::string lines;
-  lines.swap(g_out.queued);
-  const std::uint64_t dropped = std::exchange(g_out.dropped, 0);
-  const int fd = g_out.fd;
-  queue_lock.unlock();
-  if (dropped > 0) lines += droppedLine(dropped);
-  if (!line.empty()) lines.append(line).push_back('\n');
-  writeAll(fd, lines);
-}
-
 const char* levelName(LogLevel level) {
   switch (level) {
     case LogLevel::debug:
@@ -172,6 +142,45 @@ std::string formatLine(LogLevel level, std::string_view message,
   return std::string(buffer.GetString(), buffer.GetSize());
 }
 
+std::string droppedLine(std::uint64_t count) {
+  return formatLine(
+             LogLevel::warn, "log lines dropped",
+             {{"count", static_cast<std::int64_t>(count)},
+              {"reason", std::string_view("stderr did not take lines as fast as they came")}}) +
+         '\n';
+}
+
+// Lines go to `fd` (stderr) in the order they were logged: `write_mutex` is held by whoever
+// writes to the descriptor, and taken before the queue is emptied.
+struct Output {
+  std::mutex write_mutex;
+  std::mutex queue_mutex;
+  std::condition_variable wake;
+  std::string queued;  // complete lines, each ending in '\n'
+  bool async = false;  // a LogWriter's thread is running
+  bool stopping = false;
+  int fd = 2;
+  std::size_t max_pending = 0;
+  std::uint64_t dropped = 0;  // lines dropped since the last report
+};
+Output g_out;
+
+// Takes the queue (with write_mutex held, queue_lock released here) and writes it, then the
+// report of dropped lines, then `line` when there is one.
+void writeQueued(std::unique_lock<std::mutex>& queue_lock, std::string_view line = {}) {
+  std::string lines;
+  lines.swap(g_out.queued);
+  const std::uint64_t dropped = std::exchange(g_out.dropped, 0);
+  const int fd = g_out.fd;
+  queue_lock.unlock();
+  if (dropped > 0) lines += droppedLine(dropped);
+  if (!line.empty()) lines.append(line).push_back('\n');
+  writeAll(fd, lines);
+}
+
+std::thread g_writer_thread;
+constexpr auto kGatherWindow = std::chrono::milliseconds(5);
+
 }  // namespace
 
 void logEvent(LogLevel level, std::string_view message, std::initializer_list<LogField> fields) {
@@ -198,21 +207,6 @@ void logEvent(LogLevel level, std::string_view message, std::initializer_list<Lo
   writeQueued(queue_lock, line);
 }
 
-namespace {
-
-std::string droppedLine(std::uint64_t count) {
-  return formatLine(
-             LogLevel::warn, "log lines dropped",
-             {{"count", static_cast<std::int64_t>(count)},
-              {"reason", std::string_view("stderr did not take lines as fast as they came")}}) +
-         '\n';
-}
-
-std::thread g_writer_thread;
-constexpr auto kGatherWindow = std::chrono::milliseconds(5);
-
-}  // namespace
-
 LogWriter::LogWriter(int fd, std::size_t max_pending_bytes) {
   {
     std::lock_guard lock(g_out.queue_mutex);
@@ -223,7 +217,6 @@ LogWriter::LogWriter(int fd, std::size_t max_pending_bytes) {
   }
   g_writer_thread = std::thread([] {
     for (;;) {
-      std::unique_lock write_lock(g_out.write_mutex, std::defer_lock);
       {
         std::unique_lock queue_lock(g_out.queue_mutex);
         g_out.wake.wait(queue_lock, [] { return g_out.stopping || !g_out.queued.empty(); });
@@ -233,7 +226,7 @@ LogWriter::LogWriter(int fd, std::size_t max_pending_bytes) {
         g_out.wake.wait_for(queue_lock, kGatherWindow, [] { return g_out.stopping; });
       }
       // write_mutex before queue_mutex, as in logEvent.
-      write_lock.lock();
+      std::lock_guard write_lock(g_out.write_mutex);
       std::unique_lock queue_lock(g_out.queue_mutex);
       writeQueued(queue_lock);
     }
