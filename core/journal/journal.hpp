@@ -60,6 +60,9 @@ enum class Settled { applied, stale };
 struct EnqueueOutcome {
   std::string id;          // of the new entry, or of the earlier one with the same key
   bool duplicate = false;  // the idempotency key was already used within its window
+  // enqueueClaimed: the new entry's claim, to settle it with (1); 0 for a duplicate, which
+  // is left as it was.
+  std::int64_t lease_token = 0;
 };
 
 struct DeadLetterAction {
@@ -117,9 +120,19 @@ class Journal {
  public:
   virtual ~Journal() = default;
 
-  // Stores a new entry, or finds the live one with the same (tenant, idempotency key).
-  virtual awaitable<Result<EnqueueOutcome>> enqueue(
-      JournalEntry entry, std::chrono::milliseconds idempotency_window) = 0;
+  // Stores a new entry, queued, or finds the live one with the same (tenant, idempotency key).
+  awaitable<Result<EnqueueOutcome>> enqueue(JournalEntry entry,
+                                            std::chrono::milliseconds idempotency_window) {
+    return store(std::move(entry), idempotency_window, std::nullopt);
+  }
+  // The same, but a new entry is stored already claimed by the caller for `lease` (delivering,
+  // lease token 1), as claimDue would have claimed it in a later transaction: the caller
+  // delivers it at once, and if it never settles, the entry is retaken when the lease expires.
+  awaitable<Result<EnqueueOutcome>> enqueueClaimed(JournalEntry entry,
+                                                   std::chrono::milliseconds idempotency_window,
+                                                   std::chrono::milliseconds lease) {
+    return store(std::move(entry), idempotency_window, lease);
+  }
   // The entry of this tenant with this id; an empty optional when there is none.
   virtual awaitable<Result<std::optional<JournalEntry>>> find(std::string tenant_istat,
                                                               std::string id) = 0;
@@ -164,6 +177,12 @@ class Journal {
   virtual awaitable<Result<std::vector<JournalEntry>>> searchExchanges(ExchangeQuery query) = 0;
   // The attempts and dead-letter actions of one exchange, oldest first.
   virtual awaitable<Result<std::vector<ExchangeEvent>>> exchangeHistory(std::string id) = 0;
+
+ protected:
+  // enqueue (no claim) and enqueueClaimed.
+  virtual awaitable<Result<EnqueueOutcome>> store(
+      JournalEntry entry, std::chrono::milliseconds idempotency_window,
+      std::optional<std::chrono::milliseconds> claim) = 0;
 };
 
 }  // namespace egov::core

@@ -205,10 +205,11 @@ void PgJournal::runBatch(ConnPtr& conn, std::vector<std::unique_ptr<Task>>& batc
 
 // --- operations ----------------------------------------------------------------------------
 
-awaitable<Result<EnqueueOutcome>> PgJournal::enqueue(JournalEntry entry,
-                                                     std::chrono::milliseconds window) {
-  return submit<EnqueueOutcome>([entry = std::move(entry),
-                                 window](PGconn* conn) -> Result<EnqueueOutcome> {
+awaitable<Result<EnqueueOutcome>> PgJournal::store(JournalEntry entry,
+                                                   std::chrono::milliseconds window,
+                                                   std::optional<std::chrono::milliseconds> claim) {
+  return submit<EnqueueOutcome>([entry = std::move(entry), window,
+                                 claim](PGconn* conn) -> Result<EnqueueOutcome> {
     const EpochMs now = nowMs();
     if (!entry.idempotency_key.empty()) {
       // The key row is the lock between instances: a concurrent insert of the same key
@@ -236,15 +237,17 @@ awaitable<Result<EnqueueOutcome>> PgJournal::enqueue(JournalEntry entry,
         conn,
         "INSERT INTO exchanges (id, tenant, tenant_slug, service, method, trace_id, client, body, "
         "resume_step, idempotency_key, order_key, state, attempts, created_ms, updated_ms, "
-        "next_attempt_ms) "
-        "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 'queued', 0, $12, $12, $12)",
+        "next_attempt_ms, lease_until_ms, lease_token) "
+        "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 0, $13, $13, $13, $14, $15)",
         {entry.id, entry.tenant_istat, entry.tenant_slug, entry.service, entry.method,
          entry.trace_id, entry.client, entry.body, str(entry.resume_step),
          entry.idempotency_key.empty() ? Param() : Param(entry.idempotency_key),
-         entry.order_key.empty() ? Param() : Param(entry.order_key), str(now)},
+         entry.order_key.empty() ? Param() : Param(entry.order_key),
+         Param(claim ? "delivering" : "queued"), str(now),
+         str(claim ? now + claim->count() : EpochMs{0}), str(std::int64_t{claim ? 1 : 0})},
         "store exchange");
     if (!stored) return std::move(stored).error();
-    return EnqueueOutcome{entry.id, false};
+    return EnqueueOutcome{entry.id, false, claim ? 1 : 0};
   });
 }
 

@@ -38,8 +38,6 @@ class PgJournal final : public Journal {
   // Finishes queued work, then closes the connections.
   ~PgJournal() override;
 
-  awaitable<Result<EnqueueOutcome>> enqueue(JournalEntry entry,
-                                            std::chrono::milliseconds idempotency_window) override;
   awaitable<Result<std::optional<JournalEntry>>> find(std::string tenant_istat,
                                                       std::string id) override;
   awaitable<Result<std::vector<JournalEntry>>> claimDue(std::size_t limit,
@@ -69,6 +67,11 @@ class PgJournal final : public Journal {
     void operator()(PGconn* conn) const { PQfinish(conn); }
   };
   using ConnPtr = std::unique_ptr<PGconn, ConnDeleter>;
+
+ protected:
+  awaitable<Result<EnqueueOutcome>> store(JournalEntry entry,
+                                          std::chrono::milliseconds idempotency_window,
+                                          std::optional<std::chrono::milliseconds> claim) override;
 
  private:
   using Task = JournalTask<PGconn>;

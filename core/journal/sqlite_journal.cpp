@@ -181,10 +181,11 @@ bool SqliteJournal::runTransaction(std::vector<std::unique_ptr<Task>>& batch, bo
 
 // --- operations --------------------------------------------------------------------------
 
-awaitable<Result<EnqueueOutcome>> SqliteJournal::enqueue(JournalEntry entry,
-                                                         std::chrono::milliseconds window) {
-  return submit<EnqueueOutcome>([entry = std::move(entry),
-                                 window](sqlite3* db) -> Result<EnqueueOutcome> {
+awaitable<Result<EnqueueOutcome>> SqliteJournal::store(
+    JournalEntry entry, std::chrono::milliseconds window,
+    std::optional<std::chrono::milliseconds> claim) {
+  return submit<EnqueueOutcome>([entry = std::move(entry), window,
+                                 claim](sqlite3* db) -> Result<EnqueueOutcome> {
     const EpochMs now = nowMs();
     if (!entry.idempotency_key.empty()) {
       SqliteStatement seen(db,
@@ -203,7 +204,8 @@ awaitable<Result<EnqueueOutcome>> SqliteJournal::enqueue(JournalEntry entry,
         db,
         "INSERT INTO exchanges (id, tenant, tenant_slug, service, method, trace_id, client, body, "
         "resume_step, idempotency_key, state, attempts, created_ms, updated_ms, next_attempt_ms, "
-        "order_key, seq) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'queued', 0, ?, ?, ?, ?, "
+        "order_key, lease_until_ms, lease_token, seq) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?, ?, ?, ?, "
         "(SELECT COALESCE(MAX(seq), 0) + 1 FROM exchanges))");
     insert.bind(1, entry.id)
         .bind(2, entry.tenant_istat)
@@ -216,14 +218,16 @@ awaitable<Result<EnqueueOutcome>> SqliteJournal::enqueue(JournalEntry entry,
     } else {
       insert.bind(10, entry.idempotency_key);
     }
-    insert.bind(11, now).bind(12, now).bind(13, now);
+    insert.bind(11, claim ? "delivering" : "queued").bind(12, now).bind(13, now).bind(14, now);
     if (entry.order_key.empty()) {
-      insert.bindNull(14);
+      insert.bindNull(15);
     } else {
-      insert.bind(14, entry.order_key);
+      insert.bind(15, entry.order_key);
     }
+    const std::int64_t token = claim ? 1 : 0;
+    insert.bind(16, claim ? now + claim->count() : EpochMs{0}).bind(17, token);
     if (auto r = execute(insert, db, "store exchange"); !r) return std::move(r).error();
-    return EnqueueOutcome{entry.id, false};
+    return EnqueueOutcome{entry.id, false, token};
   });
 }
 

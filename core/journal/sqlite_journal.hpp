@@ -23,8 +23,6 @@ class SqliteJournal final : public Journal {
   // Finishes queued work, then closes.
   ~SqliteJournal() override;
 
-  awaitable<Result<EnqueueOutcome>> enqueue(JournalEntry entry,
-                                            std::chrono::milliseconds idempotency_window) override;
   awaitable<Result<std::optional<JournalEntry>>> find(std::string tenant_istat,
                                                       std::string id) override;
   awaitable<Result<std::vector<JournalEntry>>> claimDue(std::size_t limit,
@@ -53,6 +51,11 @@ class SqliteJournal final : public Journal {
 
   // Schema version after migrations (for tests).
   static constexpr int kSchemaVersion = 5;
+
+ protected:
+  awaitable<Result<EnqueueOutcome>> store(JournalEntry entry,
+                                          std::chrono::milliseconds idempotency_window,
+                                          std::optional<std::chrono::milliseconds> claim) override;
 
  private:
   struct DbDeleter {

@@ -171,6 +171,55 @@ TEST_CASE("journal contract: claim, lease expiry, retry, dead letter, replay and
 }
 
 TEST_CASE(
+    "journal contract: an entry stored claimed is delivering under its lease, retaken only when "
+    "it expires, and a duplicate is not claimed") {
+  for (auto backend : test::kJournalBackends) {
+    INFO("backend: " << test::journalBackendName(backend));
+    JournalStore store(backend);
+    auto journal = store.open();
+    auto a = entry("a", "key-1");
+    auto stored = runCoroutine(journal->enqueueClaimed(a, 24h, 60s));
+    REQUIRE(stored.ok());
+    CHECK_FALSE(stored->duplicate);
+    CHECK(stored->lease_token == 1);
+    auto found = *runCoroutine(journal->find("072006", "a"));
+    CHECK(found->state == core::EntryState::delivering);
+    CHECK(found->lease_token == 1);
+    CHECK(found->attempts == 0);
+    CHECK(found->body == a.body);
+    CHECK(claimIds(*journal).empty());  // its lease holds
+
+    // The same key again: the first entry's id, nothing claimed, the first left as it was.
+    auto again = runCoroutine(journal->enqueueClaimed(entry("b", "key-1"), 24h, 60s));
+    REQUIRE(again.ok());
+    CHECK(again->duplicate);
+    CHECK(again->id == "a");
+    CHECK(again->lease_token == 0);
+    CHECK(token(*journal, "a") == 1);
+    CHECK_FALSE(runCoroutine(journal->find("072006", "b"))->has_value());
+    REQUIRE(applied(runCoroutine(journal->markDelivered("a", 1, 1))));
+    CHECK((*runCoroutine(journal->find("072006", "a")))->state == core::EntryState::delivered);
+
+    // A holder that never settles (a crash): once the lease is over a claim retakes the entry
+    // with the next token, and the first holder's settle is stale.
+    REQUIRE(runCoroutine(journal->enqueueClaimed(entry("c"), 24h, -1ms)).ok());
+    auto retaken = runCoroutine(journal->claimDue(10, 60s));
+    REQUIRE(retaken.ok());
+    REQUIRE(ids(*retaken) == Ids{"c"});
+    CHECK(retaken->front().lease_token == 2);
+    auto late = runCoroutine(journal->markDelivered("c", 1, 1));
+    REQUIRE(late.ok());
+    CHECK(*late == core::Settled::stale);
+    REQUIRE(applied(runCoroutine(journal->markDelivered("c", 2, 1))));
+    // Stored plainly, an entry is queued, never claimed (token 0) until claimDue takes it.
+    auto plain = runCoroutine(journal->enqueue(entry("d"), 24h));
+    REQUIRE(plain.ok());
+    CHECK(plain->lease_token == 0);
+    CHECK((*runCoroutine(journal->find("072006", "d")))->state == core::EntryState::queued);
+  }
+}
+
+TEST_CASE(
     "journal contract: a settle with the token of an expired, retaken claim changes nothing") {
   for (auto backend : test::kJournalBackends) {
     INFO("backend: " << test::journalBackendName(backend));
