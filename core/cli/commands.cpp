@@ -175,7 +175,7 @@ int serveCommand(const ServeOptions& options, const AdapterRegistry& adapters) {
   bus.setJournal(journal->get());
   DeliveryWorker delivery(io, bus, **journal, settings->journal);
   if (!lanes.empty()) delivery.setLanes(io_executors);
-  bus.setDeliveryWake([&delivery] { delivery.wake(); });
+  bus.setDelivery(&delivery);
 
   std::unique_ptr<AuditTrail> audit;
   if (settings->audit.enabled) {
@@ -236,6 +236,7 @@ int serveCommand(const ServeOptions& options, const AdapterRegistry& adapters) {
   for (auto& lane : lanes) lane->stop();
   for (auto& thread : threads) thread.join();
   workers.join();
+  bus.setDelivery(nullptr);
   bus.setJournal(nullptr);
   bus.setAudit(nullptr);
   audit.reset();     // commits the records still queued

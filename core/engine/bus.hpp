@@ -5,7 +5,6 @@
 
 #include <atomic>
 #include <filesystem>
-#include <functional>
 #include <memory>
 #include <mutex>
 
@@ -16,6 +15,23 @@
 namespace egov::core {
 
 class AuditTrail;
+
+// Where journaled one-way exchanges go to be delivered (the DeliveryWorker of `serve`).
+// Every member is thread-safe.
+class DeliveryDesk {
+ public:
+  virtual ~DeliveryDesk() = default;
+  // A delivery slot for an exchange about to be stored claimed (Journal::enqueueClaimed); false
+  // when none is free, or when entries stored earlier may be waiting (they go first).
+  virtual bool reserve() = 0;
+  // Gives a reserved slot back unused: the enqueue failed or found a duplicate.
+  virtual void release() = 0;
+  // Delivers, in its reserved slot, an entry just stored claimed; `body` is the exchange's
+  // body as the steps before `enqueue` left it, so it is not parsed again.
+  virtual void deliverClaimed(JournalEntry entry, XmlDocPtr body) = 0;
+  // An entry was stored queued: look for due entries without waiting for the next poll.
+  virtual void wake() = 0;
+};
 
 class Bus {
  public:
@@ -36,11 +52,10 @@ class Bus {
   // null when none (then nothing is audited).
   AuditTrail* audit() const { return audit_.load(); }
   void setAudit(AuditTrail* audit) { audit_ = audit; }
-  // Called after an enqueue so that delivery need not wait for its next poll.
-  void setDeliveryWake(std::function<void()> wake) { delivery_wake_ = std::move(wake); }
-  void wakeDelivery() const {
-    if (delivery_wake_) delivery_wake_();
-  }
+  // Where one-way exchanges are handed once journaled, owned by whoever started the bus;
+  // null when none (they wait for a delivery worker to claim them).
+  DeliveryDesk* delivery() const { return delivery_.load(); }
+  void setDelivery(DeliveryDesk* desk) { delivery_ = desk; }
 
   bool draining() const { return draining_.load(); }
   void startDraining() { draining_ = true; }
@@ -54,7 +69,7 @@ class Bus {
   std::atomic<bool> draining_{false};
   std::atomic<Journal*> journal_{nullptr};
   std::atomic<AuditTrail*> audit_{nullptr};
-  std::function<void()> delivery_wake_;  // set once before serving
+  std::atomic<DeliveryDesk*> delivery_{nullptr};
   std::uint64_t next_number_ = 1;
 };
 

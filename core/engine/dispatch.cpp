@@ -67,10 +67,31 @@ awaitable<Result<Submitted>> submit(Bus& bus, const Generation& generation, cons
   entry.order_key = std::move(order_key).value();
   const auto window =
       submission.idempotency_window.value_or(generation.bus.journal.idempotency_window);
-  auto stored = co_await journal->enqueue(std::move(entry), window);
-  if (!stored) co_return std::move(stored).error();
-  bus.wakeDelivery();
-  co_return Submitted{true, stored->duplicate, stored->id};
+  // Straight to a free delivery slot when there is one: stored claimed, and delivered from
+  // the body in hand. An ordered entry is claimed in its turn, after the entries before it.
+  DeliveryDesk* desk = bus.delivery();
+  if (!desk || !entry.order_key.empty() || !desk->reserve()) {
+    auto stored = co_await journal->enqueue(std::move(entry), window);
+    if (!stored) co_return std::move(stored).error();
+    if (desk) desk->wake();
+    co_return Submitted{true, stored->duplicate, stored->id};
+  }
+  std::string body = std::move(entry.body);
+  JournalEntry claimed = entry;  // what deliverClaimed needs: the entry without its text
+  entry.body = std::move(body);
+  auto stored =
+      co_await journal->enqueueClaimed(std::move(entry), window, generation.bus.journal.lease);
+  if (!stored || stored->duplicate) {
+    desk->release();
+    if (!stored) co_return std::move(stored).error();
+    co_return Submitted{true, true, stored->id};
+  }
+  claimed.state = EntryState::delivering;
+  claimed.created_ms = nowMs();  // the journal's is a commit later: max_age counts from here
+  claimed.lease_token = stored->lease_token;
+  // The caller reads the exchange's id from here on, not its body (submitExchange's comment).
+  desk->deliverClaimed(std::move(claimed), std::move(exchange.body));
+  co_return Submitted{true, false, stored->id};
 }
 
 }  // namespace

@@ -28,7 +28,9 @@ struct Submitted {
 // Request-reply routes run to the end: exchange.body and exchange.status hold the reply.
 // One-way routes (an `enqueue` step) run the steps before it while the caller waits, so a
 // request that could never be delivered is refused now; then the exchange is committed to
-// the journal and the result says queued only once that commit is durable.
+// the journal and the result says queued only once that commit is durable. A queued
+// exchange's body may have gone to its delivery already (the bus's DeliveryDesk): read its id
+// and the result, not exchange.body.
 awaitable<Result<Submitted>> submitExchange(Bus& bus, const Generation& generation,
                                             const Tenant& tenant, const Route& route,
                                             Exchange& exchange, Submission submission);

@@ -1,6 +1,7 @@
 #include "core/journal/delivery.hpp"
 
 #include <algorithm>
+#include <mutex>
 #include <random>
 
 #include "core/engine/route_runner.hpp"
@@ -34,12 +35,70 @@ void DeliveryWorker::start() {
 }
 
 void DeliveryWorker::wake() {
+  may_be_due_ = true;
   net::post(timer_.get_executor(), [this] { timer_.cancel(); });
 }
 
 void DeliveryWorker::stop() {
   stopping_ = true;
-  wake();
+  net::post(timer_.get_executor(), [this] { timer_.cancel(); });
+}
+
+std::size_t DeliveryWorker::capacity() const {
+  return static_cast<std::size_t>(config_.deliveries);
+}
+
+std::size_t DeliveryWorker::quarter() const {
+  return std::max<std::size_t>(1, capacity() / 4);
+}
+
+bool DeliveryWorker::reserve() {
+  std::lock_guard lock(slots_mutex_);
+  if (stopping_ || slots_.handed + quarter() >= capacity() ||
+      slots_.handed + slots_.claimed >= capacity()) {
+    return false;
+  }
+  ++slots_.handed;
+  return true;
+}
+
+void DeliveryWorker::release() {
+  freeSlot(true);
+}
+
+void DeliveryWorker::freeSlot(bool handed) {
+  {
+    std::lock_guard lock(slots_mutex_);
+    --(handed ? slots_.handed : slots_.claimed);
+  }
+  if (may_be_due_) wake();
+}
+
+std::size_t DeliveryWorker::takeForClaim() {
+  std::lock_guard lock(slots_mutex_);
+  const std::size_t busy = slots_.handed + slots_.claimed;
+  const std::size_t free = capacity() - std::min(capacity(), busy);
+  if (free == 0 || (busy > 0 && free < quarter())) return 0;
+  slots_.claiming = claim_all_ ? free : std::min(free, quarter());
+  slots_.claimed += slots_.claiming;
+  return slots_.claiming;
+}
+
+void DeliveryWorker::claimDone(std::size_t claimed) {
+  std::lock_guard lock(slots_mutex_);
+  slots_.claimed -= slots_.claiming - claimed;
+  slots_.claiming = 0;
+}
+
+std::size_t DeliveryWorker::inFlight() const {
+  std::lock_guard lock(slots_mutex_);
+  return slots_.handed + slots_.claimed - slots_.claiming + settling_;
+}
+
+void DeliveryWorker::deliverClaimed(JournalEntry entry, XmlDocPtr body) {
+  net::any_io_executor lane = io_.get_executor();
+  if (lanes_) lane = lanes_->next().value_or(lane);
+  net::co_spawn(lane, deliver(std::move(entry), std::move(body), true), net::detached);
 }
 
 std::chrono::milliseconds DeliveryWorker::retryDelay(const DeliveryPolicy& policy, int attempts) {
@@ -54,39 +113,41 @@ std::chrono::milliseconds DeliveryWorker::retryDelay(const DeliveryPolicy& polic
 }
 
 awaitable<void> DeliveryWorker::claimLoop() {
-  const auto capacity = static_cast<std::size_t>(config_.deliveries);
   while (!stopping_) {
-    std::size_t claimed = 0;
     // Claims when nothing is in flight or a quarter of the slots is free, not for every slot
     // freed: each claim is a journal transaction, and under steady load one claim per finished
-    // delivery (and per wake by an enqueue) was most of the journal thread's work (B2).
-    const std::size_t free_slots = capacity - std::min(capacity, in_flight_.load());
-    if (free_slots > 0 &&
-        (in_flight_ == 0 || free_slots >= std::max<std::size_t>(1, capacity / 4))) {
-      auto due = co_await journal_.claimDue(capacity - in_flight_, config_.lease);
+    // delivery (and per wake by an enqueue) was most of the journal thread's work (B2). The
+    // slots are taken before the claim, so that hand-offs meanwhile cannot overbook them.
+    const std::size_t wanted = takeForClaim();
+    std::size_t claimed = 0;
+    if (wanted > 0) {
+      may_be_due_ = false;  // a wake() while the claim runs sets it again
+      auto due = co_await journal_.claimDue(wanted, config_.lease);
       if (!due) {
         logEvent(LogLevel::error, "journal claim failed", {{"error", due.error().message}});
       } else {
         claimed = due->size();
+        // A full claim: a backlog may be waiting, and the next claims take every free slot;
+        // otherwise a claim takes the quarter hand-offs leave free.
+        claim_all_ = claimed == wanted;
+        if (claim_all_) may_be_due_ = true;
         for (auto& entry : *due) {
-          ++in_flight_;
           net::any_io_executor lane = io_.get_executor();
           if (lanes_) lane = lanes_->next().value_or(lane);
-          net::co_spawn(lane, deliver(std::move(entry)), net::detached);
+          net::co_spawn(lane, deliver(std::move(entry), nullptr, false), net::detached);
         }
       }
+      claimDone(claimed);
     }
-    bus_.metrics().set("egov_deliveries_inflight", {}, static_cast<double>(in_flight_.load()));
-    if (claimed > 0 && in_flight_ + std::max<std::size_t>(1, capacity / 4) <= capacity) {
-      continue;  // there may be more due now
-    }
+    bus_.metrics().set("egov_deliveries_inflight", {}, static_cast<double>(inFlight()));
+    if (claimed > 0 && claimed == wanted) continue;  // there may be more due now
     boost::system::error_code ignored;
     timer_.expires_after(config_.poll_interval);
     co_await timer_.async_wait(net::redirect_error(net::use_awaitable, ignored));
   }
 }
 
-awaitable<void> DeliveryWorker::deliver(JournalEntry entry) {
+awaitable<void> DeliveryWorker::deliver(JournalEntry entry, XmlDocPtr body, bool handed) {
   auto generation = bus_.generation();
   const Tenant* tenant = generation ? generation->findTenant(entry.tenant_istat) : nullptr;
   const Route* route = tenant ? Generation::findRoute(*tenant, entry.service) : nullptr;
@@ -95,7 +156,8 @@ awaitable<void> DeliveryWorker::deliver(JournalEntry entry) {
   if (!route || !route->enqueue_at) {
     outcome = makeError(ErrorKind::not_found, "no one-way route " + entry.service + " for tenant " +
                                                   entry.tenant_slug + " in the current config");
-  } else if (auto body = parseXml(entry.body, {}, "journal")) {
+  } else if (auto parsed =
+                 body ? Result<XmlDocPtr>(std::move(body)) : parseXml(entry.body, {}, "journal")) {
     Exchange exchange;
     exchange.id = entry.id;
     exchange.trace_id = entry.trace_id;
@@ -104,7 +166,7 @@ awaitable<void> DeliveryWorker::deliver(JournalEntry entry) {
     exchange.service = entry.service;
     exchange.method = entry.method;
     exchange.identity.client = entry.client;
-    exchange.body = std::move(body).value();
+    exchange.body = std::move(parsed).value();
     exchange.deadline = Clock::now() + route->deadline;
     outcome = co_await runRoute(*generation, *tenant, *route, exchange, bus_.metrics(),
                                 *route->enqueue_at);
@@ -118,11 +180,16 @@ awaitable<void> DeliveryWorker::deliver(JournalEntry entry) {
       policy = policy.overriddenBy(it->second);
     }
   } else {
-    outcome = std::move(body).error();
+    outcome = std::move(parsed).error();
   }
+  // The route has run: its slot is free while the journal records the outcome (a commit,
+  // shared with other operations, during which the back-end is not waited on).
+  ++settling_;
+  freeSlot(handed);
   co_await settle(entry, policy, std::move(outcome));
-  --in_flight_;
-  wake();  // a slot is free
+  --settling_;
+  // The next entry of an order key may be due now that this one is settled.
+  if (!entry.order_key.empty()) wake();
 }
 
 awaitable<void> DeliveryWorker::settle(const JournalEntry& entry, const DeliveryPolicy& policy,

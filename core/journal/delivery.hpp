@@ -5,10 +5,19 @@
 // route's `delivery`, overridden by the `retry` settings of the endpoint whose call failed. At
 // least once: an entry whose delivery was cut off (crash, kill -9) is retaken when its lease
 // expires.
+//
+// As the bus's DeliveryDesk it also takes new entries straight from their enqueue, stored
+// claimed: no claim transaction, no parse of the stored body. Hand-offs hold three quarters of
+// the slots at most (all but one below four). The rest is the claim loop's, for entries stored
+// queued when no slot was free, for retries as they fall due and for a backlog left by a
+// restart; after a claim that took all it asked for (a backlog), claims take every free slot.
+// A slot is held while the route runs (the back-end call), not while the journal records the
+// outcome.
 #pragma once
 
 #include <atomic>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <vector>
 
@@ -17,7 +26,7 @@
 
 namespace egov::core {
 
-class DeliveryWorker {
+class DeliveryWorker final : public DeliveryDesk {
  public:
   DeliveryWorker(net::io_context& io, Bus& bus, Journal& journal, JournalConfig config);
 
@@ -27,10 +36,15 @@ class DeliveryWorker {
   // Starts the claim loop on `io`. Thread-safe wake(); stop() stops claiming (deliveries in
   // flight finish or are retaken after their lease).
   void start();
-  void wake();
+  void wake() override;
   void stop();
 
-  std::size_t inFlight() const { return in_flight_.load(); }
+  bool reserve() override;
+  void release() override;
+  void deliverClaimed(JournalEntry entry, XmlDocPtr body) override;
+
+  // Deliveries taken and not yet settled in the journal.
+  std::size_t inFlight() const;
 
   // Delay before attempt `attempts + 1`: backoff * 2^(attempts-1), capped, then jittered into
   // [delay/2, delay]. Exposed for tests.
@@ -38,7 +52,15 @@ class DeliveryWorker {
 
  private:
   awaitable<void> claimLoop();
-  awaitable<void> deliver(JournalEntry entry);
+  std::size_t capacity() const;  // config_.deliveries
+  std::size_t quarter() const;   // the slots hand-offs leave to claims: a quarter, at least one
+  // Slots for the next claim (0: not enough free to claim now); then the claim's count.
+  std::size_t takeForClaim();
+  void claimDone(std::size_t claimed);
+  void freeSlot(bool handed);  // a delivery's route has run
+  // `body`: the parsed body of an entry taken from its enqueue (`handed`); null: parse
+  // entry.body.
+  awaitable<void> deliver(JournalEntry entry, XmlDocPtr body, bool handed);
   awaitable<void> settle(const JournalEntry& entry, const DeliveryPolicy& policy,
                          Result<void> outcome);
 
@@ -48,8 +70,19 @@ class DeliveryWorker {
   Journal& journal_;
   JournalConfig config_;
   net::steady_timer timer_;
-  std::atomic<std::size_t> in_flight_{0};
+  struct Slots {
+    std::size_t handed = 0;    // deliveries taken from their enqueue, routes running
+    std::size_t claimed = 0;   // claimed ones, and the slots of a claim in progress
+    std::size_t claiming = 0;  // of those, the claim's
+  };
+  mutable std::mutex slots_mutex_;
+  Slots slots_;                           // guarded by slots_mutex_
+  std::atomic<std::size_t> settling_{0};  // routes run, outcomes being recorded
+  bool claim_all_ = true;                 // the claim loop's: after a full claim (and at start)
   std::atomic<bool> stopping_{false};
+  // Entries may be waiting for a free slot: the last claim took as many as it asked for, or
+  // one was stored queued since. A finished delivery then wakes the claim loop.
+  std::atomic<bool> may_be_due_{true};
 };
 
 }  // namespace egov::core

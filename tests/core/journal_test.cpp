@@ -165,6 +165,170 @@ TEST_CASE_FIXTURE(OneWayFixture, "one-way: 202 after the journal commit, state, 
   CHECK(state(id) == "delivered");
 }
 
+namespace {
+
+// The lease token of the entry's latest claim (1: stored claimed, or claimed once).
+std::int64_t token(core::Journal& journal, const std::string& id) {
+  auto found = runCoroutine(journal.find("072006", id));
+  REQUIRE(found.ok());
+  REQUIRE(found->has_value());
+  return (*found)->lease_token;
+}
+
+// A journal whose markDelivered waits until open() is called: a delivery's outcome held
+// while it is being recorded. Everything else goes straight to the journal inside.
+class HeldSettleJournal final : public core::Journal {
+ public:
+  explicit HeldSettleJournal(core::Journal& inner) : inner_(inner) {}
+  std::size_t held() const { return held_.size(); }
+  void open() {
+    for (auto* gate : held_) gate->cancel();
+    opened_ = true;
+  }
+
+  awaitable<core::Result<core::Settled>> markDelivered(std::string id, std::int64_t lease_token,
+                                                       int attempts) override {
+    if (!opened_) {
+      net::steady_timer gate(co_await net::this_coro::executor, std::chrono::hours(1));
+      held_.push_back(&gate);
+      boost::system::error_code ignored;
+      co_await gate.async_wait(net::redirect_error(net::use_awaitable, ignored));
+      std::erase(held_, &gate);
+    }
+    co_return co_await inner_.markDelivered(std::move(id), lease_token, attempts);
+  }
+  awaitable<core::Result<std::optional<core::JournalEntry>>> find(std::string tenant,
+                                                                  std::string id) override {
+    return inner_.find(std::move(tenant), std::move(id));
+  }
+  awaitable<core::Result<std::vector<core::JournalEntry>>> claimDue(
+      std::size_t limit, std::chrono::milliseconds lease) override {
+    return inner_.claimDue(limit, lease);
+  }
+  awaitable<core::Result<core::Settled>> reschedule(std::string id, std::int64_t token,
+                                                    int attempts, core::EpochMs next,
+                                                    std::string error) override {
+    return inner_.reschedule(std::move(id), token, attempts, next, std::move(error));
+  }
+  awaitable<core::Result<core::Settled>> deadLetter(std::string id, std::int64_t token,
+                                                    int attempts, std::string error) override {
+    return inner_.deadLetter(std::move(id), token, attempts, std::move(error));
+  }
+  awaitable<core::Result<std::vector<core::JournalEntry>>> listDead(std::string tenant,
+                                                                    std::size_t limit) override {
+    return inner_.listDead(std::move(tenant), limit);
+  }
+  awaitable<core::Result<void>> resolveDead(core::DeadLetterAction action) override {
+    return inner_.resolveDead(std::move(action));
+  }
+  awaitable<core::Result<core::BatchFile>> beginBatch(core::BatchFile file) override {
+    return inner_.beginBatch(std::move(file));
+  }
+  awaitable<core::Result<void>> updateBatch(std::string id, std::int64_t done, std::int64_t failed,
+                                            std::int64_t total) override {
+    return inner_.updateBatch(std::move(id), done, failed, total);
+  }
+  awaitable<core::Result<void>> finishBatch(std::string id, core::BatchState state,
+                                            std::string detail) override {
+    return inner_.finishBatch(std::move(id), state, std::move(detail));
+  }
+  awaitable<core::Result<std::vector<core::BatchFile>>> listBatches(std::string tenant,
+                                                                    std::size_t limit) override {
+    return inner_.listBatches(std::move(tenant), limit);
+  }
+  awaitable<core::Result<std::vector<core::JournalEntry>>> searchExchanges(
+      core::ExchangeQuery query) override {
+    return inner_.searchExchanges(std::move(query));
+  }
+  awaitable<core::Result<std::vector<core::ExchangeEvent>>> exchangeHistory(
+      std::string id) override {
+    return inner_.exchangeHistory(std::move(id));
+  }
+
+ protected:
+  awaitable<core::Result<core::EnqueueOutcome>> store(
+      core::JournalEntry entry, std::chrono::milliseconds window,
+      std::optional<std::chrono::milliseconds> claim) override {
+    return claim ? inner_.enqueueClaimed(std::move(entry), window, *claim)
+                 : inner_.enqueue(std::move(entry), window);
+  }
+
+ private:
+  core::Journal& inner_;
+  std::vector<net::steady_timer*> held_;
+  bool opened_ = false;
+};
+
+}  // namespace
+
+TEST_CASE_FIXTURE(OneWayFixture,
+                  "one-way: with a slot free an exchange goes straight to delivery, stored "
+                  "claimed; three quarters of the slots at most, never an ordered one") {
+  auto settings = bus->generation()->bus.journal;
+  settings.deliveries = 4;  // three slots for hand-offs, one kept for the claim loop
+  net::io_context io;
+  core::DeliveryWorker worker(io, *bus, *journal, settings);
+  bus->setDelivery(&worker);
+  worker.start();  // nothing runs on `io` until below: the deliveries wait there
+  // Ordered: claimed in its turn, even with every slot free.
+  const auto ordered = idOf(post("/api/v1/bari/welfare/pratica", R"({"pratica":"P-1"})"));
+  CHECK(state(ordered) == "queued");
+  std::vector<std::string> ids;
+  for (int i = 0; i < 4; ++i) {
+    auto accepted = post("/api/v1/bari/welfare/domanda", R"({"cf":"RSSMRA80A01A662A"})");
+    REQUIRE(accepted.result_int() == 202);
+    ids.push_back(idOf(accepted));
+  }
+  for (int i = 0; i < 3; ++i) {
+    CHECK(state(ids[i]) == "delivering");  // committed claimed, handed to the worker
+    CHECK(token(*journal, ids[i]) == 1);
+  }
+  CHECK(state(ids[3]) == "queued");  // no hand-off slot left: the claim loop takes it
+
+  for (int i = 0; i < 2000 && desk("bari")->received().size() < 5; ++i) io.run_for(5ms);
+  worker.stop();
+  io.restart();
+  io.run();
+  bus->setDelivery(nullptr);
+  REQUIRE(desk("bari")->received().size() == 5);
+  for (const auto& id : ids) CHECK(state(id) == "delivered");
+  CHECK(state(ordered) == "delivered");
+  // The body handed over in memory is the mapped one, as a claim would have read it back.
+  for (const auto& body : desk("bari")->received()) {
+    if (body.find("RSSMRA80A01A662A") == std::string::npos) continue;
+    CHECK(body.find("<string key=\"stamped\">yes</string>") != std::string::npos);
+  }
+  CHECK(store->sql("SELECT COUNT(*) FROM attempts") == "5");
+}
+
+TEST_CASE_FIXTURE(OneWayFixture,
+                  "one-way: a delivery's slot is free while the journal records its outcome") {
+  auto settings = bus->generation()->bus.journal;
+  settings.deliveries = 2;  // one slot for hand-offs
+  HeldSettleJournal held(*journal);
+  net::io_context io;
+  core::DeliveryWorker worker(io, *bus, held, settings);
+  bus->setDelivery(&worker);
+  worker.start();
+  const auto id = idOf(post("/api/v1/bari/welfare/notifica", "{}"));
+  CHECK(state(id) == "delivering");
+  CHECK_FALSE(worker.reserve());  // the one hand-off slot is the delivery's
+  for (int i = 0; i < 2000 && held.held() == 0; ++i) io.run_for(5ms);
+  REQUIRE(held.held() == 1);  // the back-end has it; the outcome is being recorded
+  CHECK(desk("bari")->received().size() == 1);
+  CHECK(worker.inFlight() == 1);
+  CHECK(worker.reserve());  // the slot is free again
+  worker.release();
+  held.open();
+  for (int i = 0; i < 2000 && state(id) != "delivered"; ++i) io.run_for(5ms);
+  CHECK(state(id) == "delivered");
+  worker.stop();
+  io.restart();
+  io.run();
+  bus->setDelivery(nullptr);
+  CHECK(worker.inFlight() == 0);
+}
+
 TEST_CASE_FIXTURE(OneWayFixture,
                   "one-way: a request the steps before enqueue refuse is not journaled") {
   auto refused = post("/api/v1/bari/welfare/domanda", R"({"other":1})");

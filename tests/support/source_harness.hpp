@@ -91,7 +91,7 @@ class SourceHarness {
     bus_->setJournal(journal_.get());
     delivery_ = std::make_unique<core::DeliveryWorker>(io_, *bus_, *journal_,
                                                        bus_->generation()->bus.journal);
-    bus_->setDeliveryWake([this] { delivery_->wake(); });
+    bus_->setDelivery(delivery_.get());
     delivery_->start();
     runner_ = std::make_unique<core::SourceRunner>(io_.get_executor(), *bus_);
     runner_->replace(bus_->generation());
@@ -117,6 +117,7 @@ class SourceHarness {
     lane_work_.clear();
     for (auto& thread : lane_threads_) thread.join();
     runner_.reset();
+    bus_->setDelivery(nullptr);
     delivery_.reset();
     bus_->setJournal(nullptr);
     journal_.reset();
