@@ -39,8 +39,9 @@ std::size_t routeCount(const Generation& generation) {
   return routes;
 }
 
-// Drains on SIGTERM/SIGINT: stop accepting, let requests in flight finish (bounded by
-// drain_timeout), then stop. Reloads on SIGHUP, on the worker pool so no I/O thread compiles.
+// Drains on SIGTERM/SIGINT: stop accepting, let requests, source rows and deliveries in flight
+// finish (bounded by drain_timeout), then stop. Reloads on SIGHUP, on the worker pool so no I/O
+// thread compiles.
 class SignalHandling {
  public:
   SignalHandling(net::io_context& io, Bus& bus, HttpServer& server, net::thread_pool& workers,
@@ -64,7 +65,9 @@ class SignalHandling {
         net::post(workers_, [this] { reload(); });
         return wait();
       }
-      logEvent(LogLevel::info, "draining", {{"signal", static_cast<std::int64_t>(signal)}});
+      logEvent(LogLevel::info, "draining",
+               {{"signal", static_cast<std::int64_t>(signal)},
+                {"deliveries", static_cast<std::int64_t>(delivery_.inFlight())}});
       bus_.startDraining();
       server_.stopAccepting();
       delivery_.stop();
@@ -87,11 +90,14 @@ class SignalHandling {
   }
 
   void checkDrained() {
-    // Sources settle what they hold (rows in flight finish, progress is recorded).
-    if ((server_.activeConnections() == 0 && sources_.stopped()) || Clock::now() >= deadline_) {
+    // Sources settle what they hold (rows in flight finish, progress is recorded), and so do
+    // deliveries: one cut here would wait for its lease to expire before it is retaken.
+    if ((server_.activeConnections() == 0 && sources_.stopped() && delivery_.inFlight() == 0) ||
+        Clock::now() >= deadline_) {
       logEvent(LogLevel::info, "stopped",
                {{"open_connections", static_cast<std::int64_t>(server_.activeConnections())},
-                {"sources_running", static_cast<std::int64_t>(sources_.running())}});
+                {"sources_running", static_cast<std::int64_t>(sources_.running())},
+                {"deliveries", static_cast<std::int64_t>(delivery_.inFlight())}});
       io_.stop();
       return;
     }
