@@ -79,6 +79,9 @@ awaitable<Result<Submitted>> submit(Bus& bus, const Generation& generation, cons
   std::string body = std::move(entry.body);
   JournalEntry claimed = entry;  // what deliverClaimed needs: the entry without its text
   entry.body = std::move(body);
+  // The stored created_ms is the journal thread's clock at the insert, a little later: max_age
+  // counts from here, at most that much sooner.
+  claimed.created_ms = nowMs();
   auto stored =
       co_await journal->enqueueClaimed(std::move(entry), window, generation.bus.journal.lease);
   if (!stored || stored->duplicate) {
@@ -87,7 +90,6 @@ awaitable<Result<Submitted>> submit(Bus& bus, const Generation& generation, cons
     co_return Submitted{true, true, stored->id};
   }
   claimed.state = EntryState::delivering;
-  claimed.created_ms = nowMs();  // the journal's is a commit later: max_age counts from here
   claimed.lease_token = stored->lease_token;
   // The caller reads the exchange's id from here on, not its body (submitExchange's comment).
   desk->deliverClaimed(std::move(claimed), std::move(exchange.body));
