@@ -79,6 +79,7 @@ def main():
                              "(then perf report -i OUT --sort dso,sym)")
     parser.add_argument("--threads", action="store_true",
                         help="also print each thread's CPU ms and context switches per request")
+    parser.add_argument("--journal", help="the journal file to use (kept; default: a new one in the temp folder)")
     parser.add_argument("--keep", action="store_true",
                         help="keep the temp folder (the bus's config, journal and logs)")
     args = parser.parse_args()
@@ -89,7 +90,8 @@ def main():
         b.start_nginx()
         b.create_db(b.path("archivio.db"))
         port = bench.free_port()
-        env = b.bus_env(b.path("journal.db"), b.path("archivio.db"))
+        journal = os.path.abspath(args.journal) if args.journal else b.path("journal.db")
+        env = b.bus_env(journal, b.path("archivio.db"))
         # Every call to the bus carries an API key (b.wrk sends it to the port in b.bus_port).
         b.bus_port = port
         b.bus_key = subprocess.run(
@@ -146,8 +148,8 @@ def main():
         drain = None
         if args.route == "b2":
             # Accepted is not delivered: wait for the deliveries the run left behind.
-            backlog = bench.undelivered(b.path("journal.db"))
-            bench.wait_until(lambda: bench.undelivered(b.path("journal.db")) == 0, 600, "deliveries",
+            backlog = bench.undelivered(journal)
+            bench.wait_until(lambda: bench.undelivered(journal) == 0, 600, "deliveries",
                              interval=0.05)
             drain = time.monotonic() - started - wall
         if recorder:
