@@ -175,16 +175,18 @@ std::int64_t token(core::Journal& journal, const std::string& id) {
   return (*found)->lease_token;
 }
 
-// A journal whose markDelivered waits until open() is called: a delivery's outcome held
-// while it is being recorded. Everything else goes straight to the journal inside.
-class HeldSettleJournal final : public core::Journal {
+// A journal that records each claim (how many were asked for, how many came) and whose
+// markDelivered waits until open() is called: a delivery's outcome held while it is being
+// recorded. Everything else goes straight to the journal inside.
+class WatchedJournal final : public core::Journal {
  public:
-  explicit HeldSettleJournal(core::Journal& inner) : inner_(inner) {}
+  explicit WatchedJournal(core::Journal& inner) : inner_(inner) {}
   std::size_t held() const { return held_.size(); }
   void open() {
     for (auto* gate : held_) gate->cancel();
     opened_ = true;
   }
+  const std::vector<std::pair<std::size_t, std::size_t>>& claims() const { return claims_; }
 
   awaitable<core::Result<core::Settled>> markDelivered(std::string id, std::int64_t lease_token,
                                                        int attempts) override {
@@ -203,7 +205,9 @@ class HeldSettleJournal final : public core::Journal {
   }
   awaitable<core::Result<std::vector<core::JournalEntry>>> claimDue(
       std::size_t limit, std::chrono::milliseconds lease) override {
-    return inner_.claimDue(limit, lease);
+    auto due = co_await inner_.claimDue(limit, lease);
+    claims_.emplace_back(limit, due ? due->size() : 0);
+    co_return due;
   }
   awaitable<core::Result<core::Settled>> reschedule(std::string id, std::int64_t token,
                                                     int attempts, core::EpochMs next,
@@ -257,6 +261,7 @@ class HeldSettleJournal final : public core::Journal {
   core::Journal& inner_;
   std::vector<net::steady_timer*> held_;
   bool opened_ = false;
+  std::vector<std::pair<std::size_t, std::size_t>> claims_;
 };
 
 }  // namespace
@@ -305,7 +310,7 @@ TEST_CASE_FIXTURE(OneWayFixture,
                   "one-way: a delivery's slot is free while the journal records its outcome") {
   auto settings = bus->generation()->bus.journal;
   settings.deliveries = 2;  // one slot for hand-offs
-  HeldSettleJournal held(*journal);
+  WatchedJournal held(*journal);
   net::io_context io;
   core::DeliveryWorker worker(io, *bus, held, settings);
   bus->setDelivery(&worker);
@@ -327,6 +332,37 @@ TEST_CASE_FIXTURE(OneWayFixture,
   io.run();
   bus->setDelivery(nullptr);
   CHECK(worker.inFlight() == 0);
+}
+
+TEST_CASE_FIXTURE(OneWayFixture,
+                  "one-way: claims ask for the quarter hand-offs leave, and for every free slot "
+                  "once a claim came back full") {
+  auto settings = bus->generation()->bus.journal;
+  settings.deliveries = 8;  // a quarter: 2
+  WatchedJournal watched(*journal);
+  watched.open();
+  net::io_context io;
+  core::DeliveryWorker worker(io, *bus, watched, settings);
+  worker.start();
+  for (int i = 0; i < 2000 && watched.claims().empty(); ++i) io.run_for(5ms);
+  REQUIRE_FALSE(watched.claims().empty());
+  CHECK(watched.claims()[0] == std::pair<std::size_t, std::size_t>{8, 0});  // at start: all
+  // A backlog: twelve exchanges stored queued (this bus hands nothing to the worker).
+  std::vector<std::string> ids;
+  for (int i = 0; i < 12; ++i) ids.push_back(idOf(post("/api/v1/bari/welfare/notifica", "{}")));
+  worker.wake();
+  for (int i = 0; i < 2000 && desk("bari")->received().size() < 12; ++i) io.run_for(5ms);
+  worker.stop();
+  io.restart();
+  io.run();
+  REQUIRE(desk("bari")->received().size() == 12);
+  for (const auto& id : ids) CHECK(state(id) == "delivered");
+  const auto& claims = watched.claims();
+  auto first = std::find_if(claims.begin(), claims.end(), [](auto& c) { return c.second > 0; });
+  REQUIRE(first != claims.end());
+  CHECK(*first == std::pair<std::size_t, std::size_t>{2, 2});  // the quarter, and it was full
+  REQUIRE(first + 1 != claims.end());
+  CHECK((first + 1)->first == 6);  // then every free slot
 }
 
 TEST_CASE_FIXTURE(OneWayFixture,
