@@ -23,7 +23,7 @@ struct Identity {
 };
 
 struct Exchange {
-  std::string id;        // UUID v4, returned to the caller and logged
+  std::string id;        // a time-ordered UUID (v7), returned to the caller and logged
   std::string trace_id;  // from traceparent / X-Request-Id when given, else the id
   std::string tenant_istat;
   std::string tenant_slug;

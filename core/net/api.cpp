@@ -268,6 +268,7 @@ awaitable<HttpResponse> ApiHandler::handleService(const HttpRequest& request, st
   std::string tenant_label = "unknown", service_label = "unknown", client_label;
   std::vector<std::string> allow;
   HeaderList extra_headers;
+  std::string json_reply;  // set by the bus's own answers (handOff, exchangeStatus)
 
   auto result = co_await [&]() -> awaitable<Result<void>> {
     auto generation = bus_.generation();
@@ -317,7 +318,7 @@ awaitable<HttpResponse> ApiHandler::handleService(const HttpRequest& request, st
         allow = {"GET"};
         co_return makeError(ErrorKind::method_not_allowed, "exchange states are read with GET");
       }
-      co_return co_await exchangeStatus(*tenant, segments[2], *principal, exchange);
+      co_return co_await exchangeStatus(*tenant, segments[2], *principal, json_reply);
     }
     for (std::size_t i = 1; i < segments.size(); ++i) {
       if (!isServiceSegment(segments[i]))
@@ -363,7 +364,8 @@ awaitable<HttpResponse> ApiHandler::handleService(const HttpRequest& request, st
       co_return std::move(admitted).error();
     }
     if (route->enqueue_at) {
-      co_return co_await handOff(request, *generation, *tenant, *route, exchange, extra_headers);
+      co_return co_await handOff(request, *generation, *tenant, *route, exchange, extra_headers,
+                                 json_reply);
     }
     Submission submission;  // named: g++ 12 destroys a temporary argument of a coroutine twice
     auto done = co_await submitExchange(bus_, *generation, *tenant, *route, exchange,
@@ -375,7 +377,20 @@ awaitable<HttpResponse> ApiHandler::handleService(const HttpRequest& request, st
   HttpResponse response;
   if (result) {
     auto wants_xml = wantsXml(request);
-    if (wants_xml.ok() && *wants_xml) {
+    const bool xml = wants_xml.ok() && *wants_xml;
+    if (!json_reply.empty()) {
+      // The bus's own answer (a 202, an exchange's state), written as JSON: converted only for
+      // a caller that asks for XML.
+      if (!xml) {
+        response = plain(request, static_cast<http::status>(exchange.status), std::move(json_reply),
+                         "application/json");
+      } else if (auto doc = jsonToXml(json_reply)) {
+        response = plain(request, static_cast<http::status>(exchange.status), serializeXml(**doc),
+                         "application/xml");
+      } else {
+        result = std::move(doc).error();
+      }
+    } else if (xml) {
       response = plain(request, static_cast<http::status>(exchange.status),
                        serializeXml(*exchange.body), "application/xml");
     } else if (auto json = xmlToJson(*exchange.body)) {

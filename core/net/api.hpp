@@ -51,13 +51,14 @@ class ApiHandler {
                                         const InboundPath& inbound, std::string tenant_key,
                                         std::string_view path, std::string_view query,
                                         const PeerCertificate* peer);
-  // One-way routes: run the steps before `enqueue`, journal the exchange, answer 202.
+  // One-way routes: run the steps before `enqueue`, journal the exchange, answer 202 with
+  // the acknowledgement in `reply` (JSON; the exchange's body may be gone to its delivery).
   awaitable<Result<void>> handOff(const HttpRequest& request, const Generation& generation,
                                   const Tenant& tenant, const Route& route, Exchange& exchange,
-                                  HeaderList& extra_headers);
-  // GET /api/v1/{tenant}/exchanges/{id}: a journaled exchange's state.
+                                  HeaderList& extra_headers, std::string& reply);
+  // GET /api/v1/{tenant}/exchanges/{id}: a journaled exchange's state, in `reply` (JSON).
   awaitable<Result<void>> exchangeStatus(const Tenant& tenant, const std::string& id,
-                                         const Principal& principal, Exchange& exchange);
+                                         const Principal& principal, std::string& reply);
   // SPID (api_spid.cpp): the session endpoint, and the citizen of a service request — its
   // identity from X-Spid-Session, then the route's `require` (401/403).
   awaitable<HttpResponse> spidSession(const HttpRequest& request);

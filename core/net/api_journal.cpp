@@ -46,7 +46,7 @@ std::string isoTime(EpochMs ms) {
 awaitable<Result<void>> ApiHandler::handOff(const HttpRequest& request,
                                             const Generation& generation, const Tenant& tenant,
                                             const Route& route, Exchange& exchange,
-                                            HeaderList& extra_headers) {
+                                            HeaderList& extra_headers, std::string& reply) {
   auto key = idempotencyKeyOf(request);
   if (!key) co_return std::move(key).error();
   Submission submission{std::move(key).value(), std::nullopt};
@@ -67,15 +67,13 @@ awaitable<Result<void>> ApiHandler::handOff(const HttpRequest& request,
   writer.Key("status_url");
   writer.String(statusUrl(tenant, stored->journal_id));
   writer.EndObject();
-  auto reply = jsonToXml(std::string_view(buffer.GetString(), buffer.GetSize()));
-  if (!reply) co_return std::move(reply).error();
-  exchange.body = std::move(reply).value();
+  reply.assign(buffer.GetString(), buffer.GetSize());
   exchange.status = 202;
   co_return Result<void>{};
 }
 
 awaitable<Result<void>> ApiHandler::exchangeStatus(const Tenant& tenant, const std::string& id,
-                                                   const Principal& principal, Exchange& exchange) {
+                                                   const Principal& principal, std::string& reply) {
   Journal* journal = bus_.journal();
   if (!journal) co_return makeError(ErrorKind::not_found, "no exchange " + id);
   auto found = co_await journal->find(tenant.istat, id);
@@ -112,9 +110,7 @@ awaitable<Result<void>> ApiHandler::exchangeStatus(const Tenant& tenant, const s
     writer.String(maskFiscalCodes(entry.last_error));
   }
   writer.EndObject();
-  auto reply = jsonToXml(std::string_view(buffer.GetString(), buffer.GetSize()));
-  if (!reply) co_return std::move(reply).error();
-  exchange.body = std::move(reply).value();
+  reply.assign(buffer.GetString(), buffer.GetSize());
   co_return Result<void>{};
 }
 

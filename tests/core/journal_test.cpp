@@ -366,6 +366,47 @@ TEST_CASE_FIXTURE(OneWayFixture,
 }
 
 TEST_CASE_FIXTURE(OneWayFixture,
+                  "one-way: the 202 and the exchange's state are JSON, or XML when asked") {
+  auto ask = [&](http::verb verb, const std::string& target, const char* accept) {
+    HttpRequest request{verb, target, 11};
+    request.set(http::field::authorization, "Bearer " + key);
+    if (verb == http::verb::post) {
+      request.set(http::field::content_type, "application/json");
+      request.body() = "{}";
+    }
+    if (accept) request.set(http::field::accept, accept);
+    request.prepare_payload();
+    return runCoroutine(api->handle(std::move(request)));
+  };
+  auto json = ask(http::verb::post, "/api/v1/bari/welfare/notifica", nullptr);
+  REQUIRE(json.result_int() == 202);
+  CHECK(json[http::field::content_type] == "application/json");
+  const auto id = idOf(json);
+  const auto url = "/api/v1/bari/exchanges/" + id;
+  CHECK(json.body() == R"({"id":")" + id + R"(","state":"queued","status_url":")" + url + R"("})");
+
+  auto xml = ask(http::verb::post, "/api/v1/bari/welfare/notifica", "application/xml");
+  REQUIRE(xml.result_int() == 202);
+  CHECK(xml[http::field::content_type] == "application/xml");
+  const std::string xml_id(xml["X-Egov-Exchange-Id"]);
+  CHECK(
+      xml.body() ==
+      R"(<map xmlns="http://www.w3.org/2005/xpath-functions"><string key="id">)" + xml_id +
+          R"(</string><string key="state">queued</string><string key="status_url">/api/v1/bari/exchanges/)" +
+          xml_id + "</string></map>");
+
+  auto state_json = ask(http::verb::get, url, nullptr);
+  CHECK(state_json.result_int() == 200);
+  CHECK(state_json[http::field::content_type] == "application/json");
+  CHECK(state(id) == "queued");
+  auto state_xml = ask(http::verb::get, url, "application/xml");
+  CHECK(state_xml.result_int() == 200);
+  CHECK(state_xml[http::field::content_type] == "application/xml");
+  CHECK(state_xml.body().find(R"(<string key="state">queued</string>)") != std::string::npos);
+  CHECK(state_xml.body().find(R"(<number key="attempts">0</number>)") != std::string::npos);
+}
+
+TEST_CASE_FIXTURE(OneWayFixture,
                   "one-way: a request the steps before enqueue refuse is not journaled") {
   auto refused = post("/api/v1/bari/welfare/domanda", R"({"other":1})");
   CHECK(refused.result_int() == 400);
