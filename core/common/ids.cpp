@@ -7,6 +7,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <cstring>
 #include <random>
 
 namespace egov::core {
@@ -15,12 +16,29 @@ namespace {
 
 using Bytes = std::array<std::uint8_t, 16>;
 
-void randomBytes(std::uint8_t* out, std::size_t n) {
+void fillRandom(std::uint8_t* out, std::size_t n) {
   if (RAND_bytes(out, static_cast<int>(n)) != 1) {
     // The CSPRNG failing is near impossible; ids must still be unique, not secret.
     thread_local std::mt19937_64 fallback{std::random_device{}()};
     for (std::size_t i = 0; i < n; ++i) out[i] = static_cast<std::uint8_t>(fallback());
   }
+}
+
+// The CSPRNG's bytes, drawn 256 at a time per thread: a RAND_bytes call costs about 5,000
+// instructions whatever it returns (callgrind of B2: 7,700 per exchange id). Bytes handed out
+// are wiped from the pool.
+void randomBytes(std::uint8_t* out, std::size_t n) {
+  constexpr std::size_t kPool = 256;
+  thread_local std::array<std::uint8_t, kPool> pool;
+  thread_local std::size_t used = kPool;
+  if (n > kPool) return fillRandom(out, n);
+  if (kPool - used < n) {
+    fillRandom(pool.data(), kPool);
+    used = 0;
+  }
+  std::memcpy(out, pool.data() + used, n);
+  std::memset(pool.data() + used, 0, n);
+  used += n;
 }
 
 std::string canonical(const Bytes& bytes) {
