@@ -63,6 +63,16 @@ TEST_CASE("log: a line is one JSON object with every field, and no fiscal code")
   CHECK(std::string(doc["ts"].GetString()).size() == 24);
 }
 
+TEST_CASE("log: the timestamp is UTC to the millisecond") {
+  using namespace std::chrono;
+  // 2024-02-29T07:05:09.045Z (a leap day), and the last millisecond of 2026.
+  const sys_time<milliseconds> leap{milliseconds{1709190309045}};
+  CHECK(logTimestamp(leap) == "2024-02-29T07:05:09.045Z");
+  const sys_time<milliseconds> last{milliseconds{1798761599999}};
+  CHECK(logTimestamp(last) == "2026-12-31T23:59:59.999Z");
+  CHECK(logTimestamp(sys_time<milliseconds>{milliseconds{0}}) == "1970-01-01T00:00:00.000Z");
+}
+
 TEST_CASE("metrics: counters, gauges and histograms in Prometheus text format") {
   Metrics metrics;
   metrics.declareCounter("egov_test_total", "A test counter.");
