@@ -22,7 +22,7 @@ class DeliveryDesk {
  public:
   virtual ~DeliveryDesk() = default;
   // A delivery slot for an exchange about to be stored claimed (Journal::enqueueClaimed); false
-  // when none is free, or when entries stored earlier may be waiting (they go first).
+  // when no slot for hand-offs is free (some are kept for claims) or delivery is stopping.
   virtual bool reserve() = 0;
   // Gives a reserved slot back unused: the enqueue failed or found a duplicate.
   virtual void release() = 0;

@@ -33,8 +33,8 @@ class DeliveryWorker final : public DeliveryDesk {
   // Runs the deliveries on these executors in turn (one per I/O thread's io_context; call
   // before start()); without it, on `io`.
   void setLanes(std::vector<net::any_io_executor> lanes) { lanes_.emplace(std::move(lanes)); }
-  // Starts the claim loop on `io`. Thread-safe wake(); stop() stops claiming (deliveries in
-  // flight finish or are retaken after their lease).
+  // Starts the claim loop on `io`. Thread-safe wake(); stop() stops claiming and taking
+  // hand-offs (deliveries in flight finish, or are retaken after their lease).
   void start();
   void wake() override;
   void stop();
