@@ -96,9 +96,13 @@ std::size_t DeliveryWorker::inFlight() const {
 }
 
 void DeliveryWorker::deliverClaimed(JournalEntry entry, XmlDocPtr body) {
+  spawnDelivery(std::move(entry), std::move(body), true);
+}
+
+void DeliveryWorker::spawnDelivery(JournalEntry entry, XmlDocPtr body, bool handed) {
   net::any_io_executor lane = io_.get_executor();
   if (lanes_) lane = lanes_->next().value_or(lane);
-  net::co_spawn(lane, deliver(std::move(entry), std::move(body), true), net::detached);
+  net::co_spawn(lane, deliver(std::move(entry), std::move(body), handed), net::detached);
 }
 
 std::chrono::milliseconds DeliveryWorker::retryDelay(const DeliveryPolicy& policy, int attempts) {
@@ -131,11 +135,7 @@ awaitable<void> DeliveryWorker::claimLoop() {
         // otherwise a claim takes the quarter hand-offs leave free.
         claim_all_ = claimed == wanted;
         if (claim_all_) may_be_due_ = true;
-        for (auto& entry : *due) {
-          net::any_io_executor lane = io_.get_executor();
-          if (lanes_) lane = lanes_->next().value_or(lane);
-          net::co_spawn(lane, deliver(std::move(entry), nullptr, false), net::detached);
-        }
+        for (auto& entry : *due) spawnDelivery(std::move(entry), nullptr, false);
       }
       claimDone(claimed);
     }

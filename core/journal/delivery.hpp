@@ -59,8 +59,9 @@ class DeliveryWorker final : public DeliveryDesk {
   void claimDone(std::size_t claimed);
   void freeSlot(bool handed);  // a delivery's route has run
   // `body`: the parsed body of an entry taken from its enqueue (`handed`); null: parse
-  // entry.body.
+  // entry.body. spawnDelivery runs it on the next I/O context.
   awaitable<void> deliver(JournalEntry entry, XmlDocPtr body, bool handed);
+  void spawnDelivery(JournalEntry entry, XmlDocPtr body, bool handed);
   awaitable<void> settle(const JournalEntry& entry, const DeliveryPolicy& policy,
                          Result<void> outcome);
 
