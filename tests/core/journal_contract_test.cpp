@@ -60,14 +60,6 @@ bool applied(const core::Result<core::Settled>& settled) {
   return settled.ok() && *settled == core::Settled::applied;
 }
 
-// The lease token of the entry's latest claim, as find() reports it.
-std::int64_t token(core::Journal& journal, const std::string& id) {
-  auto found = runCoroutine(journal.find("072006", id));
-  REQUIRE(found.ok());
-  REQUIRE(found->has_value());
-  return (*found)->lease_token;
-}
-
 }  // namespace
 
 TEST_CASE(
@@ -124,8 +116,8 @@ TEST_CASE("journal contract: claim, lease expiry, retry, dead letter, replay and
     CHECK((*runCoroutine(journal->find("072006", "a")))->state == core::EntryState::delivering);
 
     // A delivery cut off (crash) is retaken once its lease has expired.
-    REQUIRE(applied(runCoroutine(
-        journal->reschedule("a", token(*journal, "a"), 1, core::nowMs() + 3'600'000, "HTTP 503"))));
+    REQUIRE(applied(runCoroutine(journal->reschedule("a", test::leaseToken(*journal, "a"), 1,
+                                                     core::nowMs() + 3'600'000, "HTTP 503"))));
     auto rescheduled = *runCoroutine(journal->find("072006", "a"));
     CHECK(rescheduled->attempts == 1);
     CHECK(rescheduled->last_error == "HTTP 503");
@@ -134,11 +126,11 @@ TEST_CASE("journal contract: claim, lease expiry, retry, dead letter, replay and
     CHECK(ids(*crashed) == Ids{"c"});
     CHECK(claimIds(*journal) == Ids{"c"});
 
-    REQUIRE(applied(runCoroutine(journal->markDelivered("c", token(*journal, "c"), 1))));
+    REQUIRE(applied(runCoroutine(journal->markDelivered("c", test::leaseToken(*journal, "c"), 1))));
     CHECK((*runCoroutine(journal->find("072006", "c")))->state == core::EntryState::delivered);
 
     REQUIRE(applied(runCoroutine(
-        journal->deadLetter("b", token(*journal, "b"), 3, "gave up after 3 attempts"))));
+        journal->deadLetter("b", test::leaseToken(*journal, "b"), 3, "gave up after 3 attempts"))));
     auto dead = runCoroutine(journal->listDead("", 10));
     REQUIRE(dead->size() == 1);
     CHECK(dead->front().id == "b");
@@ -158,7 +150,8 @@ TEST_CASE("journal contract: claim, lease expiry, retry, dead letter, replay and
     CHECK(unknown.error().kind == core::ErrorKind::bad_request);
 
     CHECK(claimIds(*journal) == Ids{"b"});
-    REQUIRE(applied(runCoroutine(journal->deadLetter("b", token(*journal, "b"), 1, "HTTP 400"))));
+    REQUIRE(applied(
+        runCoroutine(journal->deadLetter("b", test::leaseToken(*journal, "b"), 1, "HTTP 400"))));
     REQUIRE(runCoroutine(journal->resolveDead({"b", "discard", "operatore", "duplicate"})).ok());
     CHECK((*runCoroutine(journal->find("072006", "b")))->state == core::EntryState::discarded);
     // Who did what, and why, is recorded.
@@ -195,7 +188,7 @@ TEST_CASE(
     CHECK(again->duplicate);
     CHECK(again->id == "a");
     CHECK(again->lease_token == 0);
-    CHECK(token(*journal, "a") == 1);
+    CHECK(test::leaseToken(*journal, "a") == 1);
     CHECK_FALSE(runCoroutine(journal->find("072006", "b"))->has_value());
     REQUIRE(applied(runCoroutine(journal->markDelivered("a", 1, 1))));
     CHECK((*runCoroutine(journal->find("072006", "a")))->state == core::EntryState::delivered);
@@ -245,7 +238,7 @@ TEST_CASE(
     const auto old_slow = tokenIn(*first, "slow");
     const auto new_slow = tokenIn(*second, "slow");
     CHECK(old_slow != new_slow);
-    CHECK(token(*journal, "slow") == new_slow);
+    CHECK(test::leaseToken(*journal, "slow") == new_slow);
 
     // B delivers; A's late reschedule and dead letter are stale and change nothing.
     REQUIRE(applied(runCoroutine(journal->markDelivered("slow", new_slow, 1))));
@@ -283,7 +276,7 @@ TEST_CASE(
     CHECK(late->last_error == "HTTP 503");
     // The next claim has a newer token still.
     CHECK(claimIds(*journal) == Ids{"late"});
-    CHECK(token(*journal, "late") > new_late);
+    CHECK(test::leaseToken(*journal, "late") > new_late);
     CHECK(store.sql("SELECT COUNT(*) FROM attempts WHERE exchange_id = 'late'") == "1");
   }
 }
@@ -366,19 +359,22 @@ TEST_CASE(
     // Only the head of each (tenant, service, key) is due; unordered entries always are.
     CHECK(claimIds(*journal) == Ids{"a1", "b1", "free", "s1", "t1"});
     // A head being retried blocks its own key only.
-    REQUIRE(applied(runCoroutine(journal->reschedule("a1", token(*journal, "a1"), 1,
+    REQUIRE(applied(runCoroutine(journal->reschedule("a1", test::leaseToken(*journal, "a1"), 1,
                                                      core::nowMs() + 3'600'000, "HTTP 503"))));
-    REQUIRE(applied(runCoroutine(journal->markDelivered("b1", token(*journal, "b1"), 1))));
+    REQUIRE(
+        applied(runCoroutine(journal->markDelivered("b1", test::leaseToken(*journal, "b1"), 1))));
     CHECK(claimIds(*journal) == Ids{"b2"});
     // A queued entry cannot be settled (it holds no lease); its retry time comes instead.
-    CHECK(*runCoroutine(journal->reschedule("a1", token(*journal, "a1"), 1, core::nowMs(),
-                                            "HTTP 503")) == core::Settled::stale);
+    CHECK(*runCoroutine(journal->reschedule("a1", test::leaseToken(*journal, "a1"), 1,
+                                            core::nowMs(), "HTTP 503")) == core::Settled::stale);
     store.sql("UPDATE exchanges SET next_attempt_ms = 0 WHERE id = 'a1'");
     CHECK(claimIds(*journal) == Ids{"a1"});
-    REQUIRE(applied(runCoroutine(journal->markDelivered("a1", token(*journal, "a1"), 2))));
+    REQUIRE(
+        applied(runCoroutine(journal->markDelivered("a1", test::leaseToken(*journal, "a1"), 2))));
     CHECK(claimIds(*journal) == Ids{"a2"});
     // A dead letter no longer holds its key back.
-    REQUIRE(applied(runCoroutine(journal->deadLetter("a2", token(*journal, "a2"), 1, "HTTP 400"))));
+    REQUIRE(applied(
+        runCoroutine(journal->deadLetter("a2", test::leaseToken(*journal, "a2"), 1, "HTTP 400"))));
     CHECK(claimIds(*journal) == Ids{"a3"});
   }
 }
@@ -410,8 +406,10 @@ TEST_CASE("journal contract: egovbus dlq lists, replays and discards on the conf
       REQUIRE(runCoroutine(journal->enqueue(entry("x"), 24h)).ok());
       REQUIRE(runCoroutine(journal->enqueue(entry("y"), 24h)).ok());
       REQUIRE(claimIds(*journal) == Ids{"x", "y"});
-      REQUIRE(applied(runCoroutine(journal->deadLetter("x", token(*journal, "x"), 2, "HTTP 400"))));
-      REQUIRE(applied(runCoroutine(journal->deadLetter("y", token(*journal, "y"), 2, "HTTP 400"))));
+      REQUIRE(applied(
+          runCoroutine(journal->deadLetter("x", test::leaseToken(*journal, "x"), 2, "HTTP 400"))));
+      REQUIRE(applied(
+          runCoroutine(journal->deadLetter("y", test::leaseToken(*journal, "y"), 2, "HTTP 400"))));
     }
     CHECK(core::dlqCommand({bus_file, "list", "", "", "", "t"}) == 0);
     CHECK(core::dlqCommand({bus_file, "show", "x", "", "", "t"}) == 0);

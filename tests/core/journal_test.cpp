@@ -167,14 +167,6 @@ TEST_CASE_FIXTURE(OneWayFixture, "one-way: 202 after the journal commit, state, 
 
 namespace {
 
-// The lease token of the entry's latest claim (1: stored claimed, or claimed once).
-std::int64_t token(core::Journal& journal, const std::string& id) {
-  auto found = runCoroutine(journal.find("072006", id));
-  REQUIRE(found.ok());
-  REQUIRE(found->has_value());
-  return (*found)->lease_token;
-}
-
 // A journal that records each claim (how many were asked for, how many came) and whose
 // markDelivered waits until open() is called: a delivery's outcome held while it is being
 // recorded. Everything else goes straight to the journal inside.
@@ -286,7 +278,7 @@ TEST_CASE_FIXTURE(OneWayFixture,
   }
   for (int i = 0; i < 3; ++i) {
     CHECK(state(ids[i]) == "delivering");  // committed claimed, handed to the worker
-    CHECK(token(*journal, ids[i]) == 1);
+    CHECK(test::leaseToken(*journal, ids[i]) == 1);
   }
   CHECK(state(ids[3]) == "queued");  // no hand-off slot left: the claim loop takes it
 
@@ -304,6 +296,32 @@ TEST_CASE_FIXTURE(OneWayFixture,
     CHECK(body.find("<string key=\"stamped\">yes</string>") != std::string::npos);
   }
   CHECK(store->sql("SELECT COUNT(*) FROM attempts") == "5");
+}
+
+TEST_CASE_FIXTURE(OneWayFixture,
+                  "one-way: a repeated Idempotency-Key gives the slot it reserved back") {
+  auto settings = bus->generation()->bus.journal;
+  settings.deliveries = 2;  // one slot for hand-offs
+  net::io_context io;
+  core::DeliveryWorker worker(io, *bus, *journal, settings);
+  bus->setDelivery(&worker);
+  worker.start();
+  const auto first = idOf(post("/api/v1/bari/welfare/notifica", "{}", "domanda-7"));
+  CHECK(state(first) == "delivering");
+  for (int i = 0; i < 2000 && state(first) != "delivered"; ++i) io.run_for(5ms);
+  REQUIRE(state(first) == "delivered");
+  // The same key: the slot is reserved, the journal finds the first exchange, the slot is
+  // given back.
+  auto again = post("/api/v1/bari/welfare/notifica", "{}", "domanda-7");
+  CHECK(again.result_int() == 202);
+  CHECK(idOf(again) == first);
+  CHECK(worker.reserve());
+  worker.release();
+  worker.stop();
+  io.restart();
+  io.run();
+  bus->setDelivery(nullptr);
+  CHECK(desk("bari")->received().size() == 1);
 }
 
 TEST_CASE_FIXTURE(OneWayFixture,

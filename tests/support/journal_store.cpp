@@ -12,6 +12,7 @@
 #include "core/journal/pg_journal.hpp"
 #include "core/journal/sqlite_journal.hpp"
 #include "tests/support/postgres_server.hpp"
+#include "tests/support/run_coroutine.hpp"
 
 namespace egov::test {
 namespace {
@@ -25,6 +26,13 @@ PostgresServer& server() {
 }
 
 }  // namespace
+
+std::int64_t leaseToken(core::Journal& journal, const std::string& id) {
+  auto found = runCoroutine(journal.find("072006", id));
+  REQUIRE(found.ok());
+  REQUIRE(found->has_value());
+  return (*found)->lease_token;
+}
 
 const char* journalBackendName(JournalBackend backend) {
   return backend == JournalBackend::sqlite ? "sqlite" : "postgresql";

@@ -4,6 +4,7 @@
 // another journal is open on it (as a second bus instance on one PostgreSQL).
 #pragma once
 
+#include <cstdint>
 #include <filesystem>
 #include <memory>
 #include <string>
@@ -12,6 +13,10 @@
 #include "core/journal/journal.hpp"
 
 namespace egov::test {
+
+// The lease token of the latest claim of entry `id` of tenant 072006, as find() reports it
+// (fails the test when there is no such entry).
+std::int64_t leaseToken(core::Journal& journal, const std::string& id);
 
 enum class JournalBackend { sqlite, postgresql };
 inline const std::vector<JournalBackend> kJournalBackends = {JournalBackend::sqlite,
