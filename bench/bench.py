@@ -17,7 +17,6 @@ import shutil
 import signal
 import socket
 import statistics
-import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -70,16 +69,6 @@ def wait_until(check, timeout, what, interval=0.002):
             pass
         time.sleep(interval)
     raise RuntimeError(f"{what}: not ready after {timeout}s")
-
-
-def undelivered(journal):
-    """One-way exchanges of a SQLite journal not yet settled (queued or being delivered); read
-    while the bus runs (WAL)."""
-    db = sqlite3.connect(f"file:{journal}?mode=ro", uri=True, timeout=30)
-    try:
-        return db.execute("SELECT count(*) FROM exchanges WHERE state IN ('queued', 'delivering')").fetchone()[0]
-    finally:
-        db.close()
 
 
 def ready(port, path="/readyz"):
