@@ -128,7 +128,7 @@ void readStatements(const core::ConfigNode& settings, DbConfig& config) {
       node.error("statement names use letters, digits, '_', '-', '.'");
       continue;
     }
-    if (!node.allowKeys({"sql", "params"})) continue;
+    if (!node.allowKeys({"sql", "params", "for_each"})) continue;
     DbStatement statement;
     statement.name = name;
     statement.sql = node.requiredString("sql");
@@ -145,6 +145,19 @@ void readStatements(const core::ConfigNode& settings, DbConfig& config) {
       if (!isName(placeholder)) node.errorAt("sql", "invalid placeholder :" + placeholder);
     }
     statement.driver_sql = translated.sql;
+    if (node.has("for_each")) {
+      const auto for_each = node["for_each"];
+      statement.for_each_xpath = for_each.asString();
+      if (statement.for_each_xpath.empty()) {
+        if (for_each.isScalar()) for_each.error("expected an XPath expression");
+        continue;
+      }
+      statement.for_each = compileXPath(statement.for_each_xpath);
+      if (!statement.for_each) {
+        for_each.error("invalid XPath: " + statement.for_each_xpath);
+        continue;
+      }
+    }
     readParams(node, translated, statement);
     config.statements.push_back(std::move(statement));
   }

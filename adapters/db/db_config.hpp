@@ -29,6 +29,11 @@ struct DbStatement {
   std::string sql;              // as configured, with :name placeholders
   std::string driver_sql;       // with the driver's positional placeholders (?1 or $1)
   std::vector<DbParam> params;  // in bind order: params[i] binds position i + 1
+  // `for_each`: an XPath selecting nodes of the body; the statement then runs once per node,
+  // in document order and in the call's one transaction, each param's XPath evaluated with
+  // that node as its context. Null for a statement that runs once.
+  std::string for_each_xpath;
+  core::XPathPtr for_each;
 };
 
 struct DbConfig {

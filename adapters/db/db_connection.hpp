@@ -30,6 +30,9 @@ struct CallLimits {
 
 // One value per statement param (DbStatement::params order); nullopt is SQL NULL.
 using ParamValues = std::vector<std::optional<std::string>>;
+// The values of each run of a statement: one set for a plain statement, one per node a
+// `for_each` statement selected (none when it selected nothing).
+using ParamRuns = std::vector<ParamValues>;
 
 class DbConnection {
  public:
@@ -41,12 +44,12 @@ class DbConnection {
 
   virtual ~DbConnection() = default;
 
-  // Runs `statement` in a transaction of its own, committed when everything succeeded and
-  // rolled back otherwise. Returns the rows document (or <rows affected="n"/>). Error
-  // messages do not name the endpoint (the caller adds it) and never quote the DSN.
-  // Blocking; one caller at a time.
-  virtual core::Result<core::XmlDocPtr> execute(const DbStatement& statement,
-                                                const ParamValues& values,
+  // Runs `statement` once per entry of `runs`, in order, all in one transaction of its own,
+  // committed when every run succeeded and rolled back otherwise. Returns the rows of every
+  // run in one document (or <rows affected="n"/>, n summed over the runs). Error messages do
+  // not name the endpoint (the caller adds it), name the failing run of a `for_each`
+  // statement, and never quote the DSN. Blocking; one caller at a time.
+  virtual core::Result<core::XmlDocPtr> execute(const DbStatement& statement, const ParamRuns& runs,
                                                 const CallLimits& limits) = 0;
   // The state execute() left the connection in.
   virtual Health health() const = 0;

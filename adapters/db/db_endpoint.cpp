@@ -31,7 +31,7 @@ core::Result<core::XmlDocPtr> runLeased(const std::string& name, const DbDriver&
         connection = std::move(fresh).value();
         ++opened;
       }
-      auto result = connection->execute(*call.statement, call.values, limits);
+      auto result = connection->execute(*call.statement, call.runs, limits);
       const auto health = connection->health();
       if (health == DbConnection::Health::ok) return result;
       // Dropped rather than pooled: the next call (or the retry below) opens a new one.

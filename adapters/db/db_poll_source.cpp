@@ -235,6 +235,11 @@ const DbStatement* statementAt(const core::ConfigNode& settings, std::string_vie
     for (const auto& s : db.statements) known += (known.empty() ? "" : ", ") + s.name;
     settings.errorAt(
         key, "endpoint " + endpoint + " has no statement " + name + " (known: " + known + ")");
+  } else if (statement->for_each) {
+    // The source gives one row's values: a statement run per node of a body has none.
+    settings.errorAt(key, "statement " + name + " of endpoint " + endpoint +
+                              " runs for_each; a db source's statements run once per row");
+    return nullptr;
   }
   return statement;
 }

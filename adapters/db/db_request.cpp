@@ -48,6 +48,41 @@ std::string knownStatements(const DbConfig& config) {
   return out;
 }
 
+bool isDbElement(const xmlNode* node, const char* name) {
+  return node->type == XML_ELEMENT_NODE && inDbNamespace(node, true) &&
+         std::strcmp(reinterpret_cast<const char*>(node->name), name) == 0;
+}
+
+// The <param> children of `parent`: every param of `statement` once, and no other.
+core::Result<ParamValues> envelopeParams(const DbStatement& statement, const xmlNode& parent,
+                                         const std::string& where) {
+  const auto& params = statement.params;
+  ParamValues values(params.size());
+  std::vector<bool> given(params.size(), false);
+  for (const xmlNode* child = parent.children; child; child = child->next) {
+    if (isBlank(child)) continue;
+    if (!isDbElement(child, "param")) {
+      return mappingError(where + "only <param> elements may be in <" +
+                          reinterpret_cast<const char*>(parent.name) + ">");
+    }
+    const std::string param = core::xmlAttr(child, "name");
+    auto it = std::find_if(params.begin(), params.end(),
+                           [&](const DbParam& p) { return p.name == param; });
+    if (it == params.end()) {
+      return mappingError(where + "statement " + statement.name + " has no param named '" + param +
+                          "'");
+    }
+    const auto index = static_cast<std::size_t>(it - params.begin());
+    if (given[index]) return mappingError(where + "param " + param + " given twice");
+    given[index] = true;
+    if (core::xmlAttr(child, "null") != "true") values[index] = core::xmlText(child);
+  }
+  for (std::size_t i = 0; i < params.size(); ++i) {
+    if (!given[i]) return mappingError(where + "missing param " + params[i].name);
+  }
+  return values;
+}
+
 core::Result<DbCall> fromEnvelope(const DbConfig& config, const xmlNode& root) {
   const std::string name = core::xmlAttr(&root, "statement");
   DbCall call;
@@ -64,55 +99,96 @@ core::Result<DbCall> fromEnvelope(const DbConfig& config, const xmlNode& root) {
                           knownStatements(config) + ")");
     }
   }
-  const auto& params = call.statement->params;
-  call.values.resize(params.size());
-  std::vector<bool> given(params.size(), false);
+  if (!call.statement->for_each) {
+    auto values = envelopeParams(*call.statement, root, "query envelope: ");
+    if (!values) return std::move(values).error();
+    call.runs.push_back(std::move(values).value());
+    return call;
+  }
   for (const xmlNode* child = root.children; child; child = child->next) {
     if (isBlank(child)) continue;
-    if (child->type != XML_ELEMENT_NODE || !inDbNamespace(child, true) ||
-        std::strcmp(reinterpret_cast<const char*>(child->name), "param") != 0) {
-      return mappingError("query envelope: only <param> elements may be in <query>");
-    }
-    const std::string param = core::xmlAttr(child, "name");
-    auto it = std::find_if(params.begin(), params.end(),
-                           [&](const DbParam& p) { return p.name == param; });
-    if (it == params.end()) {
+    if (!isDbElement(child, "row")) {
       return mappingError("query envelope: statement " + call.statement->name +
-                          " has no param named '" + param + "'");
+                          " runs for_each: only <row> elements may be in <query>");
     }
-    const auto index = static_cast<std::size_t>(it - params.begin());
-    if (given[index]) return mappingError("query envelope: param " + param + " given twice");
-    given[index] = true;
-    if (core::xmlAttr(child, "null") != "true") call.values[index] = core::xmlText(child);
-  }
-  for (std::size_t i = 0; i < params.size(); ++i) {
-    if (!given[i]) return mappingError("query envelope: missing param " + params[i].name);
+    auto values =
+        envelopeParams(*call.statement, *child,
+                       "query envelope, row " + std::to_string(call.runs.size() + 1) + ": ");
+    if (!values) return std::move(values).error();
+    call.runs.push_back(std::move(values).value());
   }
   return call;
 }
 
-core::Result<ParamValues> evaluateParams(const DbStatement& statement, const xmlDoc& body) {
+// The string value of one param's XPath on the context node; nullopt for an empty node-set.
+core::Result<std::optional<std::string>> evaluateParam(const DbParam& param, xmlXPathContext& ctx) {
+  std::unique_ptr<xmlXPathObject, XPathObjectDeleter> result(
+      xmlXPathCompiledEval(param.expr.get(), &ctx));
+  if (!result) return mappingError("param " + param.name + ": XPath failed: " + param.xpath);
+  if (result->type == XPATH_NODESET && xmlXPathNodeSetIsEmpty(result->nodesetval)) {
+    return std::optional<std::string>();
+  }
+  if (result->type == XPATH_NODESET && result->nodesetval->nodeNr == 1) {
+    // The usual param, an element holding one text: its text without a copy by libxml2.
+    const xmlNode* node = result->nodesetval->nodeTab[0];
+    const xmlNode* child = node->type == XML_ELEMENT_NODE ? node->children : nullptr;
+    if (child && !child->next && child->type == XML_TEXT_NODE && child->content) {
+      return std::optional<std::string>(reinterpret_cast<const char*>(child->content));
+    }
+  }
+  std::unique_ptr<xmlChar, XmlStringDeleter> text(xmlXPathCastToString(result.get()));
+  if (!text) return core::makeError(ErrorKind::internal, "out of memory for XPath");
+  return std::optional<std::string>(reinterpret_cast<const char*>(text.get()));
+}
+
+core::Result<ParamRuns> evaluateParams(const DbStatement& statement, const xmlDoc& body) {
   auto* doc = const_cast<xmlDoc*>(&body);
   std::unique_ptr<xmlXPathContext, XPathContextDeleter> ctx(xmlXPathNewContext(doc));
   if (!ctx) return core::makeError(ErrorKind::internal, "out of memory for XPath");
   ctx->node = reinterpret_cast<xmlNode*>(doc);
   xmlXPathRegisterNs(ctx.get(), xc(core::kXPathFnPrefix), xc(core::kXpathFunctionsNs));
-  ParamValues values;
-  for (const auto& param : statement.params) {
-    std::unique_ptr<xmlXPathObject, XPathObjectDeleter> result(
-        xmlXPathCompiledEval(param.expr.get(), ctx.get()));
-    if (!result) {
-      return mappingError("param " + param.name + ": XPath failed: " + param.xpath);
+  // Reuses the XPath objects and node-sets of one evaluation in the next, instead of
+  // allocating them again for every param of every run.
+  if (statement.for_each) xmlXPathContextSetCache(ctx.get(), 1, -1, 0);
+
+  // The context nodes of the runs: the document, or each node for_each selects.
+  std::unique_ptr<xmlXPathObject, XPathObjectDeleter> selected;
+  std::vector<xmlNode*> contexts{ctx->node};
+  if (statement.for_each) {
+    selected.reset(xmlXPathCompiledEval(statement.for_each.get(), ctx.get()));
+    if (!selected) {
+      return mappingError("for_each: XPath failed: " + statement.for_each_xpath);
     }
-    if (result->type == XPATH_NODESET && xmlXPathNodeSetIsEmpty(result->nodesetval)) {
-      values.emplace_back(std::nullopt);
-      continue;
+    if (selected->type != XPATH_NODESET) {
+      return mappingError("for_each: the XPath must select nodes: " + statement.for_each_xpath);
     }
-    std::unique_ptr<xmlChar, XmlStringDeleter> text(xmlXPathCastToString(result.get()));
-    if (!text) return core::makeError(ErrorKind::internal, "out of memory for XPath");
-    values.emplace_back(reinterpret_cast<const char*>(text.get()));
+    const xmlNodeSet* nodes = selected->nodesetval;
+    const int count = nodes ? nodes->nodeNr : 0;
+    contexts.assign(count > 0 ? nodes->nodeTab : nullptr,
+                    count > 0 ? nodes->nodeTab + count : nullptr);
   }
-  return values;
+
+  ParamRuns runs;
+  runs.reserve(contexts.size());
+  for (std::size_t i = 0; i < contexts.size(); ++i) {
+    ctx->node = contexts[i];
+    ctx->contextSize = static_cast<int>(contexts.size());
+    ctx->proximityPosition = static_cast<int>(i) + 1;
+    ParamValues values;
+    values.reserve(statement.params.size());
+    for (const auto& param : statement.params) {
+      auto value = evaluateParam(param, *ctx);
+      if (!value) {
+        if (!statement.for_each) return std::move(value).error();
+        auto error = std::move(value).error();
+        error.message = "for_each node " + std::to_string(i + 1) + ": " + error.message;
+        return error;
+      }
+      values.push_back(std::move(value).value());
+    }
+    runs.push_back(std::move(values));
+  }
+  return runs;
 }
 
 }  // namespace
@@ -129,9 +205,9 @@ core::Result<DbCall> resolveDbCall(const DbConfig& config, const xmlDoc& body) {
   }
   DbCall call;
   call.statement = &config.statements.front();
-  auto values = evaluateParams(*call.statement, body);
-  if (!values) return std::move(values).error();
-  call.values = std::move(values).value();
+  auto runs = evaluateParams(*call.statement, body);
+  if (!runs) return std::move(runs).error();
+  call.runs = std::move(runs).value();
   return call;
 }
 

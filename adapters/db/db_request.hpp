@@ -11,7 +11,7 @@ namespace egov::adapters::db {
 
 struct DbCall {
   const DbStatement* statement = nullptr;  // points into the endpoint's DbConfig
-  ParamValues values;                      // one per statement->params, in order
+  ParamRuns runs;                          // each one value per statement->params, in order
 };
 
 // A body whose root is {urn:egovbus:db}query names the statement and gives every value:
@@ -22,8 +22,17 @@ struct DbCall {
 //   </query>
 //
 // `statement` may be left out when the endpoint has one; every param of the statement must
-// be given, and no other. Any other body goes to the endpoint's only statement, its values
-// being the params' XPaths evaluated on the body (string value; an empty node-set is NULL).
+// be given, and no other. A `for_each` statement takes one <row> per run instead, each
+// holding every param:
+//
+//   <query xmlns="urn:egovbus:db" statement="carica">
+//     <row><param name="cf">RSSMRA80A01A662A</param>...</row>
+//     <row>...</row>
+//   </query>
+//
+// Any other body goes to the endpoint's only statement, its values being the params' XPaths
+// evaluated on the body (string value; an empty node-set is NULL); for a `for_each`
+// statement, on each node its XPath selects (position() and last() count those nodes).
 // An endpoint with several statements therefore needs the envelope. Errors are
 // mapping_failed: the body is what the route's mappings produced.
 core::Result<DbCall> resolveDbCall(const DbConfig& config, const xmlDoc& body);

@@ -2,6 +2,7 @@
 // Values travel as PQexecParams parameters, never in the SQL text.
 #include <memory>
 #include <new>
+#include <optional>
 #include <string>
 
 #include <libpq-fe.h>
@@ -49,7 +50,7 @@ class PostgresConnection final : public DbConnection {
     PQsetNoticeProcessor(conn_.get(), ignoreNotice, nullptr);
   }
 
-  core::Result<core::XmlDocPtr> execute(const DbStatement& statement, const ParamValues& values,
+  core::Result<core::XmlDocPtr> execute(const DbStatement& statement, const ParamRuns& runs,
                                         const CallLimits& limits) override {
     health_ = Health::ok;
     limits_ = limits;
@@ -68,20 +69,12 @@ class PostgresConnection final : public DbConnection {
       return error;
     }
 
-    std::vector<const char*> params;
-    params.reserve(values.size());
-    for (const auto& value : values) params.push_back(value ? value->c_str() : nullptr);
-    // Types are left for the server to infer, as if the values were untyped literals.
-    ResultPtr result(PQexecParams(conn_.get(), statement.driver_sql.c_str(),
-                                  static_cast<int>(params.size()), nullptr, params.data(), nullptr,
-                                  nullptr, 0));
     core::Result<core::XmlDocPtr> answer = core::makeError(ErrorKind::internal, "out of memory");
     try {
-      answer = readResult(result.get());
+      answer = runAll(statement, runs);
     } catch (const std::bad_alloc&) {
       health_ = Health::broken;
     }
-    result.reset();
     if (!answer) {
       rollback();
       return answer;
@@ -94,21 +87,51 @@ class PostgresConnection final : public DbConnection {
   Health health() const override { return health_; }
 
  private:
-  core::Result<core::XmlDocPtr> readResult(const PGresult* result) {
+  // Every run of the statement (one round trip each), their rows gathered in one document
+  // or their affected counts summed. No run at all answers <rows affected="0"/>.
+  core::Result<core::XmlDocPtr> runAll(const DbStatement& statement, const ParamRuns& runs) {
+    std::optional<RowsBuilder> rows;
+    std::int64_t affected = 0;
+    std::vector<const char*> params(statement.params.size());
+    for (std::size_t i = 0; i < runs.size(); ++i) {
+      for (std::size_t p = 0; p < params.size(); ++p) {
+        params[p] = runs[i][p] ? runs[i][p]->c_str() : nullptr;
+      }
+      // Types are left for the server to infer, as if the values were untyped literals.
+      ResultPtr result(PQexecParams(conn_.get(), statement.driver_sql.c_str(),
+                                    static_cast<int>(params.size()), nullptr, params.data(),
+                                    nullptr, nullptr, 0));
+      auto read = readResult(result.get(), rows, affected);
+      if (!read) {
+        auto error = std::move(read).error();
+        if (statement.for_each) {
+          error.message = "for_each node " + std::to_string(i + 1) + " of " +
+                          std::to_string(runs.size()) + ": " + error.message;
+        }
+        return error;
+      }
+    }
+    if (rows) return rows->finish();
+    return RowsBuilder::affected(affected);
+  }
+
+  core::Result<void> readResult(const PGresult* result, std::optional<RowsBuilder>& rows,
+                                std::int64_t& affected) {
     switch (PQresultStatus(result)) {
       case PGRES_TUPLES_OK:
-        return readRows(result);
+        if (!rows) rows.emplace();
+        return readRows(result, *rows);
       case PGRES_COMMAND_OK: {
         const std::string count = PQcmdTuples(const_cast<PGresult*>(result));
-        return RowsBuilder::affected(count.empty() ? 0 : std::stoll(count));
+        affected += count.empty() ? 0 : std::stoll(count);
+        return {};
       }
       default:
         return failure(result);
     }
   }
 
-  core::Result<core::XmlDocPtr> readRows(const PGresult* result) {
-    RowsBuilder rows;
+  core::Result<void> readRows(const PGresult* result, RowsBuilder& rows) {
     const int columns = PQnfields(result);
     for (int r = 0; r < PQntuples(result); ++r) {
       rows.beginRow();
@@ -117,7 +140,7 @@ class PostgresConnection final : public DbConnection {
         if (!added) return std::move(added).error();
       }
     }
-    return rows.finish();
+    return {};
   }
 
   static core::Result<void> addColumn(RowsBuilder& rows, const PGresult* result, int r, int c) {

@@ -3,6 +3,7 @@
 #include <filesystem>
 #include <map>
 #include <new>
+#include <optional>
 
 #include <sqlite3.h>
 
@@ -72,7 +73,7 @@ class SqliteConnection final : public DbConnection {
     sqlite3_progress_handler(db_.get(), 1000, &SqliteConnection::onProgress, this);
   }
 
-  core::Result<core::XmlDocPtr> execute(const DbStatement& statement, const ParamValues& values,
+  core::Result<core::XmlDocPtr> execute(const DbStatement& statement, const ParamRuns& runs,
                                         const CallLimits& limits) override {
     health_ = Health::ok;
     limits_ = limits;
@@ -92,12 +93,12 @@ class SqliteConnection final : public DbConnection {
     if (rc != SQLITE_OK) return failure(rc);
     core::Result<core::XmlDocPtr> result = core::makeError(ErrorKind::internal, "out of memory");
     try {
-      result = run(prepared, statement, values);
+      result = runAll(prepared, statement, runs);
     } catch (const std::bad_alloc&) {
       health_ = Health::broken;
+      sqlite3_reset(prepared);
+      sqlite3_clear_bindings(prepared);
     }
-    sqlite3_reset(prepared);
-    sqlite3_clear_bindings(prepared);
     if (result) {
       rc = sqlite3_exec(db_.get(), "COMMIT", nullptr, nullptr, nullptr);
       if (rc != SQLITE_OK) result = failure(rc);
@@ -126,35 +127,56 @@ class SqliteConnection final : public DbConnection {
     return slot.get();
   }
 
-  core::Result<core::XmlDocPtr> run(sqlite3_stmt* prepared, const DbStatement& statement,
-                                    const ParamValues& values) {
+  // Every run of the statement, its rows gathered in one document (or its changes summed).
+  // No run at all answers <rows affected="0"/>, as on PostgreSQL. The statement is left
+  // reset and unbound.
+  core::Result<core::XmlDocPtr> runAll(sqlite3_stmt* prepared, const DbStatement& statement,
+                                       const ParamRuns& runs) {
+    std::optional<RowsBuilder> rows;
+    if (sqlite3_column_count(prepared) != 0 && !runs.empty()) rows.emplace();
+    std::int64_t affected = 0;
+    for (std::size_t i = 0; i < runs.size(); ++i) {
+      auto ran = run(prepared, statement, runs[i], rows ? &*rows : nullptr);
+      sqlite3_reset(prepared);
+      sqlite3_clear_bindings(prepared);
+      if (!ran) {
+        auto error = std::move(ran).error();
+        if (statement.for_each) {
+          error.message = "for_each node " + std::to_string(i + 1) + " of " +
+                          std::to_string(runs.size()) + ": " + error.message;
+        }
+        return error;
+      }
+      affected += sqlite3_changes64(db_.get());
+    }
+    if (rows) return rows->finish();
+    return RowsBuilder::affected(affected);
+  }
+
+  // One run: binds `values` and steps the statement to its end, each row added to `rows`.
+  core::Result<void> run(sqlite3_stmt* prepared, const DbStatement& statement,
+                         const ParamValues& values, RowsBuilder* rows) {
     for (std::size_t i = 0; i < statement.params.size(); ++i) {
       const int position = static_cast<int>(i) + 1;
-      const int rc = values[i]
-                         ? sqlite3_bind_text64(prepared, position, values[i]->data(),
-                                               values[i]->size(), SQLITE_TRANSIENT, SQLITE_UTF8)
-                         : sqlite3_bind_null(prepared, position);
+      const int rc = values[i] ? sqlite3_bind_text64(prepared, position, values[i]->data(),
+                                                     values[i]->size(), SQLITE_TRANSIENT, SQLITE_UTF8)
+                               : sqlite3_bind_null(prepared, position);
       if (rc != SQLITE_OK) return failure(rc);
     }
     const int columns = sqlite3_column_count(prepared);
-    if (columns == 0) {
-      const int rc = sqlite3_step(prepared);
-      if (rc != SQLITE_DONE && rc != SQLITE_ROW) return failure(rc);
-      return RowsBuilder::affected(sqlite3_changes64(db_.get()));
-    }
-    RowsBuilder rows;
     int rc = SQLITE_OK;
     while ((rc = sqlite3_step(prepared)) == SQLITE_ROW) {
-      rows.beginRow();
+      if (!rows) continue;  // a DML statement with nothing to return
+      rows->beginRow();
       for (int c = 0; c < columns; ++c) {
         const char* name = sqlite3_column_name(prepared, c);
         if (!name) throw std::bad_alloc();
-        auto added = addColumn(rows, prepared, c, name);
+        auto added = addColumn(*rows, prepared, c, name);
         if (!added) return std::move(added).error();
       }
     }
     if (rc != SQLITE_DONE) return failure(rc);
-    return rows.finish();
+    return {};
   }
 
   static core::Result<void> addColumn(RowsBuilder& rows, sqlite3_stmt* prepared, int c,

@@ -333,6 +333,78 @@ TEST_CASE(
         std::string::npos);
 }
 
+TEST_CASE("csv chunk mode: a for_each statement inserts a chunk row by row with no mapping") {
+  int io_lanes = 0;
+  SUBCASE("no I/O context") {
+    io_lanes = 0;
+  }
+  SUBCASE("two I/O contexts") {
+    io_lanes = 2;
+  }
+  CAPTURE(io_lanes);
+  ChunkBus setup;
+  // The params read each <row> (its number attribute, its fields by position) and the chunk
+  // around it (../@first); the route is the call alone.
+  setup.config.write("conf/tenants/bari.yaml",
+                     "tenant: { istat: \"072006\", slug: bari, name: Bari }\n"
+                     "endpoints:\n"
+                     "  archivio:\n"
+                     "    type: db\n"
+                     "    driver: sqlite\n"
+                     "    path: ../../var/archivio.db\n"
+                     "    pool: { max: 1 }\n"
+                     "    statements:\n"
+                     "      carica:\n"
+                     "        for_each: /*/*\n"
+                     "        sql: >-\n"
+                     "          INSERT INTO versamenti (riga, cf, importo, scadenza, file, primo,\n"
+                     "                                  ultimo)\n"
+                     "          VALUES (:riga, :cf, egov_decimal_it(:importo),\n"
+                     "                  egov_date_it(:scadenza), :file, :primo, :ultimo)\n"
+                     "        params: { riga: \"@number\", cf: \"*[1]\", importo: \"*[2]\",\n"
+                     "                  scadenza: \"*[3]\", file: ../@file, primo: ../@first,\n"
+                     "                  ultimo: ../@last }\n"
+                     "routes:\n"
+                     "  - service: tari.carica\n"
+                     "    steps: [ { call: archivio } ]\n"
+                     "sources:\n"
+                     "  versamenti:\n"
+                     "    type: csv\n"
+                     "    service: tari.carica\n"
+                     "    folder: ../../drop\n"
+                     "    delimiter: \";\"\n"
+                     "    settle: 50ms\n"
+                     "    interval: 20ms\n"
+                     "    rows_per_exchange: 100\n");
+  SourceHarness bus(setup.config, io_lanes);
+  bus.start();
+  std::string text = "codice_fiscale;importo;scadenza\n";
+  for (int i = 1; i <= 250; ++i) {
+    text += i == 120 ? "RSSMRA80A01A662;1,00;01/01/2026\n" : goodRow(i) + "\n";
+  }
+  dropFile(setup.drop / "versamenti.csv", text);
+  REQUIRE(waitUntil([&] { return fs::exists(setup.drop / "done/versamenti.csv"); }));
+
+  // Chunks 1-100 and 201-250 whole; 101-200 refused for row 120 and sent again row by row.
+  CHECK(query(setup.archive,
+              "SELECT primo, ultimo, count(*), min(riga), max(riga) FROM versamenti "
+              "GROUP BY primo, ultimo HAVING count(*) > 1 ORDER BY primo") ==
+        std::vector<std::string>{"1|100|100|1|100", "201|250|50|201|250"});
+  CHECK(query(setup.archive,
+              "SELECT count(*), sum(riga = primo AND riga = ultimo) FROM versamenti "
+              "WHERE riga BETWEEN 101 AND 200") == std::vector<std::string>{"99|99"});
+  CHECK(query(setup.archive,
+              "SELECT file, importo, scadenza FROM versamenti WHERE riga IN (7, 12) "
+              "ORDER BY riga") == std::vector<std::string>{"versamenti.csv|-8234.07|2026-12-08",
+                                                           "versamenti.csv|13234.12|2026-12-13"});
+  const auto reject_lines = lines(readFile(setup.drop / "done/versamenti.csv.rejects.csv"));
+  REQUIRE(reject_lines.size() == 2);
+  CHECK(reject_lines[1] ==
+        "120;RSSMRA80A01A662;1,00;01/01/2026;backend-rejected: bari/archivio: for_each node 1 "
+        "of 1: CHECK constraint failed: length(cf) = 16 (sqlite error 275)");
+  CHECK(lines(readFile(setup.drop / "done/versamenti.csv.outcomes.csv")).size() == 251);
+}
+
 TEST_CASE("csv chunk mode: a good chunk beside a bad one goes through whole") {
   ChunkBus setup;
   setup.config.write("conf/tenants/bari.yaml", tenantFile("    rows_per_exchange: 4\n"));

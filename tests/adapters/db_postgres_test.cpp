@@ -7,6 +7,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <array>
 #include <chrono>
 #include <cstdlib>
 #include <memory>
@@ -184,6 +185,47 @@ TEST_CASE("db postgres: DML answers the affected count and commits; errors roll 
         "<field name=\"anno\">2024</field><field name=\"importo\">99.99</field>"
         "<field name=\"note\" null=\"true\"/><field name=\"allegato\" null=\"true\"/>"
         "<field name=\"pagato\">false</field></row></rows>");
+}
+
+TEST_CASE("db postgres: for_each runs once per node in one transaction; SELECT rows gathered") {
+  auto& server = freshServer();
+  Runtime rt;
+  auto endpoint = rt.endpoint(server.dsn(), R"yaml(
+statements:
+  carica:
+    for_each: "/*/*[local-name() = 'row']"
+    sql: "INSERT INTO pagamenti (iuv, cf, importo) VALUES (:iuv, :cf, :importo)"
+    params: { iuv: "*[@name = 'iuv']", cf: "*[@name = 'cf']", importo: "*[@name = 'importo']" }
+  anni:
+    for_each: "/*/*[local-name() = 'row']"
+    sql: "SELECT iuv, importo FROM pagamenti WHERE cf = :cf ORDER BY iuv"
+    params: { cf: "*[@name = 'cf']" }
+)yaml");
+  REQUIRE_MESSAGE(endpoint, rt.errors.str());
+  const auto chunk = [](std::initializer_list<std::array<const char*, 3>> rows) {
+    std::string body = R"(<query xmlns="urn:egovbus:db" statement="carica">)";
+    for (const auto& [iuv, cf, importo] : rows) {
+      body += "<row>" + param("iuv", iuv) + param("cf", cf) + param("importo", importo) + "</row>";
+    }
+    return body + "</query>";
+  };
+  CHECK(text(callOnce(*endpoint, chunk({{"A", "X", "1"}, {"B", "Y", "2"}, {"C", "X", "3"}}))) ==
+        "<rows xmlns=\"urn:egovbus:db\" affected=\"3\"/>");
+  auto failed = callOnce(*endpoint, chunk({{"D", "X", "1"}, {"E", "X", "-1"}, {"F", "X", "1"}}));
+  REQUIRE_FALSE(failed.ok());
+  CHECK(failed.error().kind == core::ErrorKind::backend_rejected);
+  CHECK(failed.error().message.find("t/x: for_each node 2 of 3: SQLSTATE 23514") == 0);
+
+  // Every run's rows, in order; D went with the failed transaction.
+  CHECK(text(callOnce(*endpoint, R"(<query xmlns="urn:egovbus:db" statement="anni">)"
+                                 "<row>" +
+                                     param("cf", "Y") + "</row><row>" + param("cf", "X") +
+                                     "</row></query>")) ==
+        "<rows xmlns=\"urn:egovbus:db\">"
+        "<row><field name=\"iuv\">B</field><field name=\"importo\">2</field></row>"
+        "<row><field name=\"iuv\">A</field><field name=\"importo\">1</field></row>"
+        "<row><field name=\"iuv\">C</field><field name=\"importo\">3</field></row></rows>");
+  CHECK(endpoint->connectionsOpened() == 1);
 }
 
 TEST_CASE("db postgres: a wrong password or no server is backend_unavailable, without secrets") {

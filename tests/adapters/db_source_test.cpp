@@ -328,6 +328,21 @@ TEST_CASE("db source config: a good config builds; unknown, missing and wrong ke
     CHECK(bad.errorText().find(message) != std::string::npos);
   }
 
+  {  // a statement that runs once per node of a body has no single row to take values from
+    TempConfig bad;
+    SqliteFile bad_db(bad.root() / "protocollo.db");
+    bad_db.exec(
+        "CREATE TABLE pratiche (id INTEGER PRIMARY KEY, oggetto TEXT, stato TEXT, esito TEXT);");
+    std::string endpoint = endpointYaml(sqlite, kMarkSql);
+    endpoint.replace(endpoint.find("scarta: { sql:"), 14, "scarta: { for_each: /*, sql:");
+    bad.write("conf/tenants/bari.yaml",
+              tenantFile("http://127.0.0.1:9/", endpoint, "", "    reject: scarta\n"));
+    CHECK_FALSE(bad.load());
+    CHECK(bad.errorText().find("sources.pratiche.reject: statement scarta of endpoint protocollo "
+                               "runs for_each; a db source's statements run once per row") !=
+          std::string::npos);
+  }
+
   TempConfig bad;
   SqliteFile bad_db(bad.root() / "protocollo.db");
   bad_db.exec(

@@ -2,6 +2,7 @@
 // transactions, the pool cap, and a whole route through the REST API.
 #include <doctest/doctest.h>
 
+#include <array>
 #include <atomic>
 #include <chrono>
 #include <filesystem>
@@ -416,6 +417,152 @@ statements:
   REQUIRE_FALSE(not_null.ok());
   CHECK(not_null.error().kind == core::ErrorKind::backend_rejected);
   CHECK(not_null.error().message.find("NOT NULL constraint failed: pagamenti.cf") !=
+        std::string::npos);
+}
+
+// A chunk of CSV rows as the csv source sends it, for the for_each tests.
+std::string csvChunk(std::initializer_list<std::array<const char*, 3>> rows) {
+  std::string body = R"(<rows xmlns="urn:egovbus:csv" file="p.csv" first="1" last="3">)";
+  int number = 0;
+  for (const auto& [iuv, cf, importo] : rows) {
+    body += "<row number=\"" + std::to_string(++number) + "\"><field name=\"iuv\">" + iuv +
+            "</field><field name=\"cf\">" + cf + "</field><field name=\"importo\">" + importo +
+            "</field></row>";
+  }
+  return body + "</rows>";
+}
+
+constexpr const char* kCaricaYaml = R"yaml(type: db
+driver: sqlite
+path: tributi.db
+statements:
+  carica:
+    for_each: "/*/*[local-name() = 'row']"
+    sql: "INSERT INTO pagamenti (iuv, cf, importo) VALUES (:iuv, :cf, egov_decimal_it(:importo))"
+    params:
+      iuv: "concat(*[@name = 'iuv'], '-', position(), '/', last())"
+      cf: "*[@name = 'cf']"
+      importo: "*[@name = 'importo']"
+)yaml";
+
+TEST_CASE("db sqlite: for_each runs the statement once per selected node, in one transaction") {
+  Runtime rt;
+  auto file = rt.database();
+  auto endpoint = rt.endpoint(kCaricaYaml);
+  REQUIRE_MESSAGE(endpoint, rt.errorText());
+  auto db = openSqlite(file);
+
+  CHECK(text(callOnce(*endpoint,
+                      csvChunk({{"A", "X", "1.234,56"}, {"B", "Y", "2,5"}, {"C", "Z", "7"}}))) ==
+        "<rows xmlns=\"urn:egovbus:db\" affected=\"3\"/>");
+  // Each param was evaluated on its own row, position() and last() counting the rows.
+  CHECK(sqliteScalar(db.get(),
+                     "SELECT group_concat(iuv || ':' || cf || ':' || importo, ' ') "
+                     "FROM (SELECT * FROM pagamenti ORDER BY rowid)") ==
+        "A-1/3:X:1234.56 B-2/3:Y:2.5 C-3/3:Z:7.0");
+
+  // The second row fails: the first is rolled back with it, the third never runs, and the
+  // message names the row.
+  auto failed = callOnce(*endpoint, csvChunk({{"D", "X", "1"}, {"E", "Y", "-1"}, {"F", "", "1"}}));
+  REQUIRE_FALSE(failed.ok());
+  CHECK(failed.error().kind == core::ErrorKind::backend_rejected);
+  CHECK(failed.error().message ==
+        "t/x: for_each node 2 of 3: CHECK constraint failed: importo > 0 (sqlite error 275)");
+  // A missing field binds NULL, refused by the column.
+  auto missing = callOnce(*endpoint, R"(<rows xmlns="urn:egovbus:csv"><row>
+      <field name="iuv">G</field><field name="importo">1</field></row></rows>)");
+  REQUIRE_FALSE(missing.ok());
+  CHECK(missing.error().message.find("for_each node 1 of 1: NOT NULL constraint failed: "
+                                     "pagamenti.cf") != std::string::npos);
+  CHECK(sqliteScalar(db.get(), "SELECT count(*) FROM pagamenti") == "3");
+
+  // Nothing selected: no run, nothing written.
+  CHECK(text(callOnce(*endpoint, R"(<rows xmlns="urn:egovbus:csv"/>)")) ==
+        "<rows xmlns=\"urn:egovbus:db\" affected=\"0\"/>");
+  CHECK(endpoint->connectionsOpened() == 1);
+}
+
+TEST_CASE("db sqlite: a for_each SELECT gathers every run's rows, in order") {
+  Runtime rt;
+  rt.database();
+  auto endpoint = rt.endpoint(R"yaml(type: db
+driver: sqlite
+path: tributi.db
+statements:
+  anni:
+    for_each: "fn:map/fn:array[@key='richieste']/fn:map"
+    sql: "SELECT :cf AS cf, anno FROM posizioni WHERE cf = :cf AND tributo = :tributo ORDER BY anno"
+    params: { cf: "fn:string[@key='cf']", tributo: "fn:string[@key='tributo']" }
+)yaml");
+  REQUIRE_MESSAGE(endpoint, rt.errorText());
+  CHECK(text(callOnce(*endpoint, R"({"richieste":[{"cf":"VRDLGU70B02A662B","tributo":"TARI"},
+      {"cf":"NESSUNO","tributo":"TARI"},{"cf":"RSSMRA80A01A662A","tributo":"TARI"}]})")) ==
+        "<rows xmlns=\"urn:egovbus:db\">"
+        "<row><field name=\"cf\">VRDLGU70B02A662B</field><field name=\"anno\">2024</field></row>"
+        "<row><field name=\"cf\">RSSMRA80A01A662A</field><field name=\"anno\">2021</field></row>"
+        "<row><field name=\"cf\">RSSMRA80A01A662A</field><field name=\"anno\">2024</field></row>"
+        "</rows>");
+  // An XPath that selects no nodes is a mapping error, not zero runs.
+  auto number = rt.endpoint(R"yaml(type: db
+driver: sqlite
+path: tributi.db
+statements:
+  conta: { for_each: "count(/*)", sql: "SELECT 1" }
+)yaml",
+                            "number.yaml");
+  REQUIRE_MESSAGE(number, rt.errorText());
+  auto refused = callOnce(*number, R"({"a":1})");
+  REQUIRE_FALSE(refused.ok());
+  CHECK(refused.error().kind == core::ErrorKind::mapping_failed);
+  CHECK(refused.error().message == "t/x: for_each: the XPath must select nodes: count(/*)");
+}
+
+TEST_CASE("db sqlite: the query envelope gives a for_each statement one <row> per run") {
+  Runtime rt;
+  auto file = rt.database();
+  auto endpoint = rt.endpoint(kCaricaYaml);
+  REQUIRE_MESSAGE(endpoint, rt.errorText());
+  const auto row = [](const char* iuv, const char* cf) {
+    return std::string("<row><param name=\"iuv\">") + iuv + "</param><param name=\"cf\">" + cf +
+           "</param><param name=\"importo\">10</param></row>";
+  };
+  CHECK(text(callOnce(*endpoint, "<query xmlns=\"urn:egovbus:db\" statement=\"carica\">" +
+                                     row("A", "X") + row("B", "Y") + "</query>")) ==
+        "<rows xmlns=\"urn:egovbus:db\" affected=\"2\"/>");
+  auto db = openSqlite(file);
+  CHECK(sqliteScalar(db.get(), "SELECT group_concat(iuv, ',') FROM pagamenti") == "A,B");
+
+  auto flat = callOnce(*endpoint, R"(<query xmlns="urn:egovbus:db">
+      <param name="iuv">C</param><param name="cf">X</param><param name="importo">1</param></query>)");
+  CHECK(text(flat) ==
+        "error: t/x: query envelope: statement carica runs for_each: only <row> elements may "
+        "be in <query>");
+  auto short_row = callOnce(*endpoint, "<query xmlns=\"urn:egovbus:db\">" + row("C", "X") +
+                                           "<row><param name=\"iuv\">D</param></row></query>");
+  CHECK(text(short_row) == "error: t/x: query envelope, row 2: missing param cf");
+  auto stray = callOnce(*endpoint, "<query xmlns=\"urn:egovbus:db\"><row><x/></row></query>");
+  CHECK(text(stray) == "error: t/x: query envelope, row 1: only <param> elements may be in <row>");
+  CHECK(sqliteScalar(db.get(), "SELECT count(*) FROM pagamenti") == "2");
+}
+
+TEST_CASE("db config: for_each must be an XPath") {
+  Runtime rt;
+  rt.database();
+  auto endpoint = rt.endpoint(R"yaml(type: db
+driver: sqlite
+path: tributi.db
+statements:
+  a: { for_each: "/rows/row[", sql: "SELECT 1" }
+  b: { for_each: { path: /rows }, sql: "SELECT 1" }
+  c: { for_each: "", sql: "SELECT 1" }
+)yaml");
+  CHECK_FALSE(endpoint);
+  const std::string errors = rt.errorText();
+  CHECK(errors.find("tenant.yaml:5:18: statements.a.for_each: invalid XPath: /rows/row[") !=
+        std::string::npos);
+  CHECK(errors.find("tenant.yaml:6:18: statements.b.for_each: expected a string") !=
+        std::string::npos);
+  CHECK(errors.find("tenant.yaml:7:18: statements.c.for_each: expected an XPath expression") !=
         std::string::npos);
 }
 
