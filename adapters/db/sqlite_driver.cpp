@@ -154,12 +154,14 @@ class SqliteConnection final : public DbConnection {
   }
 
   // One run: binds `values` and steps the statement to its end, each row added to `rows`.
+  // The values are bound without a copy (SQLITE_STATIC): they outlive the run, which ends
+  // with the statement reset and unbound before the next run binds its own.
   core::Result<void> run(sqlite3_stmt* prepared, const DbStatement& statement,
                          const ParamValues& values, RowsBuilder* rows) {
     for (std::size_t i = 0; i < statement.params.size(); ++i) {
       const int position = static_cast<int>(i) + 1;
       const int rc = values[i] ? sqlite3_bind_text64(prepared, position, values[i]->data(),
-                                                     values[i]->size(), SQLITE_TRANSIENT, SQLITE_UTF8)
+                                                     values[i]->size(), SQLITE_STATIC, SQLITE_UTF8)
                                : sqlite3_bind_null(prepared, position);
       if (rc != SQLITE_OK) return failure(rc);
     }
