@@ -15,6 +15,9 @@ cd "$dir"
 if [ -f b3-bus/drop/done/posizioni.csv ]; then mv b3-bus/drop/done/posizioni.csv b3-bus/posizioni.csv; fi
 rm -rf b3-bus/drop/done b3-bus/journal.db* b3-bus/var
 sqlite3 b3-bus.db "DELETE FROM posizioni; VACUUM;"
+# What the bench tenant file reads from the environment (its SOAP back-ends are not called).
+export BENCH_DB=$PWD/b3-bus.db BENCH_SOAP_URL=http://127.0.0.1:9/ BENCH_SOAP_URL_10K=http://127.0.0.1:9/ \
+  BENCH_SOAP_URL_100K=http://127.0.0.1:9/
 "$bin" serve --config b3-bus/bus.yaml --listen 127.0.0.1:0 2> b3-rerun.log &
 pid=$!
 sleep 1

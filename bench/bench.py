@@ -623,8 +623,12 @@ http {{
         out = self.results.setdefault("b3", {"rows": rows, "csv_mb": round(size_mb, 1)})
 
         # The main figure: the product path, `egovbus serve` with a csv drop-folder source in
-        # chunk mode (rows_per_exchange), on the whole file.
+        # chunk mode (rows_per_exchange), on the whole file; each chunk inserted by one
+        # statement run per row (for_each). Then the same with the chunk mapped by XSLT and
+        # inserted over json_each(), as B3 ran before for_each.
         self.b3_source(out, wal=False, rows=rows, prefix="bus", chunk=self.args.chunk, csv=csv)
+        self.b3_source(out, wal=False, rows=rows, prefix="xslt", chunk=self.args.chunk, csv=csv,
+                       service="posizioni.carica-xslt")
 
         imported = self.path("b3-import.db")
         self.create_db(imported)
@@ -679,13 +683,16 @@ http {{
         self.b3_source(out, wal=True, rows=self.args.source_rows or (2_000 if self.args.quick else 20_000),
                        prefix="source")
 
-    def b3_source(self, out, wal, rows, prefix, chunk=1, csv=None):
+    def b3_source(self, out, wal, rows, prefix, chunk=1, csv=None, service="posizioni.carica"):
         """The product path: CSV rows dropped into a `csv` source's folder of `egovbus serve`.
-        chunk > 1: rows_per_exchange chunk; each exchange of `posizioni.carica` maps a chunk
-        (carica-request.xsl) and inserts it with one statement (json_each, egov_decimal_it,
-        egov_date_it) in one transaction. chunk == 1: the default mode, each row one exchange of
-        `posizioni.carica-riga` (carica-riga.xsl, one INSERT, one transaction), measured on
-        fewer rows: 1,000,000 of them would take most of an hour here."""
+        chunk > 1: rows_per_exchange chunk, each chunk an exchange of `service` of the bench
+        profile, on the bench tenant's own file (bench/conf): `posizioni.carica` inserts a
+        chunk with one statement run per row (for_each), `posizioni.carica-xslt` maps it
+        (carica-request.xsl) and inserts it with one statement over json_each; both convert
+        with egov_decimal_it and egov_date_it, in one transaction per chunk. chunk == 1: the
+        default mode, each row one exchange of `posizioni.carica-riga` (carica-riga.xsl, one
+        INSERT, one transaction), measured on fewer rows: 1,000,000 of them would take most
+        of an hour here."""
         folder = self.path(f"b3-{prefix}")
         drop = os.path.join(folder, "drop")
         for d in ("tenants", "profiles", "drop"):
@@ -694,53 +701,39 @@ http {{
         self.create_db(db)
         if wal:
             subprocess.run(["sqlite3", db, "PRAGMA journal_mode=WAL;"], check=True, capture_output=True)
+        profiles = os.path.join(CONF, "profiles") if chunk > 1 else "profiles"
         with open(os.path.join(folder, "bus.yaml"), "w") as f:
             f.write(f"""listen: 127.0.0.1:0
 threads: {{ io: 2, workers: 2 }}
 paths:
   tenants: tenants
-  profiles: profiles
+  profiles: {profiles}
   mappings: {CONF}/mappings
   schemas: {ROOT}/schemas
 journal: {{ path: {folder}/journal.db }}
 """)
+        source = f"""sources:
+  posizioni:
+    type: csv
+    folder: {drop}
+    settle: 50ms
+    interval: 50ms
+"""
         if chunk > 1:
             with open(os.path.join(CONF, "tenants", "072006-bari.yaml")) as t:
-                sql = re.search(r"      carica:\n        sql: >-\n((?:          .*\n)+)", t.read()).group(1)
-            route = f"""  - service: posizioni.carica
-    deadline: 60s
-    steps:
-      - map: bench/carica-request.xsl
-      - call: archivio
-"""
-            statement = f"""      carica:
-        sql: >-
-{sql}        params: {{ righe: /carica/righe }}
-"""
-            source = f"""    service: posizioni.carica
+                tenant = t.read()
+            source += f"""    service: {service}
     rows_per_exchange: {chunk}
     concurrency: {self.args.chunk_concurrency}
 """
         else:
-            route = """  - service: posizioni.carica-riga
+            tenant = f"""tenant: {{ istat: "072006", slug: bari, name: Bari }}
+routes:
+  - service: posizioni.carica-riga
     steps:
       - map: bench/carica-riga.xsl
       - call: archivio
-"""
-            statement = """      riga:
-        sql: >-
-          INSERT INTO posizioni (codice_fiscale, anno, tributo, importo, scadenza, stato)
-          VALUES (:cf, :anno, :tributo, :importo, :scadenza, :stato)
-        params: { cf: /riga/cf, anno: /riga/anno, tributo: /riga/tributo, importo: /riga/importo,
-                  scadenza: /riga/scadenza, stato: /riga/stato }
-"""
-            source = """    service: posizioni.carica-riga
-    concurrency: 16
-"""
-        with open(os.path.join(folder, "tenants", "072006-bari.yaml"), "w") as f:
-            f.write(f"""tenant: {{ istat: "072006", slug: bari, name: Bari }}
-routes:
-{route}endpoints:
+endpoints:
   archivio:
     type: db
     driver: sqlite
@@ -748,13 +741,18 @@ routes:
     pool: {{ max: 1 }}
     statement_timeout: 60s
     statements:
-{statement}sources:
-  posizioni:
-    type: csv
-{source}    folder: {drop}
-    settle: 50ms
-    interval: 50ms
-""")
+      riga:
+        sql: >-
+          INSERT INTO posizioni (codice_fiscale, anno, tributo, importo, scadenza, stato)
+          VALUES (:cf, :anno, :tributo, :importo, :scadenza, :stato)
+        params: {{ cf: /riga/cf, anno: /riga/anno, tributo: /riga/tributo, importo: /riga/importo,
+                  scadenza: /riga/scadenza, stato: /riga/stato }}
+"""
+            source += """    service: posizioni.carica-riga
+    concurrency: 16
+"""
+        with open(os.path.join(folder, "tenants", "072006-bari.yaml"), "w") as f:
+            f.write(tenant + source)
         staged = os.path.join(folder, "posizioni.csv")
         if csv:
             os.link(csv, staged)  # the same file, dropped by a rename
@@ -762,9 +760,10 @@ routes:
             write_b3_csv(staged, rows)
         port = free_port()
         bus = self.start(f"bus-b3-{prefix}", [self.args.bin, "serve", "--config", os.path.join(folder, "bus.yaml"),
-                                           "--listen", f"127.0.0.1:{port}"])
+                                           "--listen", f"127.0.0.1:{port}"],
+                         env=self.bus_env(os.path.join(folder, "journal.db"), db))
         wait_until(lambda: bus.check_alive() or ready(port), 30, f"bus-b3-{prefix}")
-        mode = f"chunks of {chunk} rows" if chunk > 1 else "one exchange per row"
+        mode = f"{service}, chunks of {chunk} rows" if chunk > 1 else "one exchange per row"
         log(f"B3: the product path, {rows} rows dropped into the csv source's folder ({mode}; "
             f"archive in {'WAL' if wal else 'rollback-journal'} mode)")
         load1 = os.getloadavg()[0]
@@ -795,6 +794,7 @@ routes:
         if chunk > 1:
             out[f"{prefix}_chunk"] = chunk
             out[f"{prefix}_concurrency"] = self.args.chunk_concurrency
+            out[f"{prefix}_service"] = service
         log(f"  source: {rows / wall:.0f} rows/s, {cpu * 1000 / rows:.4f} ms CPU per row, "
             f"peak RSS {peak_kb / 1024:.1f} MB; row 2 = {sample}")
 

@@ -2,10 +2,12 @@
 //
 // A CSV file through a route of the bus, the way a batch source hands one over: the file is
 // streamed with core/csv's CsvReader, every `--chunk` records become one exchange whose body
-// is <rows xmlns="urn:egovbus:csv"><row><field name="...">, and the route runs on it (its
-// `map` steps, then a `db` endpoint call: one statement and one transaction per chunk).
-// `--in-flight` exchanges run at once, so one chunk is mapped on the I/O thread while the
-// previous one is written on the worker pool. Prints one JSON line on stdout.
+// is <rows xmlns="urn:egovbus:csv"><row><field name="...">, and the route runs on it (B3's
+// posizioni.carica: a check of the columns, then a `db` call running one statement per row,
+// for_each, in one transaction per chunk; posizioni.carica-xslt: a mapping, then one
+// statement per chunk). `--in-flight` exchanges run at once, so one chunk is prepared on the
+// I/O thread while the previous one is written on the worker pool. Prints one JSON line on
+// stdout.
 //
 // This is a benchmark tool, not part of the bus: B3's main figure is the product path (the
 // csv drop-folder source in chunk mode, rows_per_exchange); this driver runs the same route
