@@ -42,11 +42,19 @@ class CsvReader {
   std::size_t line() const { return record_line_; }
 
  private:
+  bool fill();
   int get();
   int peek();
+  // Moves the bytes at the reader's position up to the first `stop`, CR or LF (or the end of
+  // what is buffered) into `field`, at most `most` of them; returns how many.
+  std::size_t takeRun(std::string& field, char stop, std::size_t most);
   Error fail(std::size_t line, std::string reason);
 
   std::streambuf* in_;
+  // Bytes taken from the stream's own buffer and not read yet: buffer_[pos_, end_).
+  std::vector<char> buffer_;
+  std::size_t pos_ = 0;
+  std::size_t end_ = 0;
   CsvOptions options_;
   std::size_t current_line_ = 1;  // physical line of the next byte to read
   std::size_t record_line_ = 0;

@@ -1,6 +1,9 @@
 #include <doctest/doctest.h>
 
+#include <algorithm>
+#include <random>
 #include <sstream>
+#include <streambuf>
 #include <string>
 #include <vector>
 
@@ -27,6 +30,57 @@ Records readAll(const std::string& text, CsvOptions options = {}, std::string* e
     }
     if (!*more) return records;
     records.push_back(fields);
+  }
+}
+
+// A stream buffer that hands out its text in pieces of the given sizes (repeated), or,
+// with `unbuffered`, one byte per call of uflow() and no get area at all. Counts the times
+// it was asked for more input.
+class PieceBuf : public std::streambuf {
+ public:
+  PieceBuf(std::string text, std::vector<std::size_t> pieces, bool unbuffered = false)
+      : text_(std::move(text)), pieces_(std::move(pieces)), unbuffered_(unbuffered) {}
+  int asked = 0;
+
+ protected:
+  int_type underflow() override {
+    ++asked;
+    if (unbuffered_) {
+      return at_ < text_.size() ? traits_type::to_int_type(text_[at_]) : traits_type::eof();
+    }
+    if (at_ >= text_.size()) return traits_type::eof();
+    const std::size_t n = std::min(pieces_[piece_++ % pieces_.size()], text_.size() - at_);
+    setg(text_.data() + at_, text_.data() + at_, text_.data() + at_ + n);
+    at_ += n;
+    return traits_type::to_int_type(*gptr());
+  }
+  int_type uflow() override {
+    if (!unbuffered_) return std::streambuf::uflow();
+    const int_type c = underflow();
+    if (c != traits_type::eof()) ++at_;
+    return c;
+  }
+
+ private:
+  std::string text_;
+  std::vector<std::size_t> pieces_;
+  bool unbuffered_;
+  std::size_t at_ = 0;
+  std::size_t piece_ = 0;
+};
+
+// Every record with its line, then the error or "end", as one text.
+std::string transcript(std::istream& in, CsvOptions options) {
+  CsvReader reader(in, options);
+  std::string out;
+  std::vector<std::string> fields;
+  for (;;) {
+    auto more = reader.next(fields);
+    if (!more.ok()) return out + more.error().message;
+    if (!*more) return out + "end";
+    out += std::to_string(reader.line()) + ":";
+    for (const auto& field : fields) out += "[" + field + "]";
+    out += "\n";
   }
 }
 
@@ -138,4 +192,49 @@ TEST_CASE("csv reader stays failed after an error") {
   auto again = reader.next(fields);
   REQUIRE(!again.ok());
   CHECK(again.error().message == "line 1: unexpected character 'x' after closing quote");
+}
+
+TEST_CASE("csv reads the same records, lines and errors whatever pieces the stream gives") {
+  // Random texts of the characters that matter, read whole, in pieces of 1 to 7 bytes, and
+  // byte by byte from a stream without a buffer; small limits, so that they are hit inside
+  // runs of ordinary bytes and at piece boundaries.
+  std::mt19937 random(20261127);
+  const std::string alphabet = "ab,;\"\r\n\xEF";
+  for (int round = 0; round < 3000; ++round) {
+    std::string text(random() % 48, ' ');
+    for (auto& c : text) c = alphabet[random() % (round % 2 ? alphabet.size() : 4)];
+    CsvOptions options;
+    options.delimiter = round % 3 == 0 ? ';' : ',';
+    options.max_field_bytes = 1 + random() % 12;
+    options.max_record_bytes = 1 + random() % 24;
+    options.max_fields = 1 + random() % 6;
+    CAPTURE(text);
+    std::istringstream whole(text);
+    const std::string expected = transcript(whole, options);
+    PieceBuf pieces(text, {1 + random() % 7, 1 + random() % 7, 1 + random() % 7});
+    std::istream in_pieces(&pieces);
+    CHECK(transcript(in_pieces, options) == expected);
+    PieceBuf bytes(text, {1}, true);
+    std::istream in_bytes(&bytes);
+    CHECK(transcript(in_bytes, options) == expected);
+  }
+}
+
+TEST_CASE("csv asks the stream for more input only when it needs the next byte") {
+  // A stream that fails part-way (a charset error in its second piece) must not cost the
+  // records before it: the reader returns them before it reads that piece.
+  PieceBuf buffer("a,b\r\nc,d\n\"e\nf\",g\n", {5, 5, 12});
+  std::istream in(&buffer);
+  CsvReader reader(in);
+  std::vector<std::string> fields;
+  REQUIRE(reader.next(fields).ok());
+  CHECK(fields == std::vector<std::string>{"a", "b"});
+  CHECK(buffer.asked == 1);
+  REQUIRE(reader.next(fields).ok());
+  CHECK(fields == std::vector<std::string>{"c", "d"});
+  CHECK(buffer.asked == 2);
+  REQUIRE(reader.next(fields).ok());
+  CHECK(fields == std::vector<std::string>{"e\nf", "g"});
+  CHECK(reader.line() == 3);
+  CHECK(buffer.asked == 3);
 }
