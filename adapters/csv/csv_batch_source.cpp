@@ -26,9 +26,9 @@ using namespace std::chrono_literals;
 using core::Clock;
 using core::ErrorKind;
 
-constexpr std::size_t kReadChunk = 256;          // rows read per trip to the worker pool
-constexpr std::size_t kFlushBytes = 256 * 1024;  // result records held before writing
-constexpr auto kCheckpointEvery = 1s;            // progress synced, journaled, logged
+constexpr std::size_t kReadChunk = 256;               // rows read per trip to the worker pool
+constexpr std::size_t kFlushBytes = 4 * 1024 * 1024;  // result records held before writing
+constexpr auto kCheckpointEvery = 1s;                 // progress synced, journaled, logged
 
 // Wakes the file loop when a row settles. Used only on the source's strand: the loop looks
 // at the rows before it waits, so a notify never falls between the look and the wait.
@@ -102,6 +102,7 @@ class FileRun {
   std::int64_t done_at_start_ = 0;
   Clock::time_point started_ = Clock::now();
   Clock::time_point last_checkpoint_ = Clock::now();
+  Clock::time_point last_progress_log_ = Clock::now();
 };
 
 class CsvBatchSource final : public core::Source {
@@ -555,7 +556,10 @@ awaitable<core::Result<void>> FileRun::checkpoint(bool final) {
   source_.metrics().set("egov_source_batch_rows_total", labels,
                         static_cast<double>(batch_.rows_total));
   source_.metrics().set("egov_source_batch_rows_per_second", labels, rate);
-  if (!final) {
+  // Checkpoints also come when the results held reach kFlushBytes; the log line comes at
+  // most once per kCheckpointEvery.
+  if (!final && last_checkpoint_ - last_progress_log_ >= kCheckpointEvery) {
+    last_progress_log_ = last_checkpoint_;
     core::logEvent(core::LogLevel::info, "batch progress",
                    {{"source", std::string_view(source_.name())},
                     {"file", std::string_view(name())},
