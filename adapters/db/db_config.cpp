@@ -32,6 +32,18 @@ core::XPathPtr compileXPath(const std::string& text) {
   return expr;
 }
 
+// The XPath written at `node` (its text into `text`), compiled; null after reporting why not.
+core::XPathPtr readXPath(const core::ConfigNode& node, std::string& text) {
+  text = node.asString();
+  if (text.empty()) {
+    if (node.isScalar()) node.error("expected an XPath expression");
+    return nullptr;
+  }
+  auto expr = compileXPath(text);
+  if (!expr) node.error("invalid XPath: " + text);
+  return expr;
+}
+
 bool isName(std::string_view name) {
   if (name.empty() || std::isdigit(static_cast<unsigned char>(name[0]))) return false;
   return std::all_of(name.begin(), name.end(), [](char c) {
@@ -99,18 +111,9 @@ void readParams(const core::ConfigNode& node, const TranslatedSql& translated,
                    "placeholder :" + name + " has no entry in params");
       continue;
     }
-    const auto& xpath_node = entry->second;
-    DbParam param{name, xpath_node.asString(), nullptr};
-    if (param.xpath.empty()) {
-      if (xpath_node.isScalar()) xpath_node.error("expected an XPath expression");
-      continue;
-    }
-    param.expr = compileXPath(param.xpath);
-    if (!param.expr) {
-      xpath_node.error("invalid XPath: " + param.xpath);
-      continue;
-    }
-    statement.params.push_back(std::move(param));
+    DbParam param{name, "", nullptr};
+    param.expr = readXPath(entry->second, param.xpath);
+    if (param.expr) statement.params.push_back(std::move(param));
   }
 }
 
@@ -146,17 +149,8 @@ void readStatements(const core::ConfigNode& settings, DbConfig& config) {
     }
     statement.driver_sql = translated.sql;
     if (node.has("for_each")) {
-      const auto for_each = node["for_each"];
-      statement.for_each_xpath = for_each.asString();
-      if (statement.for_each_xpath.empty()) {
-        if (for_each.isScalar()) for_each.error("expected an XPath expression");
-        continue;
-      }
-      statement.for_each = compileXPath(statement.for_each_xpath);
-      if (!statement.for_each) {
-        for_each.error("invalid XPath: " + statement.for_each_xpath);
-        continue;
-      }
+      statement.for_each = readXPath(node["for_each"], statement.for_each_xpath);
+      if (!statement.for_each) continue;
     }
     readParams(node, translated, statement);
     config.statements.push_back(std::move(statement));

@@ -17,4 +17,13 @@ core::Error CallLimits::timeout() const {
   return core::makeError(core::ErrorKind::backend_unavailable, "statement timeout");
 }
 
+core::Error runError(const DbStatement& statement, std::size_t index, std::size_t runs,
+                     core::Error error) {
+  if (statement.for_each) {
+    error.message = "for_each node " + std::to_string(index + 1) + " of " + std::to_string(runs) +
+                    ": " + error.message;
+  }
+  return error;
+}
+
 }  // namespace egov::adapters::db

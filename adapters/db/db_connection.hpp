@@ -34,6 +34,11 @@ using ParamValues = std::vector<std::optional<std::string>>;
 // `for_each` statement selected (none when it selected nothing).
 using ParamRuns = std::vector<ParamValues>;
 
+// The error of run `index` (0-based) of `runs`: a for_each statement's message names the
+// node it ran for ("for_each node 17 of 1000: ..."); a plain statement's is left alone.
+core::Error runError(const DbStatement& statement, std::size_t index, std::size_t runs,
+                     core::Error error);
+
 class DbConnection {
  public:
   enum class Health {

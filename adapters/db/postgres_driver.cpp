@@ -102,14 +102,7 @@ class PostgresConnection final : public DbConnection {
                                     static_cast<int>(params.size()), nullptr, params.data(),
                                     nullptr, nullptr, 0));
       auto read = readResult(result.get(), rows, affected);
-      if (!read) {
-        auto error = std::move(read).error();
-        if (statement.for_each) {
-          error.message = "for_each node " + std::to_string(i + 1) + " of " +
-                          std::to_string(runs.size()) + ": " + error.message;
-        }
-        return error;
-      }
+      if (!read) return runError(statement, i, runs.size(), std::move(read).error());
     }
     if (rows) return rows->finish();
     return RowsBuilder::affected(affected);

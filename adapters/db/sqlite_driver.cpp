@@ -139,14 +139,7 @@ class SqliteConnection final : public DbConnection {
       auto ran = run(prepared, statement, runs[i], rows ? &*rows : nullptr);
       sqlite3_reset(prepared);
       sqlite3_clear_bindings(prepared);
-      if (!ran) {
-        auto error = std::move(ran).error();
-        if (statement.for_each) {
-          error.message = "for_each node " + std::to_string(i + 1) + " of " +
-                          std::to_string(runs.size()) + ": " + error.message;
-        }
-        return error;
-      }
+      if (!ran) return runError(statement, i, runs.size(), std::move(ran).error());
       affected += sqlite3_changes64(db_.get());
     }
     if (rows) return rows->finish();

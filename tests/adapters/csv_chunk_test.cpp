@@ -104,9 +104,22 @@ const char* kSchema =
     "CREATE TABLE versamenti (riga INTEGER NOT NULL, cf TEXT NOT NULL CHECK (length(cf) = 16),"
     " importo REAL NOT NULL, scadenza TEXT NOT NULL, file TEXT, primo INTEGER, ultimo INTEGER)";
 
-// A tenant whose route maps a chunk and inserts it with one statement; `source_extra` adds
-// source settings (rows_per_exchange among them).
-std::string tenantFile(const std::string& source_extra) {
+// The archive's statement: the chunk as the JSON array of rows the mapping writes, inserted
+// by one statement.
+constexpr const char* kJsonEachStatement =
+    "        sql: >-\n"
+    "          INSERT INTO versamenti (riga, cf, importo, scadenza, file, primo, ultimo)\n"
+    "          SELECT value ->> 0, value ->> 1, egov_decimal_it(value ->> 2),\n"
+    "                 egov_date_it(value ->> 3), :file, :first, :last FROM json_each(:righe)\n"
+    "        params: { righe: /carica/righe, file: /carica/@file, first: /carica/@first,\n"
+    "                  last: /carica/@last }\n";
+
+// A tenant whose route runs `steps` on a chunk, the archive's statement being `statement`
+// (by default: the mapping, then one statement for the chunk); `source_extra` adds source
+// settings (rows_per_exchange among them).
+std::string tenantFile(
+    const std::string& source_extra, const std::string& statement = kJsonEachStatement,
+    const std::string& steps = "[ { map: chunk/righe.xsl }, { call: archivio } ]") {
   return "tenant: { istat: \"072006\", slug: bari, name: Bari }\n"
          "endpoints:\n"
          "  archivio:\n"
@@ -115,16 +128,13 @@ std::string tenantFile(const std::string& source_extra) {
          "    path: ../../var/archivio.db\n"
          "    pool: { max: 1 }\n"
          "    statements:\n"
-         "      carica:\n"
-         "        sql: >-\n"
-         "          INSERT INTO versamenti (riga, cf, importo, scadenza, file, primo, ultimo)\n"
-         "          SELECT value ->> 0, value ->> 1, egov_decimal_it(value ->> 2),\n"
-         "                 egov_date_it(value ->> 3), :file, :first, :last FROM json_each(:righe)\n"
-         "        params: { righe: /carica/righe, file: /carica/@file, first: /carica/@first,\n"
-         "                  last: /carica/@last }\n"
+         "      carica:\n" +
+         statement +
          "routes:\n"
          "  - service: tari.carica\n"
-         "    steps: [ { map: chunk/righe.xsl }, { call: archivio } ]\n"
+         "    steps: " +
+         steps +
+         "\n"
          "sources:\n"
          "  versamenti:\n"
          "    type: csv\n"
@@ -184,6 +194,20 @@ std::string goodRow(int i) {
          "/12/2026";
 }
 
+// Runs the calling test twice: without I/O contexts (as in egovbus check), and with two,
+// each on a thread of its own, as in serve: there the chunks' routes run on them in turn, in
+// parallel. Returns the number of contexts of this run.
+int ioLanes() {
+  int lanes = 0;
+  SUBCASE("no I/O context") {
+    lanes = 0;
+  }
+  SUBCASE("two I/O contexts") {
+    lanes = 2;
+  }
+  return lanes;
+}
+
 // Log lines, for the events a test cannot see otherwise (a resumed file).
 std::mutex log_mutex;
 std::string log_text;
@@ -200,15 +224,7 @@ std::string logged() {
 
 TEST_CASE(
     "csv chunk mode: 2,503 rows in chunks of 1,000 land in SQLite; every row has its outcome") {
-  // Without I/O contexts (as in egovbus check), and with two, each on a thread of its own, as
-  // in serve: there the chunks' routes run on them in turn, in parallel.
-  int io_lanes = 0;
-  SUBCASE("no I/O context") {
-    io_lanes = 0;
-  }
-  SUBCASE("two I/O contexts") {
-    io_lanes = 2;
-  }
+  const int io_lanes = ioLanes();
   CAPTURE(io_lanes);
   ChunkBus setup;
   setup.config.write("conf/tenants/bari.yaml", tenantFile("    rows_per_exchange: 1000\n"));
@@ -334,48 +350,24 @@ TEST_CASE(
 }
 
 TEST_CASE("csv chunk mode: a for_each statement inserts a chunk row by row with no mapping") {
-  int io_lanes = 0;
-  SUBCASE("no I/O context") {
-    io_lanes = 0;
-  }
-  SUBCASE("two I/O contexts") {
-    io_lanes = 2;
-  }
+  const int io_lanes = ioLanes();
   CAPTURE(io_lanes);
   ChunkBus setup;
   // The params read each <row> (its number attribute, its fields by position) and the chunk
   // around it (../@first); the route is the call alone.
-  setup.config.write("conf/tenants/bari.yaml",
-                     "tenant: { istat: \"072006\", slug: bari, name: Bari }\n"
-                     "endpoints:\n"
-                     "  archivio:\n"
-                     "    type: db\n"
-                     "    driver: sqlite\n"
-                     "    path: ../../var/archivio.db\n"
-                     "    pool: { max: 1 }\n"
-                     "    statements:\n"
-                     "      carica:\n"
-                     "        for_each: /*/*\n"
-                     "        sql: >-\n"
-                     "          INSERT INTO versamenti (riga, cf, importo, scadenza, file, primo,\n"
-                     "                                  ultimo)\n"
-                     "          VALUES (:riga, :cf, egov_decimal_it(:importo),\n"
-                     "                  egov_date_it(:scadenza), :file, :primo, :ultimo)\n"
-                     "        params: { riga: \"@number\", cf: \"*[1]\", importo: \"*[2]\",\n"
-                     "                  scadenza: \"*[3]\", file: ../@file, primo: ../@first,\n"
-                     "                  ultimo: ../@last }\n"
-                     "routes:\n"
-                     "  - service: tari.carica\n"
-                     "    steps: [ { call: archivio } ]\n"
-                     "sources:\n"
-                     "  versamenti:\n"
-                     "    type: csv\n"
-                     "    service: tari.carica\n"
-                     "    folder: ../../drop\n"
-                     "    delimiter: \";\"\n"
-                     "    settle: 50ms\n"
-                     "    interval: 20ms\n"
-                     "    rows_per_exchange: 100\n");
+  setup.config.write(
+      "conf/tenants/bari.yaml",
+      tenantFile("    rows_per_exchange: 100\n",
+                 "        for_each: /*/*\n"
+                 "        sql: >-\n"
+                 "          INSERT INTO versamenti (riga, cf, importo, scadenza, file, primo,\n"
+                 "                                  ultimo)\n"
+                 "          VALUES (:riga, :cf, egov_decimal_it(:importo),\n"
+                 "                  egov_date_it(:scadenza), :file, :primo, :ultimo)\n"
+                 "        params: { riga: \"@number\", cf: \"*[1]\", importo: \"*[2]\",\n"
+                 "                  scadenza: \"*[3]\", file: ../@file, primo: ../@first,\n"
+                 "                  ultimo: ../@last }\n",
+                 "[ { call: archivio } ]"));
   SourceHarness bus(setup.config, io_lanes);
   bus.start();
   std::string text = "codice_fiscale;importo;scadenza\n";

@@ -117,6 +117,12 @@ struct Runtime {
     return std::dynamic_pointer_cast<dbx::DbEndpoint>(made);
   }
 
+  // An endpoint on tributi.db with the statements of `yaml` (the map under statements:).
+  std::shared_ptr<dbx::DbEndpoint> sqliteEndpoint(const std::string& statements,
+                                                  const std::string& file = "tenant.yaml") {
+    return endpoint("type: db\ndriver: sqlite\npath: tributi.db\nstatements:\n" + statements, file);
+  }
+
   std::string errorText() const {
     std::string text = errors.str();
     const std::string prefix = folder.string() + "/";
@@ -432,11 +438,7 @@ std::string csvChunk(std::initializer_list<std::array<const char*, 3>> rows) {
   return body + "</rows>";
 }
 
-constexpr const char* kCaricaYaml = R"yaml(type: db
-driver: sqlite
-path: tributi.db
-statements:
-  carica:
+constexpr const char* kCaricaStatements = R"yaml(  carica:
     for_each: "/*/*[local-name() = 'row']"
     sql: "INSERT INTO pagamenti (iuv, cf, importo) VALUES (:iuv, :cf, egov_decimal_it(:importo))"
     params:
@@ -448,7 +450,7 @@ statements:
 TEST_CASE("db sqlite: for_each runs the statement once per selected node, in one transaction") {
   Runtime rt;
   auto file = rt.database();
-  auto endpoint = rt.endpoint(kCaricaYaml);
+  auto endpoint = rt.sqliteEndpoint(kCaricaStatements);
   REQUIRE_MESSAGE(endpoint, rt.errorText());
   auto db = openSqlite(file);
 
@@ -485,11 +487,7 @@ TEST_CASE("db sqlite: for_each runs the statement once per selected node, in one
 TEST_CASE("db sqlite: a for_each SELECT gathers every run's rows, in order") {
   Runtime rt;
   rt.database();
-  auto endpoint = rt.endpoint(R"yaml(type: db
-driver: sqlite
-path: tributi.db
-statements:
-  anni:
+  auto endpoint = rt.sqliteEndpoint(R"yaml(  anni:
     for_each: "fn:map/fn:array[@key='richieste']/fn:map"
     sql: "SELECT :cf AS cf, anno FROM posizioni WHERE cf = :cf AND tributo = :tributo ORDER BY anno"
     params: { cf: "fn:string[@key='cf']", tributo: "fn:string[@key='tributo']" }
@@ -503,13 +501,9 @@ statements:
         "<row><field name=\"cf\">RSSMRA80A01A662A</field><field name=\"anno\">2024</field></row>"
         "</rows>");
   // An XPath that selects no nodes is a mapping error, not zero runs.
-  auto number = rt.endpoint(R"yaml(type: db
-driver: sqlite
-path: tributi.db
-statements:
-  conta: { for_each: "count(/*)", sql: "SELECT 1" }
+  auto number = rt.sqliteEndpoint(R"yaml(  conta: { for_each: "count(/*)", sql: "SELECT 1" }
 )yaml",
-                            "number.yaml");
+                                  "number.yaml");
   REQUIRE_MESSAGE(number, rt.errorText());
   auto refused = callOnce(*number, R"({"a":1})");
   REQUIRE_FALSE(refused.ok());
@@ -520,7 +514,7 @@ statements:
 TEST_CASE("db sqlite: the query envelope gives a for_each statement one <row> per run") {
   Runtime rt;
   auto file = rt.database();
-  auto endpoint = rt.endpoint(kCaricaYaml);
+  auto endpoint = rt.sqliteEndpoint(kCaricaStatements);
   REQUIRE_MESSAGE(endpoint, rt.errorText());
   const auto row = [](const char* iuv, const char* cf) {
     return std::string("<row><param name=\"iuv\">") + iuv + "</param><param name=\"cf\">" + cf +
@@ -548,11 +542,7 @@ TEST_CASE("db sqlite: the query envelope gives a for_each statement one <row> pe
 TEST_CASE("db config: for_each must be an XPath") {
   Runtime rt;
   rt.database();
-  auto endpoint = rt.endpoint(R"yaml(type: db
-driver: sqlite
-path: tributi.db
-statements:
-  a: { for_each: "/rows/row[", sql: "SELECT 1" }
+  auto endpoint = rt.sqliteEndpoint(R"yaml(  a: { for_each: "/rows/row[", sql: "SELECT 1" }
   b: { for_each: { path: /rows }, sql: "SELECT 1" }
   c: { for_each: "", sql: "SELECT 1" }
 )yaml");
