@@ -1,5 +1,5 @@
 <?xml version="1.0" encoding="UTF-8"?>
-<!-- posizioni.carica (B3): one chunk of a municipal CSV export -> the rows to insert.
+<!-- posizioni.carica-xslt (B3, beside the for_each route): one chunk of a CSV export -> rows.
      In:  <rows xmlns="urn:egovbus:csv"><row number="1" line="2"><field name="codice_fiscale">...</field>
           <field name="anno"/><field name="tributo"/><field name="importo">1.234,56</field>
           <field name="scadenza">31/07/2024</field><field name="stato"/></row>...</rows>
