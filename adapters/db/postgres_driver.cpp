@@ -1,5 +1,5 @@
 // The PostgreSQL side of the `db` adapter, on libpq's blocking API (worker threads only).
-// Values travel as PQexecParams parameters, never in the SQL text.
+// Values travel as statement parameters, never in the SQL text.
 #include <memory>
 #include <new>
 #include <optional>
@@ -87,25 +87,86 @@ class PostgresConnection final : public DbConnection {
   Health health() const override { return health_; }
 
  private:
-  // Every run of the statement (one round trip each), their rows gathered in one document
-  // or their affected counts summed. No run at all answers <rows affected="0"/>.
+  // Every run of the statement, their rows gathered in one document or their affected
+  // counts summed. No run at all answers <rows affected="0"/>. Several runs (a for_each
+  // statement) go in pipelines instead of one round trip each.
   core::Result<core::XmlDocPtr> runAll(const DbStatement& statement, const ParamRuns& runs) {
     std::optional<RowsBuilder> rows;
     std::int64_t affected = 0;
-    std::vector<const char*> params(statement.params.size());
-    for (std::size_t i = 0; i < runs.size(); ++i) {
-      for (std::size_t p = 0; p < params.size(); ++p) {
-        params[p] = runs[i][p] ? runs[i][p]->c_str() : nullptr;
-      }
+    if (runs.size() > 1) {
+      auto ran = runPipelined(statement, runs, rows, affected);
+      if (!ran) return std::move(ran).error();
+    } else if (runs.size() == 1) {
+      const auto params = paramPointers(runs.front());
       // Types are left for the server to infer, as if the values were untyped literals.
       ResultPtr result(PQexecParams(conn_.get(), statement.driver_sql.c_str(),
                                     static_cast<int>(params.size()), nullptr, params.data(),
                                     nullptr, nullptr, 0));
       auto read = readResult(result.get(), rows, affected);
-      if (!read) return runError(statement, i, runs.size(), std::move(read).error());
+      if (!read) return runError(statement, 0, runs.size(), std::move(read).error());
     }
     if (rows) return rows->finish();
     return RowsBuilder::affected(affected);
+  }
+
+  static std::vector<const char*> paramPointers(const ParamValues& values) {
+    std::vector<const char*> params;
+    params.reserve(values.size());
+    for (const auto& value : values) params.push_back(value ? value->c_str() : nullptr);
+    return params;
+  }
+
+  // The runs in libpq's pipeline mode, in batches: each batch's statements are sent, then a
+  // sync, then their results are read. A batch is at most kPipelineRuns statements and about
+  // kPipelineBytes of values, so that what is sent always fits in the sockets' buffers: the
+  // connection is blocking, and a server blocked writing results it has not yet been asked
+  // for cannot then leave us blocked sending. After the first error the batch's remaining
+  // results are read (the server skips those statements) and nothing more is sent.
+  core::Result<void> runPipelined(const DbStatement& statement, const ParamRuns& runs,
+                                  std::optional<RowsBuilder>& rows, std::int64_t& affected) {
+    constexpr std::size_t kPipelineRuns = 256;
+    constexpr std::size_t kPipelineBytes = 64 * 1024;
+    if (PQenterPipelineMode(conn_.get()) != 1) return failure(nullptr);
+    std::optional<core::Error> error;
+    for (std::size_t next = 0; next < runs.size() && !error;) {
+      const std::size_t first = next;
+      std::size_t bytes = 0;
+      while (next < runs.size() && next - first < kPipelineRuns && bytes < kPipelineBytes) {
+        for (const auto& value : runs[next]) bytes += value ? value->size() : 0;
+        const auto params = paramPointers(runs[next]);
+        if (PQsendQueryParams(conn_.get(), statement.driver_sql.c_str(),
+                              static_cast<int>(params.size()), nullptr, params.data(), nullptr,
+                              nullptr, 0) != 1) {
+          break;  // the connection failed: reading the results tells how
+        }
+        ++next;
+      }
+      if (PQpipelineSync(conn_.get()) != 1) {
+        health_ = Health::broken;
+        return failure(nullptr);
+      }
+      for (std::size_t i = first; i < next; ++i) {
+        ResultPtr result(PQgetResult(conn_.get()));
+        if (!result) {
+          health_ = Health::broken;
+          return failure(nullptr);
+        }
+        if (!error && PQresultStatus(result.get()) != PGRES_PIPELINE_ABORTED) {
+          auto read = readResult(result.get(), rows, affected);
+          if (!read) error = runError(statement, i, runs.size(), std::move(read).error());
+        }
+        ResultPtr end(PQgetResult(conn_.get()));  // null: the statement's results are over
+      }
+      ResultPtr synced(PQgetResult(conn_.get()));
+      if (PQresultStatus(synced.get()) != PGRES_PIPELINE_SYNC) {
+        health_ = Health::broken;
+        return error ? std::move(*error) : failure(synced.get());
+      }
+    }
+    if (PQexitPipelineMode(conn_.get()) != 1) health_ = Health::broken;
+    if (error) return std::move(*error);
+    if (health_ == Health::broken) return failure(nullptr);
+    return {};
   }
 
   core::Result<void> readResult(const PGresult* result, std::optional<RowsBuilder>& rows,

@@ -228,6 +228,79 @@ statements:
   CHECK(endpoint->connectionsOpened() == 1);
 }
 
+// Rows as <rows><row n="..."><f>cf</f><f>importo</f></row>...</rows>, numbered from `first`.
+std::string numberedRows(int first, int count, const std::string& cf,
+                         int failing = -1 /* this row's importo breaks the CHECK */) {
+  std::string body = "<rows>";
+  for (int n = first; n < first + count; ++n) {
+    body += "<row n=\"" + std::to_string(n) + "\"><f>" + cf + "</f><f>" +
+            (n == failing ? "-1" : std::to_string(n % 90 + 1)) + "</f></row>";
+  }
+  return body + "</rows>";
+}
+
+TEST_CASE(
+    "db postgres: for_each runs in pipelines of batches; an error in a late batch undoes all") {
+  auto& server = freshServer();
+  Runtime rt;
+  auto endpoint = rt.endpoint(server.dsn(), R"yaml(
+statements:
+  carica:
+    for_each: "/*/*"
+    sql: "INSERT INTO pagamenti (iuv, cf, importo) VALUES (:iuv, :cf, :importo)"
+    params: { iuv: "@n", cf: "*[1]", importo: "*[2]" }
+)yaml");
+  REQUIRE_MESSAGE(endpoint, rt.errors.str());
+  auto elenco = rt.endpoint(server.dsn(), R"yaml(
+statements:
+  elenco:
+    for_each: "/*/*"
+    sql: "SELECT iuv, importo FROM pagamenti WHERE iuv = :iuv OR iuv = :iuv || '-bis'"
+    params: { iuv: "@n" }
+)yaml");
+  REQUIRE_MESSAGE(elenco, rt.errors.str());
+  auto conta = rt.endpoint(server.dsn(), R"yaml(
+statements:
+  conta:
+    sql: "SELECT count(*) AS n, min(length(cf)) AS w FROM pagamenti WHERE iuv::int >= :da::int"
+    params: { da: "/da" }
+)yaml");
+  REQUIRE_MESSAGE(conta, rt.errors.str());
+  const auto count = [&](int from) {
+    return text(callOnce(*conta, "<da>" + std::to_string(from) + "</da>"));
+  };
+
+  // 600 rows: three batches of statements (256 at most each); row 550 fails in the third.
+  auto failed = callOnce(*endpoint, numberedRows(1, 600, "RSSMRA80A01A662A", 550));
+  REQUIRE_FALSE(failed.ok());
+  CHECK(failed.error().kind == core::ErrorKind::backend_rejected);
+  CHECK(failed.error().message.find("t/x: for_each node 550 of 600: SQLSTATE 23514") == 0);
+  CHECK(count(0) ==
+        "<rows xmlns=\"urn:egovbus:db\"><row><field name=\"n\">0</field>"
+        "<field name=\"w\" null=\"true\"/></row></rows>");
+
+  // The same connection then runs them all, and a SELECT per row gathers 600 answers in order.
+  CHECK(text(callOnce(*endpoint, numberedRows(1, 600, "RSSMRA80A01A662A"))) ==
+        "<rows xmlns=\"urn:egovbus:db\" affected=\"600\"/>");
+  auto listed = callOnce(*elenco, numberedRows(1, 600, "X"));
+  REQUIRE(listed.ok());
+  const std::string listed_text = text(listed);
+  CHECK(listed_text.find("<row><field name=\"iuv\">1</field><field name=\"importo\">2</field>"
+                         "</row><row><field name=\"iuv\">2</field>") != std::string::npos);
+  CHECK(listed_text.find("<field name=\"iuv\">600</field><field name=\"importo\">61</field>"
+                         "</row></rows>") != std::string::npos);
+  CHECK(endpoint->connectionsOpened() == 1);
+
+  // Values of 40 KB: batches cut by size (64 KB of values), still one transaction.
+  const std::string wide(40 * 1024, 'x');
+  CHECK(text(callOnce(*endpoint, numberedRows(1001, 7, wide))) ==
+        "<rows xmlns=\"urn:egovbus:db\" affected=\"7\"/>");
+  CHECK(count(1001) ==
+        "<rows xmlns=\"urn:egovbus:db\"><row><field name=\"n\">7</field>"
+        "<field name=\"w\">40960</field></row></rows>");
+  CHECK(endpoint->connectionsOpened() == 1);
+}
+
 TEST_CASE("db postgres: a wrong password or no server is backend_unavailable, without secrets") {
   auto& server = freshServer();
   Runtime rt;
