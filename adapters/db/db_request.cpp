@@ -178,12 +178,7 @@ core::Result<ParamRuns> evaluateParams(const DbStatement& statement, const xmlDo
     values.reserve(statement.params.size());
     for (const auto& param : statement.params) {
       auto value = evaluateParam(param, *ctx);
-      if (!value) {
-        if (!statement.for_each) return std::move(value).error();
-        auto error = std::move(value).error();
-        error.message = "for_each node " + std::to_string(i + 1) + ": " + error.message;
-        return error;
-      }
+      if (!value) return runError(statement, i, contexts.size(), std::move(value).error());
       values.push_back(std::move(value).value());
     }
     runs.push_back(std::move(values));

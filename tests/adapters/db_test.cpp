@@ -509,6 +509,18 @@ TEST_CASE("db sqlite: a for_each SELECT gathers every run's rows, in order") {
   REQUIRE_FALSE(refused.ok());
   CHECK(refused.error().kind == core::ErrorKind::mapping_failed);
   CHECK(refused.error().message == "t/x: for_each: the XPath must select nodes: count(/*)");
+  // A param whose XPath fails when evaluated names the node it failed on.
+  auto unknown = rt.sqliteEndpoint(R"yaml(  uno:
+    for_each: "/*/*"
+    sql: "SELECT :x"
+    params: { x: "nosuch(.)" }
+)yaml",
+                                   "unknown.yaml");
+  REQUIRE_MESSAGE(unknown, rt.errorText());
+  auto failed = callOnce(*unknown, "<a><b/><c/></a>");
+  REQUIRE_FALSE(failed.ok());
+  CHECK(failed.error().kind == core::ErrorKind::mapping_failed);
+  CHECK(failed.error().message == "t/x: for_each node 1 of 2: param x: XPath failed: nosuch(.)");
 }
 
 TEST_CASE("db sqlite: the query envelope gives a for_each statement one <row> per run") {
