@@ -1,6 +1,7 @@
 #include "core/csv/csv_reader.hpp"
 
 #include <algorithm>
+#include <cstdint>
 #include <string>
 #include <utility>
 
@@ -100,7 +101,8 @@ Result<bool> CsvReader::next(std::vector<std::string>& fields) {
     const std::size_t room =
         std::min(options_.max_field_bytes - std::min(field.size(), options_.max_field_bytes),
                  options_.max_record_bytes - std::min(record_bytes, options_.max_record_bytes));
-    record_bytes += takeRun(field, stop, room + 1);
+    // One byte past the room (none past a limit of SIZE_MAX, which cannot be broken).
+    record_bytes += takeRun(field, stop, room == SIZE_MAX ? room : room + 1);
     return withinLimits();
   };
   auto limitError = [&]() {

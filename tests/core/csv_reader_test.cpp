@@ -1,6 +1,7 @@
 #include <doctest/doctest.h>
 
 #include <algorithm>
+#include <cstdint>
 #include <random>
 #include <sstream>
 #include <streambuf>
@@ -177,6 +178,11 @@ TEST_CASE("csv enforces the field, record and field-count limits") {
   CHECK(readAll("1,2,3,4,5\n", options).size() == 1);
   CHECK(errorOf("a\n12345,123456\n", options) == "line 2: record longer than 10 bytes");
   CHECK(errorOf("\"a\nb\nc\nd\ne\nf\"\n", options) == "line 1: record longer than 10 bytes");
+
+  options = {};  // limits of SIZE_MAX: nothing to break
+  options.max_field_bytes = SIZE_MAX;
+  options.max_record_bytes = SIZE_MAX;
+  CHECK(readAll("abc,\"d\"\"e\"\n", options) == Records{{"abc", "d\"e"}});
 
   options = {};
   options.max_fields = 3;
