@@ -131,13 +131,15 @@ class PostgresConnection final : public DbConnection {
     for (std::size_t next = 0; next < runs.size() && !error;) {
       const std::size_t first = next;
       std::size_t bytes = 0;
+      std::optional<core::Error> unsent;  // libpq refused to send run `next`
       while (next < runs.size() && next - first < kPipelineRuns && bytes < kPipelineBytes) {
         for (const auto& value : runs[next]) bytes += value ? value->size() : 0;
         const auto params = paramPointers(runs[next]);
         if (PQsendQueryParams(conn_.get(), statement.driver_sql.c_str(),
                               static_cast<int>(params.size()), nullptr, params.data(), nullptr,
                               nullptr, 0) != 1) {
-          break;  // the connection failed: reading the results tells how
+          unsent = runError(statement, next, runs.size(), failure(nullptr));
+          break;  // the runs sent so far are still read, then nothing more is sent
         }
         ++next;
       }
@@ -162,6 +164,7 @@ class PostgresConnection final : public DbConnection {
         health_ = Health::broken;
         return error ? std::move(*error) : failure(synced.get());
       }
+      if (!error) error = std::move(unsent);
     }
     if (PQexitPipelineMode(conn_.get()) != 1) health_ = Health::broken;
     if (error) return std::move(*error);
