@@ -315,8 +315,16 @@ struct CurlMultiLoop::State : std::enable_shared_from_this<CurlMultiLoop::State>
         self->timer->cancel();
         return 0;
       }
-      // curl must not be called from inside its callback: even a 0 ms timeout goes through
-      // the timer. expires_after() cancels the previous wait.
+      // curl must not be called from inside its callback. A 0 ms timeout (every transfer
+      // added, and most steps of one) is posted: arming the timer for it would reprogram the
+      // reactor's timerfd twice, a system call each. expires_after() cancels the previous wait.
+      if (timeout_ms == 0) {
+        self->timer->cancel();
+        net::post(self->strand, [weak = self->weak_from_this()] {
+          if (auto state = weak.lock()) state->onTimeout({});
+        });
+        return 0;
+      }
       self->timer->expires_after(std::chrono::milliseconds(timeout_ms));
       self->timer->async_wait([weak = self->weak_from_this()](const boost::system::error_code& ec) {
         if (auto state = weak.lock()) state->onTimeout(ec);
