@@ -113,11 +113,20 @@ def table(r):
         lines.append("")
         lines.append("| | rows/s | seconds | peak RSS MB |")
         lines.append("| --- | ---: | ---: | ---: |")
+        def archive(prefix):  # runs before the archive's mode was recorded used rollback journals
+            return {"wal": "WAL", "rollback": "rollback-journal"}[b3.get(prefix + "_archive", "rollback")]
+
         if "bus_service" in b3:
             lines.append(f"| egovbus serve: csv drop-folder source, rows_per_exchange {fmt(b3['bus_chunk'])} → "
                          f"column checks per chunk → db, one INSERT per row (for_each; egov_decimal_it, "
-                         f"egov_date_it; {fmt(b3['bus_cpu_ms_per_row'], 4)} ms CPU per row) | "
+                         f"egov_date_it; archive in {archive('bus')} mode; "
+                         f"{fmt(b3['bus_cpu_ms_per_row'], 4)} ms CPU per row) | "
                          f"{fmt(b3['bus_rows_per_s'])} | {b3['bus_seconds']:.2f} | {b3['bus_peak_rss_mb']} |")
+        if "bus_rollback_rows_per_s" in b3:
+            lines.append(f"| egovbus serve: the same, archive in rollback-journal mode (as `sqlite3` creates it; "
+                         f"{fmt(b3['bus_rollback_cpu_ms_per_row'], 4)} ms CPU per row) | "
+                         f"{fmt(b3['bus_rollback_rows_per_s'])} | {b3['bus_rollback_seconds']:.2f} | "
+                         f"{b3['bus_rollback_peak_rss_mb']} |")
         # The XSLT route of the source: a run of its own (xslt_*) since for_each, the headline
         # (bus_*) before it.
         xslt = "xslt" if "xslt_rows_per_s" in b3 else None
@@ -125,7 +134,8 @@ def table(r):
             xslt = "bus"
         if xslt:
             lines.append(f"| egovbus serve: the same source → XSLT per chunk → db (json_each, egov_decimal_it, "
-                         f"egov_date_it; {fmt(b3[xslt + '_cpu_ms_per_row'], 4)} ms CPU per row) | "
+                         f"egov_date_it; archive in {archive(xslt)} mode; "
+                         f"{fmt(b3[xslt + '_cpu_ms_per_row'], 4)} ms CPU per row) | "
                          f"{fmt(b3[xslt + '_rows_per_s'])} | {b3[xslt + '_seconds']:.2f} | {b3[xslt + '_peak_rss_mb']} |")
         if "bus_cpu_ms_per_row" not in b3:  # results of runs before the source's chunk mode: the driver's figure
             lines.append(f"| egovbus: CSV reader → XSLT per {fmt(b3['bus_chunk'])}-row chunk → db adapter | "
