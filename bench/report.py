@@ -154,7 +154,13 @@ def table(r):
                              f"{fmt(b3[prefix + '_rows_per_s'])} | {b3[prefix + '_seconds']:.2f} | "
                              f"{b3[prefix + '_peak_rss_mb']} |")
         lines.append("")
-        lines.append(f"Bus ÷ `.import`: **{ratio(b3['bus_rows_per_s'], b3['sqlite_import_rows_per_s'])}**.")
+        rounds = ""
+        if "bus_rows_per_s_runs" in b3:
+            rounds = (f" The bus's rows/s are the median of {len(b3['bus_rows_per_s_runs'])} rounds alternating "
+                      f"the two archive modes (WAL: {', '.join(fmt(v) for v in b3['bus_rows_per_s_runs'])}; "
+                      f"rollback journal: {', '.join(fmt(v) for v in b3['bus_rollback_rows_per_s_runs'])}), "
+                      f"peak RSS the highest of them.")
+        lines.append(f"Bus ÷ `.import`: **{ratio(b3['bus_rows_per_s'], b3['sqlite_import_rows_per_s'])}**.{rounds}")
         lines.append("")
     b4 = r.get("b4")
     if b4 and "idle_rss_mb" in b4:
