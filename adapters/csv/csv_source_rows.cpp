@@ -19,15 +19,30 @@ bool xmlSafe(const std::string& text) {
   return true;
 }
 
-// <row number=".." line=".."><field name="..">..</field>...</row> under `parent`.
-bool addRow(xmlNode* parent, xmlNs* ns, const std::vector<std::string>& header, const CsvRow& row) {
+// An attribute `name` whose value is `value`, a string of the document's dictionary: the
+// column names repeat on every row of a chunk, so they are stored once (libxml2 frees a
+// node's content only when the document's dictionary does not own it).
+bool addInternedProp(xmlNode* element, const xmlChar* name, const xmlChar* value) {
+  xmlAttr* attr = xmlNewProp(element, name, nullptr);
+  xmlNode* text = attr ? xmlNewDocText(element->doc, nullptr) : nullptr;
+  if (!text) return false;
+  text->content = const_cast<xmlChar*>(value);
+  text->parent = reinterpret_cast<xmlNode*>(attr);
+  attr->children = attr->last = text;
+  return true;
+}
+
+// <row number=".." line=".."><field name="..">..</field>...</row> under `parent`; `names`
+// are the header's names in the document's dictionary.
+bool addRow(xmlNode* parent, xmlNs* ns, const std::vector<const xmlChar*>& names,
+            const CsvRow& row) {
   xmlNode* node = xmlNewChild(parent, ns, x("row"), nullptr);
   if (!node) return false;
   xmlNewProp(node, x("number"), x(std::to_string(row.number).c_str()));
   xmlNewProp(node, x("line"), x(std::to_string(row.line).c_str()));
-  for (std::size_t i = 0; i < header.size(); ++i) {
+  for (std::size_t i = 0; i < names.size(); ++i) {
     xmlNode* field = xmlNewTextChild(node, ns, x("field"), x(row.fields[i].c_str()));
-    if (!field || !xmlNewProp(field, x("name"), x(header[i].c_str()))) return false;
+    if (!field || !addInternedProp(field, x("name"), names[i])) return false;
   }
   return true;
 }
@@ -86,8 +101,14 @@ core::Result<core::XmlDocPtr> chunkDocument(const std::string& file,
   xmlNewProp(root, x("file"), x(file.c_str()));
   xmlNewProp(root, x("first"), x(std::to_string(rows.front()->number).c_str()));
   xmlNewProp(root, x("last"), x(std::to_string(rows.back()->number).c_str()));
+  std::vector<const xmlChar*> names;
+  names.reserve(header.size());
+  for (const auto& name : header) {
+    names.push_back(xmlDictLookup(doc->dict, x(name.c_str()), -1));
+    if (!names.back()) return core::makeError(ErrorKind::internal, "out of memory");
+  }
   for (const CsvRow* row : rows) {
-    if (!addRow(root, ns, header, *row))
+    if (!addRow(root, ns, names, *row))
       return core::makeError(ErrorKind::internal, "out of memory");
   }
   return doc;

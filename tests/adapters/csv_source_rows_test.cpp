@@ -1,0 +1,73 @@
+// The bodies a csv source hands its routes: one row, or a chunk of rows.
+#include <doctest/doctest.h>
+
+#include <libxml/tree.h>
+
+#include <string>
+#include <vector>
+
+#include "adapters/csv/csv_source_rows.hpp"
+#include "core/xml/xml.hpp"
+
+using namespace egov;
+using adapters::csv::CsvRow;
+
+namespace {
+
+const std::vector<std::string> kHeader{"codice_fiscale", "importo", "scadenza"};
+
+std::vector<CsvRow> twoRows() {
+  return {CsvRow{1, 2, {"RSSMRA80A01A662A", "1.234,56", "31/12/2026"}},
+          CsvRow{2, 4, {"VRDLGU75B02A662B", "7,00", ""}}};
+}
+
+}  // namespace
+
+TEST_CASE("csv row document: the row with the file's name, each field named by its column") {
+  const auto rows = twoRows();
+  auto doc = adapters::csv::rowDocument("versamenti.csv", kHeader, rows[1]);
+  REQUIRE(doc);
+  CHECK(core::serializeXml(**doc) ==
+        "<row xmlns=\"urn:egovbus:csv\" file=\"versamenti.csv\" number=\"2\" line=\"4\">"
+        "<field name=\"codice_fiscale\">VRDLGU75B02A662B</field>"
+        "<field name=\"importo\">7,00</field><field name=\"scadenza\"></field></row>");
+}
+
+TEST_CASE(
+    "csv chunk document: its rows in order, each field named by its column, each name "
+    "stored once") {
+  const auto rows = twoRows();
+  auto doc = adapters::csv::chunkDocument("versamenti.csv", kHeader, {&rows[0], &rows[1]});
+  REQUIRE(doc);
+  CHECK(core::serializeXml(**doc) ==
+        "<rows xmlns=\"urn:egovbus:csv\" file=\"versamenti.csv\" first=\"1\" last=\"2\">"
+        "<row number=\"1\" line=\"2\"><field name=\"codice_fiscale\">RSSMRA80A01A662A</field>"
+        "<field name=\"importo\">1.234,56</field><field name=\"scadenza\">31/12/2026</field></row>"
+        "<row number=\"2\" line=\"4\"><field name=\"codice_fiscale\">VRDLGU75B02A662B</field>"
+        "<field name=\"importo\">7,00</field><field name=\"scadenza\"></field></row></rows>");
+
+  // The names repeat on every row of a chunk (thousands of them): one copy each, in the
+  // document's dictionary, which also frees it.
+  xmlDoc* d = doc->get();
+  REQUIRE(d->dict != nullptr);
+  const xmlNode* first = xmlDocGetRootElement(d)->children;
+  const xmlNode* second = first->next;
+  REQUIRE(second != nullptr);
+  const xmlNode* a = first->children;
+  const xmlNode* b = second->children;
+  for (std::size_t i = 0; i < kHeader.size(); ++i, a = a->next, b = b->next) {
+    REQUIRE(a != nullptr);
+    REQUIRE(b != nullptr);
+    const xmlChar* name_a = a->properties->children->content;
+    const xmlChar* name_b = b->properties->children->content;
+    CHECK(xmlDictOwns(d->dict, name_a) == 1);
+    CHECK(name_a == name_b);
+  }
+  // A copy of a field into a document without that dictionary owns its name.
+  core::XmlDocPtr other(xmlNewDoc(reinterpret_cast<const xmlChar*>("1.0")));
+  xmlNode* copied = xmlDocCopyNode(first->children, other.get(), 1);
+  REQUIRE(copied != nullptr);
+  xmlDocSetRootElement(other.get(), copied);
+  CHECK(core::serializeXml(*other) ==
+        "<field xmlns=\"urn:egovbus:csv\" name=\"codice_fiscale\">RSSMRA80A01A662A</field>");
+}
