@@ -113,6 +113,7 @@ void readParams(const core::ConfigNode& node, const TranslatedSql& translated,
     }
     DbParam param{name, "", nullptr};
     param.expr = readXPath(entry->second, param.xpath);
+    param.child_element = positionalChild(param.xpath);
     if (param.expr) statement.params.push_back(std::move(param));
   }
 }
@@ -159,6 +160,33 @@ void readStatements(const core::ConfigNode& settings, DbConfig& config) {
 }
 
 }  // namespace
+
+int positionalChild(std::string_view xpath) {
+  std::size_t at = 0;
+  const auto blanks = [&] {
+    while (at < xpath.size() &&
+           (xpath[at] == ' ' || xpath[at] == '\t' || xpath[at] == '\n' || xpath[at] == '\r')) {
+      ++at;
+    }
+  };
+  const auto take = [&](char c) {
+    blanks();
+    if (at >= xpath.size() || xpath[at] != c) return false;
+    ++at;
+    return true;
+  };
+  if (!take('*') || !take('[')) return 0;
+  blanks();
+  if (at >= xpath.size() || xpath[at] < '1' || xpath[at] > '9') return 0;
+  int n = 0;
+  for (int digits = 0; at < xpath.size() && xpath[at] >= '0' && xpath[at] <= '9'; ++digits) {
+    if (digits == 6) return 0;
+    n = n * 10 + (xpath[at++] - '0');
+  }
+  if (!take(']')) return 0;
+  blanks();
+  return at == xpath.size() ? n : 0;
+}
 
 const DbStatement* DbConfig::find(std::string_view name) const {
   for (const auto& statement : statements) {

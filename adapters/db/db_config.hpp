@@ -22,7 +22,15 @@ struct DbParam {
   std::string name;
   std::string xpath;  // as written, for messages
   core::XPathPtr expr;
+  // N when the XPath is `*[N]`, the N-th element child of the context node (a field by
+  // position, the way a CSV chunk's rows are read): found by walking the children instead
+  // of libxml2's evaluator, with the same value. 0 for any other XPath.
+  int child_element = 0;
 };
+
+// N for an XPath of the form `*[N]` (blanks allowed around the tokens, N from 1 to 999999
+// written without leading zeros), else 0.
+int positionalChild(std::string_view xpath);
 
 struct DbStatement {
   std::string name;

@@ -120,21 +120,42 @@ core::Result<DbCall> fromEnvelope(const DbConfig& config, const xmlNode& root) {
   return call;
 }
 
+// The string value of an element: its one text child without a copy by libxml2, else the
+// text of all its descendants, as XPath's string() gives it (xmlNodeGetContent).
+core::Result<std::optional<std::string>> elementText(const xmlNode* node) {
+  const xmlNode* child = node->children;
+  if (child && !child->next && child->type == XML_TEXT_NODE && child->content) {
+    return std::optional<std::string>(reinterpret_cast<const char*>(child->content));
+  }
+  std::unique_ptr<xmlChar, XmlStringDeleter> text(xmlNodeGetContent(node));
+  if (!text) return core::makeError(ErrorKind::internal, "out of memory for XPath");
+  return std::optional<std::string>(reinterpret_cast<const char*>(text.get()));
+}
+
 // The string value of one param's XPath on the context node; nullopt for an empty node-set.
 core::Result<std::optional<std::string>> evaluateParam(const DbParam& param, xmlXPathContext& ctx) {
+  // `*[N]` on an element or the document: the N-th element child, by walking the children
+  // (libxml2's evaluator builds node-sets for it: about 1,250 instructions a param). Other
+  // context nodes (attributes, namespaces, text) go through the evaluator.
+  if (param.child_element > 0 && ctx.node &&
+      (ctx.node->type == XML_ELEMENT_NODE || ctx.node->type == XML_DOCUMENT_NODE)) {
+    int seen = 0;
+    for (const xmlNode* child = ctx.node->children; child; child = child->next) {
+      if (child->type == XML_ELEMENT_NODE && ++seen == param.child_element) {
+        return elementText(child);
+      }
+    }
+    return std::optional<std::string>();
+  }
   std::unique_ptr<xmlXPathObject, XPathObjectDeleter> result(
       xmlXPathCompiledEval(param.expr.get(), &ctx));
   if (!result) return mappingError("param " + param.name + ": XPath failed: " + param.xpath);
   if (result->type == XPATH_NODESET && xmlXPathNodeSetIsEmpty(result->nodesetval)) {
     return std::optional<std::string>();
   }
-  if (result->type == XPATH_NODESET && result->nodesetval->nodeNr == 1) {
-    // The usual param, an element holding one text: its text without a copy by libxml2.
-    const xmlNode* node = result->nodesetval->nodeTab[0];
-    const xmlNode* child = node->type == XML_ELEMENT_NODE ? node->children : nullptr;
-    if (child && !child->next && child->type == XML_TEXT_NODE && child->content) {
-      return std::optional<std::string>(reinterpret_cast<const char*>(child->content));
-    }
+  if (result->type == XPATH_NODESET && result->nodesetval->nodeNr == 1 &&
+      result->nodesetval->nodeTab[0]->type == XML_ELEMENT_NODE) {
+    return elementText(result->nodesetval->nodeTab[0]);  // the usual param
   }
   std::unique_ptr<xmlChar, XmlStringDeleter> text(xmlXPathCastToString(result.get()));
   if (!text) return core::makeError(ErrorKind::internal, "out of memory for XPath");
