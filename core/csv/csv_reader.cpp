@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <cstring>
 #include <string>
 #include <utility>
 
@@ -159,6 +160,109 @@ Result<bool> CsvReader::next(std::vector<std::string>& fields) {
   if (peek() == '\r') get();
   if (peek() == '\n') get();
   return true;
+}
+
+CsvRecordCounter::CsvRecordCounter(CsvOptions options) : options_(options) {}
+
+void CsvRecordCounter::feed(const char* data, std::size_t size) {
+  const char* at = data;
+  const char* end = data + size;
+  // A leading byte order mark: EF BB BF, skipped; a first byte EF followed by anything else is
+  // an error for the reader.
+  if (!started_) {
+    static constexpr unsigned char kBom[] = {0xEF, 0xBB, 0xBF};
+    while (at < end && bom_seen_ < 3) {
+      const auto byte = static_cast<unsigned char>(*at);
+      if (bom_seen_ == 0 && byte != kBom[0]) break;
+      if (byte != kBom[bom_seen_]) {
+        unsure_ = true;
+        return;
+      }
+      ++bom_seen_;
+      ++at;
+    }
+    if (at == end && bom_seen_ < 3) return;  // nothing yet, or the mark's rest comes next
+    started_ = true;
+  }
+  if (unsure_) return;
+  // Bounds under which no limit of the reader can be hit: a field is never longer than its
+  // record as read (quotes, delimiters and quoted ends of line included, as the reader counts).
+  const std::size_t most_bytes = std::min(options_.max_field_bytes, options_.max_record_bytes);
+  const char delimiter = options_.delimiter;
+  const auto grew = [&](std::size_t bytes) {
+    record_bytes_ += bytes;
+    if (record_bytes_ > most_bytes) unsure_ = true;
+    return !unsure_;
+  };
+  const auto nextField = [&] {
+    if (++fields_ > options_.max_fields) unsure_ = true;
+    state_ = State::field_start;
+    return !unsure_;
+  };
+  // Runs of bytes in tight loops: an unquoted field up to its delimiter or end of line, a
+  // quoted one up to its next quote.
+  while (at < end) {
+    switch (state_) {
+      case State::between:
+        while (at < end && (*at == '\r' || *at == '\n')) ++at;
+        if (at == end) return;
+        ++records_;
+        record_bytes_ = 0;
+        fields_ = 1;
+        state_ = State::field_start;
+        break;
+      case State::field_start:
+        if (*at == '"') {
+          ++at;
+          if (!grew(1)) return;
+          state_ = State::quoted;
+        } else {
+          state_ = State::unquoted;  // a quote further on is kept literally
+        }
+        break;
+      case State::unquoted: {
+        const char* from = at;
+        while (at < end && *at != delimiter && *at != '\r' && *at != '\n') ++at;
+        if (!grew(static_cast<std::size_t>(at - from)) || at == end) return;
+        if (*at == delimiter) {
+          ++at;
+          if (!grew(1) || !nextField()) return;
+        } else {
+          state_ = State::between;
+        }
+        break;
+      }
+      case State::quoted: {
+        const auto* quote = static_cast<const char*>(std::memchr(at, '"', end - at));
+        const char* stop = quote ? quote + 1 : end;
+        if (!grew(static_cast<std::size_t>(stop - at))) return;
+        at = stop;
+        if (quote) state_ = State::quote_in_quoted;
+        break;
+      }
+      case State::quote_in_quoted:
+        if (*at == '"') {  // a doubled quote
+          ++at;
+          if (!grew(1)) return;
+          state_ = State::quoted;
+        } else if (*at == delimiter) {
+          ++at;
+          if (!grew(1) || !nextField()) return;
+        } else if (*at == '\r' || *at == '\n') {
+          state_ = State::between;
+        } else {
+          unsure_ = true;  // text after a closing quote
+          return;
+        }
+        break;
+    }
+  }
+}
+
+bool CsvRecordCounter::finish() {
+  if (!started_ && bom_seen_ > 0) unsure_ = true;  // a byte order mark cut short
+  if (state_ == State::quoted) unsure_ = true;     // a quoted field still open
+  return !unsure_;
 }
 
 }  // namespace egov::core

@@ -63,4 +63,31 @@ class CsvReader {
   Error error_;
 };
 
+// Counts the records a CsvReader with the same options would read from a text given in
+// pieces, without building them: a byte-at-a-time state machine over the same grammar, about
+// a tenth of the reader's cost. It vouches only for input the reader reads without an error:
+// on anything the reader could refuse (a bad byte order mark, text after a closing quote, a
+// quoted field open at the end, a record long or wide enough that a limit might be hit),
+// ok() is false and the caller reads the input with a CsvReader instead.
+class CsvRecordCounter {
+ public:
+  explicit CsvRecordCounter(CsvOptions options = {});
+  void feed(const char* data, std::size_t size);
+  // After the last piece: true when records() is what the reader would count.
+  bool finish();
+  bool ok() const { return !unsure_; }
+  std::size_t records() const { return records_; }
+
+ private:
+  enum class State { between, field_start, unquoted, quoted, quote_in_quoted };
+  CsvOptions options_;
+  State state_ = State::between;
+  std::size_t bom_seen_ = 0;  // bytes of a leading byte order mark checked so far
+  bool started_ = false;
+  bool unsure_ = false;
+  std::size_t records_ = 0;
+  std::size_t record_bytes_ = 0;  // of the current record as read, ends of line excluded
+  std::size_t fields_ = 0;        // of the current record
+};
+
 }  // namespace egov::core

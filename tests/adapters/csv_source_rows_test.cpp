@@ -2,10 +2,15 @@
 #include <doctest/doctest.h>
 
 #include <libxml/tree.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
 
 #include <string>
 #include <vector>
 
+#include "adapters/csv/csv_batch_file.hpp"
 #include "adapters/csv/csv_source_rows.hpp"
 #include "core/xml/xml.hpp"
 
@@ -70,4 +75,35 @@ TEST_CASE(
   xmlDocSetRootElement(other.get(), copied);
   CHECK(core::serializeXml(*other) ==
         "<field xmlns=\"urn:egovbus:csv\" name=\"codice_fiscale\">RSSMRA80A01A662A</field>");
+}
+
+namespace {
+
+std::filesystem::path writeTemp(const std::string& name, const std::string& text) {
+  const auto path = std::filesystem::temp_directory_path() /
+                    ("egov-fingerprint-" + std::to_string(::getpid()) + "-" + name);
+  std::ofstream(path, std::ios::binary) << text;
+  return path;
+}
+
+}  // namespace
+
+TEST_CASE("csv fingerprint: the file's SHA-256 and its records, counted or read") {
+  // Counted: quoted ends of line, blank lines, CRLF.
+  const auto good = writeTemp("good.csv", "cf;importo\r\n\"RSS\nMRA\";\"1,00\"\r\n\r\nVRD;2\r\n");
+  auto print = adapters::csv::fingerprintFile(good, ';');
+  REQUIRE(print);
+  CHECK(print->records == 3);
+  CHECK_FALSE(print->malformed);
+  // sha256sum of those bytes
+  CHECK(print->sha256 == "b4b0939b306ed0547dbdf0dfbda24dd74d1d841442336a680a5514a59540b85a");
+  // Malformed: read by the reader, which counts the records before the error and says where.
+  const auto bad = writeTemp("bad.csv", "cf;importo\nRSS;1\n\"VRD\"x;2\nBNC;3\n");
+  print = adapters::csv::fingerprintFile(bad, ';');
+  REQUIRE(print);
+  CHECK(print->records == 2);
+  REQUIRE(print->malformed);
+  CHECK(print->malformed->message == "line 3: unexpected character 'x' after closing quote");
+  std::filesystem::remove(good);
+  std::filesystem::remove(bad);
 }

@@ -244,3 +244,83 @@ TEST_CASE("csv asks the stream for more input only when it needs the next byte")
   CHECK(reader.line() == 3);
   CHECK(buffer.asked == 3);
 }
+
+TEST_CASE(
+    "csv record counter: the reader's count whenever it vouches, never when the reader "
+    "fails") {
+  // The reader's random texts, fed to the counter in pieces of 1 to 7 bytes: wherever the
+  // counter says ok, the reader read as many records without an error; wherever the reader
+  // failed, the counter did not vouch. Half the rounds with the default limits (the counter
+  // vouches for most texts), half with small ones (it gives up where a limit could be hit).
+  std::mt19937 random(20261128);
+  const std::string alphabet = "ab,;\"\r\n\xEF\xBB\xBF";
+  int vouched = 0;
+  for (int round = 0; round < 6000; ++round) {
+    std::string text(random() % 64, ' ');
+    const std::size_t letters = round % 3 == 0 ? alphabet.size() : round % 3 == 1 ? 8 : 7;
+    for (auto& c : text) c = alphabet[random() % letters];
+    if (round % 5 == 0) text = "\xEF\xBB\xBF" + text;
+    CsvOptions options;
+    options.delimiter = round % 4 == 0 ? ';' : ',';
+    if (round % 2) {
+      options.max_field_bytes = 1 + random() % 12;
+      options.max_record_bytes = 1 + random() % 24;
+      options.max_fields = 1 + random() % 6;
+    }
+    CAPTURE(text);
+    CAPTURE(round);
+    std::istringstream in(text);
+    CsvReader reader(in, options);
+    std::vector<std::string> fields;
+    std::size_t records = 0;
+    bool failed = false;
+    for (;;) {
+      auto more = reader.next(fields);
+      if (!more) {
+        failed = true;
+        break;
+      }
+      if (!*more) break;
+      ++records;
+    }
+    CsvRecordCounter counter(options);
+    for (std::size_t at = 0; at < text.size();) {
+      const std::size_t piece = std::min<std::size_t>(1 + random() % 7, text.size() - at);
+      counter.feed(text.data() + at, piece);
+      at += piece;
+    }
+    if (counter.finish()) {
+      ++vouched;
+      CHECK_FALSE(failed);
+      CHECK(counter.records() == records);
+    } else {
+      CHECK_FALSE(counter.ok());
+    }
+    if (failed) CHECK_FALSE(counter.ok());
+  }
+  CHECK(vouched > 1000);  // it vouches for the well-formed texts within the limits (1,639)
+}
+
+TEST_CASE("csv record counter: quoted ends of line, blank lines, a byte order mark") {
+  const auto count = [](const std::string& text) {
+    CsvRecordCounter counter;
+    counter.feed(text.data(), text.size());
+    return counter.finish() ? static_cast<long>(counter.records()) : -1L;
+  };
+  CHECK(count("") == 0);
+  CHECK(count("a,b\r\n\r\n\nc\rd") == 3);
+  CHECK(count("\"x\ny\",\"say \"\"hi\"\"\"\nz\n") == 2);
+  CHECK(count("\xEF\xBB\xBF"
+              "a\n") == 1);
+  CHECK(count("\xEF\xBB"
+              "a\n") == -1);           // not a byte order mark
+  CHECK(count("\"open\n") == -1);      // a quoted field left open
+  CHECK(count("\"a\"b\n") == -1);      // text after a closing quote
+  CHECK(count("12\" pipe,x\n") == 1);  // a quote inside an unquoted field
+  // An empty piece first: the byte order mark is still recognised at the start.
+  CsvRecordCounter counter;
+  counter.feed("", 0);
+  counter.feed("\xEF\xBB\xBF\n\na\n", 6);
+  REQUIRE(counter.finish());
+  CHECK(counter.records() == 1);
+}
