@@ -1,7 +1,9 @@
 #include "adapters/db/sqlite_functions.hpp"
 
 #include <cerrno>
+#include <cstdint>
 #include <cstdlib>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -26,6 +28,40 @@ void fail(sqlite3_context* context, const char* function, const std::string& mes
   sqlite3_result_error(context, text.c_str(), static_cast<int>(text.size()));
 }
 
+}  // namespace
+
+std::optional<double> exactDecimal(std::string_view number) {
+  // Up to 15 digits (any such integer is exact in a double) and 22 decimals (10^22 is exact):
+  // the quotient of two exact doubles, which IEEE division rounds correctly. That is the
+  // double strtod returns (glibc's is correctly rounded too), without its general algorithm
+  // (Clinger's fast path).
+  static constexpr double kPowers[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
+                                       1e8,  1e9,  1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
+                                       1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
+  std::size_t at = 0;
+  const bool negative = !number.empty() && number[0] == '-';
+  if (negative) ++at;
+  std::int64_t mantissa = 0;
+  int digits = 0;
+  int decimals = 0;
+  bool point = false;
+  for (; at < number.size(); ++at) {
+    const char c = number[at];
+    if (c == '.' && !point) {
+      point = true;
+      continue;
+    }
+    if (c < '0' || c > '9' || ++digits > 15) return std::nullopt;
+    mantissa = mantissa * 10 + (c - '0');
+    if (point) ++decimals;
+  }
+  if (digits == 0 || decimals > 22) return std::nullopt;
+  const double value = static_cast<double>(mantissa) / kPowers[decimals];
+  return negative ? -value : value;
+}
+
+namespace {
+
 void decimalIt(sqlite3_context* context, int, sqlite3_value** argv) {
   std::string_view text;
   if (!textArgument(argv[0], text)) return sqlite3_result_null(context);
@@ -38,6 +74,7 @@ void decimalIt(sqlite3_context* context, int, sqlite3_value** argv) {
     const long long value = std::strtoll(number.c_str(), &end, 10);
     if (errno == 0 && end && *end == '\0') return sqlite3_result_int64(context, value);
   }
+  if (const auto exact = exactDecimal(number)) return sqlite3_result_double(context, *exact);
   char* end = nullptr;
   const double value = std::strtod(number.c_str(), &end);
   if (!end || *end != '\0') {
