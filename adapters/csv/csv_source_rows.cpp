@@ -19,11 +19,26 @@ bool xmlSafe(const std::string& text) {
   return true;
 }
 
-// An attribute `name` whose value is `value`, a string of the document's dictionary: the
-// column names repeat on every row of a chunk, so they are stored once (libxml2 frees a
-// node's content only when the document's dictionary does not own it).
-bool addInternedProp(xmlNode* element, const xmlChar* name, const xmlChar* value) {
-  xmlAttr* attr = xmlNewProp(element, name, nullptr);
+// The names a chunk's nodes carry, each stored once in the document's dictionary: its
+// elements and attributes are made with them as they are (libxml2's *EatName calls), not
+// looked up again for every node, and the column names repeat on every row. libxml2 frees
+// a node's name or content only when the document's dictionary does not own it.
+struct ChunkNames {
+  xmlChar* row;
+  xmlChar* field;
+  xmlChar* number;
+  xmlChar* line;
+  xmlChar* name;
+  std::vector<const xmlChar*> columns;
+};
+
+xmlChar* interned(xmlDict* dict, const char* text) {
+  return const_cast<xmlChar*>(xmlDictLookup(dict, x(text), -1));
+}
+
+// An attribute whose value is `value`, a string of the document's dictionary.
+bool addInternedProp(xmlNode* element, xmlChar* name, const xmlChar* value) {
+  xmlAttr* attr = xmlNewNsPropEatName(element, nullptr, name, nullptr);
   xmlNode* text = attr ? xmlNewDocText(element->doc, nullptr) : nullptr;
   if (!text) return false;
   text->content = const_cast<xmlChar*>(value);
@@ -32,17 +47,24 @@ bool addInternedProp(xmlNode* element, const xmlChar* name, const xmlChar* value
   return true;
 }
 
-// <row number=".." line=".."><field name="..">..</field>...</row> under `parent`; `names`
-// are the header's names in the document's dictionary.
-bool addRow(xmlNode* parent, xmlNs* ns, const std::vector<const xmlChar*>& names,
-            const CsvRow& row) {
-  xmlNode* node = xmlNewChild(parent, ns, x("row"), nullptr);
+// <row number=".." line=".."><field name="..">..</field>...</row> under `parent`.
+bool addRow(xmlNode* parent, xmlNs* ns, const ChunkNames& names, const CsvRow& row) {
+  xmlDoc* doc = parent->doc;
+  xmlNode* node = xmlNewDocNodeEatName(doc, ns, names.row, nullptr);
   if (!node) return false;
-  xmlNewProp(node, x("number"), x(std::to_string(row.number).c_str()));
-  xmlNewProp(node, x("line"), x(std::to_string(row.line).c_str()));
-  for (std::size_t i = 0; i < names.size(); ++i) {
-    xmlNode* field = xmlNewTextChild(node, ns, x("field"), x(row.fields[i].c_str()));
-    if (!field || !addInternedProp(field, x("name"), names[i])) return false;
+  xmlAddChild(parent, node);
+  if (!xmlNewNsPropEatName(node, nullptr, names.number, x(std::to_string(row.number).c_str())) ||
+      !xmlNewNsPropEatName(node, nullptr, names.line, x(std::to_string(row.line).c_str()))) {
+    return false;
+  }
+  for (std::size_t i = 0; i < names.columns.size(); ++i) {
+    xmlNode* field = xmlNewDocNodeEatName(doc, ns, names.field, nullptr);
+    if (!field) return false;
+    xmlAddChild(node, field);
+    xmlNode* text = xmlNewDocText(doc, x(row.fields[i].c_str()));
+    if (!text || !addInternedProp(field, names.name, names.columns[i])) return false;
+    text->parent = field;
+    field->children = field->last = text;
   }
   return true;
 }
@@ -101,12 +123,16 @@ core::Result<core::XmlDocPtr> chunkDocument(const std::string& file,
   xmlNewProp(root, x("file"), x(file.c_str()));
   xmlNewProp(root, x("first"), x(std::to_string(rows.front()->number).c_str()));
   xmlNewProp(root, x("last"), x(std::to_string(rows.back()->number).c_str()));
-  std::vector<const xmlChar*> names;
-  names.reserve(header.size());
+  xmlDict* dict = doc->dict;
+  ChunkNames names{interned(dict, "row"),  interned(dict, "field"), interned(dict, "number"),
+                   interned(dict, "line"), interned(dict, "name"),  {}};
+  bool interned_all = names.row && names.field && names.number && names.line && names.name;
+  names.columns.reserve(header.size());
   for (const auto& name : header) {
-    names.push_back(xmlDictLookup(doc->dict, x(name.c_str()), -1));
-    if (!names.back()) return core::makeError(ErrorKind::internal, "out of memory");
+    names.columns.push_back(xmlDictLookup(dict, x(name.c_str()), -1));
+    interned_all = interned_all && names.columns.back();
   }
+  if (!interned_all) return core::makeError(ErrorKind::internal, "out of memory");
   for (const CsvRow* row : rows) {
     if (!addRow(root, ns, names, *row))
       return core::makeError(ErrorKind::internal, "out of memory");

@@ -67,7 +67,16 @@ TEST_CASE(
     const xmlChar* name_b = b->properties->children->content;
     CHECK(xmlDictOwns(d->dict, name_a) == 1);
     CHECK(name_a == name_b);
+    // So are the elements' and attributes' own names.
+    CHECK(a->name == b->name);
+    CHECK(xmlDictOwns(d->dict, a->name) == 1);
+    CHECK(a->properties->name == b->properties->name);
+    CHECK(xmlDictOwns(d->dict, a->properties->name) == 1);
   }
+  CHECK(first->name == second->name);
+  CHECK(xmlDictOwns(d->dict, first->name) == 1);
+  CHECK(first->properties->name == second->properties->name);
+  CHECK(xmlDictOwns(d->dict, first->properties->name) == 1);
   // A copy of a field into a document without that dictionary owns its name.
   core::XmlDocPtr other(xmlNewDoc(reinterpret_cast<const xmlChar*>("1.0")));
   xmlNode* copied = xmlDocCopyNode(first->children, other.get(), 1);
