@@ -508,9 +508,10 @@ void FileRun::record(const Slot& slot) {
     const CsvRow& row = slot.rows[i];
     const RowOutcome& outcome = slot.outcomes[i];
     const std::string number = std::to_string(row.number);
-    const std::string fields[] = {number, std::to_string(row.line), outcome.outcome, outcome.id,
-                                  outcome.detail};
-    core::appendCsvRecord(outcome_buffer_, fields, options);
+    const std::string line = std::to_string(row.line);
+    // Views, not copies: an exchange id is longer than a short string's inline room.
+    const std::string_view fields[] = {number, line, outcome.outcome, outcome.id, outcome.detail};
+    core::appendCsvRecord(outcome_buffer_, std::span<const std::string_view>(fields), options);
     ++done_;
     ++counts[outcome.outcome];
     if (outcome.outcome != "rejected") continue;

@@ -48,10 +48,12 @@ bool csvNeedsQuotes(std::string_view field, char delimiter) {
   return false;
 }
 
-void appendCsvRecord(std::string& out, std::span<const std::string> fields,
-                     const CsvWriteOptions& options) {
+namespace {
+
+template <class Field>
+void appendRecord(std::string& out, std::span<const Field> fields, const CsvWriteOptions& options) {
   bool first = true;
-  for (const std::string& field : fields) {
+  for (const Field& field : fields) {
     if (!first) out.push_back(options.delimiter);
     first = false;
     if (!csvNeedsQuotes(field, options.delimiter)) {
@@ -68,6 +70,18 @@ void appendCsvRecord(std::string& out, std::span<const std::string> fields,
   // A record of one empty field would read back as a blank line, which readers skip.
   if (fields.size() == 1 && fields.front().empty()) out.append("\"\"");
   out.append(options.crlf ? "\r\n" : "\n");
+}
+
+}  // namespace
+
+void appendCsvRecord(std::string& out, std::span<const std::string> fields,
+                     const CsvWriteOptions& options) {
+  appendRecord(out, fields, options);
+}
+
+void appendCsvRecord(std::string& out, std::span<const std::string_view> fields,
+                     const CsvWriteOptions& options) {
+  appendRecord(out, fields, options);
 }
 
 CsvFileWriter::CsvFileWriter(std::filesystem::path final_path, std::filesystem::path temp_path,

@@ -25,6 +25,8 @@ bool csvNeedsQuotes(std::string_view field, char delimiter);
 // Appends one record, with its end of line, to `out`.
 void appendCsvRecord(std::string& out, std::span<const std::string> fields,
                      const CsvWriteOptions& options);
+void appendCsvRecord(std::string& out, std::span<const std::string_view> fields,
+                     const CsvWriteOptions& options);
 
 // Writes a CSV file next to its final place and publishes it by renaming: a consumer watching
 // the folder sees either no file or the complete one, never a partial file under the final
