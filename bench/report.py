@@ -160,6 +160,10 @@ def table(r):
                       f"the two archive modes (WAL: {', '.join(fmt(v) for v in b3['bus_rows_per_s_runs'])}; "
                       f"rollback journal: {', '.join(fmt(v) for v in b3['bus_rollback_rows_per_s_runs'])}), "
                       f"peak RSS the highest of them.")
+            if "sqlite_import_rows_per_s_runs" in b3:
+                rounds += (f" `.import` ran in each round after them: "
+                           f"{', '.join(fmt(v) for v in b3['sqlite_import_rows_per_s_runs'])} rows/s, "
+                           f"the median reported.")
         lines.append(f"Bus ÷ `.import`: **{ratio(b3['bus_rows_per_s'], b3['sqlite_import_rows_per_s'])}**.{rounds}")
         lines.append("")
     b4 = r.get("b4")
