@@ -62,9 +62,10 @@ bool addRow(xmlNode* parent, xmlNs* ns, const ChunkNames& names, const CsvRow& r
     if (!field) return false;
     xmlAddChild(node, field);
     xmlNode* text = xmlNewDocText(doc, x(row.fields[i].c_str()));
-    if (!text || !addInternedProp(field, names.name, names.columns[i])) return false;
+    if (!text) return false;
     text->parent = field;
     field->children = field->last = text;
+    if (!addInternedProp(field, names.name, names.columns[i])) return false;
   }
   return true;
 }

@@ -315,9 +315,8 @@ struct CurlMultiLoop::State : std::enable_shared_from_this<CurlMultiLoop::State>
         self->timer->cancel();
         return 0;
       }
-      // curl must not be called from inside its callback. A 0 ms timeout (every transfer
-      // added, and most steps of one) is posted: arming the timer for it would reprogram the
-      // reactor's timerfd twice, a system call each. expires_after() cancels the previous wait.
+      // curl must not be called from inside its callback. A 0 ms timeout (every transfer added)
+      // is posted: armed, it would set the reactor's timerfd twice. expires_after() cancels.
       if (timeout_ms == 0) {
         self->timer->cancel();
         net::post(self->strand, [weak = self->weak_from_this()] {
