@@ -31,13 +31,12 @@ void fail(sqlite3_context* context, const char* function, const std::string& mes
 }  // namespace
 
 std::optional<double> exactDecimal(std::string_view number) {
-  // Up to 15 digits (any such integer is exact in a double) and 22 decimals (10^22 is exact):
-  // the quotient of two exact doubles, which IEEE division rounds correctly. That is the
-  // double strtod returns (glibc's is correctly rounded too), without its general algorithm
-  // (Clinger's fast path).
-  static constexpr double kPowers[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
-                                       1e8,  1e9,  1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
-                                       1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
+  // Up to 15 digits: the mantissa is exact in a double, and so is the power of ten that
+  // divides it (at most 10^15). IEEE division rounds the quotient of two exact doubles
+  // correctly, which is the double strtod returns (glibc's is correctly rounded too), without
+  // its general algorithm (Clinger's fast path).
+  static constexpr double kPowers[] = {1e0, 1e1, 1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
+                                       1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15};
   std::size_t at = 0;
   const bool negative = !number.empty() && number[0] == '-';
   if (negative) ++at;
@@ -55,7 +54,7 @@ std::optional<double> exactDecimal(std::string_view number) {
     mantissa = mantissa * 10 + (c - '0');
     if (point) ++decimals;
   }
-  if (digits == 0 || decimals > 22) return std::nullopt;
+  if (digits == 0) return std::nullopt;  // decimals <= digits <= 15
   const double value = static_cast<double>(mantissa) / kPowers[decimals];
   return negative ? -value : value;
 }

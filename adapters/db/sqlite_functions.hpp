@@ -27,8 +27,8 @@ namespace egov::adapters::db {
 int registerSqliteFunctions(sqlite3* db);
 
 // A decimal written as strtod reads it (optional '-', digits, optional '.' and digits) as the
-// double strtod gives, when it has at most 15 digits and 22 decimals; nullopt otherwise (then
-// strtod it). egov_decimal_it's common case, on every row of a bulk insert.
+// double strtod gives, when it has at most 15 digits; nullopt otherwise (then strtod it).
+// egov_decimal_it's common case, on every row of a bulk insert.
 std::optional<double> exactDecimal(std::string_view number);
 
 }  // namespace egov::adapters::db

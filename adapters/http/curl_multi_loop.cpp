@@ -316,7 +316,7 @@ struct CurlMultiLoop::State : std::enable_shared_from_this<CurlMultiLoop::State>
         return 0;
       }
       // curl must not be called from inside its callback. A 0 ms timeout (every transfer added)
-      // is posted: armed, it would set the reactor's timerfd twice. expires_after() cancels.
+      // is posted: armed, it sets the reactor's timerfd twice. expires_after() ends a wait.
       if (timeout_ms == 0) {
         self->timer->cancel();
         net::post(self->strand, [weak = self->weak_from_this()] {

@@ -64,8 +64,9 @@ class CsvReader {
 };
 
 // Counts the records a CsvReader with the same options would read from a text given in
-// pieces, without building them: a byte-at-a-time state machine over the same grammar, about
-// a tenth of the reader's cost. It vouches only for input the reader reads without an error:
+// pieces, without building them: a state machine over the same grammar taking runs of bytes
+// (an unquoted field to its delimiter, a quoted one to its next quote), a fraction of the
+// reader's cost. It vouches only for input the reader reads without an error:
 // on anything the reader could refuse (a bad byte order mark, text after a closing quote, a
 // quoted field open at the end, a record long or wide enough that a limit might be hit),
 // ok() is false and the caller reads the input with a CsvReader instead.
