@@ -6,6 +6,7 @@
 #include <chrono>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -39,6 +40,15 @@ using ParamRuns = std::vector<ParamValues>;
 core::Error runError(const DbStatement& statement, std::size_t index, std::size_t runs,
                      core::Error error);
 
+// One call of a commit group (DbConnection::executeGroup): what it runs, within which limits,
+// and what it got.
+struct GroupedCall {
+  const DbStatement* statement = nullptr;
+  const ParamRuns* runs = nullptr;
+  CallLimits limits;
+  core::Result<core::XmlDocPtr> result = core::makeError(core::ErrorKind::internal, "not run");
+};
+
 class DbConnection {
  public:
   enum class Health {
@@ -56,7 +66,14 @@ class DbConnection {
   // statement, and never quote the DSN. Blocking; one caller at a time.
   virtual core::Result<core::XmlDocPtr> execute(const DbStatement& statement, const ParamRuns& runs,
                                                 const CallLimits& limits) = 0;
-  // The state execute() left the connection in.
+  // Runs several calls in one transaction, each as execute() would: all of its runs or none
+  // (a call that fails is undone alone, the others go on), every result final only once the
+  // transaction committed; a failed commit fails them all. One commit for the lot is the
+  // point: on SQLite a commit is an fsync. This default runs each call on its own.
+  virtual void executeGroup(std::span<GroupedCall*> calls) {
+    for (auto* call : calls) call->result = execute(*call->statement, *call->runs, call->limits);
+  }
+  // The state execute() or executeGroup() left the connection in.
   virtual Health health() const = 0;
 };
 
@@ -67,6 +84,10 @@ class DbDriver {
   // Blocking. Failures are backend_unavailable, or deadline_exceeded when the route's
   // deadline cut the attempt short.
   virtual core::Result<std::unique_ptr<DbConnection>> open(const CallLimits& limits) const = 0;
+  // Whether calls waiting for a connection are better run together (executeGroup): true
+  // where a commit costs far more than a call (an SQLite file written to: an fsync each),
+  // false where the server commits concurrent transactions together itself (PostgreSQL).
+  virtual bool groupsCommits() const { return false; }
 };
 
 std::shared_ptr<const DbDriver> makeSqliteDriver(std::shared_ptr<const DbConfig> config);

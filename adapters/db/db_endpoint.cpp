@@ -1,6 +1,9 @@
 #include "adapters/db/db_endpoint.hpp"
 
+#include <algorithm>
 #include <exception>
+#include <span>
+#include <vector>
 
 #include "adapters/db/db_request.hpp"
 #include "core/log/log.hpp"
@@ -16,38 +19,55 @@ core::Error named(const std::string& name, core::Error error) {
   return error;
 }
 
-// On a worker thread: the connection of the lease (opened when there is none), the
-// statement, and what the connection's state means for the pool.
-core::Result<core::XmlDocPtr> runLeased(const std::string& name, const DbDriver& driver,
-                                        ConnectionPool::Lease& lease, const DbCall& call,
-                                        const CallLimits& limits,
-                                        std::atomic<std::size_t>& opened) noexcept {
+// On a worker thread: the connection of the lease (opened when there is none), the calls,
+// and what the connection's state means for the pool. Every call gets a result.
+void runLeased(const std::string& name, const DbDriver& driver, ConnectionPool::Lease& lease,
+               std::span<GroupedCall*> calls, std::atomic<std::size_t>& opened) noexcept {
   auto& connection = lease.connection();
+  auto fail = [&](const core::Error& error) {
+    for (auto* call : calls) call->result = error;
+  };
   try {
     for (int attempt = 0;; ++attempt) {
       if (!connection) {
-        auto fresh = driver.open(limits);
-        if (!fresh) return std::move(fresh).error();
+        auto fresh = driver.open(calls.front()->limits);
+        if (!fresh) return fail(fresh.error());
         connection = std::move(fresh).value();
         ++opened;
       }
-      auto result = connection->execute(*call.statement, call.runs, limits);
+      connection->executeGroup(calls);
       const auto health = connection->health();
-      if (health == DbConnection::Health::ok) return result;
+      if (health == DbConnection::Health::ok) return;
       // Dropped rather than pooled: the next call (or the retry below) opens a new one.
       connection.reset();
+      std::string_view reason;
+      for (auto* call : calls) {
+        if (!call->result) {
+          reason = call->result.error().message;
+          break;
+        }
+      }
       core::logEvent(core::LogLevel::warn, "db connection dropped",
-                     {{"endpoint", std::string_view(name)},
-                      {"reason", std::string_view(result ? "" : result.error().message)}});
+                     {{"endpoint", std::string_view(name)}, {"reason", reason}});
       // A pooled connection the server closed while idle: nothing ran, so try once more.
       if (health == DbConnection::Health::stale && attempt == 0) continue;
-      return result;
+      return;
     }
   } catch (const std::exception& e) {
     connection.reset();
-    return core::makeError(ErrorKind::internal, e.what());
+    fail(core::makeError(ErrorKind::internal, e.what()));
   }
 }
+
+// What a call may take from now: statement_timeout, or the route's deadline if sooner.
+CallLimits limitsFor(const DbConfig& config, core::Clock::time_point deadline) {
+  CallLimits limits{core::Clock::now() + config.statement_timeout, false};
+  if (deadline < limits.until) limits = CallLimits{deadline, true};
+  return limits;
+}
+
+// How many waiting calls one transaction takes at most.
+constexpr std::size_t kMaxGroup = 64;
 
 }  // namespace
 
@@ -58,7 +78,15 @@ DbEndpoint::DbEndpoint(std::string name, std::shared_ptr<const DbConfig> config,
       driver_(std::move(driver)),
       pool_(std::make_shared<ConnectionPool>(config_->pool_max)),
       workers_(std::move(workers)),
-      opened_(std::make_shared<std::atomic<std::size_t>>(0)) {}
+      opened_(std::make_shared<std::atomic<std::size_t>>(0)),
+      queue_(driver_->groupsCommits() ? std::make_shared<CommitQueue>(config_->pool_max, kMaxGroup)
+                                      : nullptr) {}
+
+DbEndpoint::~DbEndpoint() = default;
+
+CommitQueue::Stats DbEndpoint::groupStats() const {
+  return queue_ ? queue_->stats() : CommitQueue::Stats{};
+}
 
 awaitable<core::Result<core::XmlDocPtr>> DbEndpoint::call(const core::CallRequest& request) {
   if (core::Clock::now() >= request.deadline) {
@@ -68,22 +96,70 @@ awaitable<core::Result<core::XmlDocPtr>> DbEndpoint::call(const core::CallReques
   auto resolved = resolveDbCall(*config_, request.body);
   if (!resolved) co_return named(name(), std::move(resolved).error());
 
+  if (queue_) co_return co_await callGrouped(std::move(resolved).value(), request.deadline);
+
   auto lease = co_await pool_->acquire(request.deadline);
   if (!lease) co_return named(name(), std::move(lease).error());
-
-  CallLimits limits{core::Clock::now() + config_->statement_timeout, false};
-  if (request.deadline < limits.until) limits = CallLimits{request.deadline, true};
-  // The job owns what it uses (config, driver, lease), so it stays valid even if this
+  // The job owns what it uses (call, driver, lease), so it stays valid even if this
   // coroutine is destroyed while the worker runs it. A named local, not a temporary in the
   // co_await expression: g++ 12 mishandles the captures of such temporaries.
-  auto job = [name = name(), config = config_, driver = driver_, lease = std::move(lease).value(),
-              call = std::move(resolved).value(), limits, opened = opened_]() mutable {
-    auto result = runLeased(name, *driver, lease, call, limits, *opened);
+  auto job = [name = name(), driver = driver_, lease = std::move(lease).value(),
+              owned = std::move(resolved).value(), limits = limitsFor(*config_, request.deadline),
+              opened = opened_]() mutable {
+    GroupedCall call{owned.statement, &owned.runs, limits};
+    GroupedCall* calls[] = {&call};
+    runLeased(name, *driver, lease, calls, *opened);
     // Before the caller resumes, so that its next call finds this connection idle.
     lease.release();
-    return result;
+    return std::move(call.result);
   };
   auto result = co_await core::runOn(workers_, std::move(job));
+  if (!result) co_return named(name(), std::move(result).error());
+  co_return result;
+}
+
+awaitable<core::Result<core::XmlDocPtr>> DbEndpoint::callGrouped(DbCall call,
+                                                                 core::Clock::time_point deadline) {
+  auto queued = std::make_shared<CommitQueue::Call>();
+  queued->call = std::move(call);
+  queued->deadline = deadline;
+  if (queue_->push(queued)) {
+    // This call leads: a connection is free (no more leaders than connections), and the
+    // job runs every call waiting, a group per transaction, until none is left.
+    auto lease = co_await pool_->acquire(core::Clock::time_point::max());
+    if (!lease) {
+      queue_->retire();
+    } else {
+      auto job = [name = name(), config = config_, driver = driver_,
+                  lease = std::move(lease).value(), queue = queue_, opened = opened_]() mutable {
+        for (auto group = queue->takeOrRetire(); !group.empty(); group = queue->takeOrRetire()) {
+          try {
+            std::vector<GroupedCall*> calls;
+            calls.reserve(group.size());
+            for (auto& queued : group) {
+              queued->grouped.statement = queued->call.statement;
+              queued->grouped.runs = &queued->call.runs;
+              queued->grouped.limits = limitsFor(*config, queued->deadline);
+              calls.push_back(&queued->grouped);
+            }
+            runLeased(name, *driver, lease, calls, *opened);
+          } catch (const std::exception& e) {
+            for (auto& queued : group) {
+              queued->grouped.result = core::makeError(ErrorKind::internal, e.what());
+            }
+          }
+          queue->finish(group);
+        }
+        lease.release();
+      };
+      try {
+        net::post(workers_, std::move(job));
+      } catch (const std::exception&) {
+        queue_->retire();  // this call, still waiting, is answered by its deadline
+      }
+    }
+  }
+  auto result = co_await queue_->result(queued);
   if (!result) co_return named(name(), std::move(result).error());
   co_return result;
 }

@@ -78,43 +78,136 @@ class SqliteConnection final : public DbConnection {
     health_ = Health::ok;
     limits_ = limits;
     sqlite3_busy_timeout(db_.get(), static_cast<int>(limits.left().count()));
-    int rc = SQLITE_OK;
-    auto* prepared = preparedStatement(statement, rc);
-    if (!prepared) {
-      prepared_.clear();  // the schema may have changed under us
-      if (rc != SQLITE_OK) return failure(rc);
-      return core::makeError(ErrorKind::backend_rejected, error_);
-    }
-    const bool read_only = sqlite3_stmt_readonly(prepared) != 0;
+    auto prepared = preparedFor(statement);
+    if (!prepared) return std::move(prepared).error();
+    const bool read_only = sqlite3_stmt_readonly(*prepared) != 0;
     // IMMEDIATE takes the write lock up front, so waiting for it is bounded by the busy
     // timeout instead of failing on a lock upgrade half-way.
-    rc =
+    int rc =
         sqlite3_exec(db_.get(), read_only ? "BEGIN" : "BEGIN IMMEDIATE", nullptr, nullptr, nullptr);
     if (rc != SQLITE_OK) return failure(rc);
-    core::Result<core::XmlDocPtr> result = core::makeError(ErrorKind::internal, "out of memory");
-    try {
-      result = runAll(prepared, statement, runs);
-    } catch (const std::bad_alloc&) {
-      health_ = Health::broken;
-      sqlite3_reset(prepared);
-      sqlite3_clear_bindings(prepared);
-    }
+    auto result = runCall(*prepared, statement, runs);
     if (result) {
       rc = sqlite3_exec(db_.get(), "COMMIT", nullptr, nullptr, nullptr);
       if (rc != SQLITE_OK) result = failure(rc);
     }
-    if (!result && !sqlite3_get_autocommit(db_.get())) {
-      limits_.until = core::Clock::time_point::max();  // the rollback must not be interrupted
-      sqlite3_exec(db_.get(), "ROLLBACK", nullptr, nullptr, nullptr);
-      // Never pooled inside a transaction: the next call would run in this one.
-      if (!sqlite3_get_autocommit(db_.get())) health_ = Health::broken;
-    }
+    if (!result) rollback();
     return result;
+  }
+
+  // One BEGIN IMMEDIATE … COMMIT for all the calls, a savepoint around each. SQLite ends the
+  // whole transaction itself on some failures (an interrupted write, a full disk): the calls
+  // that had run then run again in a new one with those that had not, without the one that
+  // failed, so that one call's failure never costs the others theirs.
+  void executeGroup(std::span<GroupedCall*> calls) override {
+    std::vector<GroupedCall*> pending(calls.begin(), calls.end());
+    while (pending.size() > 1) pending = runGroup(pending);
+    for (auto* call : pending) call->result = execute(*call->statement, *call->runs, call->limits);
   }
 
   Health health() const override { return health_; }
 
  private:
+  // The group's transaction statements, prepared once.
+  enum Fixed { kSavepoint, kRelease, kRollbackTo, kFixedCount };
+
+  // Runs `calls` (two or more) in one transaction; returns the calls to run again in a new
+  // one when SQLite ended this one under them (empty when every call has its result).
+  std::vector<GroupedCall*> runGroup(const std::vector<GroupedCall*>& calls) {
+    health_ = Health::ok;
+    limits_ = calls.front()->limits;
+    for (auto* call : calls) {
+      if (call->limits.until < limits_.until) limits_ = call->limits;
+    }
+    sqlite3_busy_timeout(db_.get(), static_cast<int>(limits_.left().count()));
+    int rc = sqlite3_exec(db_.get(), "BEGIN IMMEDIATE", nullptr, nullptr, nullptr);
+    if (rc != SQLITE_OK) {
+      const auto error = failure(rc);
+      for (auto* call : calls) call->result = error;
+      return {};
+    }
+    std::vector<GroupedCall*> ran;  // succeeded in this transaction
+    // Ends the transaction with `error` for the calls that ran and those still to run.
+    auto abandon = [&](std::size_t next, const core::Error& error) {
+      for (auto* call : ran) call->result = error;
+      for (std::size_t j = next; j < calls.size(); ++j) calls[j]->result = error;
+      rollback();
+      return std::vector<GroupedCall*>{};
+    };
+    for (std::size_t i = 0; i < calls.size(); ++i) {
+      auto* call = calls[i];
+      limits_ = call->limits;
+      if (core::Clock::now() >= limits_.until) {
+        call->result = limits_.timeout();
+        continue;
+      }
+      if (rc = step(kSavepoint); rc != SQLITE_OK) return abandon(i, failure(rc));
+      auto prepared = preparedFor(*call->statement);
+      call->result = prepared ? runCall(*prepared, *call->statement, *call->runs)
+                              : core::Result<core::XmlDocPtr>(std::move(prepared).error());
+      if (call->result) {
+        if (rc = step(kRelease); rc != SQLITE_OK) return abandon(i + 1, failure(rc));
+        ran.push_back(call);
+        continue;
+      }
+      if (health_ == Health::broken) return abandon(i + 1, call->result.error());
+      if (sqlite3_get_autocommit(db_.get())) {
+        std::vector<GroupedCall*> again(ran);
+        again.insert(again.end(), calls.begin() + static_cast<std::ptrdiff_t>(i) + 1, calls.end());
+        return again;
+      }
+      limits_.until = core::Clock::time_point::max();  // undoing must not be interrupted
+      if (rc = step(kRollbackTo); rc == SQLITE_OK) rc = step(kRelease);
+      if (rc != SQLITE_OK) return abandon(i + 1, failure(rc));
+    }
+    limits_.until = core::Clock::time_point::max();
+    rc = sqlite3_exec(db_.get(), "COMMIT", nullptr, nullptr, nullptr);
+    if (rc != SQLITE_OK) return abandon(calls.size(), failure(rc));
+    return {};
+  }
+
+  core::Result<sqlite3_stmt*> preparedFor(const DbStatement& statement) {
+    int rc = SQLITE_OK;
+    if (auto* prepared = preparedStatement(statement, rc)) return prepared;
+    prepared_.clear();  // the schema may have changed under us
+    if (rc != SQLITE_OK) return failure(rc);
+    return core::makeError(ErrorKind::backend_rejected, error_);
+  }
+
+  // One call's runs, inside the transaction already begun.
+  core::Result<core::XmlDocPtr> runCall(sqlite3_stmt* prepared, const DbStatement& statement,
+                                        const ParamRuns& runs) {
+    try {
+      return runAll(prepared, statement, runs);
+    } catch (const std::bad_alloc&) {
+      health_ = Health::broken;
+      sqlite3_reset(prepared);
+      sqlite3_clear_bindings(prepared);
+      return core::makeError(ErrorKind::internal, "out of memory");
+    }
+  }
+
+  // Steps one of the fixed statements; SQLITE_OK when it ran.
+  int step(Fixed which) {
+    static constexpr const char* kSql[kFixedCount] = {"SAVEPOINT egov_call", "RELEASE egov_call",
+                                                      "ROLLBACK TO egov_call"};
+    auto& slot = fixed_[which];
+    int rc = SQLITE_OK;
+    if (!slot) slot = prepare(db_.get(), kSql[which], SQLITE_PREPARE_PERSISTENT, rc, error_);
+    if (!slot) return rc != SQLITE_OK ? rc : SQLITE_ERROR;
+    rc = sqlite3_step(slot.get());
+    sqlite3_reset(slot.get());
+    return rc == SQLITE_DONE ? SQLITE_OK : rc;
+  }
+
+  // Ends an open transaction. Never pooled inside one: the next call would run in it.
+  void rollback() {
+    if (sqlite3_get_autocommit(db_.get())) return;
+    limits_.until = core::Clock::time_point::max();
+    sqlite3_exec(db_.get(), "ROLLBACK", nullptr, nullptr, nullptr);
+    if (!sqlite3_get_autocommit(db_.get())) health_ = Health::broken;
+  }
+
   static int onProgress(void* self) {
     return core::Clock::now() >= static_cast<SqliteConnection*>(self)->limits_.until ? 1 : 0;
   }
@@ -219,6 +312,7 @@ class SqliteConnection final : public DbConnection {
 
   SqlitePtr db_;  // first member: closed after every statement below is finalized
   std::map<std::string, StatementPtr> prepared_;
+  StatementPtr fixed_[kFixedCount];
   CallLimits limits_;
   Health health_ = Health::ok;
   std::string error_;
@@ -248,6 +342,9 @@ class SqliteDriver final : public DbDriver {
     }
     return std::unique_ptr<DbConnection>(std::make_unique<SqliteConnection>(std::move(db)));
   }
+
+  // A read-only file has no commit to share.
+  bool groupsCommits() const override { return !config_->read_only; }
 
  private:
   std::shared_ptr<const DbConfig> config_;
