@@ -4,6 +4,13 @@
 
 namespace egov::adapters::db {
 
+CallLimits CallLimits::from(std::chrono::milliseconds statement_timeout,
+                            core::Clock::time_point deadline) {
+  CallLimits limits{core::Clock::now() + statement_timeout, false};
+  if (deadline < limits.until) limits = CallLimits{deadline, true};
+  return limits;
+}
+
 std::chrono::milliseconds CallLimits::left() const {
   const auto left = std::chrono::ceil<std::chrono::milliseconds>(until - core::Clock::now());
   return std::max(left, std::chrono::milliseconds(1));

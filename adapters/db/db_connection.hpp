@@ -22,6 +22,9 @@ struct CallLimits {
   core::Clock::time_point until;
   bool deadline_binds = false;  // `until` is the route's deadline, not statement_timeout
 
+  // statement_timeout from now, or the route's deadline if sooner.
+  static CallLimits from(std::chrono::milliseconds statement_timeout,
+                         core::Clock::time_point deadline);
   // Time left, at least 1 ms: a limit that is about to pass still gets a real chance.
   std::chrono::milliseconds left() const;
   // What running out of this limit means: deadline_exceeded when the deadline bound it,
@@ -45,7 +48,9 @@ core::Error runError(const DbStatement& statement, std::size_t index, std::size_
 struct GroupedCall {
   const DbStatement* statement = nullptr;
   const ParamRuns* runs = nullptr;
-  CallLimits limits;
+  std::chrono::milliseconds statement_timeout{0};
+  core::Clock::time_point deadline;
+  CallLimits limits;  // the runner sets it from the two above when the call starts
   core::Result<core::XmlDocPtr> result = core::makeError(core::ErrorKind::internal, "not run");
 };
 

@@ -59,13 +59,6 @@ void runLeased(const std::string& name, const DbDriver& driver, ConnectionPool::
   }
 }
 
-// What a call may take from now: statement_timeout, or the route's deadline if sooner.
-CallLimits limitsFor(const DbConfig& config, core::Clock::time_point deadline) {
-  CallLimits limits{core::Clock::now() + config.statement_timeout, false};
-  if (deadline < limits.until) limits = CallLimits{deadline, true};
-  return limits;
-}
-
 // How many waiting calls one transaction takes at most.
 constexpr std::size_t kMaxGroup = 64;
 
@@ -103,10 +96,15 @@ awaitable<core::Result<core::XmlDocPtr>> DbEndpoint::call(const core::CallReques
   // The job owns what it uses (call, driver, lease), so it stays valid even if this
   // coroutine is destroyed while the worker runs it. A named local, not a temporary in the
   // co_await expression: g++ 12 mishandles the captures of such temporaries.
+  GroupedCall call;
+  call.statement_timeout = config_->statement_timeout;
+  call.deadline = request.deadline;
+  call.limits = CallLimits::from(call.statement_timeout, call.deadline);
   auto job = [name = name(), driver = driver_, lease = std::move(lease).value(),
-              owned = std::move(resolved).value(), limits = limitsFor(*config_, request.deadline),
+              owned = std::move(resolved).value(), call = std::move(call),
               opened = opened_]() mutable {
-    GroupedCall call{owned.statement, &owned.runs, limits};
+    call.statement = owned.statement;
+    call.runs = &owned.runs;
     GroupedCall* calls[] = {&call};
     runLeased(name, *driver, lease, calls, *opened);
     // Before the caller resumes, so that its next call finds this connection idle.
@@ -139,7 +137,10 @@ awaitable<core::Result<core::XmlDocPtr>> DbEndpoint::callGrouped(DbCall call,
             for (auto& queued : group) {
               queued->grouped.statement = queued->call.statement;
               queued->grouped.runs = &queued->call.runs;
-              queued->grouped.limits = limitsFor(*config, queued->deadline);
+              queued->grouped.statement_timeout = config->statement_timeout;
+              queued->grouped.deadline = queued->deadline;
+              queued->grouped.limits =
+                  CallLimits::from(config->statement_timeout, queued->deadline);
               calls.push_back(&queued->grouped);
             }
             runLeased(name, *driver, lease, calls, *opened);

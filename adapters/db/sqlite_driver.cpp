@@ -102,7 +102,10 @@ class SqliteConnection final : public DbConnection {
   void executeGroup(std::span<GroupedCall*> calls) override {
     std::vector<GroupedCall*> pending(calls.begin(), calls.end());
     while (pending.size() > 1) pending = runGroup(pending);
-    for (auto* call : pending) call->result = execute(*call->statement, *call->runs, call->limits);
+    for (auto* call : pending) {
+      call->limits = CallLimits::from(call->statement_timeout, call->deadline);
+      call->result = execute(*call->statement, *call->runs, call->limits);
+    }
   }
 
   Health health() const override { return health_; }
@@ -115,6 +118,9 @@ class SqliteConnection final : public DbConnection {
   // one when SQLite ended this one under them (empty when every call has its result).
   std::vector<GroupedCall*> runGroup(const std::vector<GroupedCall*>& calls) {
     health_ = Health::ok;
+    // Each call's limits start when it does; the earliest bounds the wait for the lock.
+    for (auto* call : calls)
+      call->limits = CallLimits::from(call->statement_timeout, call->deadline);
     limits_ = calls.front()->limits;
     for (auto* call : calls) {
       if (call->limits.until < limits_.until) limits_ = call->limits;
@@ -136,7 +142,7 @@ class SqliteConnection final : public DbConnection {
     };
     for (std::size_t i = 0; i < calls.size(); ++i) {
       auto* call = calls[i];
-      limits_ = call->limits;
+      limits_ = call->limits = CallLimits::from(call->statement_timeout, call->deadline);
       if (core::Clock::now() >= limits_.until) {
         call->result = limits_.timeout();
         continue;
