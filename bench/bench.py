@@ -5,6 +5,7 @@ measures, stops everything, and writes bench/results/<UTC date>.json and latest.
 
 Usage: bench/bench.py --bin build/egovbus --batch-bin build/egovbus_bench_batch
                       [--duration 10] [--warmup 2] [--only b1,b2,b3,b4,b5] [--quick]
+                      (--only b3rows: B3's one-exchange-per-row run alone)
 """
 import argparse
 import datetime
@@ -687,6 +688,12 @@ http {{
         self.b3_source(out, wal=True, rows=self.args.source_rows or (2_000 if self.args.quick else 20_000),
                        prefix="source")
 
+    def b3_rows(self):
+        """B3's default mode alone (one exchange per row, WAL archive), to compare binaries in
+        alternating runs: `bench.py --only b3rows --bin BIN --out DIR [--source-rows N]`."""
+        out = self.results.setdefault("b3", {})
+        self.b3_source(out, wal=True, rows=self.args.source_rows or 20_000, prefix="source")
+
     def b3_import(self, csv, rows, r):
         """`sqlite3 .import` of the B3 file into a new file (its default rollback journal; one
         transaction), timed from the shell's start to its exit."""
@@ -911,6 +918,8 @@ endpoints:
             self.stop_all_but_nginx()
         if "b3" in only:
             self.section("b3", self.b3)
+        elif "b3rows" in only:
+            self.section("b3", self.b3_rows)
         if "b4" in only:
             self.section("b4", self.b4)
 
