@@ -1,8 +1,10 @@
 #include "adapters/db/db_endpoint.hpp"
 
 #include <algorithm>
+#include <atomic>
 #include <exception>
 #include <span>
+#include <string>
 #include <vector>
 
 #include "adapters/db/db_request.hpp"
@@ -116,47 +118,72 @@ awaitable<core::Result<core::XmlDocPtr>> DbEndpoint::call(const core::CallReques
   co_return result;
 }
 
+namespace {
+
+// A leader's work on the worker pool: one group of waiting calls per task, run in one
+// transaction on the leader's connection and answered, the next group a task of its own so
+// that the pool's other work takes its turn between groups, until no call is left. The
+// connection goes back to the pool before the last group is answered, so that its callers'
+// next calls find it free.
+struct GroupRunner {
+  std::string name;
+  std::shared_ptr<const DbConfig> config;
+  std::shared_ptr<const DbDriver> driver;
+  ConnectionPool::Lease lease;
+  std::shared_ptr<CommitQueue> queue;
+  std::shared_ptr<std::atomic<std::size_t>> opened;
+  net::any_io_executor workers;
+  std::vector<std::shared_ptr<CommitQueue::Call>> group;  // taken, not yet run
+
+  void operator()() {
+    if (group.empty()) group = queue->takeOrRetire();  // the first task
+    if (group.empty()) return;  // another leader took them; the lease goes with this task
+    try {
+      std::vector<GroupedCall*> calls;
+      calls.reserve(group.size());
+      for (auto& queued : group) {
+        queued->grouped.statement = queued->call.statement;
+        queued->grouped.runs = &queued->call.runs;
+        queued->grouped.statement_timeout = config->statement_timeout;
+        queued->grouped.deadline = queued->deadline;
+        queued->grouped.limits = CallLimits::from(config->statement_timeout, queued->deadline);
+        calls.push_back(&queued->grouped);
+      }
+      runLeased(name, *driver, lease, calls, *opened);
+    } catch (const std::exception& e) {
+      for (auto& queued : group) {
+        queued->grouped.result = core::makeError(ErrorKind::internal, e.what());
+      }
+    }
+    auto ran = std::move(group);
+    group = queue->takeOrRetire();
+    if (group.empty()) lease.release();  // retired
+    queue->finish(ran);
+    if (!group.empty()) net::post(workers, std::move(*this));
+  }
+};
+
+}  // namespace
+
 awaitable<core::Result<core::XmlDocPtr>> DbEndpoint::callGrouped(DbCall call,
                                                                  core::Clock::time_point deadline) {
   auto queued = std::make_shared<CommitQueue::Call>();
   queued->call = std::move(call);
   queued->deadline = deadline;
   if (queue_->push(queued)) {
-    // This call leads: a connection is free (no more leaders than connections), and the
-    // job runs every call waiting, a group per transaction, until none is left.
+    // This call leads: a connection is free (no more leaders than connections), and its
+    // runner runs the calls waiting, a group per transaction, until none is left.
     auto lease = co_await pool_->acquire(core::Clock::time_point::max());
     if (!lease) {
       queue_->retire();
     } else {
-      auto job = [name = name(), config = config_, driver = driver_,
-                  lease = std::move(lease).value(), queue = queue_, opened = opened_]() mutable {
-        for (auto group = queue->takeOrRetire(); !group.empty(); group = queue->takeOrRetire()) {
-          try {
-            std::vector<GroupedCall*> calls;
-            calls.reserve(group.size());
-            for (auto& queued : group) {
-              queued->grouped.statement = queued->call.statement;
-              queued->grouped.runs = &queued->call.runs;
-              queued->grouped.statement_timeout = config->statement_timeout;
-              queued->grouped.deadline = queued->deadline;
-              queued->grouped.limits =
-                  CallLimits::from(config->statement_timeout, queued->deadline);
-              calls.push_back(&queued->grouped);
-            }
-            runLeased(name, *driver, lease, calls, *opened);
-          } catch (const std::exception& e) {
-            for (auto& queued : group) {
-              queued->grouped.result = core::makeError(ErrorKind::internal, e.what());
-            }
-          }
-          queue->finish(group);
-        }
-        lease.release();
-      };
       try {
-        net::post(workers_, std::move(job));
+        net::post(
+            workers_,
+            GroupRunner{
+                name(), config_, driver_, std::move(lease).value(), queue_, opened_, workers_, {}});
       } catch (const std::exception&) {
-        queue_->retire();  // this call, still waiting, is answered by its deadline
+        queue_->retire();  // nothing taken: this call is answered by its deadline
       }
     }
   }

@@ -824,7 +824,9 @@ struct Group {
     REQUIRE_MESSAGE(endpoint, rt.errorText());
     sqliteExec(lock.get(), "BEGIN EXCLUSIVE");
     calls.spawn(endpoint, 0, paga("PRIMA"));
-    waitUntil([&] { return endpoint->poolStats().in_use == 1; });
+    // Taken into a group of its own (and waiting for the lock inside SQLite) before any other
+    // call is queued.
+    waitUntil([&] { return endpoint->groupStats().groups == 1; });
   }
 
   // Spawns the calls (slot 1, 2, ...) and waits until they all wait for the connection.
