@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <future>
 #include <memory>
 #include <sstream>
 #include <string>
@@ -905,6 +906,42 @@ TEST_CASE("db sqlite: when SQLite ends a group's transaction, the calls that ran
   CHECK(group.stored() == "A C PRIMA");
   CHECK(group.endpoint->groupStats().groups == 2);
   CHECK(group.endpoint->connectionsOpened() == 1);
+}
+
+TEST_CASE("db sqlite: a group that cannot begin its transaction fails every call in it") {
+  Runtime rt;  // 4 worker threads, all held below until the calls are queued
+  auto file = rt.database();
+  auto endpoint = rt.endpoint(
+      "type: db\ndriver: sqlite\npath: tributi.db\npool: { max: 1 }\n"
+      "statement_timeout: 300ms\n"
+      "statements:\n" +
+      std::string(kGroupStatements));
+  REQUIRE_MESSAGE(endpoint, rt.errorText());
+  auto lock = openSqlite(file);
+  sqliteExec(lock.get(), "BEGIN EXCLUSIVE");
+  std::promise<void> go;
+  std::shared_future<void> held = go.get_future().share();
+  for (int i = 0; i < 4; ++i) net::post(rt.pool, [held] { held.wait(); });
+
+  // The leader's runner waits behind the held workers, so the three calls are in one group;
+  // the file's lock outlasts their statement_timeout, so BEGIN IMMEDIATE gives up.
+  Calls calls;
+  for (std::size_t i = 0; i < 3; ++i) calls.spawn(endpoint, i, paga("G" + std::to_string(i)));
+  waitUntil([&] { return endpoint->groupStats().waiting == 3; });
+  go.set_value();
+  waitUntil([&] { return calls.done == 3; });
+  for (std::size_t i = 0; i < 3; ++i) {
+    CHECK(calls.answers[i] ==
+          "error: t/x: database is locked: database is locked (sqlite error 5)");
+  }
+  const auto stats = endpoint->groupStats();
+  CHECK(stats.groups == 1);
+  CHECK(stats.calls == 3);
+  sqliteExec(lock.get(), "COMMIT");
+  CHECK(sqliteScalar(lock.get(), "SELECT count(*) FROM pagamenti") == "0");
+  // The connection is fine for the next call.
+  CHECK(text(callOnce(*endpoint, paga("DOPO"))) == kOne);
+  CHECK(endpoint->connectionsOpened() == 1);
 }
 
 namespace {
