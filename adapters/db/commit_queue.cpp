@@ -46,8 +46,13 @@ void CommitQueue::finish(const std::vector<std::shared_ptr<Call>>& group) {
   std::lock_guard lock(mutex_);
   for (const auto& call : group) {
     call->done = true;
+    if (call->timer) {
+      // Posted before the answer: until then the waiter keeps the caller's io_context
+      // running, so the io_context runs this before it can finish and be destroyed.
+      auto strand = call->timer->get_executor();
+      net::post(strand, [timer = std::move(call->timer)] { timer->cancel(); });
+    }
     if (auto waiter = std::move(call->waiter)) waiter->complete(std::move(call->grouped.result));
-    if (call->timer) net::post(call->timer->get_executor(), [call] { call->timer->cancel(); });
   }
 }
 
@@ -80,19 +85,22 @@ void CommitQueue::wait(const net::any_io_executor& executor, const std::shared_p
   }
   call->waiter = std::move(completion);
   if (call->taken) return;  // its group answers it
-  call->timer.emplace(net::make_strand(executor));
+  call->timer = std::make_unique<net::steady_timer>(net::make_strand(executor));
+  auto strand = call->timer->get_executor();
   lock.unlock();
-  net::post(call->timer->get_executor(),
-            [self = shared_from_this(), call] { self->startTimer(call); });
+  net::post(strand, [self = shared_from_this(), call] { self->startTimer(call); });
 }
 
+// On the timer's strand, where finish() and expire() hand the timer too.
 void CommitQueue::startTimer(const std::shared_ptr<Call>& call) {
+  net::steady_timer* timer = nullptr;
   {
     std::lock_guard lock(mutex_);
-    if (call->taken) return;  // taken before the timer was even armed
+    if (call->taken || !call->timer) return;  // taken before the timer was even armed
+    timer = call->timer.get();
   }
-  call->timer->expires_at(call->deadline);
-  call->timer->async_wait([self = shared_from_this(), call](boost::system::error_code ec) {
+  timer->expires_at(call->deadline);
+  timer->async_wait([self = shared_from_this(), call](boost::system::error_code ec) {
     if (!ec) self->expire(call);
   });
 }
@@ -104,6 +112,7 @@ void CommitQueue::expire(const std::shared_ptr<Call>& call) {
   waiting_.erase(it);
   call->done = true;
   auto waiter = std::move(call->waiter);
+  auto timer = std::move(call->timer);  // destroyed here, on its strand, in its own handler
   lock.unlock();
   waiter->complete(core::makeError(
       core::ErrorKind::deadline_exceeded,

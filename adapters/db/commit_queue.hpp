@@ -10,7 +10,6 @@
 #include <deque>
 #include <memory>
 #include <mutex>
-#include <optional>
 #include <vector>
 
 #include "adapters/db/db_connection.hpp"
@@ -33,7 +32,9 @@ class CommitQueue : public std::enable_shared_from_this<CommitQueue> {
     bool taken = false;  // by a group: its answer comes from there
     bool done = false;   // answered
     std::unique_ptr<core::Completion<core::Result<core::XmlDocPtr>>> waiter;
-    std::optional<net::steady_timer> timer;  // the deadline, on a strand of its own
+    // The deadline, on a strand of the caller's io_context. Only ever used and destroyed on
+    // that strand: the call itself may outlive the io_context (a group's runner holds it).
+    std::unique_ptr<net::steady_timer> timer;
   };
 
   struct Stats {

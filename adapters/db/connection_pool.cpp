@@ -95,8 +95,11 @@ void ConnectionPool::release(std::unique_ptr<DbConnection> connection) {
     idle_.pop_back();
   }
   lock.unlock();
-  completion->complete(Lease(shared_from_this(), std::move(connection)));
+  // The cancel goes first: until the lease is handed over, the waiter's completion keeps the
+  // caller's io_context running, so that it runs the cancel before it can finish and be
+  // destroyed (the timer may never have been armed, and then nothing else holds it).
   net::post(waiter->timer.get_executor(), [waiter] { waiter->timer.cancel(); });
+  completion->complete(Lease(shared_from_this(), std::move(connection)));
 }
 
 }  // namespace egov::adapters::db
