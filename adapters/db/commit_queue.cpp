@@ -99,7 +99,7 @@ void CommitQueue::startTimer(const std::shared_ptr<Call>& call) {
     if (call->taken || !call->timer) return;  // taken before the timer was even armed
     timer = call->timer.get();
   }
-  timer->expires_at(call->deadline);
+  timer->expires_at(call->grouped.deadline);
   timer->async_wait([self = shared_from_this(), call](boost::system::error_code ec) {
     if (!ec) self->expire(call);
   });

@@ -23,8 +23,7 @@ class CommitQueue : public std::enable_shared_from_this<CommitQueue> {
  public:
   struct Call {
     DbCall call;
-    core::Clock::time_point deadline;
-    GroupedCall grouped;  // filled in by the group that runs it
+    GroupedCall grouped;  // its statement and runs point into `call`; its result the group's
 
    private:
     friend class CommitQueue;

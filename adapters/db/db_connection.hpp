@@ -50,8 +50,10 @@ struct GroupedCall {
   const ParamRuns* runs = nullptr;
   std::chrono::milliseconds statement_timeout{0};
   core::Clock::time_point deadline;
-  CallLimits limits;  // the runner sets it from the two above when the call starts
   core::Result<core::XmlDocPtr> result = core::makeError(core::ErrorKind::internal, "not run");
+
+  // The limits of a run starting now.
+  CallLimits limits() const { return CallLimits::from(statement_timeout, deadline); }
 };
 
 class DbConnection {
@@ -76,7 +78,7 @@ class DbConnection {
   // transaction committed; a failed commit fails them all. One commit for the lot is the
   // point: on SQLite a commit is an fsync. This default runs each call on its own.
   virtual void executeGroup(std::span<GroupedCall*> calls) {
-    for (auto* call : calls) call->result = execute(*call->statement, *call->runs, call->limits);
+    for (auto* call : calls) call->result = execute(*call->statement, *call->runs, call->limits());
   }
   // The state execute() or executeGroup() left the connection in.
   virtual Health health() const = 0;

@@ -32,7 +32,7 @@ void runLeased(const std::string& name, const DbDriver& driver, ConnectionPool::
   try {
     for (int attempt = 0;; ++attempt) {
       if (!connection) {
-        auto fresh = driver.open(calls.front()->limits);
+        auto fresh = driver.open(calls.front()->limits());
         if (!fresh) return fail(fresh.error());
         connection = std::move(fresh).value();
         ++opened;
@@ -101,7 +101,6 @@ awaitable<core::Result<core::XmlDocPtr>> DbEndpoint::call(const core::CallReques
   GroupedCall call;
   call.statement_timeout = config_->statement_timeout;
   call.deadline = request.deadline;
-  call.limits = CallLimits::from(call.statement_timeout, call.deadline);
   auto job = [name = name(), driver = driver_, lease = std::move(lease).value(),
               owned = std::move(resolved).value(), call = std::move(call),
               opened = opened_]() mutable {
@@ -127,7 +126,6 @@ namespace {
 // next calls find it free.
 struct GroupRunner {
   std::string name;
-  std::shared_ptr<const DbConfig> config;
   std::shared_ptr<const DbDriver> driver;
   ConnectionPool::Lease lease;
   std::shared_ptr<CommitQueue> queue;
@@ -141,14 +139,7 @@ struct GroupRunner {
     try {
       std::vector<GroupedCall*> calls;
       calls.reserve(group.size());
-      for (auto& queued : group) {
-        queued->grouped.statement = queued->call.statement;
-        queued->grouped.runs = &queued->call.runs;
-        queued->grouped.statement_timeout = config->statement_timeout;
-        queued->grouped.deadline = queued->deadline;
-        queued->grouped.limits = CallLimits::from(config->statement_timeout, queued->deadline);
-        calls.push_back(&queued->grouped);
-      }
+      for (auto& queued : group) calls.push_back(&queued->grouped);
       runLeased(name, *driver, lease, calls, *opened);
     } catch (const std::exception& e) {
       for (auto& queued : group) {
@@ -169,7 +160,10 @@ awaitable<core::Result<core::XmlDocPtr>> DbEndpoint::callGrouped(DbCall call,
                                                                  core::Clock::time_point deadline) {
   auto queued = std::make_shared<CommitQueue::Call>();
   queued->call = std::move(call);
-  queued->deadline = deadline;
+  queued->grouped.statement = queued->call.statement;
+  queued->grouped.runs = &queued->call.runs;  // the call stays where make_shared put it
+  queued->grouped.statement_timeout = config_->statement_timeout;
+  queued->grouped.deadline = deadline;
   if (queue_->push(queued)) {
     // This call leads: a connection is free (no more leaders than connections), and its
     // runner runs the calls waiting, a group per transaction, until none is left.
@@ -180,8 +174,7 @@ awaitable<core::Result<core::XmlDocPtr>> DbEndpoint::callGrouped(DbCall call,
       try {
         net::post(
             workers_,
-            GroupRunner{
-                name(), config_, driver_, std::move(lease).value(), queue_, opened_, workers_, {}});
+            GroupRunner{name(), driver_, std::move(lease).value(), queue_, opened_, workers_, {}});
       } catch (const std::exception&) {
         queue_->retire();  // nothing taken: this call is answered by its deadline
       }

@@ -102,10 +102,8 @@ class SqliteConnection final : public DbConnection {
   void executeGroup(std::span<GroupedCall*> calls) override {
     std::vector<GroupedCall*> pending(calls.begin(), calls.end());
     while (pending.size() > 1) pending = runGroup(pending);
-    for (auto* call : pending) {
-      call->limits = CallLimits::from(call->statement_timeout, call->deadline);
-      call->result = execute(*call->statement, *call->runs, call->limits);
-    }
+    for (auto* call : pending)
+      call->result = execute(*call->statement, *call->runs, call->limits());
   }
 
   Health health() const override { return health_; }
@@ -119,11 +117,9 @@ class SqliteConnection final : public DbConnection {
   std::vector<GroupedCall*> runGroup(const std::vector<GroupedCall*>& calls) {
     health_ = Health::ok;
     // Each call's limits start when it does; the earliest bounds the wait for the lock.
-    for (auto* call : calls)
-      call->limits = CallLimits::from(call->statement_timeout, call->deadline);
-    limits_ = calls.front()->limits;
+    limits_ = calls.front()->limits();
     for (auto* call : calls) {
-      if (call->limits.until < limits_.until) limits_ = call->limits;
+      if (const auto limits = call->limits(); limits.until < limits_.until) limits_ = limits;
     }
     sqlite3_busy_timeout(db_.get(), static_cast<int>(limits_.left().count()));
     int rc = sqlite3_exec(db_.get(), "BEGIN IMMEDIATE", nullptr, nullptr, nullptr);
@@ -142,7 +138,7 @@ class SqliteConnection final : public DbConnection {
     };
     for (std::size_t i = 0; i < calls.size(); ++i) {
       auto* call = calls[i];
-      limits_ = call->limits = CallLimits::from(call->statement_timeout, call->deadline);
+      limits_ = call->limits();
       if (core::Clock::now() >= limits_.until) {
         call->result = limits_.timeout();
         continue;
