@@ -10,6 +10,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <deque>
 #include <optional>
 #include <string>
 #include <unordered_set>
@@ -183,9 +184,7 @@ class XmlBuilder : public rapidjson::BaseReaderHandler<rapidjson::UTF8<>, XmlBui
   bool Key(const char* text, rapidjson::SizeType length, bool) {
     key_.assign(text, length);
     if (hasEncodedSurrogate(key_)) return refuse(stringStart(), "unpaired surrogate escape");
-    if (!open_.back().keys.insert(key_).second) {
-      return refuse(stringStart(), "duplicate key " + quoteForMessage(key_));
-    }
+    if (hasKey(key_)) return refuse(stringStart(), "duplicate key " + quoteForMessage(key_));
     return true;
   }
   bool EndObject(rapidjson::SizeType) { return close(); }
@@ -202,8 +201,30 @@ class XmlBuilder : public rapidjson::BaseReaderHandler<rapidjson::UTF8<>, XmlBui
   struct OpenContainer {
     xmlNode* element;
     bool is_map;
-    std::unordered_set<std::string> keys;  // only for a map: refuses duplicates
+    std::size_t first_key;  // a map's keys are keys_[first_key..]
+    // A map with many members also has them in a set, so that checking stays linear in all.
+    std::unordered_set<std::string_view> key_set;
   };
+
+  bool hasKey(std::string_view key) const {
+    const OpenContainer& map = open_.back();
+    if (!map.key_set.empty()) return map.key_set.contains(key);
+    return std::find(keys_.begin() + static_cast<std::ptrdiff_t>(map.first_key), keys_.end(),
+                     key) != keys_.end();
+  }
+
+  // Records the key of the member just added to the innermost map. `key` lives as long as the
+  // tree: the key attribute's text, or a decoded copy.
+  void addKey(std::string_view key) {
+    constexpr std::size_t kLinearKeys = 16;
+    OpenContainer& map = open_.back();
+    keys_.push_back(key);
+    if (!map.key_set.empty()) {
+      map.key_set.insert(key);
+    } else if (keys_.size() - map.first_key > kLinearKeys) {
+      map.key_set.insert(keys_.begin() + static_cast<std::ptrdiff_t>(map.first_key), keys_.end());
+    }
+  }
 
   bool refuse(std::size_t offset, std::string reason, ErrorKind kind = ErrorKind::bad_request) {
     refusal_offset_ = offset;
@@ -243,10 +264,14 @@ class XmlBuilder : public rapidjson::BaseReaderHandler<rapidjson::UTF8<>, XmlBui
     xmlAddChild(open_.back().element, element);
     if (!open_.back().is_map) return element;
     if (!needsJsonEscapes(key_)) {
-      if (!xmlNewProp(element, xmlChars("key"), xmlChars(key_.c_str()))) return nullptr;
+      const ::xmlAttr* key = xmlNewProp(element, xmlChars("key"), xmlChars(key_.c_str()));
+      if (!key || !key->children || !key->children->content) return nullptr;
+      addKey(reinterpret_cast<const char*>(key->children->content));
     } else if (!xmlNewProp(element, xmlChars("key"), xmlChars(jsonEscapes(key_).c_str())) ||
                !xmlNewProp(element, xmlChars("escaped-key"), xmlChars("true"))) {
       return nullptr;
+    } else {
+      addKey(escaped_keys_.emplace_back(key_));
     }
     return element;
   }
@@ -273,11 +298,12 @@ class XmlBuilder : public rapidjson::BaseReaderHandler<rapidjson::UTF8<>, XmlBui
     }
     xmlNode* element = addElement(name);
     if (!element) return refuse(stream_.Tell(), "out of memory", ErrorKind::internal);
-    open_.push_back(OpenContainer{element, is_map, {}});
+    open_.push_back(OpenContainer{element, is_map, keys_.size(), {}});
     return true;
   }
 
   bool close() {
+    keys_.resize(open_.back().first_key);
     open_.pop_back();
     return true;
   }
@@ -288,7 +314,9 @@ class XmlBuilder : public rapidjson::BaseReaderHandler<rapidjson::UTF8<>, XmlBui
   XmlDocPtr doc_;
   xmlNs* ns_ = nullptr;
   std::vector<OpenContainer> open_;
-  std::string key_;  // the key of the member whose value comes next
+  std::vector<std::string_view> keys_;    // the keys of the open maps, innermost last
+  std::deque<std::string> escaped_keys_;  // keys whose attribute holds them escaped
+  std::string key_;                       // the key of the member whose value comes next
   std::string reason_;
   std::size_t refusal_offset_ = 0;
   ErrorKind refusal_kind_ = ErrorKind::bad_request;

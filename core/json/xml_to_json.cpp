@@ -6,7 +6,9 @@
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
+#include <algorithm>
 #include <cstring>
+#include <deque>
 #include <memory>
 #include <optional>
 #include <string>
@@ -65,17 +67,40 @@ struct XmlCharDeleter {
   void operator()(xmlChar* text) const { xmlFree(text); }
 };
 
-// An attribute in no namespace (the representation's key, escaped, escaped-key), if present.
-std::optional<std::string> plainAttribute(const xmlNode& element, const char* name) {
-  std::unique_ptr<xmlChar, XmlCharDeleter> value(
-      xmlGetNoNsProp(&element, reinterpret_cast<const xmlChar*>(name)));
+// The text a node holds when `children`, its children, are one text node (what a parser and
+// libxslt make), read where it is; otherwise nothing, and the caller asks libxml2 for a copy.
+std::optional<std::string_view> singleText(const xmlNode* children) {
+  if (children == nullptr) return std::string_view();
+  if (children->next != nullptr ||
+      (children->type != XML_TEXT_NODE && children->type != XML_CDATA_SECTION_NODE)) {
+    return std::nullopt;
+  }
+  return children->content ? reinterpret_cast<const char*>(children->content) : "";
+}
+
+// An attribute in no namespace (the representation's key, escaped, escaped-key), if present:
+// a view into the tree, or into `scratch` when libxml2 has to put the value together (entity
+// references, a DTD's defaults).
+std::optional<std::string_view> plainAttribute(const xmlNode& element, const char* name,
+                                               std::string& scratch) {
+  const auto* wanted = reinterpret_cast<const xmlChar*>(name);
+  if (element.doc == nullptr || element.doc->intSubset == nullptr) {
+    for (const ::xmlAttr* attr = element.properties; attr != nullptr; attr = attr->next) {
+      if (attr->ns != nullptr || !xmlStrEqual(attr->name, wanted)) continue;
+      if (const std::optional<std::string_view> text = singleText(attr->children)) return text;
+      break;
+    }
+  }
+  std::unique_ptr<xmlChar, XmlCharDeleter> value(xmlGetNoNsProp(&element, wanted));
   if (!value) return std::nullopt;
-  return std::string(reinterpret_cast<const char*>(value.get()));
+  scratch.assign(reinterpret_cast<const char*>(value.get()));
+  return std::string_view(scratch);
 }
 
 // Reads a boolean attribute such as escaped="true"; absent is false.
 Result<bool> flagAttribute(const xmlNode& element, const char* name) {
-  const std::optional<std::string> value = plainAttribute(element, name);
+  std::string scratch;
+  const std::optional<std::string_view> value = plainAttribute(element, name, scratch);
   if (!value) return false;
   if (const std::optional<bool> flag = parseXsBoolean(*value)) return *flag;
   return failAt(element, std::string("invalid ") + name + " attribute " + quoteForMessage(*value));
@@ -157,6 +182,7 @@ class JsonEmitter {
         } else {
           writer_.EndArray();
         }
+        keys_.resize(open_.back().first_key);
         open_.pop_back();
       }
     }
@@ -166,8 +192,26 @@ class JsonEmitter {
   struct OpenContainer {
     const xmlNode* element;
     bool is_map;
-    std::unordered_set<std::string> keys;  // only for a map: refuses duplicates
+    std::size_t first_key;  // a map's keys are keys_[first_key..]
+    // A map with many members also has them in a set, so that checking stays linear in all.
+    std::unordered_set<std::string_view> key_set;
   };
+
+  // Refuses a key the innermost map already has. `key` must live as long as the conversion.
+  bool addKey(std::string_view key) {
+    constexpr std::ptrdiff_t kLinearKeys = 16;
+    OpenContainer& map = open_.back();
+    const auto first = keys_.begin() + static_cast<std::ptrdiff_t>(map.first_key);
+    if (map.key_set.empty() && keys_.end() - first == kLinearKeys) {
+      map.key_set.insert(first, keys_.end());
+    }
+    if (map.key_set.empty() ? std::find(first, keys_.end(), key) != keys_.end()
+                            : !map.key_set.insert(key).second) {
+      return false;
+    }
+    keys_.push_back(key);
+    return true;
+  }
 
   // The first element from `from` on among the siblings inside the innermost open container, or
   // null when there is none. Whitespace between members is layout; comments and processing
@@ -203,11 +247,11 @@ class JsonEmitter {
     switch (*kind) {
       case Kind::map:
         writer_.StartObject();
-        open_.push_back(OpenContainer{&element, true, {}});
+        open_.push_back(OpenContainer{&element, true, keys_.size(), {}});
         return true;
       case Kind::array:
         writer_.StartArray();
-        open_.push_back(OpenContainer{&element, false, {}});
+        open_.push_back(OpenContainer{&element, false, keys_.size(), {}});
         return true;
       case Kind::string:
       case Kind::number:
@@ -223,7 +267,8 @@ class JsonEmitter {
 
   Result<void> writeKey(const xmlNode& element) {
     OpenContainer& parent = open_.back();
-    std::optional<std::string> key = plainAttribute(element, "key");
+    std::string scratch;
+    std::optional<std::string_view> key = plainAttribute(element, "key", scratch);
     if (!parent.is_map) {
       if (key) return failAt(element, "key attribute inside <array>");
       return {};
@@ -232,12 +277,13 @@ class JsonEmitter {
     const Result<bool> escaped = flagAttribute(element, "escaped-key");
     if (!escaped) return escaped.error();
     if (*escaped) {
-      key = decodeJsonEscapes(*key);
-      if (!key) return failAt(element, "invalid JSON escape sequence in key");
+      std::optional<std::string> decoded = decodeJsonEscapes(*key);
+      if (!decoded) return failAt(element, "invalid JSON escape sequence in key");
+      key = decoded_keys_.emplace_back(std::move(*decoded));
+    } else if (key->data() == scratch.data()) {
+      key = decoded_keys_.emplace_back(std::move(scratch));
     }
-    if (!parent.keys.insert(*key).second) {
-      return failAt(element, "duplicate key " + quoteForMessage(*key));
-    }
+    if (!addKey(*key)) return failAt(element, "duplicate key " + quoteForMessage(*key));
     if (!writer_.Key(key->data(), static_cast<rapidjson::SizeType>(key->size()))) {
       return failAt(element, "key is not valid UTF-8 (unpaired surrogate?)");
     }
@@ -248,34 +294,39 @@ class JsonEmitter {
     for (const xmlNode* child = element.children; child; child = child->next) {
       if (child->type == XML_ELEMENT_NODE) return failAt(element, "element inside a scalar");
     }
-    const std::string text = xmlText(&element);
+    std::string copy;
+    std::optional<std::string_view> text = singleText(element.children);
+    if (!text) text = copy = xmlText(&element);
     switch (kind) {
       case Kind::string: {
         const Result<bool> escaped = flagAttribute(element, "escaped");
         if (!escaped) return escaped.error();
-        std::optional<std::string> value = text;
-        if (*escaped) value = decodeJsonEscapes(text);
-        if (!value) return failAt(element, "invalid JSON escape sequence");
-        if (!writer_.String(value->data(), static_cast<rapidjson::SizeType>(value->size()))) {
+        std::optional<std::string> decoded;
+        if (*escaped) {
+          decoded = decodeJsonEscapes(*text);
+          if (!decoded) return failAt(element, "invalid JSON escape sequence");
+          text = *decoded;
+        }
+        if (!writer_.String(text->data(), static_cast<rapidjson::SizeType>(text->size()))) {
           return failAt(element, "not valid UTF-8 (unpaired surrogate?)");
         }
         return {};
       }
       case Kind::number: {
-        const std::string_view number = trimXmlSpace(text);
+        const std::string_view number = trimXmlSpace(*text);
         if (!isJsonNumber(number))
-          return failAt(element, "invalid number " + quoteForMessage(text));
+          return failAt(element, "invalid number " + quoteForMessage(*text));
         writer_.RawValue(number.data(), number.size(), rapidjson::kNumberType);
         return {};
       }
       case Kind::boolean: {
-        const std::optional<bool> value = parseXsBoolean(text);
-        if (!value) return failAt(element, "invalid boolean " + quoteForMessage(text));
+        const std::optional<bool> value = parseXsBoolean(*text);
+        if (!value) return failAt(element, "invalid boolean " + quoteForMessage(*text));
         writer_.Bool(*value);
         return {};
       }
       case Kind::null:
-        if (!trimXmlSpace(text).empty()) return failAt(element, "text inside <null>");
+        if (!trimXmlSpace(*text).empty()) return failAt(element, "text inside <null>");
         writer_.Null();
         return {};
       case Kind::map:
@@ -288,6 +339,8 @@ class JsonEmitter {
   rapidjson::StringBuffer buffer_;
   JsonWriter writer_;
   std::vector<OpenContainer> open_;
+  std::vector<std::string_view> keys_;    // the keys of the open maps, innermost last
+  std::deque<std::string> decoded_keys_;  // keys not in the tree as they are (escaped-key)
 };
 
 }  // namespace

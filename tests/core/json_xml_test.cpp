@@ -163,6 +163,52 @@ TEST_CASE("json xmlToJson ignores layout, comments and reads empty strings") {
       R"({"list":[7,true,false,null,null],"empty":"","also":"","spaces":"  a  b  ","cdata":"<x>"})");
 }
 
+TEST_CASE("json xmlToJson checks keys per map whatever the map's size") {
+  std::string keys = "<map " + kNs + ">";
+  std::string expected = "{";
+  for (int i = 0; i < 40; ++i) {
+    keys += "<null key=\"k" + std::to_string(i) + "\"/>";
+    expected += (i ? ",\"k" : "\"k") + std::to_string(i) + "\":null";
+  }
+  CHECK(xmlToJsonText(keys + "</map>") == expected + "}");
+  // Among the first keys of a large map and among its last.
+  CHECK(representationError(keys + "<null key=\"k3\"/></map>").message ==
+        "<null> at line 1: duplicate key \"k3\"");
+  CHECK(representationError(keys + "<null key=\"k16\"/></map>").message ==
+        "<null> at line 1: duplicate key \"k16\"");
+  CHECK(representationError(keys + "<null key=\"k39\"/></map>").message ==
+        "<null> at line 1: duplicate key \"k39\"");
+  // A map's keys are its own: an inner map may repeat the outer one's, and the outer one goes on
+  // with its own after the inner one is closed.
+  const std::string nested = "<map " + kNs +
+                             "><null key=\"a\"/><map key=\"m\"><null key=\"a\"/><null key=\"x\"/>"
+                             "</map><null key=\"x\"/>";
+  CHECK(xmlToJsonText(nested + "</map>") == R"({"a":null,"m":{"a":null,"x":null},"x":null})");
+  CHECK(representationError(nested + "<null key=\"a\"/></map>").message ==
+        "<null> at line 1: duplicate key \"a\"");
+  CHECK(representationError(nested + "<null key=\"m\"/></map>").message ==
+        "<null> at line 1: duplicate key \"m\"");
+}
+
+TEST_CASE("json xmlToJson reads a key that is not one text node") {
+  auto doc = jsonToXml(R"({"a":1})");
+  REQUIRE(doc.ok());
+  xmlNode* member = xmlDocGetRootElement(doc->get())->children;
+  REQUIRE(member != nullptr);
+  ::xmlAttr* key = xmlHasProp(member, reinterpret_cast<const xmlChar*>("key"));
+  REQUIRE(key != nullptr);
+  // Two text nodes side by side (xmlAddChild would merge them; other tree edits need not).
+  xmlNode* second = xmlNewDocText(doc->get(), reinterpret_cast<const xmlChar*>("b"));
+  REQUIRE(second != nullptr);
+  second->parent = reinterpret_cast<xmlNode*>(key);
+  second->prev = key->children;
+  key->children->next = second;
+  key->last = second;
+  auto json = xmlToJson(**doc);
+  REQUIRE_MESSAGE(json.ok(), json.error().message);
+  CHECK(*json == R"({"ab":1})");
+}
+
 TEST_CASE("json xmlNodeToJson converts one member without its key") {
   auto doc = jsonToXml(R"({"a":{"b":[1,2]},"c":3})");
   REQUIRE(doc.ok());
@@ -212,6 +258,23 @@ TEST_CASE("json duplicate keys in one object are refused") {
   // The same key in different objects is fine.
   CHECK(roundTrip(R"({"a":{"a":{"a":1}},"b":[{"a":1},{"a":2}]})") ==
         R"({"a":{"a":{"a":1}},"b":[{"a":1},{"a":2}]})");
+  CHECK(roundTrip(R"({"a":1,"m":{"x":1},"x":2})") == R"({"a":1,"m":{"x":1},"x":2})");
+  CHECK(jsonToXmlError(R"({"a":1,"m":{"x":1},"x":2,"a":3})").message ==
+        "line 1, column 26: duplicate key \"a\"");
+  // Keys that the tree holds escaped are compared as they are: U+0001 and a backslash-u differ.
+  CHECK(roundTrip(R"({"a\u0001b":1,"a\\u0001b":2})") == R"({"a\u0001b":1,"a\\u0001b":2})");
+  CHECK(jsonToXmlError(R"({"a\u0001b":1,"a\u0001b":2})").message ==
+        "line 1, column 15: duplicate key \"a\\u0001b\"");
+  // Large objects: among the first keys, the one after them, the last.
+  std::string object = "{";
+  for (int i = 0; i < 40; ++i) object += (i ? ",\"k" : "\"k") + std::to_string(i) + "\":0";
+  CHECK(roundTrip(object + "}") == object + "}");
+  for (const char* key : {"k3", "k16", "k17", "k39"}) {
+    CAPTURE(key);
+    CHECK(jsonToXmlError(object + ",\"" + key + "\":1}").message ==
+          "line 1, column " + std::to_string(object.size() + 2) + ": duplicate key \"" + key +
+              "\"");
+  }
 }
 
 TEST_CASE("json nesting deeper than the limit is refused") {
