@@ -74,6 +74,9 @@ def main():
                         help="with --seconds: pace wrk at about this many requests/s (as bench.py's half load)")
     parser.add_argument("--callgrind", action="store_true")
     parser.add_argument("--out", default="callgrind.out")
+    parser.add_argument("--strace", action="store_true",
+                        help="count the bus's system calls (strace -f -c) into --out; with --requests, "
+                             "divide by the requests (start-up included: also run --requests 0)")
     parser.add_argument("--perf", action="store_true",
                         help="with --seconds: `perf record` the bus during the run into --out "
                              "(then perf report -i OUT --sort dso,sym)")
@@ -104,6 +107,8 @@ def main():
         if args.callgrind:
             argv = ["valgrind", "--tool=callgrind", f"--callgrind-out-file={os.path.abspath(args.out)}",
                     "--dump-instr=no"] + argv
+        elif args.strace:
+            argv = ["strace", "-f", "-c", "-o", os.path.abspath(args.out)] + argv
         bus = b.start("bus", argv, env=env)
         bench.wait_until(lambda: bus.check_alive() or bench.ready(port), 120, "bus")
         path, body_name, status = ROUTES[args.route]
@@ -173,7 +178,12 @@ def main():
                 _, seconds0, count0 = threads0.get(tid, (name, 0.0, 0))
                 print(f"  thread {tid} {name}: {(seconds - seconds0) * 1000 / max(n, 1):.4f} ms CPU, "
                       f"{(count - count0) / max(n, 1):.2f} context switches per request")
-        bus.proc.send_signal(signal.SIGTERM)
+        if args.strace:  # strace leaves on SIGTERM without its tracee: stop the bus itself
+            children = subprocess.run(["pgrep", "-P", str(bus.proc.pid)], capture_output=True, text=True)
+            for child in children.stdout.split():
+                os.kill(int(child), signal.SIGTERM)
+        else:
+            bus.proc.send_signal(signal.SIGTERM)
         bus.proc.wait(120)
     finally:
         b.stop_all()
