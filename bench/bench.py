@@ -971,7 +971,15 @@ def machine():
     info = {"nproc": os.cpu_count(), "kernel": platform.release(), "loadavg_start": os.getloadavg()}
     try:
         with open("/proc/cpuinfo") as f:
-            info["cpu"] = next(l.split(":", 1)[1].strip() for l in f if l.startswith("model name"))
+            cpuinfo = f.read().split("\n\n")[0]
+        fields = dict(line.split(":", 1) for line in cpuinfo.splitlines() if ":" in line)
+        fields = {k.strip(): v.strip() for k, v in fields.items()}
+        info["cpu"] = fields["model name"]
+        # A virtual machine's model name can be bare ("AMD EPYC"): the family and model tell
+        # generations apart, and the rates of runs on different ones do not compare.
+        info["cpu_family"] = fields.get("cpu family")
+        info["cpu_model"] = fields.get("model")
+        info["cpu_avx512"] = "avx512f" in fields.get("flags", "").split()
         with open("/proc/meminfo") as f:
             info["mem_total_mb"] = int(f.readline().split()[1]) // 1024
     except (OSError, StopIteration):

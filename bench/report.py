@@ -28,11 +28,19 @@ def ratio(a, b):
     return f"{a / b:.2f}×" if a and b else "–"
 
 
+def cpu_generation(machine):
+    """ (family 26, model 2, AVX-512) when the run recorded them (runs since 2026-11-27)."""
+    if machine.get("cpu_family") is None:
+        return ""
+    avx = ", AVX-512" if machine.get("cpu_avx512") else ""
+    return f" (family {machine['cpu_family']}, model {machine.get('cpu_model', '?')}{avx})"
+
+
 def table(r):
     lines = []
     m, v = r["machine"], r["versions"]
     lines.append(f"Run of {r['date']} (commit {v.get('commit')}, {v.get('egovbus')}); machine: "
-                 f"{m.get('nproc')} × {m.get('cpu', '?')}, {m.get('mem_total_mb', '?')} MB; "
+                 f"{m.get('nproc')} × {m.get('cpu', '?')}{cpu_generation(m)}, {m.get('mem_total_mb', '?')} MB; "
                  f"load average at start {m['loadavg_start'][0]:.2f} / {m['loadavg_start'][1]:.2f} / "
                  f"{m['loadavg_start'][2]:.2f}, at end {m['loadavg_end'][0]:.2f}. "
                  f"{r['settings']['duration_s']} s per run after {r['settings']['warmup_s']} s of warm-up, "
