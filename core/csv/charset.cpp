@@ -1,5 +1,7 @@
 #include "core/csv/charset.hpp"
 
+#include "core/csv/byte_scan.hpp"
+
 #include <iconv.h>
 
 #include <cerrno>
@@ -130,6 +132,8 @@ Result<void> CharsetDecoder::decodeUtf8(std::string_view chunk, std::string& out
   while (i < size) {
     if (bytes[i] < 0x80) {
       ++i;
+      // ASCII, eight bytes at a time.
+      while (size - i >= 8 && !byte_scan::hasHigh(byte_scan::load(data.data() + i))) i += 8;
       continue;
     }
     const Lead lead = leadOf(bytes[i]);

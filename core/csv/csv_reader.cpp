@@ -1,5 +1,7 @@
 #include "core/csv/csv_reader.hpp"
 
+#include "core/csv/byte_scan.hpp"
+
 #include <algorithm>
 #include <cstdint>
 #include <cstring>
@@ -222,6 +224,13 @@ void CsvRecordCounter::feed(const char* data, std::size_t size) {
         break;
       case State::unquoted: {
         const char* from = at;
+        for (; end - at >= 8; at += 8) {
+          const std::uint64_t word = byte_scan::load(at);
+          if (byte_scan::has(word, delimiter) || byte_scan::has(word, '\r') ||
+              byte_scan::has(word, '\n')) {
+            break;
+          }
+        }
         while (at < end && *at != delimiter && *at != '\r' && *at != '\n') ++at;
         if (!grew(static_cast<std::size_t>(at - from)) || at == end) return;
         if (*at == delimiter) {

@@ -1,10 +1,13 @@
 #include "core/csv/csv_writer.hpp"
 
+#include "core/csv/byte_scan.hpp"
+
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdint>
 #include <cstdlib>
 #include <cstring>
 #include <utility>
@@ -42,7 +45,17 @@ std::string errnoText() {
 bool csvNeedsQuotes(std::string_view field, char delimiter) {
   if (field.empty()) return false;
   if (isBlank(field.front()) || isBlank(field.back())) return true;
-  for (char c : field) {
+  const char* at = field.data();
+  const char* end = at + field.size();
+  for (; end - at >= 8; at += 8) {
+    const std::uint64_t word = byte_scan::load(at);
+    if (byte_scan::has(word, delimiter) || byte_scan::has(word, '"') ||
+        byte_scan::has(word, '\r') || byte_scan::has(word, '\n')) {
+      return true;
+    }
+  }
+  for (; at < end; ++at) {
+    const char c = *at;
     if (c == delimiter || c == '"' || c == '\r' || c == '\n') return true;
   }
   return false;

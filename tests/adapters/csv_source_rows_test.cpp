@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include <random>
 #include <string>
 #include <vector>
 
@@ -115,4 +116,36 @@ TEST_CASE("csv fingerprint: the file's SHA-256 and its records, counted or read"
   CHECK(print->malformed->message == "line 3: unexpected character 'x' after closing quote");
   std::filesystem::remove(good);
   std::filesystem::remove(bad);
+}
+
+TEST_CASE("csv row problem: a control character anywhere in any field, as a byte loop finds it") {
+  // Fields long enough to be looked at eight bytes at a time, the character at every place.
+  std::mt19937 random(17);
+  const std::vector<std::string> header = {"a", "b", "c"};
+  for (int round = 0; round < 5000; ++round) {
+    CsvRow row;
+    row.number = 1;
+    row.line = 2;
+    for (int f = 0; f < 3; ++f) {
+      std::string field(random() % 40, 'x');
+      for (auto& c : field) c = static_cast<char>('a' + random() % 26);
+      if (!field.empty() && random() % 2) {
+        // Tab, LF and CR are fine; the other controls and DEL's neighbours are tried too.
+        static const std::string kTried = std::string("\t\n\r\x01\x08\x0B\x1F\x7F\x80 ", 10);
+        field[random() % field.size()] = kTried[random() % kTried.size()];
+      }
+      row.fields.push_back(std::move(field));
+    }
+    CAPTURE(row.fields[0]);
+    CAPTURE(row.fields[1]);
+    CAPTURE(row.fields[2]);
+    bool control = false;
+    for (const auto& field : row.fields) {
+      for (char c : field) {
+        const auto byte = static_cast<unsigned char>(c);
+        if (byte < 0x20 && c != '\t' && c != '\n' && c != '\r') control = true;
+      }
+    }
+    CHECK(rowProblem(header, row).empty() == !control);
+  }
 }
