@@ -974,7 +974,7 @@ def machine():
             cpuinfo = f.read().split("\n\n")[0]
         fields = dict(line.split(":", 1) for line in cpuinfo.splitlines() if ":" in line)
         fields = {k.strip(): v.strip() for k, v in fields.items()}
-        info["cpu"] = fields["model name"]
+        info["cpu"] = fields.get("model name", platform.machine())
         # A virtual machine's model name can be bare ("AMD EPYC"): the family and model tell
         # generations apart, and the rates of runs on different ones do not compare.
         info["cpu_family"] = fields.get("cpu family")
