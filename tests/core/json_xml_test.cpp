@@ -188,6 +188,11 @@ TEST_CASE("json xmlToJson checks keys per map whatever the map's size") {
         "<null> at line 1: duplicate key \"a\"");
   CHECK(representationError(nested + "<null key=\"m\"/></map>").message ==
         "<null> at line 1: duplicate key \"m\"");
+  CHECK(
+      xmlToJsonText("<map " + kNs + R"(><null key=""/><map key="m"><null key=""/></map></map>)") ==
+      R"({"":null,"m":{"":null}})");
+  CHECK(representationError("<map " + kNs + R"(><null key=""/><null key=""/></map>)").message ==
+        "<null> at line 1: duplicate key \"\"");
 }
 
 TEST_CASE("json xmlToJson reads a key that is not one text node") {
@@ -259,6 +264,9 @@ TEST_CASE("json duplicate keys in one object are refused") {
   CHECK(roundTrip(R"({"a":{"a":{"a":1}},"b":[{"a":1},{"a":2}]})") ==
         R"({"a":{"a":{"a":1}},"b":[{"a":1},{"a":2}]})");
   CHECK(roundTrip(R"({"a":1,"m":{"x":1},"x":2})") == R"({"a":1,"m":{"x":1},"x":2})");
+  // The empty key is a key like the others.
+  CHECK(roundTrip(R"({"":1,"a":{"":2}})") == R"({"":1,"a":{"":2}})");
+  CHECK(jsonToXmlError(R"({"":1,"":2})").message == "line 1, column 7: duplicate key \"\"");
   CHECK(jsonToXmlError(R"({"a":1,"m":{"x":1},"x":2,"a":3})").message ==
         "line 1, column 26: duplicate key \"a\"");
   // Keys that the tree holds escaped are compared as they are: U+0001 and a backslash-u differ.
