@@ -1,6 +1,7 @@
 // JSON text -> XPath 3.1 XML representation. RapidJSON SAX events go straight into a libxml2
 // tree, so there is no intermediate JSON DOM.
 #include "core/json/json_xml.hpp"
+#include "core/json/map_keys.hpp"
 
 #include <rapidjson/error/en.h>
 #include <rapidjson/memorystream.h>
@@ -13,7 +14,6 @@
 #include <deque>
 #include <optional>
 #include <string>
-#include <unordered_set>
 #include <vector>
 
 namespace egov::core {
@@ -184,7 +184,9 @@ class XmlBuilder : public rapidjson::BaseReaderHandler<rapidjson::UTF8<>, XmlBui
   bool Key(const char* text, rapidjson::SizeType length, bool) {
     key_.assign(text, length);
     if (hasEncodedSurrogate(key_)) return refuse(stringStart(), "unpaired surrogate escape");
-    if (hasKey(key_)) return refuse(stringStart(), "duplicate key " + quoteForMessage(key_));
+    if (keys_.contains(key_)) {
+      return refuse(stringStart(), "duplicate key " + quoteForMessage(key_));
+    }
     return true;
   }
   bool EndObject(rapidjson::SizeType) { return close(); }
@@ -201,30 +203,7 @@ class XmlBuilder : public rapidjson::BaseReaderHandler<rapidjson::UTF8<>, XmlBui
   struct OpenContainer {
     xmlNode* element;
     bool is_map;
-    std::size_t first_key;  // a map's keys are keys_[first_key..]
-    // A map with many members also has them in a set, so that checking stays linear in all.
-    std::unordered_set<std::string_view> key_set;
   };
-
-  bool hasKey(std::string_view key) const {
-    const OpenContainer& map = open_.back();
-    if (!map.key_set.empty()) return map.key_set.contains(key);
-    return std::find(keys_.begin() + static_cast<std::ptrdiff_t>(map.first_key), keys_.end(),
-                     key) != keys_.end();
-  }
-
-  // Records the key of the member just added to the innermost map. `key` lives as long as the
-  // tree: the key attribute's text, or a decoded copy.
-  void addKey(std::string_view key) {
-    constexpr std::size_t kLinearKeys = 16;
-    OpenContainer& map = open_.back();
-    keys_.push_back(key);
-    if (!map.key_set.empty()) {
-      map.key_set.insert(key);
-    } else if (keys_.size() - map.first_key > kLinearKeys) {
-      map.key_set.insert(keys_.begin() + static_cast<std::ptrdiff_t>(map.first_key), keys_.end());
-    }
-  }
 
   bool refuse(std::size_t offset, std::string reason, ErrorKind kind = ErrorKind::bad_request) {
     refusal_offset_ = offset;
@@ -266,12 +245,12 @@ class XmlBuilder : public rapidjson::BaseReaderHandler<rapidjson::UTF8<>, XmlBui
     if (!needsJsonEscapes(key_)) {
       const ::xmlAttr* key = xmlNewProp(element, xmlChars("key"), xmlChars(key_.c_str()));
       if (!key || !key->children || !key->children->content) return nullptr;
-      addKey(reinterpret_cast<const char*>(key->children->content));
+      keys_.add(reinterpret_cast<const char*>(key->children->content));
     } else if (!xmlNewProp(element, xmlChars("key"), xmlChars(jsonEscapes(key_).c_str())) ||
                !xmlNewProp(element, xmlChars("escaped-key"), xmlChars("true"))) {
       return nullptr;
     } else {
-      addKey(escaped_keys_.emplace_back(key_));
+      keys_.add(escaped_keys_.emplace_back(key_));
     }
     return element;
   }
@@ -298,12 +277,13 @@ class XmlBuilder : public rapidjson::BaseReaderHandler<rapidjson::UTF8<>, XmlBui
     }
     xmlNode* element = addElement(name);
     if (!element) return refuse(stream_.Tell(), "out of memory", ErrorKind::internal);
-    open_.push_back(OpenContainer{element, is_map, keys_.size(), {}});
+    open_.push_back(OpenContainer{element, is_map});
+    if (is_map) keys_.open();
     return true;
   }
 
   bool close() {
-    keys_.resize(open_.back().first_key);
+    if (open_.back().is_map) keys_.close();
     open_.pop_back();
     return true;
   }
@@ -314,7 +294,7 @@ class XmlBuilder : public rapidjson::BaseReaderHandler<rapidjson::UTF8<>, XmlBui
   XmlDocPtr doc_;
   xmlNs* ns_ = nullptr;
   std::vector<OpenContainer> open_;
-  std::vector<std::string_view> keys_;    // the keys of the open maps, innermost last
+  json_detail::MapKeys keys_;             // views of the tree's key attributes, or of:
   std::deque<std::string> escaped_keys_;  // keys whose attribute holds them escaped
   std::string key_;                       // the key of the member whose value comes next
   std::string reason_;

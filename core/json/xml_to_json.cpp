@@ -1,18 +1,17 @@
 // XPath 3.1 XML representation -> compact JSON text. The walk over the tree is iterative, since
 // a mapping's output is not bounded in depth by any parser limit.
 #include "core/json/json_xml.hpp"
+#include "core/json/map_keys.hpp"
 
 #include <rapidjson/reader.h>
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
-#include <algorithm>
 #include <cstring>
 #include <deque>
 #include <memory>
 #include <optional>
 #include <string>
-#include <unordered_set>
 #include <vector>
 
 namespace egov::core {
@@ -182,7 +181,7 @@ class JsonEmitter {
         } else {
           writer_.EndArray();
         }
-        keys_.resize(open_.back().first_key);
+        if (open_.back().is_map) keys_.close();
         open_.pop_back();
       }
     }
@@ -192,26 +191,7 @@ class JsonEmitter {
   struct OpenContainer {
     const xmlNode* element;
     bool is_map;
-    std::size_t first_key;  // a map's keys are keys_[first_key..]
-    // A map with many members also has them in a set, so that checking stays linear in all.
-    std::unordered_set<std::string_view> key_set;
   };
-
-  // Refuses a key the innermost map already has. `key` must live as long as the conversion.
-  bool addKey(std::string_view key) {
-    constexpr std::ptrdiff_t kLinearKeys = 16;
-    OpenContainer& map = open_.back();
-    const auto first = keys_.begin() + static_cast<std::ptrdiff_t>(map.first_key);
-    if (map.key_set.empty() && keys_.end() - first == kLinearKeys) {
-      map.key_set.insert(first, keys_.end());
-    }
-    if (map.key_set.empty() ? std::find(first, keys_.end(), key) != keys_.end()
-                            : !map.key_set.insert(key).second) {
-      return false;
-    }
-    keys_.push_back(key);
-    return true;
-  }
 
   // The first element from `from` on among the siblings inside the innermost open container, or
   // null when there is none. Whitespace between members is layout; comments and processing
@@ -247,11 +227,12 @@ class JsonEmitter {
     switch (*kind) {
       case Kind::map:
         writer_.StartObject();
-        open_.push_back(OpenContainer{&element, true, keys_.size(), {}});
+        open_.push_back(OpenContainer{&element, true});
+        keys_.open();
         return true;
       case Kind::array:
         writer_.StartArray();
-        open_.push_back(OpenContainer{&element, false, keys_.size(), {}});
+        open_.push_back(OpenContainer{&element, false});
         return true;
       case Kind::string:
       case Kind::number:
@@ -283,7 +264,8 @@ class JsonEmitter {
     } else if (key->data() == scratch.data()) {
       key = decoded_keys_.emplace_back(std::move(scratch));
     }
-    if (!addKey(*key)) return failAt(element, "duplicate key " + quoteForMessage(*key));
+    if (keys_.contains(*key)) return failAt(element, "duplicate key " + quoteForMessage(*key));
+    keys_.add(*key);
     if (!writer_.Key(key->data(), static_cast<rapidjson::SizeType>(key->size()))) {
       return failAt(element, "key is not valid UTF-8 (unpaired surrogate?)");
     }
@@ -339,7 +321,7 @@ class JsonEmitter {
   rapidjson::StringBuffer buffer_;
   JsonWriter writer_;
   std::vector<OpenContainer> open_;
-  std::vector<std::string_view> keys_;    // the keys of the open maps, innermost last
+  json_detail::MapKeys keys_;             // views of the tree's key attributes, or of:
   std::deque<std::string> decoded_keys_;  // keys not in the tree as they are (escaped-key)
 };
 
