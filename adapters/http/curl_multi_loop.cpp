@@ -11,6 +11,7 @@
 #include <stdexcept>
 #include <unordered_map>
 
+#include "core/common/thread_name.hpp"
 #include "core/engine/endpoint.hpp"
 #include "core/metrics/metrics.hpp"
 
@@ -550,7 +551,10 @@ CurlMultiLoop::CurlMultiLoop(core::Metrics& metrics)
       gauge_(std::make_shared<Gauge>(metrics)) {
   contexts_.push_back(own_io_.get());
   states_.push_back(std::make_shared<State>(own_io_->get_executor(), gauge_));
-  own_thread_ = std::thread([io = own_io_.get()] { io->run(); });
+  own_thread_ = std::thread([io = own_io_.get()] {
+    core::nameThisThread("egov-curl");
+    io->run();
+  });
 }
 
 CurlMultiLoop::~CurlMultiLoop() {

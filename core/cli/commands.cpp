@@ -4,9 +4,12 @@
 #include <cstdio>
 #include <fstream>
 #include <iostream>
+#include <latch>
+#include <memory>
 #include <sstream>
 #include <thread>
 
+#include "core/common/thread_name.hpp"
 #include "core/engine/bus.hpp"
 #include "core/engine/source_runner.hpp"
 #include "core/journal/delivery.hpp"
@@ -19,6 +22,19 @@
 
 namespace egov::core {
 namespace {
+
+// Names the pool's threads: one task per thread, each held until every thread has one, so
+// that no thread takes two (done once, before the pool has other work).
+void nameWorkers(net::thread_pool& workers, int count) {
+  auto started = std::make_shared<std::latch>(count);
+  for (int i = 0; i < count; ++i) {
+    net::post(workers, [started] {
+      nameThisThread("egov-worker");
+      started->arrive_and_wait();
+    });
+  }
+  started->wait();
+}
 
 // Thread counts come from bus.yaml before the pools exist; the full load comes after.
 std::optional<BusConfig> readBusSettings(const std::string& config) {
@@ -157,6 +173,7 @@ int serveCommand(const ServeOptions& options, const AdapterRegistry& adapters) {
   std::vector<std::unique_ptr<IoContext>> lanes;
   for (int i = 1; i < settings->io_threads; ++i) lanes.push_back(std::make_unique<IoContext>(1));
   net::thread_pool workers(static_cast<std::size_t>(settings->worker_threads));
+  nameWorkers(workers, settings->worker_threads);
   Metrics metrics;
   // Outbound HTTP (the curl loop) runs on the I/O threads, a multi handle on each io_context:
   // no hand-off to a thread of its own.
@@ -236,7 +253,10 @@ int serveCommand(const ServeOptions& options, const AdapterRegistry& adapters) {
   std::vector<net::executor_work_guard<net::io_context::executor_type>> keep_running;
   for (auto& lane : lanes) {
     keep_running.push_back(net::make_work_guard(*lane));
-    threads.emplace_back([&lane] { lane->run(); });
+    threads.emplace_back([&lane, name = "egov-io-" + std::to_string(threads.size() + 1)] {
+      nameThisThread(name.c_str());
+      lane->run();
+    });
   }
   io.run();  // until the drain ends (SignalHandling stops it)
   for (auto& lane : lanes) lane->stop();

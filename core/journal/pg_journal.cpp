@@ -1,5 +1,6 @@
 #include "core/journal/pg_journal.hpp"
 
+#include "core/common/thread_name.hpp"
 #include "core/journal/pg_support.hpp"
 
 #include <initializer_list>
@@ -140,8 +141,16 @@ Result<std::unique_ptr<PgJournal>> PgJournal::open(const PgJournalOptions& optio
 
 PgJournal::PgJournal(PgJournalOptions options, ConnPtr first) : options_(std::move(options)) {
   const int count = std::max(1, options_.connections);
-  threads_.emplace_back([this, conn = std::move(first)]() mutable { run(std::move(conn)); });
-  for (int i = 1; i < count; ++i) threads_.emplace_back([this] { run(nullptr); });
+  threads_.emplace_back([this, conn = std::move(first)]() mutable {
+    nameThisThread("egov-journal");
+    run(std::move(conn));
+  });
+  for (int i = 1; i < count; ++i) {
+    threads_.emplace_back([this] {
+      nameThisThread("egov-journal");
+      run(nullptr);
+    });
+  }
 }
 
 PgJournal::~PgJournal() {

@@ -4,6 +4,7 @@
 #include <cstring>
 #include <limits>
 
+#include "core/common/thread_name.hpp"
 #include "core/journal/sqlite_statement.hpp"
 
 namespace egov::core {
@@ -122,7 +123,11 @@ Result<std::unique_ptr<SqliteJournal>> SqliteJournal::open(const std::filesystem
   return std::unique_ptr<SqliteJournal>(new SqliteJournal(std::move(db)));
 }
 
-SqliteJournal::SqliteJournal(DbPtr db) : db_(std::move(db)), thread_([this] { run(); }) {}
+SqliteJournal::SqliteJournal(DbPtr db)
+    : db_(std::move(db)), thread_([this] {
+        nameThisThread("egov-journal");
+        run();
+      }) {}
 
 SqliteJournal::~SqliteJournal() {
   tasks_.stop();

@@ -15,6 +15,8 @@
 #include <thread>
 #include <utility>
 
+#include "core/common/thread_name.hpp"
+
 namespace egov::core {
 namespace {
 
@@ -229,6 +231,7 @@ LogWriter::LogWriter(int fd, std::size_t max_pending_bytes) {
     g_out.async = true;
   }
   g_writer_thread = std::thread([] {
+    nameThisThread("egov-log");
     for (;;) {
       {
         std::unique_lock queue_lock(g_out.queue_mutex);

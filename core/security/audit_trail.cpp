@@ -8,6 +8,7 @@
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
+#include "core/common/thread_name.hpp"
 #include "core/journal/journal.hpp"
 #include "core/journal/sqlite_statement.hpp"
 #include "core/log/log.hpp"
@@ -220,7 +221,10 @@ Result<std::unique_ptr<AuditTrail>> AuditTrail::open(const AuditConfig& config) 
 
 AuditTrail::AuditTrail(AuditConfig config, std::unique_ptr<sqlite3, DbDeleter> db, std::string key)
     : config_(std::move(config)), db_(std::move(db)), pseudonym_key_(key) {
-  thread_ = std::thread([this] { run(); });
+  thread_ = std::thread([this] {
+    nameThisThread("egov-audit");
+    run();
+  });
 }
 
 AuditTrail::~AuditTrail() {

@@ -5,6 +5,9 @@ answers; the bus must exit 0 with the exchange delivered in its journal, not lef
 `delivering` for its lease to expire after a restart. Real processes on loopback; nothing is
 asserted about time (the back-end answers only once the drain has begun).
 
+While it runs, the bus's threads carry their names (`top -H`, perf's `--sort comm`): the
+journal's, the second I/O thread's, both workers' and the log writer's.
+
 Usage: drain_test.py path/to/egovbus
 """
 import json
@@ -30,6 +33,14 @@ def handle(handler, body):
     return 200, {"protocollo": "P-1"}
 
 
+def thread_names(pid):
+    names = []
+    for task in os.listdir(f"/proc/{pid}/task"):
+        with open(f"/proc/{pid}/task/{task}/comm") as f:
+            names.append(f.read().strip())
+    return names
+
+
 def draining_line(log_path):
     """The bus's `draining` log line, parsed; None until it is written."""
     with open(log_path, "rb") as f:
@@ -45,7 +56,7 @@ def main():
     config = f"{work}/conf/bus.yaml"
     write(config, f"listen: 127.0.0.1:0\npaths: {{ mappings: {ROOT}/mappings, schemas: {ROOT}/schemas }}\n"
                   "journal: { path: ../var/journal.db, poll_interval: 20ms }\n"
-                  "limits: { drain_timeout: 60s }\n")
+                  "limits: { drain_timeout: 60s }\nthreads: { io: 2, workers: 2 }\n")
     write(f"{work}/conf/profiles/p.yaml",
           "routes:\n  - service: welfare.domanda\n    mode: one-way\n    steps: [ { call: protocollo } ]\n")
     write(f"{work}/conf/tenants/bari.yaml",
@@ -59,6 +70,13 @@ def main():
         if status != 202:
             raise SystemExit(f"FAIL: the one-way request answered {status}")
         exchange = accepted["id"]
+        names = sorted(thread_names(bus.process.pid))
+        print(f"threads: {names}")
+        for name in ("egov-journal", "egov-io-1", "egov-log"):
+            if name not in names:
+                failures.append(f"no thread named {name}")
+        if names.count("egov-worker") != 2:
+            failures.append(f"{names.count('egov-worker')} threads named egov-worker, expected 2")
         if not arrived.wait(60):
             raise SystemExit("FAIL: the delivery never reached the back-end")
         bus.process.send_signal(signal.SIGTERM)
