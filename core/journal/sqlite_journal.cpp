@@ -209,9 +209,8 @@ awaitable<Result<EnqueueOutcome>> SqliteJournal::store(
         db,
         "INSERT INTO exchanges (id, tenant, tenant_slug, service, method, trace_id, client, body, "
         "resume_step, idempotency_key, state, attempts, created_ms, updated_ms, next_attempt_ms, "
-        "order_key, lease_until_ms, lease_token, seq) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?, ?, ?, ?, "
-        "(SELECT COALESCE(MAX(seq), 0) + 1 FROM exchanges))");
+        "order_key, lease_until_ms, lease_token) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?, ?, ?, ?)");
     insert.bind(1, entry.id)
         .bind(2, entry.tenant_istat)
         .bind(3, entry.tenant_slug)

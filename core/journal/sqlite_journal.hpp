@@ -50,7 +50,7 @@ class SqliteJournal final : public Journal {
   static std::string searchSql(bool by_id);
 
   // Schema version after migrations (for tests).
-  static constexpr int kSchemaVersion = 5;
+  static constexpr int kSchemaVersion = 6;
 
  protected:
   awaitable<Result<EnqueueOutcome>> store(JournalEntry entry,

@@ -686,3 +686,113 @@ TEST_CASE("journal (SQLite): exchange search walks exchanges_created, an id is a
   INFO(by_id);
   CHECK(by_id.find("(id=?)") != std::string::npos);
 }
+
+TEST_CASE("journal (SQLite): a version-5 journal is migrated with its exchanges, seq its key") {
+  test::TempConfig folder;
+  const auto file = folder.root() / "journal.db";
+  sqlite3* raw = nullptr;
+  REQUIRE(sqlite3_open(file.c_str(), &raw) == SQLITE_OK);
+  std::unique_ptr<sqlite3, decltype(&sqlite3_close)> db(raw, sqlite3_close);
+  auto exec = [&](const std::string& sql) {
+    char* error = nullptr;
+    const int rc = sqlite3_exec(db.get(), sql.c_str(), nullptr, nullptr, &error);
+    INFO(sql << ": " << (error ? error : ""));
+    sqlite3_free(error);
+    REQUIRE(rc == SQLITE_OK);
+  };
+  auto text = [&](const std::string& sql) {
+    sqlite3_stmt* stmt = nullptr;
+    REQUIRE(sqlite3_prepare_v2(db.get(), sql.c_str(), -1, &stmt, nullptr) == SQLITE_OK);
+    std::string out;
+    while (sqlite3_step(stmt) == SQLITE_ROW) {
+      for (int i = 0; i < sqlite3_column_count(stmt); ++i) {
+        const auto* value = sqlite3_column_text(stmt, i);
+        out += (i ? "|" : "") + std::string(value ? reinterpret_cast<const char*>(value) : "NULL");
+      }
+      out += "\n";
+    }
+    sqlite3_finalize(stmt);
+    return out;
+  };
+  // The exchanges table as migrations 1 to 5 left it (the other tables are unchanged by 6).
+  exec(R"sql(
+CREATE TABLE schema_version (version INTEGER NOT NULL);
+INSERT INTO schema_version VALUES (1), (2), (3), (4), (5);
+CREATE TABLE exchanges (
+  id TEXT PRIMARY KEY, tenant TEXT NOT NULL, tenant_slug TEXT NOT NULL, service TEXT NOT NULL,
+  method TEXT NOT NULL, trace_id TEXT NOT NULL, client TEXT NOT NULL, body TEXT NOT NULL,
+  resume_step INTEGER NOT NULL, idempotency_key TEXT, state TEXT NOT NULL,
+  attempts INTEGER NOT NULL DEFAULT 0, created_ms INTEGER NOT NULL, updated_ms INTEGER NOT NULL,
+  next_attempt_ms INTEGER NOT NULL, lease_until_ms INTEGER NOT NULL DEFAULT 0,
+  last_error TEXT NOT NULL DEFAULT '', order_key TEXT, seq INTEGER NOT NULL DEFAULT 0,
+  lease_token INTEGER NOT NULL DEFAULT 0);
+CREATE INDEX exchanges_due ON exchanges (state, next_attempt_ms);
+CREATE INDEX exchanges_seq ON exchanges (seq);
+CREATE INDEX exchanges_order ON exchanges (tenant, service, order_key, seq) WHERE order_key IS NOT NULL;
+CREATE INDEX exchanges_created ON exchanges (created_ms, seq);
+CREATE TABLE idempotency_keys (tenant TEXT NOT NULL, key TEXT NOT NULL, exchange_id TEXT NOT NULL,
+  expires_ms INTEGER NOT NULL, PRIMARY KEY (tenant, key));
+CREATE TABLE attempts (exchange_id TEXT NOT NULL, attempt INTEGER NOT NULL, at_ms INTEGER NOT NULL,
+  outcome TEXT NOT NULL, error TEXT NOT NULL);
+CREATE TABLE dead_letter_actions (exchange_id TEXT NOT NULL, at_ms INTEGER NOT NULL,
+  action TEXT NOT NULL, who TEXT NOT NULL, why TEXT NOT NULL);
+CREATE TABLE batch_files (id TEXT PRIMARY KEY, tenant TEXT NOT NULL, source TEXT NOT NULL,
+  file_name TEXT NOT NULL, content_hash TEXT NOT NULL, state TEXT NOT NULL,
+  rows_total INTEGER NOT NULL DEFAULT -1, rows_done INTEGER NOT NULL DEFAULT 0,
+  rows_failed INTEGER NOT NULL DEFAULT 0, started_ms INTEGER NOT NULL, updated_ms INTEGER NOT NULL,
+  detail TEXT NOT NULL DEFAULT '', UNIQUE (source, file_name, content_hash));
+CREATE INDEX batch_files_recent ON batch_files (tenant, started_ms);
+INSERT INTO exchanges VALUES
+  ('e-delivered', '072006', 'bari', 'welfare.domanda', 'POST', 't1', 'portale', '<a/>', 1, NULL,
+   'delivered', 1, 100, 150, 100, 0, '', NULL, 3, 1),
+  ('e-ordered-1', '072006', 'bari', 'welfare.domanda', 'POST', 't2', 'portale', '<b/>', 1, 'k1',
+   'queued', 0, 200, 200, 0, 0, '', 'pratica-9', 7, 0),
+  ('e-ordered-2', '072006', 'bari', 'welfare.domanda', 'POST', 't3', 'portale', '<c/>', 2, NULL,
+   'queued', 2, 300, 300, 0, 0, 'HTTP 503', 'pratica-9', 12, 4);
+)sql");
+  const std::string before = text(
+      "SELECT id, tenant, tenant_slug, service, method, trace_id, client, body, resume_step, "
+      "idempotency_key, state, attempts, created_ms, updated_ms, next_attempt_ms, lease_until_ms, "
+      "last_error, order_key, seq, lease_token FROM exchanges ORDER BY seq");
+  db.reset();
+
+  {
+    auto journal = core::SqliteJournal::open(file);
+    REQUIRE(journal.ok());
+    // The ordered pair still goes in its order, and a new exchange comes after the last seq.
+    auto claimed = runCoroutine((*journal)->claimDue(10, 60s));
+    REQUIRE(claimed.ok());
+    REQUIRE(claimed->size() == 1);
+    CHECK(claimed->front().id == "e-ordered-1");
+    core::JournalEntry fresh;
+    fresh.id = "e-new";
+    fresh.tenant_istat = "072006";
+    fresh.tenant_slug = "bari";
+    fresh.service = "welfare.domanda";
+    fresh.method = "POST";
+    fresh.trace_id = "t4";
+    fresh.client = "portale";
+    fresh.body = "<d/>";
+    fresh.resume_step = 1;
+    REQUIRE(runCoroutine((*journal)->enqueue(std::move(fresh), 24h)).ok());
+  }
+
+  REQUIRE(sqlite3_open(file.c_str(), &raw) == SQLITE_OK);
+  db.reset(raw);
+  CHECK(text("SELECT MAX(version) FROM schema_version") == "6\n");
+  CHECK(text("SELECT name FROM pragma_table_info('exchanges') WHERE pk = 1") == "seq\n");
+  CHECK(text("SELECT name FROM pragma_index_list('exchanges') WHERE origin = 'c' ORDER BY name") ==
+        "exchanges_created\nexchanges_due\nexchanges_order\n");
+  CHECK(text("SELECT id, seq FROM exchanges ORDER BY seq") ==
+        "e-delivered|3\ne-ordered-1|7\ne-ordered-2|12\ne-new|13\n");
+  // Every column of the old rows, as they were (but the claim's own changes to e-ordered-1).
+  exec(
+      "UPDATE exchanges SET state = 'queued', lease_until_ms = 0, updated_ms = 200, "
+      "lease_token = 0 WHERE id = 'e-ordered-1'");
+  CHECK(
+      text("SELECT id, tenant, tenant_slug, service, method, trace_id, client, body, resume_step, "
+           "idempotency_key, state, attempts, created_ms, updated_ms, next_attempt_ms, "
+           "lease_until_ms, last_error, order_key, seq, lease_token FROM exchanges WHERE seq < 13 "
+           "ORDER BY seq") == before);
+  CHECK(text("PRAGMA integrity_check") == "ok\n");
+}
