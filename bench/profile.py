@@ -25,6 +25,8 @@ import bench  # noqa: E402
 
 ROUTES = {  # path, body (a bench.py payload), expected status
     "b1": ("/api/v1/bari/posizioni/aggiorna", "0.5k.json", 200),
+    # B1's call without its two mappings (bench.BUS_CALL_ONLY; asks for the reply as XML)
+    "b1-call": ("/api/v1/bari/" + bench.BUS_CALL_ONLY, "0.5k.json", 200),
     "b1-10k": ("/api/v1/bari/posizioni/aggiorna-10k", "10k.json", 200),
     "b1-100k": ("/api/v1/bari/posizioni/aggiorna-100k", "100k.json", 200),
     "b2": ("/api/v1/bari/domanda/invia", "domanda.json", 202),
@@ -33,7 +35,8 @@ ROUTES = {  # path, body (a bench.py payload), expected status
 
 
 def thread_stats(pid):
-    """{thread id: (name, CPU seconds, context switches)} of every thread of `pid` so far."""
+    """{thread id: (name, (user, system) CPU seconds, context switches)} of every thread of
+    `pid` so far."""
     ticks = os.sysconf("SC_CLK_TCK")
     stats = {}
     for task in os.listdir(f"/proc/{pid}/task"):
@@ -47,7 +50,7 @@ def thread_stats(pid):
                 for line in f:
                     if line.startswith(("voluntary_ctxt_switches", "nonvoluntary_ctxt_switches")):
                         switches += int(line.split()[1])
-            stats[task] = (name, (int(fields[11]) + int(fields[12])) / ticks, switches)
+            stats[task] = (name, (int(fields[11]) / ticks, int(fields[12]) / ticks), switches)
         except (FileNotFoundError, ProcessLookupError):
             pass
     return stats
@@ -102,6 +105,9 @@ def main():
              "--config", os.path.join(bench.CONF, "bus.yaml")],
             env=env, check=True, capture_output=True, text=True).stdout.strip()
         headers = {"Content-Type": "application/json", "Authorization": "Bearer " + b.bus_key}
+        accept = "application/xml" if args.route == "b1-call" else None
+        if accept:
+            headers["Accept"] = accept
         argv = [args.bin, "serve", "--config", os.path.join(bench.CONF, "bus.yaml"),
                 "--listen", f"127.0.0.1:{port}"]
         if args.callgrind:
@@ -134,7 +140,7 @@ def main():
         if args.seconds:
             delay = args.conns * 1000 / args.rate if args.rate else None
             r = b.wrk(args.route, port, path, b.path("bodies", body_name), args.conns, args.seconds,
-                      pids=[bus.pid], delay_ms=delay)
+                      pids=[bus.pid], delay_ms=delay, accept=accept)
             n = r["requests"]
             latency = r["latency_ms"]
         else:
@@ -174,9 +180,12 @@ def main():
             print(f"  {backlog} undelivered when the run ended, delivered {drain:.2f} s later: "
                   f"{n / (wall + drain):.0f} exchanges/s accepted and delivered (CPU above includes the drain)")
         if args.threads:
-            for tid, (name, seconds, count) in sorted(thread_stats(bus.pid).items(), key=lambda t: int(t[0])):
-                _, seconds0, count0 = threads0.get(tid, (name, 0.0, 0))
-                print(f"  thread {tid} {name}: {(seconds - seconds0) * 1000 / max(n, 1):.4f} ms CPU, "
+            for tid, (name, (user, system), count) in sorted(thread_stats(bus.pid).items(),
+                                                            key=lambda t: int(t[0])):
+                _, (user0, system0), count0 = threads0.get(tid, (name, (0.0, 0.0), 0))
+                per = 1000 / max(n, 1)
+                print(f"  thread {tid} {name}: {(user + system - user0 - system0) * per:.4f} ms CPU "
+                      f"({(user - user0) * per:.4f} user, {(system - system0) * per:.4f} system), "
                       f"{(count - count0) / max(n, 1):.2f} context switches per request")
         if args.strace:  # strace leaves on SIGTERM without its tracee: stop the bus itself
             children = subprocess.run(["pgrep", "-P", str(bus.proc.pid)], capture_output=True, text=True)

@@ -67,6 +67,15 @@ def table(r):
                 f"| {c['bus_p50_ms']:.2f} / {c['bus_p99_ms']:.2f} / {c['bus_p99_9_ms']:.2f} "
                 f"| {c['direct_p99_ms']:.2f} | {fmt(c.get('bus_cpu_ms_per_req'), 3)} "
                 f"| {fmt(c.get('nginx_proxy_cpu_ms_per_req'), 3)} | {fmt(c.get('nodered_cpu_ms_per_req'), 3)} |")
+        c = b1["c64"]
+        if "bus_call_only_rps" in c:
+            lines.append("")
+            lines.append(f"The same call without the two mappings (`posizioni.passa`, the reply as XML; "
+                         f"64 connections): {fmt(c['bus_call_only_rps'])} req/s, "
+                         f"{ratio(c['bus_call_only_rps'], c['nginx_proxy_rps'])} nginx proxy_pass, "
+                         f"p99 {c['bus_call_only_p99_ms']:.2f} ms, "
+                         f"{fmt(c.get('bus_call_only_cpu_ms_per_req'), 3)} ms CPU per request: the bus's "
+                         f"plumbing alone.")
         h = b1.get("half_load")
         if h:
             lines.append("")

@@ -4,6 +4,7 @@
 --   BENCH_CONTENT_TYPE  Content-Type of the body (application/json)
 --   BENCH_SOAP_ACTION   SOAPAction header, for the SOAP back-end called directly
 --   BENCH_API_KEY       the bus's API key (Authorization: Bearer), for calls to the bus
+--   BENCH_ACCEPT        Accept header, when set
 --   BENCH_DELAY_MS      when set, each connection waits a random 0.5x..1.5x this long before
 --                       each request: a paced run (about connections * 1000 / delay req/s)
 -- done() prints one line "BENCH_JSON {...}" with latencies in milliseconds.
@@ -16,6 +17,8 @@ local action = os.getenv("BENCH_SOAP_ACTION")
 if action and action ~= "" then wrk.headers["SOAPAction"] = action end
 local key = os.getenv("BENCH_API_KEY")  -- calls to the bus carry its API key
 if key and key ~= "" then wrk.headers["Authorization"] = "Bearer " .. key end
+local accept = os.getenv("BENCH_ACCEPT")
+if accept and accept ~= "" then wrk.headers["Accept"] = accept end
 
 local delay_ms = tonumber(os.getenv("BENCH_DELAY_MS") or "")
 if delay_ms and delay_ms > 0 then
