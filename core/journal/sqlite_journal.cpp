@@ -250,10 +250,11 @@ awaitable<Result<std::optional<JournalEntry>>> SqliteJournal::find(std::string t
       });
 }
 
-// The due exchanges, as two arms that each read exchanges_due in next_attempt_ms order and
-// stop at the limit: one `state = 'queued' ... OR state = 'delivering' ...` condition made
-// SQLite collect and sort every due row for each claim (callgrind of B2: 4M instructions per
-// claim with a few thousand queued, growing with the backlog a slow back-end leaves).
+// The due exchanges, as two arms that each read their partial index (exchanges_queued,
+// exchanges_leased) in next_attempt_ms order and stop at the limit: one `state = 'queued' ...
+// OR state = 'delivering' ...` condition made SQLite collect and sort every due row for each
+// claim (callgrind of B2: 4M instructions per claim with a few thousand queued, growing with
+// the backlog a slow back-end leaves).
 #define EGOV_DUE_ORDER                                                                 \
   " AND (e.order_key IS NULL OR NOT EXISTS (SELECT 1 FROM exchanges p "                \
   "WHERE p.tenant = e.tenant AND p.service = e.service AND p.order_key = e.order_key " \
@@ -268,17 +269,27 @@ constexpr const char* kDueExpired =
     "ORDER BY e.next_attempt_ms LIMIT ?3)";
 #undef EGOV_DUE_ORDER
 
+std::string SqliteJournal::claimSql() {
+  return std::string(
+             "UPDATE exchanges SET state = 'delivering', lease_until_ms = ?1, updated_ms = ?2, "
+             "lease_token = lease_token + 1 WHERE id IN (SELECT id FROM (") +
+         kDueQueued + " UNION ALL " + kDueExpired + ") ORDER BY due LIMIT ?3) RETURNING " +
+         kEntryColumns;
+}
+
+std::string SqliteJournal::deadSql() {
+  return std::string("SELECT ") + kEntryColumns +
+         " FROM exchanges WHERE state = 'dead' AND (? = '' OR tenant = ?) ORDER BY updated_ms "
+         "LIMIT ?";
+}
+
 awaitable<Result<std::vector<JournalEntry>>> SqliteJournal::claimDue(
     std::size_t limit, std::chrono::milliseconds lease) {
   return submit<std::vector<JournalEntry>>(
       [limit, lease](sqlite3* db) -> Result<std::vector<JournalEntry>> {
         const EpochMs now = nowMs();
-        SqliteStatement stmt(
-            db, std::string("UPDATE exchanges SET state = 'delivering', lease_until_ms = ?1, "
-                            "updated_ms = ?2, lease_token = lease_token + 1 "
-                            "WHERE id IN (SELECT id FROM (") +
-                    kDueQueued + " UNION ALL " + kDueExpired +
-                    ") ORDER BY due LIMIT ?3) RETURNING " + kEntryColumns);
+        static const std::string sql = claimSql();
+        SqliteStatement stmt(db, sql);
         stmt.bind(1, now + lease.count()).bind(2, now).bind(3, static_cast<std::int64_t>(limit));
         std::vector<JournalEntry> claimed;
         int rc;
@@ -340,18 +351,17 @@ awaitable<Result<Settled>> SqliteJournal::deadLetter(std::string id, std::int64_
 
 awaitable<Result<std::vector<JournalEntry>>> SqliteJournal::listDead(std::string tenant_istat,
                                                                      std::size_t limit) {
-  return submit<std::vector<JournalEntry>>([tenant = std::move(tenant_istat), limit](
-                                               sqlite3* db) -> Result<std::vector<JournalEntry>> {
-    SqliteStatement stmt(db, std::string("SELECT ") + kEntryColumns +
-                                 " FROM exchanges WHERE state = 'dead' AND (? = '' OR tenant = ?) "
-                                 "ORDER BY updated_ms LIMIT ?");
-    stmt.bind(1, tenant).bind(2, tenant).bind(3, static_cast<std::int64_t>(limit));
-    std::vector<JournalEntry> dead;
-    int rc;
-    while ((rc = stmt.step()) == SQLITE_ROW) dead.push_back(readEntry(stmt));
-    if (rc != SQLITE_DONE) return dbError(db, "list dead letters");
-    return dead;
-  });
+  return submit<std::vector<JournalEntry>>(
+      [tenant = std::move(tenant_istat), limit](sqlite3* db) -> Result<std::vector<JournalEntry>> {
+        static const std::string sql = deadSql();
+        SqliteStatement stmt(db, sql);
+        stmt.bind(1, tenant).bind(2, tenant).bind(3, static_cast<std::int64_t>(limit));
+        std::vector<JournalEntry> dead;
+        int rc;
+        while ((rc = stmt.step()) == SQLITE_ROW) dead.push_back(readEntry(stmt));
+        if (rc != SQLITE_DONE) return dbError(db, "list dead letters");
+        return dead;
+      });
 }
 
 awaitable<Result<void>> SqliteJournal::resolveDead(DeadLetterAction action) {

@@ -48,6 +48,9 @@ class SqliteJournal final : public Journal {
 
   // The statement searchExchanges runs, with or without an id (tests check its query plan).
   static std::string searchSql(bool by_id);
+  // The statements of claimDue and listDead (tests check that they read the partial indexes).
+  static std::string claimSql();
+  static std::string deadSql();
 
   // Schema version after migrations (for tests).
   static constexpr int kSchemaVersion = 6;

@@ -687,6 +687,34 @@ TEST_CASE("journal (SQLite): exchange search walks exchanges_created, an id is a
   CHECK(by_id.find("(id=?)") != std::string::npos);
 }
 
+TEST_CASE("journal (SQLite): claims and the dead-letter list read the partial indexes of states") {
+  test::TempConfig folder;
+  const auto file = folder.root() / "journal.db";
+  REQUIRE(core::SqliteJournal::open(file).ok());
+  sqlite3* raw = nullptr;
+  REQUIRE(sqlite3_open(file.c_str(), &raw) == SQLITE_OK);
+  std::unique_ptr<sqlite3, decltype(&sqlite3_close)> db(raw, sqlite3_close);
+  auto plan = [&](const std::string& sql) {
+    sqlite3_stmt* stmt = nullptr;
+    REQUIRE(sqlite3_prepare_v2(db.get(), ("EXPLAIN QUERY PLAN " + sql).c_str(), -1, &stmt,
+                               nullptr) == SQLITE_OK);
+    std::string details;
+    while (sqlite3_step(stmt) == SQLITE_ROW)
+      details += reinterpret_cast<const char*>(sqlite3_column_text(stmt, 3)) + std::string("\n");
+    sqlite3_finalize(stmt);
+    return details;
+  };
+  const auto claim = plan(core::SqliteJournal::claimSql());
+  INFO(claim);
+  CHECK(claim.find("e USING INDEX exchanges_queued") != std::string::npos);
+  CHECK(claim.find("e USING INDEX exchanges_leased") != std::string::npos);
+  CHECK(claim.find("SCAN e\n") == std::string::npos);  // never the whole table
+  const auto dead = plan(core::SqliteJournal::deadSql());
+  INFO(dead);
+  CHECK(dead.find("exchanges_dead") != std::string::npos);
+  CHECK(dead.find("TEMP B-TREE") == std::string::npos);
+}
+
 TEST_CASE("journal (SQLite): a version-5 journal is migrated with its exchanges, seq its key") {
   test::TempConfig folder;
   const auto file = folder.root() / "journal.db";
@@ -782,7 +810,7 @@ INSERT INTO exchanges VALUES
   CHECK(text("SELECT MAX(version) FROM schema_version") == "6\n");
   CHECK(text("SELECT name FROM pragma_table_info('exchanges') WHERE pk = 1") == "seq\n");
   CHECK(text("SELECT name FROM pragma_index_list('exchanges') WHERE origin = 'c' ORDER BY name") ==
-        "exchanges_created\nexchanges_due\nexchanges_order\n");
+        "exchanges_created\nexchanges_dead\nexchanges_leased\nexchanges_order\nexchanges_queued\n");
   CHECK(text("SELECT id, seq FROM exchanges ORDER BY seq") ==
         "e-delivered|3\ne-ordered-1|7\ne-ordered-2|12\ne-new|13\n");
   // Every column of the old rows, as they were (but the claim's own changes to e-ordered-1).
