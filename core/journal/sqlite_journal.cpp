@@ -507,24 +507,25 @@ awaitable<Result<std::vector<JournalEntry>>> SqliteJournal::searchExchanges(Exch
       });
 }
 
+const char* const SqliteJournal::kHistorySql =
+    "SELECT at_ms, 'attempt', attempt, outcome, '', error FROM attempts WHERE exchange_id = ?1 "
+    "UNION ALL SELECT at_ms, action, 0, '', who, why FROM dead_letter_actions "
+    "WHERE exchange_id = ?1 ORDER BY 1";
+
 awaitable<Result<std::vector<ExchangeEvent>>> SqliteJournal::exchangeHistory(std::string id) {
-  return submit<std::vector<ExchangeEvent>>([id = std::move(id)](
-                                                sqlite3* db) -> Result<std::vector<ExchangeEvent>> {
-    SqliteStatement stmt(
-        db,
-        "SELECT at_ms, 'attempt', attempt, outcome, '', error FROM attempts WHERE exchange_id = ?1 "
-        "UNION ALL SELECT at_ms, action, 0, '', who, why FROM dead_letter_actions "
-        "WHERE exchange_id = ?1 ORDER BY 1");
-    stmt.bind(1, id);
-    std::vector<ExchangeEvent> events;
-    int rc;
-    while ((rc = stmt.step()) == SQLITE_ROW) {
-      events.push_back({stmt.integer(0), stmt.text(1), static_cast<int>(stmt.integer(2)),
-                        stmt.text(3), stmt.text(4), stmt.text(5)});
-    }
-    if (rc != SQLITE_DONE) return dbError(db, "exchange history");
-    return events;
-  });
+  return submit<std::vector<ExchangeEvent>>(
+      [id = std::move(id)](sqlite3* db) -> Result<std::vector<ExchangeEvent>> {
+        SqliteStatement stmt(db, kHistorySql);
+        stmt.bind(1, id);
+        std::vector<ExchangeEvent> events;
+        int rc;
+        while ((rc = stmt.step()) == SQLITE_ROW) {
+          events.push_back({stmt.integer(0), stmt.text(1), static_cast<int>(stmt.integer(2)),
+                            stmt.text(3), stmt.text(4), stmt.text(5)});
+        }
+        if (rc != SQLITE_DONE) return dbError(db, "exchange history");
+        return events;
+      });
 }
 
 }  // namespace egov::core

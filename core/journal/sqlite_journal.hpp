@@ -51,6 +51,7 @@ class SqliteJournal final : public Journal {
   // The statements of claimDue and listDead (tests check that they read the partial indexes).
   static std::string claimSql();
   static std::string deadSql();
+  static const char* const kHistorySql;  // exchangeHistory's (a lookup in attempts_exchange)
 
   // Schema version after migrations (for tests).
   static constexpr int kSchemaVersion = 6;

@@ -98,7 +98,8 @@ CREATE INDEX exchanges_created ON exchanges (created_ms, seq);
     // list). A delivered entry leaves them and enters none, so they hold what is in flight.
     // B2 (64 connections), WAL frames per commit: 14.4 -> 12.5; an exchanges_seq page was in
     // most commits, and both ends of exchanges_due. The table is copied once, in one
-    // transaction, with its ids and seqs.
+    // transaction, with its ids and seqs. attempts gets the index PostgreSQL's has: an
+    // exchange's history (admin API, console) read the whole table, on the journal thread.
     R"sql(
 CREATE TABLE exchanges_v6 (
   id TEXT NOT NULL UNIQUE,
@@ -133,6 +134,7 @@ ALTER TABLE exchanges_v6 RENAME TO exchanges;
 CREATE INDEX exchanges_queued ON exchanges (next_attempt_ms) WHERE state = 'queued';
 CREATE INDEX exchanges_leased ON exchanges (next_attempt_ms) WHERE state = 'delivering';
 CREATE INDEX exchanges_dead ON exchanges (updated_ms) WHERE state = 'dead';
+CREATE INDEX attempts_exchange ON attempts (exchange_id);
 CREATE INDEX exchanges_order ON exchanges (tenant, service, order_key, seq) WHERE order_key IS NOT NULL;
 CREATE INDEX exchanges_created ON exchanges (created_ms);
 )sql"};

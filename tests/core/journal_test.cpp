@@ -687,7 +687,9 @@ TEST_CASE("journal (SQLite): exchange search walks exchanges_created, an id is a
   CHECK(by_id.find("(id=?)") != std::string::npos);
 }
 
-TEST_CASE("journal (SQLite): claims and the dead-letter list read the partial indexes of states") {
+TEST_CASE(
+    "journal (SQLite): claims and the dead-letter list read the partial indexes of states, an "
+    "exchange's history its attempts' index") {
   test::TempConfig folder;
   const auto file = folder.root() / "journal.db";
   REQUIRE(core::SqliteJournal::open(file).ok());
@@ -713,6 +715,10 @@ TEST_CASE("journal (SQLite): claims and the dead-letter list read the partial in
   INFO(dead);
   CHECK(dead.find("exchanges_dead") != std::string::npos);
   CHECK(dead.find("TEMP B-TREE") == std::string::npos);
+  const auto history = plan(core::SqliteJournal::kHistorySql);
+  INFO(history);
+  CHECK(history.find("attempts USING INDEX attempts_exchange (exchange_id=?)") !=
+        std::string::npos);
 }
 
 TEST_CASE("journal (SQLite): a version-5 journal is migrated with its exchanges, seq its key") {
@@ -811,6 +817,7 @@ INSERT INTO exchanges VALUES
   CHECK(text("SELECT name FROM pragma_table_info('exchanges') WHERE pk = 1") == "seq\n");
   CHECK(text("SELECT name FROM pragma_index_list('exchanges') WHERE origin = 'c' ORDER BY name") ==
         "exchanges_created\nexchanges_dead\nexchanges_leased\nexchanges_order\nexchanges_queued\n");
+  CHECK(text("SELECT name FROM pragma_index_list('attempts')") == "attempts_exchange\n");
   CHECK(text("SELECT id, seq FROM exchanges ORDER BY seq") ==
         "e-delivered|3\ne-ordered-1|7\ne-ordered-2|12\ne-new|13\n");
   // Every column of the old rows, as they were (but the claim's own changes to e-ordered-1).
