@@ -507,15 +507,16 @@ awaitable<Result<std::vector<JournalEntry>>> SqliteJournal::searchExchanges(Exch
       });
 }
 
-const char* const SqliteJournal::kHistorySql =
-    "SELECT at_ms, 'attempt', attempt, outcome, '', error FROM attempts WHERE exchange_id = ?1 "
-    "UNION ALL SELECT at_ms, action, 0, '', who, why FROM dead_letter_actions "
-    "WHERE exchange_id = ?1 ORDER BY 1";
+const char* SqliteJournal::historySql() {
+  return "SELECT at_ms, 'attempt', attempt, outcome, '', error FROM attempts WHERE exchange_id = "
+         "?1 UNION ALL SELECT at_ms, action, 0, '', who, why FROM dead_letter_actions "
+         "WHERE exchange_id = ?1 ORDER BY 1";
+}
 
 awaitable<Result<std::vector<ExchangeEvent>>> SqliteJournal::exchangeHistory(std::string id) {
   return submit<std::vector<ExchangeEvent>>(
       [id = std::move(id)](sqlite3* db) -> Result<std::vector<ExchangeEvent>> {
-        SqliteStatement stmt(db, kHistorySql);
+        SqliteStatement stmt(db, historySql());
         stmt.bind(1, id);
         std::vector<ExchangeEvent> events;
         int rc;

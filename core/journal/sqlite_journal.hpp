@@ -48,10 +48,11 @@ class SqliteJournal final : public Journal {
 
   // The statement searchExchanges runs, with or without an id (tests check its query plan).
   static std::string searchSql(bool by_id);
-  // The statements of claimDue and listDead (tests check that they read the partial indexes).
+  // The statements of claimDue, listDead and exchangeHistory (tests check that they read the
+  // partial indexes of states and the attempts' index).
   static std::string claimSql();
   static std::string deadSql();
-  static const char* const kHistorySql;  // exchangeHistory's (a lookup in attempts_exchange)
+  static const char* historySql();
 
   // Schema version after migrations (for tests).
   static constexpr int kSchemaVersion = 6;

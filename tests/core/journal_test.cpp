@@ -715,7 +715,7 @@ TEST_CASE(
   INFO(dead);
   CHECK(dead.find("exchanges_dead") != std::string::npos);
   CHECK(dead.find("TEMP B-TREE") == std::string::npos);
-  const auto history = plan(core::SqliteJournal::kHistorySql);
+  const auto history = plan(core::SqliteJournal::historySql());
   INFO(history);
   CHECK(history.find("attempts USING INDEX attempts_exchange (exchange_id=?)") !=
         std::string::npos);
