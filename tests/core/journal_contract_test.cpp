@@ -21,26 +21,6 @@ using test::runCoroutine;
 
 namespace {
 
-// Inside a coroutine, name the entry before co_await-ing enqueue(): g++ 12 copies a
-// temporary of the co_await expression bitwise, and its short strings then dangle.
-core::JournalEntry entry(std::string id, std::string key = {}, std::string order_key = {}) {
-  core::JournalEntry e;
-  e.id = std::move(id);
-  e.tenant_istat = "072006";
-  e.tenant_slug = "bari";
-  e.service = "welfare.domanda";
-  e.method = "POST";
-  e.trace_id = "trace-1";
-  e.client = "portale";
-  e.body =
-      "<map xmlns=\"http://www.w3.org/2005/xpath-functions\"><string "
-      "key=\"città\">Bari</string></map>";
-  e.resume_step = 1;
-  e.idempotency_key = std::move(key);
-  e.order_key = std::move(order_key);
-  return e;
-}
-
 std::vector<std::string> ids(const std::vector<core::JournalEntry>& entries) {
   std::vector<std::string> out;
   for (const auto& e : entries) out.push_back(e.id);
@@ -69,21 +49,22 @@ TEST_CASE(
     JournalStore store(backend);
     {
       auto journal = store.open();
-      auto first = runCoroutine(journal->enqueue(entry("a", "key-1"), 24h));
+      auto first = runCoroutine(journal->enqueue(test::journalEntry("a", "key-1"), 24h));
       REQUIRE(first.ok());
       CHECK_FALSE(first->duplicate);
-      auto again = runCoroutine(journal->enqueue(entry("b", "key-1"), 24h));
+      auto again = runCoroutine(journal->enqueue(test::journalEntry("b", "key-1"), 24h));
       REQUIRE(again.ok());
       CHECK(again->duplicate);
       CHECK(again->id == "a");
-      auto other_tenant = entry("c", "key-1");
+      auto other_tenant = test::journalEntry("c", "key-1");
       other_tenant.tenant_istat = "072029";
       CHECK_FALSE(runCoroutine(journal->enqueue(other_tenant, 24h))->duplicate);
       // An expired key no longer dedupes: the new exchange takes it over.
-      CHECK_FALSE(runCoroutine(journal->enqueue(entry("d", "key-2"), -1ms))->duplicate);
-      auto renewed = runCoroutine(journal->enqueue(entry("e", "key-2"), 24h));
+      CHECK_FALSE(
+          runCoroutine(journal->enqueue(test::journalEntry("d", "key-2"), -1ms))->duplicate);
+      auto renewed = runCoroutine(journal->enqueue(test::journalEntry("e", "key-2"), 24h));
       CHECK_FALSE(renewed->duplicate);
-      CHECK(runCoroutine(journal->enqueue(entry("f", "key-2"), 24h))->id == "e");
+      CHECK(runCoroutine(journal->enqueue(test::journalEntry("f", "key-2"), 24h))->id == "e");
     }
     auto reopened = store.open();
     auto found = runCoroutine(reopened->find("072006", "a"));
@@ -96,7 +77,7 @@ TEST_CASE(
     CHECK(a.trace_id == "trace-1");
     CHECK(a.client == "portale");
     CHECK(a.idempotency_key == "key-1");
-    CHECK(a.body == entry("a").body);  // UTF-8 kept
+    CHECK(a.body == test::journalEntry("a").body);  // UTF-8 kept
     CHECK(a.created_ms > 0);
     CHECK_FALSE(runCoroutine(reopened->find("072006", "b"))->has_value());
     CHECK_FALSE(runCoroutine(reopened->find("072029", "a"))->has_value());  // tenants are separate
@@ -108,8 +89,8 @@ TEST_CASE("journal contract: claim, lease expiry, retry, dead letter, replay and
     INFO("backend: " << test::journalBackendName(backend));
     JournalStore store(backend);
     auto journal = store.open();
-    REQUIRE(runCoroutine(journal->enqueue(entry("a"), 24h)).ok());
-    REQUIRE(runCoroutine(journal->enqueue(entry("b"), 24h)).ok());
+    REQUIRE(runCoroutine(journal->enqueue(test::journalEntry("a"), 24h)).ok());
+    REQUIRE(runCoroutine(journal->enqueue(test::journalEntry("b"), 24h)).ok());
 
     CHECK(claimIds(*journal) == Ids{"a", "b"});
     CHECK(claimIds(*journal).empty());  // leased
@@ -121,7 +102,7 @@ TEST_CASE("journal contract: claim, lease expiry, retry, dead letter, replay and
     auto rescheduled = *runCoroutine(journal->find("072006", "a"));
     CHECK(rescheduled->attempts == 1);
     CHECK(rescheduled->last_error == "HTTP 503");
-    REQUIRE(runCoroutine(journal->enqueue(entry("c"), 24h)).ok());
+    REQUIRE(runCoroutine(journal->enqueue(test::journalEntry("c"), 24h)).ok());
     auto crashed = runCoroutine(journal->claimDue(10, -1ms));  // lease already over
     CHECK(ids(*crashed) == Ids{"c"});
     CHECK(claimIds(*journal) == Ids{"c"});
@@ -170,7 +151,7 @@ TEST_CASE(
     INFO("backend: " << test::journalBackendName(backend));
     JournalStore store(backend);
     auto journal = store.open();
-    auto a = entry("a", "key-1");
+    auto a = test::journalEntry("a", "key-1");
     auto stored = runCoroutine(journal->enqueueClaimed(a, 24h, 60s));
     REQUIRE(stored.ok());
     CHECK_FALSE(stored->duplicate);
@@ -183,7 +164,7 @@ TEST_CASE(
     CHECK(claimIds(*journal).empty());  // its lease holds
 
     // The same key again: the first entry's id, nothing claimed, the first left as it was.
-    auto again = runCoroutine(journal->enqueueClaimed(entry("b", "key-1"), 24h, 60s));
+    auto again = runCoroutine(journal->enqueueClaimed(test::journalEntry("b", "key-1"), 24h, 60s));
     REQUIRE(again.ok());
     CHECK(again->duplicate);
     CHECK(again->id == "a");
@@ -195,7 +176,7 @@ TEST_CASE(
 
     // A holder that never settles (a crash): once the lease is over a claim retakes the entry
     // with the next token, and the first holder's settle is stale.
-    REQUIRE(runCoroutine(journal->enqueueClaimed(entry("c"), 24h, -1ms)).ok());
+    REQUIRE(runCoroutine(journal->enqueueClaimed(test::journalEntry("c"), 24h, -1ms)).ok());
     auto retaken = runCoroutine(journal->claimDue(10, 60s));
     REQUIRE(retaken.ok());
     REQUIRE(ids(*retaken) == Ids{"c"});
@@ -205,7 +186,7 @@ TEST_CASE(
     CHECK(*late == core::Settled::stale);
     REQUIRE(applied(runCoroutine(journal->markDelivered("c", 2, 1))));
     // Stored plainly, an entry is queued, never claimed (token 0) until claimDue takes it.
-    auto plain = runCoroutine(journal->enqueue(entry("d"), 24h));
+    auto plain = runCoroutine(journal->enqueue(test::journalEntry("d"), 24h));
     REQUIRE(plain.ok());
     CHECK(plain->lease_token == 0);
     CHECK((*runCoroutine(journal->find("072006", "d")))->state == core::EntryState::queued);
@@ -218,8 +199,8 @@ TEST_CASE(
     INFO("backend: " << test::journalBackendName(backend));
     JournalStore store(backend);
     auto journal = store.open();
-    REQUIRE(runCoroutine(journal->enqueue(entry("slow"), 24h)).ok());
-    REQUIRE(runCoroutine(journal->enqueue(entry("late"), 24h)).ok());
+    REQUIRE(runCoroutine(journal->enqueue(test::journalEntry("slow"), 24h)).ok());
+    REQUIRE(runCoroutine(journal->enqueue(test::journalEntry("late"), 24h)).ok());
 
     // Instance A claims with a lease that is already over (its delivery is slow), instance
     // B claims the same entries again: each claim has a token of its own.
@@ -294,7 +275,8 @@ TEST_CASE("journal contract: many concurrent enqueues share commits and all land
           [&, i]() -> awaitable<void> {
             // Every fourth shares an idempotency key with the one before it.
             auto key = "k" + std::to_string(i / 4 * 4 + (i % 4 == 3 ? 2 : i % 4));
-            auto e = entry("id-" + std::to_string(i), key);  // named: see entry()
+            auto e = test::journalEntry("id-" + std::to_string(i),
+                                        key);  // named: see test::journalEntry()
             auto r = co_await journal->enqueue(std::move(e), 24h);
             if (r.ok() && !r->duplicate) ++stored;
           },
@@ -311,7 +293,7 @@ TEST_CASE("journal contract: one failing operation in a batch does not undo the 
     INFO("backend: " << test::journalBackendName(backend));
     JournalStore store(backend);
     auto journal = store.open();
-    REQUIRE(runCoroutine(journal->enqueue(entry("dup"), 24h)).ok());
+    REQUIRE(runCoroutine(journal->enqueue(test::journalEntry("dup"), 24h)).ok());
     net::io_context io;
     std::vector<bool> outcomes(20);
     for (int i = 0; i < 20; ++i) {
@@ -321,7 +303,8 @@ TEST_CASE("journal contract: one failing operation in a batch does not undo the 
             // The tenth reuses an id: its insert fails, the other nineteen must land. The
             // fifth has an idempotency key (two statements): stored once, whether its batch
             // ran once or was run again after the failure.
-            auto e = entry(i == 9 ? "dup" : "n" + std::to_string(i), i == 4 ? "key-5" : "");
+            auto e =
+                test::journalEntry(i == 9 ? "dup" : "n" + std::to_string(i), i == 4 ? "key-5" : "");
             auto r = co_await journal->enqueue(std::move(e), 24h);
             outcomes[static_cast<std::size_t>(i)] = r.ok();
           },
@@ -330,7 +313,7 @@ TEST_CASE("journal contract: one failing operation in a batch does not undo the 
     io.run();
     CHECK(std::count(outcomes.begin(), outcomes.end(), true) == 19);
     CHECK_FALSE(outcomes[9]);
-    auto again = runCoroutine(journal->enqueue(entry("n-again", "key-5"), 24h));
+    auto again = runCoroutine(journal->enqueue(test::journalEntry("n-again", "key-5"), 24h));
     REQUIRE(again.ok());
     CHECK(again->duplicate);
     CHECK(again->id == "n4");
@@ -346,12 +329,12 @@ TEST_CASE(
     auto journal = store.open();
     for (const auto& [id, key] : std::vector<std::pair<std::string, std::string>>{
              {"a1", "A"}, {"b1", "B"}, {"a2", "A"}, {"free", ""}, {"a3", "A"}, {"b2", "B"}}) {
-      REQUIRE(runCoroutine(journal->enqueue(entry(id, {}, key), 24h)).ok());
+      REQUIRE(runCoroutine(journal->enqueue(test::journalEntry(id, {}, key), 24h)).ok());
     }
-    auto other_service = entry("s1", {}, "A");
+    auto other_service = test::journalEntry("s1", {}, "A");
     other_service.service = "welfare.altro";
     REQUIRE(runCoroutine(journal->enqueue(other_service, 24h)).ok());
-    auto other_tenant = entry("t1", {}, "A");
+    auto other_tenant = test::journalEntry("t1", {}, "A");
     other_tenant.tenant_istat = "072029";
     REQUIRE(runCoroutine(journal->enqueue(other_tenant, 24h)).ok());
     CHECK((*runCoroutine(journal->find("072006", "a2")))->order_key == "A");
@@ -403,8 +386,8 @@ TEST_CASE("journal contract: egovbus dlq lists, replays and discards on the conf
     const auto bus_file = (config.root() / "conf/bus.yaml").string();
     {
       auto journal = store.open();
-      REQUIRE(runCoroutine(journal->enqueue(entry("x"), 24h)).ok());
-      REQUIRE(runCoroutine(journal->enqueue(entry("y"), 24h)).ok());
+      REQUIRE(runCoroutine(journal->enqueue(test::journalEntry("x"), 24h)).ok());
+      REQUIRE(runCoroutine(journal->enqueue(test::journalEntry("y"), 24h)).ok());
       REQUIRE(claimIds(*journal) == Ids{"x", "y"});
       REQUIRE(applied(
           runCoroutine(journal->deadLetter("x", test::leaseToken(*journal, "x"), 2, "HTTP 400"))));
@@ -489,14 +472,14 @@ TEST_CASE("journal contract: exchanges are searched by id, tenants, service, sta
     JournalStore store(backend);
     auto journal = store.open();
     auto molfetta = [](std::string id, std::string service) {
-      auto e = entry(std::move(id));
+      auto e = test::journalEntry(std::move(id));
       e.tenant_istat = "072029";
       e.tenant_slug = "molfetta";
       e.service = std::move(service);
       return e;
     };
-    auto b1 = entry("b1"), b2 = entry("b2"), m1 = molfetta("m1", "welfare.domanda"),
-         m2 = molfetta("m2", "tari.versamento");
+    auto b1 = test::journalEntry("b1"), b2 = test::journalEntry("b2"),
+         m1 = molfetta("m1", "welfare.domanda"), m2 = molfetta("m2", "tari.versamento");
     for (auto* e : {&b1, &b2, &m1, &m2}) REQUIRE(runCoroutine(journal->enqueue(*e, 24h)).ok());
     // Creation times fixed by hand, so the time bounds do not depend on the clock.
     store.sql("UPDATE exchanges SET created_ms = 1000 WHERE id = 'b1'");
@@ -583,11 +566,11 @@ TEST_CASE(
   auto second = store.open();
   for (int i = 0; i < 300; ++i) {
     auto& journal = i % 2 ? *first : *second;
-    REQUIRE(runCoroutine(journal.enqueue(entry("e" + std::to_string(i)), 24h)).ok());
+    REQUIRE(runCoroutine(journal.enqueue(test::journalEntry("e" + std::to_string(i)), 24h)).ok());
   }
   // The same key through either instance names the same exchange.
-  auto a = runCoroutine(first->enqueue(entry("k-a", "domanda-7"), 24h));
-  auto b = runCoroutine(second->enqueue(entry("k-b", "domanda-7"), 24h));
+  auto a = runCoroutine(first->enqueue(test::journalEntry("k-a", "domanda-7"), 24h));
+  auto b = runCoroutine(second->enqueue(test::journalEntry("k-b", "domanda-7"), 24h));
   CHECK(b->duplicate);
   CHECK(b->id == a->id);
 
@@ -638,7 +621,7 @@ TEST_CASE(
             io,
             [&, i]() -> awaitable<void> {
               auto& journal = i % 2 ? *first : *second;
-              auto e = entry("c" + std::to_string(i), "same-key");
+              auto e = test::journalEntry("c" + std::to_string(i), "same-key");
               auto r = co_await journal.enqueue(std::move(e), 24h);
               answered[static_cast<std::size_t>(i)] =
                   r.ok() ? r->id : "error: " + r.error().message;
@@ -658,15 +641,15 @@ TEST_CASE(
     "journal postgresql: a server restart fails operations as unavailable, then they recover") {
   JournalStore store(JournalBackend::postgresql);
   auto journal = store.open();
-  REQUIRE(runCoroutine(journal->enqueue(entry("before"), 24h)).ok());
+  REQUIRE(runCoroutine(journal->enqueue(test::journalEntry("before"), 24h)).ok());
   auto& server = test::testPostgres();
   server.stop();
-  auto down = runCoroutine(journal->enqueue(entry("during"), 24h));
+  auto down = runCoroutine(journal->enqueue(test::journalEntry("during"), 24h));
   REQUIRE_FALSE(down.ok());
   CHECK(down.error().kind == core::ErrorKind::unavailable);
   CHECK(down.error().message.find(test::PostgresServer::kPassword) == std::string::npos);
   server.start();
-  auto up = runCoroutine(journal->enqueue(entry("after"), 24h));
+  auto up = runCoroutine(journal->enqueue(test::journalEntry("after"), 24h));
   REQUIRE_MESSAGE(up.ok(), up.error().message);
   CHECK(claimIds(*journal) == Ids{"after", "before"});
 }

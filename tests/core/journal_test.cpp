@@ -602,13 +602,8 @@ TEST_CASE("one-way: an endpoint's max_age dead-letters a delivery that failed af
   REQUIRE_MESSAGE(bus.reload(errors), errors.str());
   test::JournalStore store(test::JournalBackend::sqlite);
   auto journal = store.open();
-  core::JournalEntry e;
-  e.id = "old-1";
-  e.tenant_istat = "072006";
-  e.tenant_slug = "bari";
+  auto e = test::journalEntry("old-1");
   e.service = "a.b";
-  e.method = "POST";
-  e.body = "<map xmlns=\"http://www.w3.org/2005/xpath-functions\"/>";
   REQUIRE(runCoroutine(journal->enqueue(e, 24h)).ok());
   std::this_thread::sleep_for(5ms);  // older than the endpoint's max_age before its first attempt
   net::io_context io;
@@ -798,16 +793,7 @@ INSERT INTO exchanges VALUES
     REQUIRE(claimed.ok());
     REQUIRE(claimed->size() == 1);
     CHECK(claimed->front().id == "e-ordered-1");
-    core::JournalEntry fresh;
-    fresh.id = "e-new";
-    fresh.tenant_istat = "072006";
-    fresh.tenant_slug = "bari";
-    fresh.service = "welfare.domanda";
-    fresh.method = "POST";
-    fresh.trace_id = "t4";
-    fresh.client = "portale";
-    fresh.body = "<d/>";
-    fresh.resume_step = 1;
+    auto fresh = test::journalEntry("e-new");
     REQUIRE(runCoroutine((*journal)->enqueue(std::move(fresh), 24h)).ok());
   }
 

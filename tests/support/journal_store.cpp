@@ -27,6 +27,24 @@ PostgresServer& server() {
 
 }  // namespace
 
+core::JournalEntry journalEntry(std::string id, std::string key, std::string order_key) {
+  core::JournalEntry e;
+  e.id = std::move(id);
+  e.tenant_istat = "072006";
+  e.tenant_slug = "bari";
+  e.service = "welfare.domanda";
+  e.method = "POST";
+  e.trace_id = "trace-1";
+  e.client = "portale";
+  e.body =
+      "<map xmlns=\"http://www.w3.org/2005/xpath-functions\"><string "
+      "key=\"città\">Bari</string></map>";
+  e.resume_step = 1;
+  e.idempotency_key = std::move(key);
+  e.order_key = std::move(order_key);
+  return e;
+}
+
 std::int64_t leaseToken(core::Journal& journal, const std::string& id) {
   auto found = runCoroutine(journal.find("072006", id));
   REQUIRE(found.ok());

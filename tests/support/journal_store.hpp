@@ -14,6 +14,11 @@
 
 namespace egov::test {
 
+// An entry of tenant 072006 (bari), service welfare.domanda, with a small body in the JSON
+// representation. Inside a coroutine, name the entry before co_await-ing enqueue(): g++ 12
+// copies a temporary of the co_await expression bitwise, and its short strings then dangle.
+core::JournalEntry journalEntry(std::string id, std::string key = {}, std::string order_key = {});
+
 // The lease token of the latest claim of entry `id` of tenant 072006, as find() reports it
 // (fails the test when there is no such entry).
 std::int64_t leaseToken(core::Journal& journal, const std::string& id);
