@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "tests/adapters/db_test_support.hpp"
+#include "tests/support/failing_commits.hpp"
 
 using namespace egov::test::dbtest;
 
@@ -212,50 +213,16 @@ TEST_CASE("db sqlite: a group that cannot begin its transaction fails every call
   CHECK(endpoint->connectionsOpened() == 1);
 }
 
-namespace {
-
-// COMMITs made to fail: every SQLite connection opened while a FailingCommits lives gets a
-// commit hook that turns its next `pending` COMMITs into ROLLBACKs (SQLite's
-// SQLITE_CONSTRAINT_COMMITHOOK), except on the connection it is told to spare (the test's
-// own lock). How a COMMIT that fails after every statement succeeded (a full disk, an I/O
-// error) reaches the adapter, without either.
-struct FailingCommits {
-  static inline std::atomic<int> pending{0};
-  static inline std::atomic<sqlite3*> spared{nullptr};
-
-  static int hook(void* db) {
-    if (static_cast<sqlite3*>(db) == spared.load()) return 0;
-    for (int left = pending.load(); left > 0;) {
-      if (pending.compare_exchange_weak(left, left - 1)) return 1;
-    }
-    return 0;
-  }
-  static int install(sqlite3* db, char**, const sqlite3_api_routines*) {
-    sqlite3_commit_hook(db, &FailingCommits::hook, db);
-    return SQLITE_OK;
-  }
-  using Entry = void (*)();
-
-  FailingCommits() { sqlite3_auto_extension(reinterpret_cast<Entry>(&FailingCommits::install)); }
-  ~FailingCommits() {
-    sqlite3_cancel_auto_extension(reinterpret_cast<Entry>(&FailingCommits::install));
-    pending = 0;
-    spared = nullptr;
-  }
-};
-
-}  // namespace
-
 TEST_CASE(
     "db sqlite: a COMMIT that fails fails the calls it would have committed, alone or "
     "in a group; the connection serves the next call") {
-  FailingCommits failing;
+  egov::test::FailingCommits failing;
   Group group;
-  FailingCommits::spared = group.lock.get();
+  egov::test::FailingCommits::spared = group.lock.get();
   // The first call's COMMIT fails, then the group's: A and C ran in it, the second A had
   // already failed on its own.
   group.queue({paga("A"), paga("A"), paga("C")});
-  FailingCommits::pending = 2;
+  egov::test::FailingCommits::pending = 2;
   group.release(4);
   const std::string failed = "error: t/x: constraint failed (sqlite error 531)";
   CHECK(group.calls.answers[0] == failed);
@@ -263,7 +230,7 @@ TEST_CASE(
   CHECK(group.calls.answers[2] ==
         "error: t/x: UNIQUE constraint failed: pagamenti.iuv (sqlite error 1555)");
   CHECK(group.calls.answers[3] == failed);
-  CHECK(FailingCommits::pending == 0);
+  CHECK(egov::test::FailingCommits::pending == 0);
   CHECK(group.stored() == "");
   CHECK(group.endpoint->groupStats().groups == 2);
   // Nothing is left open: the next call commits on the same connection.

@@ -11,6 +11,7 @@
 #include "core/journal/delivery.hpp"
 #include "core/journal/sqlite_journal.hpp"
 #include "core/net/api.hpp"
+#include "tests/support/failing_commits.hpp"
 #include "tests/support/journal_store.hpp"
 #include "tests/support/run_coroutine.hpp"
 #include "tests/support/temp_config.hpp"
@@ -816,4 +817,23 @@ INSERT INTO exchanges VALUES
            "lease_until_ms, last_error, order_key, seq, lease_token FROM exchanges WHERE seq < 13 "
            "ORDER BY seq") == before);
   CHECK(text("PRAGMA integrity_check") == "ok\n");
+}
+
+TEST_CASE("journal (SQLite): a COMMIT that fails fails its batch's operations and stores none") {
+  test::FailingCommits failing;
+  test::TempConfig folder;
+  auto journal = core::SqliteJournal::open(folder.root() / "journal.db");
+  REQUIRE(journal.ok());
+  test::FailingCommits::pending = 1;
+  auto lost = test::journalEntry("lost");
+  auto refused = runCoroutine((*journal)->enqueue(std::move(lost), 24h));
+  REQUIRE_FALSE(refused.ok());  // the API answers 5xx, not 202: nothing was promised
+  CHECK(refused.error().kind == core::ErrorKind::internal);
+  CHECK(refused.error().message == "journal: constraint failed");
+  CHECK(test::FailingCommits::pending == 0);
+  // The transaction is over: the next operation commits, and the failed one left nothing.
+  auto kept = test::journalEntry("kept");
+  REQUIRE(runCoroutine((*journal)->enqueue(std::move(kept), 24h)).ok());
+  CHECK(runCoroutine((*journal)->find("072006", "kept"))->has_value());
+  CHECK_FALSE(runCoroutine((*journal)->find("072006", "lost"))->has_value());
 }
