@@ -3,15 +3,18 @@
 #include <doctest/doctest.h>
 
 #include <fstream>
+#include <mutex>
 #include <sstream>
 #include <thread>
 #include <vector>
 
 #include "core/journal/journal.hpp"
+#include "core/log/log.hpp"
 #include "core/security/audit_trail.hpp"
 #include "core/security/authenticator.hpp"
 #include "core/security/crypto.hpp"
 #include "core/security/key_store.hpp"
+#include "tests/support/failing_commits.hpp"
 #include "tests/support/run_coroutine.hpp"
 #include "tests/support/temp_config.hpp"
 
@@ -351,6 +354,52 @@ TEST_CASE("audit trail: records from several threads while the writer gathers, a
   REQUIRE(verified);
   CHECK_MESSAGE(verified->ok, verified->problem);
   CHECK(verified->records == 4 * per_thread + 7);
+}
+
+namespace {
+std::mutex g_audit_log_mutex;
+std::string g_audit_log;
+void captureAuditLog(std::string_view line) {
+  std::lock_guard lock(g_audit_log_mutex);
+  g_audit_log.append(line).push_back('\n');
+}
+}  // namespace
+
+TEST_CASE("audit trail: a batch whose COMMIT fails is reported lost; the chain stays whole") {
+  TempConfig config;
+  core::AuditConfig settings;
+  settings.path = config.root() / "var/audit.db";
+  test::FailingCommits failing;
+  auto opened = core::AuditTrail::open(settings);
+  REQUIRE(opened);
+  auto& trail = **opened;
+  auto queue = [&trail](const std::string& id) {
+    core::AuditRecord record;
+    record.exchange_id = id;
+    record.tenant = "072006";
+    record.client = "portal";
+    record.service = "tributi.posizioni";
+    record.outcome = "ok";
+    trail.record(std::move(record));
+  };
+  g_audit_log.clear();
+  core::setLogSink(captureAuditLog);
+  test::FailingCommits::pending = 1;
+  queue("lost-1");
+  trail.flush();
+  CHECK(test::FailingCommits::pending == 0);
+  queue("kept-1");
+  queue("kept-2");
+  trail.flush();
+  core::setLogSink([](std::string_view) {});
+  // Said loudly, with how many; the records after it are chained to what was committed.
+  CHECK(g_audit_log.find("\"msg\":\"audit records lost\"") != std::string::npos);
+  CHECK(g_audit_log.find("\"count\":1") != std::string::npos);
+  auto verified = core::verifyAuditTrail(settings.path);
+  REQUIRE(verified);
+  CHECK_MESSAGE(verified->ok, verified->problem);
+  CHECK(verified->records == 2);
+  CHECK(fileBytes(settings.path).find("lost-1") == std::string::npos);
 }
 
 TEST_CASE("audit: fiscal codes found in a request") {
