@@ -11,6 +11,7 @@
 #include <stdexcept>
 #include <unordered_map>
 
+#include "adapters/http/curl_transfer.hpp"
 #include "core/common/thread_name.hpp"
 #include "core/engine/endpoint.hpp"
 #include "core/metrics/metrics.hpp"
@@ -27,58 +28,9 @@ constexpr std::size_t kMaxFreeEasyHandles = 32;
 constexpr long kMaxIdleConnections = 256;
 constexpr const char* kInflightGauge = "egov_http_inflight";
 
-struct SlistDeleter {
-  void operator()(curl_slist* list) const { curl_slist_free_all(list); }
-};
-using SlistPtr = std::unique_ptr<curl_slist, SlistDeleter>;
-
-struct EasyDeleter {
-  void operator()(CURL* easy) const { curl_easy_cleanup(easy); }
-};
-using EasyPtr = std::unique_ptr<CURL, EasyDeleter>;
-
-// Where the write callback puts the response body. Plain data, so that the C callback
-// needs nothing that can throw except the append it guards.
-struct ResponseSink {
-  std::string body;
-  std::uint64_t limit = 0;
-  bool too_large = false;
-  bool out_of_memory = false;
-};
-
-// Returning less than size * count makes curl stop the transfer with CURLE_WRITE_ERROR.
-std::size_t onResponseData(char* data, std::size_t size, std::size_t count, void* user) noexcept {
-  auto* sink = static_cast<ResponseSink*>(user);
-  const std::size_t n = size * count;
-  if (sink->body.size() + n > sink->limit) {
-    sink->too_large = true;
-    return 0;
-  }
-  try {
-    sink->body.append(data, n);
-  } catch (...) {
-    sink->out_of_memory = true;
-    return 0;
-  }
-  return n;
-}
-
-core::Error curlFailure(core::ErrorKind kind, const char* what, CURLcode code) {
-  return core::makeError(kind, std::string(what) + ": " + curl_easy_strerror(code));
-}
-
 core::Error shuttingDown() {
   return core::makeError(core::ErrorKind::unavailable, "the HTTP client is shutting down");
 }
-
-struct Transfer {
-  HttpRequestSpec spec;
-  std::unique_ptr<CurlMultiLoop::Completion> completion;
-  EasyPtr easy;
-  SlistPtr headers;  // curl keeps the pointer until the handle is reset
-  ResponseSink sink;
-  char error_text[CURL_ERROR_SIZE] = {};
-};
 
 }  // namespace
 
@@ -393,60 +345,19 @@ struct CurlMultiLoop::State : std::enable_shared_from_this<CurlMultiLoop::State>
   // Hands the transfer to curl (moving it into `active`), or says why it could not.
   std::optional<core::Error> start(std::unique_ptr<Transfer>& transfer) {
     Transfer& t = *transfer;
-    const HttpRequestSpec& spec = t.spec;
     t.easy = takeEasyHandle();
     if (!t.easy) return core::makeError(core::ErrorKind::internal, "curl_easy_init failed");
     CURL* easy = t.easy.get();
 
-    auto append = [&](const std::string& line) {
-      curl_slist* head = curl_slist_append(t.headers.get(), line.c_str());
-      if (!head) throw std::bad_alloc();
-      if (!t.headers) t.headers.reset(head);  // later appends return the same head
-    };
-    for (const auto& header : spec.headers) append(header);
-    // Without this curl waits up to a second for "100 Continue" before sending larger bodies.
-    append("Expect:");
-
-    t.sink.limit = spec.max_response_bytes;
-    CURLcode rc = CURLE_OK;
+    CURLcode rc = configureTransfer(t);
+    // The sockets are the loop's (see openSocket).
     auto set = [&](CURLoption option, auto value) {
       if (rc == CURLE_OK) rc = curl_easy_setopt(easy, option, value);
     };
-    set(CURLOPT_URL, spec.url.c_str());
-    set(CURLOPT_NOSIGNAL, 1L);
-    set(CURLOPT_PROTOCOLS_STR, "http,https");
-    set(CURLOPT_FOLLOWLOCATION, 0L);
-    set(CURLOPT_TCP_KEEPALIVE, 1L);
-    set(CURLOPT_USERAGENT, "egovbus/" EGOV_VERSION);
-    // curl reads 0 as "no timeout": never pass less than 1 ms.
-    set(CURLOPT_TIMEOUT_MS, static_cast<long>(std::max<std::int64_t>(1, spec.timeout.count())));
-    set(CURLOPT_CONNECTTIMEOUT_MS,
-        static_cast<long>(std::max<std::int64_t>(1, spec.connect_timeout.count())));
-    set(CURLOPT_MAXFILESIZE_LARGE, static_cast<curl_off_t>(spec.max_response_bytes));
-    set(CURLOPT_WRITEFUNCTION, &onResponseData);
-    set(CURLOPT_WRITEDATA, static_cast<void*>(&t.sink));
-    set(CURLOPT_ERRORBUFFER, t.error_text);
-    set(CURLOPT_HTTPHEADER, t.headers.get());
     set(CURLOPT_OPENSOCKETFUNCTION, &State::openSocket);
     set(CURLOPT_OPENSOCKETDATA, static_cast<void*>(this));
     set(CURLOPT_CLOSESOCKETFUNCTION, &State::closeSocket);
     set(CURLOPT_CLOSESOCKETDATA, static_cast<void*>(this));
-    set(CURLOPT_SSL_VERIFYPEER, spec.tls.verify ? 1L : 0L);
-    set(CURLOPT_SSL_VERIFYHOST, spec.tls.verify ? 2L : 0L);
-    if (!spec.tls.ca_file.empty()) set(CURLOPT_CAINFO, spec.tls.ca_file.c_str());
-    if (!spec.tls.client_cert.empty()) set(CURLOPT_SSLCERT, spec.tls.client_cert.c_str());
-    if (!spec.tls.client_key.empty()) set(CURLOPT_SSLKEY, spec.tls.client_key.c_str());
-
-    if (spec.method == "GET") {
-      set(CURLOPT_HTTPGET, 1L);
-    } else {
-      // POSTFIELDS (even empty) keeps curl from reading a body from stdin.
-      if (!spec.body.empty() || spec.method == "POST") {
-        set(CURLOPT_POSTFIELDS, spec.body.data());
-        set(CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(spec.body.size()));
-      }
-      if (spec.method != "POST") set(CURLOPT_CUSTOMREQUEST, spec.method.c_str());
-    }
     if (rc != CURLE_OK) return curlFailure(core::ErrorKind::internal, "curl_easy_setopt", rc);
 
     // The slot exists before curl knows the handle, so a failed allocation cannot leave curl
@@ -470,40 +381,7 @@ struct CurlMultiLoop::State : std::enable_shared_from_this<CurlMultiLoop::State>
     curl_multi_remove_handle(multi, easy);
     Transfer& t = *transfer;
 
-    auto result = [&]() -> core::Result<HttpReply> {
-      if (code == CURLE_OK) {
-        HttpReply reply;
-        curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &reply.status);
-        char* content_type = nullptr;
-        curl_easy_getinfo(easy, CURLINFO_CONTENT_TYPE, &content_type);
-        if (content_type) reply.content_type = content_type;
-        curl_header* retry_after = nullptr;
-        if (curl_easy_header(easy, "Retry-After", 0, CURLH_HEADER, -1, &retry_after) == CURLHE_OK &&
-            retry_after->value) {
-          reply.retry_after = retry_after->value;
-        }
-        reply.body = std::move(t.sink.body);
-        return reply;
-      }
-      if (t.sink.too_large || code == CURLE_FILESIZE_EXCEEDED) {
-        return core::makeError(
-            core::ErrorKind::backend_invalid,
-            "response larger than " + std::to_string(t.spec.max_response_bytes) + " bytes");
-      }
-      if (t.sink.out_of_memory) {
-        return core::makeError(core::ErrorKind::internal, "out of memory reading the response");
-      }
-      if (code == CURLE_OPERATION_TIMEDOUT) {
-        curl_off_t micros = 0;
-        curl_easy_getinfo(easy, CURLINFO_TOTAL_TIME_T, &micros);
-        return core::makeError(core::ErrorKind::deadline_exceeded,
-                               "timeout after " + std::to_string(micros / 1000) + " ms");
-      }
-      return core::makeError(
-          core::ErrorKind::backend_unavailable,
-          t.error_text[0] ? std::string(t.error_text) : std::string(curl_easy_strerror(code)));
-    }();
-
+    auto result = transferResult(t, code);
     recycle(std::move(t.easy));
     done(t, std::move(result));
   }
