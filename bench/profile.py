@@ -22,11 +22,12 @@ import types
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import bench  # noqa: E402
+import harness  # noqa: E402
 
 ROUTES = {  # path, body (a bench.py payload), expected status
     "b1": ("/api/v1/bari/posizioni/aggiorna", "0.5k.json", 200),
-    # B1's call without its two mappings (bench.BUS_CALL_ONLY; asks for the reply as XML)
-    "b1-call": ("/api/v1/bari/" + bench.BUS_CALL_ONLY, "0.5k.json", 200),
+    # B1's call without its two mappings (harness.BUS_CALL_ONLY; asks for the reply as XML)
+    "b1-call": ("/api/v1/bari/" + harness.BUS_CALL_ONLY, "0.5k.json", 200),
     "b1-10k": ("/api/v1/bari/posizioni/aggiorna-10k", "10k.json", 200),
     "b1-100k": ("/api/v1/bari/posizioni/aggiorna-100k", "100k.json", 200),
     "b2": ("/api/v1/bari/domanda/invia", "domanda.json", 202),
@@ -57,8 +58,8 @@ def thread_stats(pid):
 
 
 def user_seconds(pid):
-    """User-mode CPU seconds of `pid` so far (the rest of bench.cpu_seconds is the kernel's)."""
-    return int(bench.proc_stat(pid)[11]) / os.sysconf("SC_CLK_TCK")
+    """User-mode CPU seconds of `pid` so far (the rest of harness.cpu_seconds is the kernel's)."""
+    return int(harness.proc_stat(pid)[11]) / os.sysconf("SC_CLK_TCK")
 
 
 def context_switches(pid):
@@ -68,7 +69,7 @@ def context_switches(pid):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--bin", default=os.path.join(bench.ROOT, "build", "egovbus"))
+    parser.add_argument("--bin", default=os.path.join(harness.ROOT, "build", "egovbus"))
     parser.add_argument("--route", default="b1", choices=sorted(ROUTES))
     parser.add_argument("--requests", type=int, default=0, help="a fixed number of requests (sequential keep-alive)")
     parser.add_argument("--seconds", type=int, default=0, help="or a wrk run of this many seconds")
@@ -95,20 +96,20 @@ def main():
         b.write_payloads()
         b.start_nginx()
         b.create_db(b.path("archivio.db"))
-        port = bench.free_port()
+        port = harness.free_port()
         journal = os.path.abspath(args.journal) if args.journal else b.path("journal.db")
         env = b.bus_env(journal, b.path("archivio.db"))
         # Every call to the bus carries an API key (b.wrk sends it to the port in b.bus_port).
         b.bus_port = port
         b.bus_key = subprocess.run(
             [args.bin, "key", "create", "--client", "bench", "--tenant", "*", "--service", "*",
-             "--config", os.path.join(bench.CONF, "bus.yaml")],
+             "--config", os.path.join(harness.CONF, "bus.yaml")],
             env=env, check=True, capture_output=True, text=True).stdout.strip()
         headers = {"Content-Type": "application/json", "Authorization": "Bearer " + b.bus_key}
         accept = "application/xml" if args.route == "b1-call" else None
         if accept:
             headers["Accept"] = accept
-        argv = [args.bin, "serve", "--config", os.path.join(bench.CONF, "bus.yaml"),
+        argv = [args.bin, "serve", "--config", os.path.join(harness.CONF, "bus.yaml"),
                 "--listen", f"127.0.0.1:{port}"]
         if args.callgrind:
             argv = ["valgrind", "--tool=callgrind", f"--callgrind-out-file={os.path.abspath(args.out)}",
@@ -116,17 +117,17 @@ def main():
         elif args.strace:
             argv = ["strace", "-f", "-c", "-o", os.path.abspath(args.out)] + argv
         bus = b.start("bus", argv, env=env)
-        bench.wait_until(lambda: bus.check_alive() or bench.ready(port), 120, "bus")
+        harness.wait_until(lambda: bus.check_alive() or harness.ready(port), 120, "bus")
         path, body_name, status = ROUTES[args.route]
         with open(b.path("bodies", body_name), "rb") as f:
             body = f.read()
-        got, answer = bench.request(port, "POST", path, body, headers)
+        got, answer = harness.request(port, "POST", path, body, headers)
         if got != status:
             raise RuntimeError(f"bus answered {got}: {answer[:300]!r}")
         size = {"b1": "0.5k", "b1-10k": "10k", "b1-100k": "100k"}.get(args.route)
         if size and json.loads(answer) != b.payloads[size]["expected"]:
             raise RuntimeError(f"unexpected answer {answer[:300]!r}")
-        cpu0 = bench.cpu_seconds([bus.pid])
+        cpu0 = harness.cpu_seconds([bus.pid])
         user0 = user_seconds(bus.pid)
         switches0 = context_switches(bus.pid)
         threads0 = thread_stats(bus.pid)
@@ -168,7 +169,7 @@ def main():
         if recorder:
             recorder.send_signal(signal.SIGINT)
             recorder.wait(60)
-        cpu = bench.cpu_seconds([bus.pid]) - cpu0
+        cpu = harness.cpu_seconds([bus.pid]) - cpu0
         user = user_seconds(bus.pid) - user0
         switches = context_switches(bus.pid) - switches0
         print(f"{args.route}: {n} requests in {wall:.2f} s ({n / wall:.0f} req/s); "
