@@ -360,7 +360,9 @@ http {{
                         "anno INTEGER NOT NULL, tributo TEXT NOT NULL, importo REAL NOT NULL, "
                         "scadenza TEXT NOT NULL, stato TEXT NOT NULL);"], check=True)
 
-    def start_bus(self, name="bus", config=None, journal=None):
+    def start_bus(self, name="bus", config=None, journal=None, wrapper=()):
+        """A bus on a free port, its own journal and new API keys (self.bus_port, self.journal,
+        self.bus_key); `wrapper` runs it under another command (B2's eatmydata)."""
         self.bus_port = free_port()
         self.journal = journal or self.path(f"{name}-journal.db")
         if not os.path.exists(self.path("archivio.db")):
@@ -376,7 +378,7 @@ http {{
              "--config", config or os.path.join(CONF, "bus.yaml")],
             env=env, check=True, capture_output=True, text=True).stdout.strip()
         started = time.monotonic()
-        bus = self.start(name, [self.args.bin, "serve", "--config", config or os.path.join(CONF, "bus.yaml"),
+        bus = self.start(name, [*wrapper, self.args.bin, "serve", "--config", config or os.path.join(CONF, "bus.yaml"),
                                 "--listen", f"127.0.0.1:{self.bus_port}"], env=env)
         wait_until(lambda: bus.check_alive() or ready(self.bus_port), 30, name)
         bus.start_ms = (time.monotonic() - started) * 1000

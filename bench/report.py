@@ -93,7 +93,9 @@ def table(r):
     if b2 and "durable_rps" in b2:
         rounds = b2.get("rounds", 1)
         lines.append("**B2 — one-way accept** (64 connections" +
-                     (f"; medians of {rounds} rounds, each the route without the journal then the durable one"
+                     (f"; medians of {rounds} rounds, each the route without the journal, then the durable one"
+                      + (", then the durable one with fsync skipped on a bus of its own"
+                         if b2.get("nosync_delivered_rps") is not None else "")
                       if rounds > 1 else "") + ")")
         lines.append("")
         lines.append("| | req/s | p99 ms | CPU ms/req |")
@@ -105,6 +107,10 @@ def table(r):
                      f"{b2['durable_p99_ms']:.2f} | {fmt(b2.get('durable_cpu_ms_per_req'), 3)} |")
         lines.append(f"| the same route without the journal | {fmt(b2['nondurable_rps'])} | "
                      f"{b2['nondurable_p99_ms']:.2f} | {fmt(b2.get('nondurable_cpu_ms_per_req'), 3)} |")
+        if b2.get("nosync_delivered_rps") is not None:
+            lines.append(f"| durable, fsync skipped (eatmydata), until the last is delivered | "
+                         f"{fmt(b2['nosync_delivered_rps'])} | {b2['nosync_p99_ms']:.2f} | "
+                         f"{fmt(b2.get('nosync_delivered_cpu_ms_per_req'), 3)} |")
         lines.append(f"| SQLite, one row per commit (WAL, synchronous=FULL) | {fmt(b2['sqlite_single_commit_rps'])} | | |")
         lines.append("")
         if b2.get("ratio") is not None:
@@ -117,6 +123,10 @@ def table(r):
         if b2.get("accept_ratio") is not None:
             accept = (f" Counting the 202s alone, while deliveries may lag behind: {b2['accept_ratio']:.2f}× ("
                       f"{', '.join(f'{v:.2f}×' for v in b2['accept_ratio_runs'] if v is not None)}).")
+        if b2.get("nosync_ratio") is not None:
+            accept += (f" With fsync skipped (what writing the journal costs without waiting for the "
+                       f"disk): {b2['nosync_ratio']:.2f}× ("
+                       f"{', '.join(f'{v:.2f}×' for v in b2['nosync_ratio_runs'] if v is not None)}).")
         drains = b2.get("delivery_drain_s_runs") or [b2["delivery_drain_s"]]
         lines.append(f"Durable ÷ non-durable: {headline}.{accept} Durable ÷ SQLite "
                      f"single commits: {ratio(b2['durable_rps'], b2['sqlite_single_commit_rps'])}. "

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # `make bench`: installs what the benchmark needs (Debian: wrk, nginx-light, gnuplot-nox,
-# time, sqlite3; npm: Node-RED 4 in bench/node-red), builds egovbus and the B3 tool, runs
+# time, sqlite3, eatmydata; npm: Node-RED 4 in bench/node-red), builds egovbus and the B3 tool, runs
 # bench/bench.py (arguments are passed on, e.g. --quick or --only b1), then draws the plots
 # and refreshes the results table of BENCHMARKS.md (bench/report.py).
 # None of this is part of `make test`: scripts/debian-packages.txt does not list these tools.
@@ -12,7 +12,7 @@ jobs=${JOBS:-2}
 
 # Installed only when the command is missing (node and npm may come from elsewhere than Debian).
 declare -A package_of=([wrk]=wrk [nginx]=nginx-light [gnuplot]=gnuplot-nox [/usr/bin/time]=time
-                       [sqlite3]=sqlite3 [node]=nodejs [npm]=npm)
+                       [sqlite3]=sqlite3 [node]=nodejs [npm]=npm [eatmydata]=eatmydata)
 missing=()
 for command in "${!package_of[@]}"; do
   command -v "$command" >/dev/null 2>&1 || [ -x "$command" ] || missing+=("${package_of[$command]}")
