@@ -12,22 +12,25 @@ set -euo pipefail
 dir=${1:?the folder kept by bench.py --only b3 --keep}
 bin=$(realpath "${2:-build/egovbus}")
 cd "$dir"
-if [ -f b3-bus/drop/done/posizioni.csv ]; then mv b3-bus/drop/done/posizioni.csv b3-bus/posizioni.csv; fi
-rm -rf b3-bus/drop/done b3-bus/journal.db* b3-bus/var
-sqlite3 b3-bus.db "DELETE FROM posizioni; VACUUM;"
+# The first round's folder (bench.py since its rounds: b3-bus0; b3-bus before).
+bus=b3-bus0
+[ -d "$bus" ] || bus=b3-bus
+if [ -f $bus/drop/done/posizioni.csv ]; then mv $bus/drop/done/posizioni.csv $bus/posizioni.csv; fi
+rm -rf $bus/drop/done $bus/journal.db* $bus/var
+sqlite3 $bus.db "DELETE FROM posizioni; VACUUM;"
 # What the bench tenant file reads from the environment (its SOAP back-ends are not called).
-export BENCH_DB=$PWD/b3-bus.db BENCH_SOAP_URL=http://127.0.0.1:9/ BENCH_SOAP_URL_10K=http://127.0.0.1:9/ \
+export BENCH_DB=$PWD/$bus.db BENCH_SOAP_URL=http://127.0.0.1:9/ BENCH_SOAP_URL_10K=http://127.0.0.1:9/ \
   BENCH_SOAP_URL_100K=http://127.0.0.1:9/
-"$bin" serve --config b3-bus/bus.yaml --listen 127.0.0.1:0 2> b3-rerun.log &
+"$bin" serve --config $bus/bus.yaml --listen 127.0.0.1:0 2> b3-rerun.log &
 pid=$!
 sleep 1
 started=$(date +%s.%N)
 cpu0=$(awk '{print $14 + $15}' /proc/$pid/stat)
-mv b3-bus/posizioni.csv b3-bus/drop/posizioni.csv
+mv $bus/posizioni.csv $bus/drop/posizioni.csv
 if [ "${3:-}" = perf ]; then
   (sleep 1.5; perf record -g -p $pid -o /tmp/b3.perf -- sleep 2 > /dev/null 2>&1) &
 fi
-while [ ! -f b3-bus/drop/done/posizioni.csv ]; do sleep 0.02; done
+while [ ! -f $bus/drop/done/posizioni.csv ]; do sleep 0.02; done
 ended=$(date +%s.%N)
 cpu1=$(awk '{print $14 + $15}' /proc/$pid/stat)
 for task in /proc/$pid/task/*; do
@@ -36,6 +39,6 @@ done
 echo
 kill $pid
 wait $pid || true
-rows=$(sqlite3 b3-bus.db 'SELECT count(*) FROM posizioni')
+rows=$(sqlite3 $bus.db 'SELECT count(*) FROM posizioni')
 python3 -c "import sys; s, e, c0, c1, n = map(float, sys.argv[1:]); print(f'{n:.0f} rows in {e - s:.2f} s: {n / (e - s):.0f} rows/s, bus CPU {(c1 - c0) / 100:.2f} s')" \
   "$started" "$ended" "$cpu0" "$cpu1" "$rows"
