@@ -275,8 +275,8 @@ TEST_CASE("journal contract: many concurrent enqueues share commits and all land
           [&, i]() -> awaitable<void> {
             // Every fourth shares an idempotency key with the one before it.
             auto key = "k" + std::to_string(i / 4 * 4 + (i % 4 == 3 ? 2 : i % 4));
-            auto e = test::journalEntry("id-" + std::to_string(i),
-                                        key);  // named: see test::journalEntry()
+            // Named before the co_await: see test::journalEntry().
+            auto e = test::journalEntry("id-" + std::to_string(i), key);
             auto r = co_await journal->enqueue(std::move(e), 24h);
             if (r.ok() && !r->duplicate) ++stored;
           },
