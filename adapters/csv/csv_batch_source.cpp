@@ -16,7 +16,6 @@
 #include "core/engine/bus.hpp"
 #include "core/engine/dispatch.hpp"
 #include "core/log/log.hpp"
-#include "core/net/io_lanes.hpp"
 #include "core/net/run_on.hpp"
 
 namespace egov::adapters::csv {
@@ -75,7 +74,6 @@ class FileRun {
 
  private:
   awaitable<void> submitSlot(Slot& slot);
-  awaitable<RowOutcome> submitRows(Slot& slot, const std::vector<std::size_t>& indexes);
   awaitable<RowOutcome> buildAndSubmit(Slot& slot, const std::vector<std::size_t>& indexes);
   core::Exchange newExchange(core::XmlDocPtr body) const;
   void launch(std::vector<CsvRow> rows);
@@ -113,7 +111,6 @@ class CsvBatchSource final : public core::Source {
         key_(std::move(key)),
         config_(std::move(config)),
         workers_(runtime.workers()),
-        lanes_(runtime.io()),
         metrics_(runtime.metrics()) {
     metrics_.declareCounter("egov_source_rows_total",
                             "Rows of batch sources by outcome (ok, queued, duplicate, rejected).");
@@ -139,10 +136,6 @@ class CsvBatchSource final : public core::Source {
   const std::string& key() const { return key_; }
   const net::any_io_executor& workers() const { return workers_; }
   core::Metrics& metrics() const { return metrics_; }
-  // The I/O contexts (one per I/O thread) in turn, where the exchanges of a file run: a file's
-  // run is one strand, and its chunks' routes (their mappings) run beside it in parallel.
-  // Empty where the process has none (egovbus check/test, adapter tests).
-  std::optional<net::any_io_executor> nextLane() const { return lanes_.next(); }
 
   // Where the results of a file go, and the file itself, once its state is final.
   awaitable<void> settle(const std::filesystem::path& path, const core::BatchFile& batch) const {
@@ -236,7 +229,6 @@ class CsvBatchSource final : public core::Source {
   std::string key_;
   CsvSourceConfig config_;
   net::any_io_executor workers_;
-  core::IoLanes lanes_;
   core::Metrics& metrics_;
   std::map<std::string, Seen> seen_;            // files of the last scan
   std::map<std::string, FileIdentity> broken_;  // unreadable until they change
@@ -420,19 +412,14 @@ core::Exchange FileRun::newExchange(core::XmlDocPtr body) const {
   return exchange;
 }
 
-// On the next I/O thread's context, so that the chunks in flight are built and mapped in
-// parallel; the file's strand resumes with the outcome (slot and indexes outlive the await).
-awaitable<RowOutcome> FileRun::submitRows(Slot& slot, const std::vector<std::size_t>& indexes) {
-  const auto lane = source_.nextLane();
-  if (!lane) co_return co_await buildAndSubmit(slot, indexes);
-  co_return co_await net::co_spawn(net::make_strand(*lane), buildAndSubmit(slot, indexes),
-                                   net::use_awaitable);
-}
-
-// The body of the rows at `indexes`, built, submitted and freed by one thread. A chunk is
-// thousands of nodes: built on the worker pool and freed on an I/O thread, every one of them
-// had to be handed back to the allocating thread's heap, and collecting them there took a
-// tenth of B3's CPU. Building a chunk costs about a tenth of mapping it, which runs here too.
+// The body of the rows at `indexes`, built, submitted and freed on the file's strand: its
+// source's I/O thread builds and maps a file's rows or chunks while the worker pool runs
+// their database calls. A chunk is thousands of nodes: built on the worker pool and freed on
+// an I/O thread, every one of them had to be handed back to the allocating thread's heap, and
+// collecting them there took a tenth of B3's CPU. Spread over all the I/O threads, the
+// exchanges in flight competed for the cores and their caches with the database call that
+// each of them waits for in turn: on two cores B3 took a fifth longer that way, and its
+// one-row mode as long with a third more CPU (BENCHMARKS.md, twelfth pass).
 awaitable<RowOutcome> FileRun::buildAndSubmit(Slot& slot, const std::vector<std::size_t>& indexes) {
   const bool chunked = source_.config().rows_per_exchange > 1;
   const auto& first = slot.rows[indexes.front()];
@@ -479,7 +466,7 @@ awaitable<RowOutcome> FileRun::buildAndSubmit(Slot& slot, const std::vector<std:
 }
 
 awaitable<void> FileRun::submitSlot(Slot& slot) {
-  auto outcome = co_await submitRows(slot, slot.sent);
+  auto outcome = co_await buildAndSubmit(slot, slot.sent);
   if (outcome.outcome == "rejected" && slot.sent.size() > 1) {
     // The chunk as a whole was refused (one bad row fails the chunk's transaction): each of
     // its rows goes again alone, as a one-row chunk, so that each gets its own outcome.
@@ -491,7 +478,7 @@ awaitable<void> FileRun::submitSlot(Slot& slot) {
                     {"error", std::string_view(outcome.detail)}});
     for (const auto index : slot.sent) {
       const std::vector<std::size_t> one{index};
-      slot.outcomes[index] = co_await submitRows(slot, one);
+      slot.outcomes[index] = co_await buildAndSubmit(slot, one);
     }
   } else {
     for (const auto index : slot.sent) slot.outcomes[index] = outcome;

@@ -164,10 +164,10 @@ int serveCommand(const ServeOptions& options, const AdapterRegistry& adapters) {
   }
 
   // One io_context per I/O thread (Asio's "io_context per thread"): the first, run by this
-  // thread, also runs the listener, the delivery worker, the sources and the signals; the
-  // listener hands connections to all of them in turn. A request then stays on one thread
-  // from its read to its answer. With one io_context shared by the threads, Asio woke the
-  // other thread for nearly every handler a request queued (perf of the B1 benchmark route:
+  // thread, also runs the listener, the delivery worker and the signals; the listener hands
+  // connections to all of them in turn, and the sources are spread over them. A request then stays
+  // on one thread from its read to its answer. With one io_context shared by the threads, Asio woke
+  // the other thread for nearly every handler a request queued (perf of the B1 benchmark route:
   // most of its context switches).
   IoContext io(1);
   std::vector<std::unique_ptr<IoContext>> lanes;
@@ -232,7 +232,7 @@ int serveCommand(const ServeOptions& options, const AdapterRegistry& adapters) {
   }
   server.start();
   delivery.start();
-  SourceRunner sources(io.get_executor(), bus);
+  SourceRunner sources(io_executors, bus);
   sources.replace(bus.generation());  // after the journal: batch sources record progress there
   SignalHandling signals(io, bus, server, workers, delivery, sources);
   signals.start();

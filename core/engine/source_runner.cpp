@@ -1,5 +1,7 @@
 #include "core/engine/source_runner.hpp"
 
+#include <stdexcept>
+
 #include "core/engine/bus.hpp"
 #include "core/log/log.hpp"
 
@@ -21,7 +23,10 @@ struct SourceRunner::Running {
   std::shared_ptr<Source> source;
 };
 
-SourceRunner::SourceRunner(net::any_io_executor io, Bus& bus) : io_(std::move(io)), bus_(bus) {}
+SourceRunner::SourceRunner(std::vector<net::any_io_executor> contexts, Bus& bus)
+    : contexts_(std::move(contexts)), bus_(bus) {
+  if (contexts_.empty()) throw std::invalid_argument("SourceRunner needs an I/O context");
+}
 
 SourceRunner::~SourceRunner() {
   stopAll();
@@ -56,9 +61,12 @@ void SourceRunner::startPendingLocked() {
   running_.clear();
   auto generation = std::move(pending_);
   if (!generation) return;
+  std::size_t turn = 0;  // the sources' I/O contexts, in turn
   for (const auto& tenant : generation->tenants) {
     for (const auto& [key, source] : tenant->sources) {
-      auto running = std::make_shared<Running>(net::make_strand(io_), generation, *tenant, source);
+      const auto& context = contexts_[turn++ % contexts_.size()];
+      auto running =
+          std::make_shared<Running>(net::make_strand(context), generation, *tenant, source);
       running_.push_back(running);
       ++alive_;
       logEvent(LogLevel::info, "source started",

@@ -1,8 +1,10 @@
 // Runs the sources (core/engine/source.hpp) of the generation serving now, each as a
-// coroutine on a strand of the I/O context. A reload hands over without overlap: the old
-// generation's sources are asked to stop, and the new generation's start only once every
-// old one has returned, so a file or a row is never worked on by two runs at once (the
-// successor resumes what its predecessor left, from the journal).
+// coroutine on a strand of one of the I/O contexts, taken in turn: the sources of different
+// tenants work on different I/O threads, and a source's own work (a csv file's chunks) stays
+// on one, beside the worker-pool thread its database calls take. A reload hands over without
+// overlap: the old generation's sources are asked to stop, and the new generation's start only
+// once every old one has returned, so a file or a row is never worked on by two runs at once
+// (the successor resumes what its predecessor left, from the journal).
 #pragma once
 
 #include <cstddef>
@@ -16,7 +18,8 @@ namespace egov::core {
 
 class SourceRunner {
  public:
-  SourceRunner(net::any_io_executor io, Bus& bus);
+  // `contexts`: the I/O contexts (one at least), the first the main thread's.
+  SourceRunner(std::vector<net::any_io_executor> contexts, Bus& bus);
   ~SourceRunner();  // asks running sources to stop; the owner waits with stopped() first
   SourceRunner(const SourceRunner&) = delete;
   SourceRunner& operator=(const SourceRunner&) = delete;
@@ -35,7 +38,7 @@ class SourceRunner {
   void startPendingLocked();
   void finished();
 
-  net::any_io_executor io_;
+  const std::vector<net::any_io_executor> contexts_;
   Bus& bus_;
   mutable std::mutex mutex_;  // guards everything below
   std::vector<std::shared_ptr<Running>> running_;

@@ -195,8 +195,8 @@ std::string goodRow(int i) {
 }
 
 // Runs the calling test twice: without I/O contexts (as in egovbus check), and with two,
-// each on a thread of its own, as in serve: there the chunks' routes run on them in turn, in
-// parallel. Returns the number of contexts of this run.
+// each on a thread of its own, as in serve: there the source runs on one of them while
+// delivery runs on the harness's own. Returns the number of contexts of this run.
 int ioLanes() {
   int lanes = 0;
   SUBCASE("no I/O context") {

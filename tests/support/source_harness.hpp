@@ -54,8 +54,8 @@ inline bool waitUntil(const std::function<bool()>& done,
 class SourceHarness {
  public:
   // io_lanes > 0: the bus also gets that many I/O contexts, each run by a thread of its own,
-  // as `egovbus serve` gives it one per I/O thread (a csv source runs a file's exchanges on
-  // them in turn); else it has none, as in `egovbus check`.
+  // as `egovbus serve` gives it one per I/O thread, and the sources run on them in turn; else
+  // it has none, as in `egovbus check`, and the sources run on the harness's own context.
   explicit SourceHarness(TempConfig& config, int io_lanes = 0)
       : config_(config), io_lanes_(io_lanes) {}
   ~SourceHarness() { stop(); }
@@ -69,6 +69,7 @@ class SourceHarness {
     }
     config_.bearer();  // before the generation loads: get() sends this key
     core::RuntimeServices* runtime = &config_.runtime();
+    std::vector<net::any_io_executor> source_contexts{io_.get_executor()};
     if (io_lanes_ > 0) {
       std::vector<net::any_io_executor> executors;
       for (int i = 0; i < io_lanes_; ++i) {
@@ -76,6 +77,7 @@ class SourceHarness {
         lane_work_.push_back(net::make_work_guard(*lanes_.back()));
         executors.push_back(lanes_.back()->get_executor());
       }
+      source_contexts = executors;
       lane_runtime_ = std::make_unique<core::RuntimeServices>(
           config_.runtime().workers(), config_.runtime().metrics(), std::move(executors));
       runtime = lane_runtime_.get();
@@ -93,7 +95,7 @@ class SourceHarness {
                                                        bus_->generation()->bus.journal);
     bus_->setDelivery(delivery_.get());
     delivery_->start();
-    runner_ = std::make_unique<core::SourceRunner>(io_.get_executor(), *bus_);
+    runner_ = std::make_unique<core::SourceRunner>(std::move(source_contexts), *bus_);
     runner_->replace(bus_->generation());
     thread_ = std::thread([this] { io_.run(); });
   }
