@@ -4,10 +4,12 @@
 # 1,000,000-row file into the csv source's folder and times it to done/. Prints each
 # thread's CPU seconds (tid:seconds), the wall time, rows/s and the bus's CPU seconds.
 #
-#   bench/b3_rerun.sh /tmp/egovbus-bench-XXXX [build/egovbus] [perf]
+#   bench/b3_rerun.sh /tmp/egovbus-bench-XXXX [build/egovbus] [perf|sched]
 #
 # With `perf`, `perf record -g` of the whole bus for 2 s from 1.5 s after the drop, into
-# /tmp/b3.perf (then: perf report -i /tmp/b3.perf --no-children --sort pid,dso).
+# /tmp/b3.perf (then: perf report -i /tmp/b3.perf --no-children --sort pid,dso). With
+# `sched`, `perf sched record -a` of both cores for 1 s from 0.3 s after the drop, into
+# /tmp/b3.sched (then: perf sched timehist -i /tmp/b3.sched | bench/sched_summary.py).
 set -euo pipefail
 dir=${1:?the folder kept by bench.py --only b3 --keep}
 bin=$(realpath "${2:-build/egovbus}")
@@ -29,6 +31,8 @@ cpu0=$(awk '{print $14 + $15}' /proc/$pid/stat)
 mv $bus/posizioni.csv $bus/drop/posizioni.csv
 if [ "${3:-}" = perf ]; then
   (sleep 1.5; perf record -g -p $pid -o /tmp/b3.perf -- sleep 2 > /dev/null 2>&1) &
+elif [ "${3:-}" = sched ]; then
+  (sleep 0.3; perf sched record -a -o /tmp/b3.sched -- sleep 1 > /dev/null 2>&1) &
 fi
 while [ ! -f $bus/drop/done/posizioni.csv ]; do sleep 0.02; done
 ended=$(date +%s.%N)
