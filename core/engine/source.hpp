@@ -75,8 +75,9 @@ class Source {
   // Runs until run.stop is requested, then returns once what it holds is settled: an item
   // whose exchange was submitted is recorded as done, anything else is left for the next
   // run (this one's successor after a reload, or the next process) to take again. Runs on
-  // a strand of the I/O context; must not block it. Called at most once at a time per
-  // source name: a successor starts only after its predecessor returned.
+  // a strand of one of the I/O contexts (SourceRunner: each source on the next one in turn);
+  // must not block it. Called at most once at a time per source name: a successor starts
+  // only after its predecessor returned.
   virtual awaitable<void> run(SourceRun run) = 0;
 
  private:

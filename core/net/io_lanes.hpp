@@ -1,6 +1,6 @@
-// The I/O contexts of `egovbus serve`, one per I/O thread, handed out in turn: connections,
-// deliveries of one-way exchanges and the exchanges of a csv source's file are spread over
-// them. Empty where the process has none (egovbus check/test, adapter tests).
+// The I/O contexts of `egovbus serve`, one per I/O thread, handed out in turn: connections
+// and deliveries of one-way exchanges are spread over them (and sources, by SourceRunner).
+// Empty where the process has none (egovbus check/test, adapter tests).
 //
 // Each lane also counts the requests being handled on it, so that the listener can run a
 // request read on a busy lane on an idle one: a connection stays on the lane it was accepted
