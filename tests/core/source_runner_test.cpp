@@ -10,11 +10,13 @@
 
 #include "core/engine/bus.hpp"
 #include "core/engine/source_runner.hpp"
+#include "tests/support/source_harness.hpp"
 #include "tests/support/temp_config.hpp"
 
 namespace net = boost::asio;
 using boost::asio::awaitable;
 using egov::test::TempConfig;
+using egov::test::waitUntil;
 using namespace std::chrono_literals;
 
 namespace {
@@ -48,14 +50,6 @@ class ProbeSource final : public egov::core::Source {
  private:
   Seen& seen_;
 };
-
-bool waitUntil(const std::function<bool()>& done) {
-  for (int i = 0; i < 1000; ++i) {
-    if (done()) return true;
-    std::this_thread::sleep_for(10ms);
-  }
-  return done();
-}
 
 // An I/O context run by a thread of its own, as `egovbus serve` runs each of its contexts.
 struct IoThread {
