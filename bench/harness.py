@@ -301,8 +301,10 @@ class Harness:
         prefix = self.path("nginx")
         for d in ("body", "proxy", "fastcgi", "uwsgi", "scgi"):
             os.makedirs(os.path.join(prefix, "temp", d), exist_ok=True)
+        # A worker per core, as Debian's own nginx.conf: with one, the proxy had a single core
+        # (the other 70% idle) against the bus's two I/O threads (BENCHMARKS, thirteenth pass).
         conf = f"""
-worker_processes 1;
+worker_processes auto;
 daemon off;
 pid {prefix}/nginx.pid;
 error_log {prefix}/error.log warn;
