@@ -170,6 +170,9 @@ def main():
     parser.add_argument("--quick", action="store_true",
                         help="a short run to check the harness (2 s runs, small B3); results go to "
                              "bench/results/quick.json only")
+    parser.add_argument("--nginx-workers", default="auto",
+                        help="nginx's worker_processes (the back-end and the proxy): auto, one a "
+                             "core, or a number (1 was the setting until the thirteenth pass)")
     parser.add_argument("--out", default=os.path.join(BENCH, "results"))
     parser.add_argument("--keep", action="store_true", help="keep the temp folder (logs)")
     args = parser.parse_args()
@@ -182,7 +185,7 @@ def main():
     report = {"date": started.strftime("%Y-%m-%dT%H:%M:%SZ"), "machine": machine(),
               "versions": versions(args),
               "settings": {"duration_s": args.duration, "warmup_s": args.warmup, "wrk_threads": 2, "rounds": args.rounds,
-                           "quick": args.quick, "only": args.only}}
+                           "quick": args.quick, "only": args.only, "nginx_workers": args.nginx_workers}}
     log(f"temp folder {bench.tmp}; load average {report['machine']['loadavg_start']}")
 
     def interrupted(signum, frame):

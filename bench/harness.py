@@ -74,6 +74,26 @@ def proc_stat(pid):
     return fields  # fields[0] is the state (field 3)
 
 
+def core_ticks():
+    """{"cpu0": [user, nice, system, idle, iowait, irq, softirq, ...], ...}: /proc/stat's
+    per-core counters so far."""
+    with open("/proc/stat") as f:
+        return {row[0]: [int(v) for v in row[1:]] for row in (line.split() for line in f)
+                if row[0].startswith("cpu") and row[0] != "cpu"}
+
+
+def cores_idle_pct(before, after):
+    """Each core's idle share (idle + iowait) between two core_ticks(), in %: a system under
+    test that leaves a core idle while it is driven flat out is held back by something else
+    than the CPU (BENCHMARKS, thirteenth pass)."""
+    shares = {}
+    for core, ticks in after.items():
+        delta = [a - b for a, b in zip(ticks, before.get(core, ticks))]
+        total = sum(delta[:8])  # steal included; guest time is already in user
+        shares[core] = round(100 * (delta[3] + delta[4]) / total, 1) if total else None
+    return shares
+
+
 def cpu_seconds(pids):
     ticks = os.sysconf("SC_CLK_TCK")
     total = 0.0
@@ -241,9 +261,9 @@ class Harness:
         argv = ["wrk", f"-t{min(2, conns)}", f"-c{conns}", f"-d{duration}s", "--latency",
                 "--timeout", "10s", "-s", WRK_SCRIPT, f"http://127.0.0.1:{port}{path}"]
         load1 = os.getloadavg()[0]
-        cpu_before = cpu_seconds(pids)
+        cpu_before, cores_before = cpu_seconds(pids), core_ticks()
         done = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=duration + 60)
-        cpu_after = cpu_seconds(pids)
+        cpu_after, cores_after = cpu_seconds(pids), core_ticks()
         line = next((l for l in done.stdout.splitlines() if l.startswith("BENCH_JSON ")), None)
         if done.returncode != 0 or line is None:
             raise RuntimeError(f"wrk {label}: exit {done.returncode}\n{done.stdout}\n{done.stderr}")
@@ -251,6 +271,7 @@ class Harness:
         result["label"] = label
         result["connections"] = conns
         result["load1_before"] = round(load1, 2)
+        result["cores_idle_pct"] = cores_idle_pct(cores_before, cores_after)
         if pids and result["requests"]:
             result["server_cpu_ms_per_req"] = round((cpu_after - cpu_before) * 1000 / result["requests"], 4)
         failed = sum(result["errors"].values())
@@ -259,8 +280,9 @@ class Harness:
             log(f"  {label}: {failed} errors {result['errors']}")
         if record:
             self.runs.append(result)
+            idle = ", ".join(f"{core} {pct}%" for core, pct in result["cores_idle_pct"].items())
             log(f"  {label}: {result['rps']:.0f} req/s, p50 {result['latency_ms']['p50']:.2f} ms, "
-                f"p99 {result['latency_ms']['p99']:.2f} ms (load {load1:.2f})")
+                f"p99 {result['latency_ms']['p99']:.2f} ms (load {load1:.2f}; idle {idle})")
         return result
 
     def measure(self, label, port, path, body_file, conns, pids=(), **kw):
@@ -301,10 +323,12 @@ class Harness:
         prefix = self.path("nginx")
         for d in ("body", "proxy", "fastcgi", "uwsgi", "scgi"):
             os.makedirs(os.path.join(prefix, "temp", d), exist_ok=True)
-        # A worker per core, as Debian's own nginx.conf: with one, the proxy had a single core
-        # (the other 70% idle) against the bus's two I/O threads (BENCHMARKS, thirteenth pass).
+        # A worker per core by default, as Debian's own nginx.conf: with one, the proxy had a
+        # single core (the other 70% idle) against the bus's two I/O threads (BENCHMARKS,
+        # thirteenth pass).
+        workers = getattr(self.args, "nginx_workers", "auto")
         conf = f"""
-worker_processes auto;
+worker_processes {workers};
 daemon off;
 pid {prefix}/nginx.pid;
 error_log {prefix}/error.log warn;

@@ -23,6 +23,7 @@ class MappedCalls:
                     out[key][f"{system}_{q}_ms"] = r["latency_ms"][q]
                 if "server_cpu_ms_per_req" in r:
                     out[key][f"{system}_cpu_ms_per_req"] = r["server_cpu_ms_per_req"]
+                out[key][f"{system}_cores_idle_pct"] = r["cores_idle_pct"]
                 out[key][f"{system}_ok"] = r["ok"]
             if conns == 64:
                 r = self.measure("b1 bus call only c64", self.bus_port, f"/api/v1/bari/{BUS_CALL_ONLY}",

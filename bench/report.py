@@ -44,7 +44,8 @@ def table(r):
                  f"load average at start {m['loadavg_start'][0]:.2f} / {m['loadavg_start'][1]:.2f} / "
                  f"{m['loadavg_start'][2]:.2f}, at end {m['loadavg_end'][0]:.2f}. "
                  f"{r['settings']['duration_s']} s per run after {r['settings']['warmup_s']} s of warm-up, "
-                 f"wrk -t2. Tools: {v.get('nginx')}, {str(v.get('wrk')).split(' [')[0]}, Node-RED {v.get('node_red')} on node "
+                 f"wrk -t2; nginx worker_processes {r['settings'].get('nginx_workers', 1)}. "
+                 f"Tools: {v.get('nginx')}, {str(v.get('wrk')).split(' [')[0]}, Node-RED {v.get('node_red')} on node "
                  f"{v.get('node')}, SQLite {str(v.get('sqlite3')).split(' ')[0]}.")
     lines.append("")
     for name in r.get("failed_sections", []):
@@ -68,6 +69,14 @@ def table(r):
                 f"| {c['direct_p99_ms']:.2f} | {fmt(c.get('bus_cpu_ms_per_req'), 3)} "
                 f"| {fmt(c.get('nginx_proxy_cpu_ms_per_req'), 3)} | {fmt(c.get('nodered_cpu_ms_per_req'), 3)} |")
         c = b1["c64"]
+        if "bus_cores_idle_pct" in c:
+            names = {"bus": "the bus", "nginx_proxy": "the proxy", "nodered": "Node-RED", "direct": "direct"}
+            idle = "; ".join(f"{label} {' / '.join(f'{v}' for v in c[f'{system}_cores_idle_pct'].values())}"
+                             for system, label in names.items() if f"{system}_cores_idle_pct" in c)
+            lines.append("")
+            lines.append(f"Idle share of each core during the 64-connection runs, in %: {idle}. "
+                         f"A core left idle under full load means a system bound by something else "
+                         f"than the CPU.")
         if "bus_call_only_rps" in c:
             lines.append("")
             lines.append(f"The same call without the two mappings (`posizioni.passa`, the reply as XML; "
