@@ -91,11 +91,13 @@ def main():
                         help="run the bus under eatmydata (Debian package): fsync and fdatasync "
                              "return at once, so the journal commits without waiting for the disk; "
                              "what B2 would be if durability cost nothing")
+    parser.add_argument("--nginx-workers", default="auto",
+                        help="nginx's worker_processes for the back-end (as bench.py's)")
     parser.add_argument("--keep", action="store_true",
                         help="keep the temp folder (the bus's config, journal and logs)")
     args = parser.parse_args()
 
-    b = bench.Bench(types.SimpleNamespace(bin=args.bin, quick=True))
+    b = bench.Bench(types.SimpleNamespace(bin=args.bin, quick=True, nginx_workers=args.nginx_workers))
     try:
         b.write_payloads()
         b.start_nginx()
@@ -152,6 +154,7 @@ def main():
                       pids=[bus.pid], delay_ms=delay, accept=accept)
             n = r["requests"]
             latency = r["latency_ms"]
+            idle = r["cores_idle_pct"]
         else:
             import http.client
             conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
@@ -163,7 +166,7 @@ def main():
                     raise RuntimeError(f"bus answered {response.status}")
             conn.close()
             n = args.requests
-            latency = None
+            latency = idle = None
         wall = time.monotonic() - started
         drain = None
         if args.route == "b2":
@@ -184,7 +187,8 @@ def main():
               f"bus CPU {cpu * 1000 / max(n, 1):.4f} ms/request "
               f"({user * 1000 / max(n, 1):.4f} user, {(cpu - user) * 1000 / max(n, 1):.4f} system), "
               f"{switches / max(n, 1):.2f} context switches/request; load {os.getloadavg()[0]:.2f}"
-              + (f"; latency p50 {latency['p50']:.2f} ms, p99 {latency['p99']:.2f} ms" if latency else ""))
+              + (f"; latency p50 {latency['p50']:.2f} ms, p99 {latency['p99']:.2f} ms" if latency else "")
+              + ("; idle " + ", ".join(f"{core} {pct}%" for core, pct in idle.items()) if idle else ""))
         if drain is not None:
             print(f"  {backlog} undelivered when the run ended, delivered {drain:.2f} s later: "
                   f"{n / (wall + drain):.0f} exchanges/s accepted and delivered (CPU above includes the drain)")
