@@ -70,7 +70,7 @@ class Bench(Harness, MappedCalls, DurableAccept, CsvBatch, Footprint):
             self.section("b4", self.b4)
 
     def stop_all_but_nginx(self):
-        for service in [s for s in self.services if s is not self.nginx]:
+        for service in [s for s in self.services if s not in (self.nginx, self.nginx_proxy)]:
             self.stop(service)
 
 
@@ -170,9 +170,11 @@ def main():
     parser.add_argument("--quick", action="store_true",
                         help="a short run to check the harness (2 s runs, small B3); results go to "
                              "bench/results/quick.json only")
-    parser.add_argument("--nginx-workers", default="auto",
-                        help="nginx's worker_processes (the back-end and the proxy): auto, one a "
-                             "core, or a number (1 was the setting until the thirteenth pass)")
+    parser.add_argument("--proxy-workers", default="auto",
+                        help="worker_processes of the nginx proxy: auto (one a core) or a number "
+                             "(until the thirteenth pass the proxy and the back-end were one nginx of 1)")
+    parser.add_argument("--backend-workers", default="auto",
+                        help="worker_processes of the nginx SOAP back-end that every system calls")
     parser.add_argument("--out", default=os.path.join(BENCH, "results"))
     parser.add_argument("--keep", action="store_true", help="keep the temp folder (logs)")
     args = parser.parse_args()
@@ -185,7 +187,8 @@ def main():
     report = {"date": started.strftime("%Y-%m-%dT%H:%M:%SZ"), "machine": machine(),
               "versions": versions(args),
               "settings": {"duration_s": args.duration, "warmup_s": args.warmup, "wrk_threads": 2, "rounds": args.rounds,
-                           "quick": args.quick, "only": args.only, "nginx_workers": args.nginx_workers}}
+                           "quick": args.quick, "only": args.only,
+                           "nginx_proxy_workers": args.proxy_workers, "nginx_backend_workers": args.backend_workers}}
     log(f"temp folder {bench.tmp}; load average {report['machine']['loadavg_start']}")
 
     def interrupted(signum, frame):

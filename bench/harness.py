@@ -319,14 +319,48 @@ class Harness:
                        "allegati": [{"nome": "isee-2024.pdf"}, {"nome": "documento.pdf"}]}, f)
 
     def start_nginx(self):
+        """Two nginx instances on loopback: the SOAP back-end every system calls, and the
+        proxy that does no work in front of it, each with its own workers and CPU time. Both
+        run a worker per core by default, as Debian's own nginx.conf (BENCHMARKS, thirteenth
+        pass): until that pass one instance of one worker was both, and the proxy ran on one
+        core with the other 70% idle while the bus used two; a proxy of two workers in front
+        of a back-end of one left both cores 13% idle, held by the back-end."""
         self.backend_port, self.proxy_port = free_port(), free_port()
-        prefix = self.path("nginx")
+        backend = f"""
+  # The SOAP back-end: one fixed reply per size. The static module refuses POST (405), so
+  # the 405 is turned into the file itself: the usual way to make nginx answer a POST
+  # with a fixed body.
+  server {{
+    listen 127.0.0.1:{self.backend_port} backlog=4096;
+    location /soap/ {{
+      root {self.path("nginx", "www")};
+      types {{ }}
+      default_type "text/xml; charset=utf-8";
+      error_page 405 =200 $uri;
+    }}
+  }}"""
+        proxy = f"""
+  # A proxy that does no work: proxy_pass to the back-end, connections kept alive.
+  upstream soap_backend {{ server 127.0.0.1:{self.backend_port}; keepalive 512; }}
+  server {{
+    listen 127.0.0.1:{self.proxy_port} backlog=4096;
+    location / {{
+      proxy_pass http://soap_backend;
+      proxy_http_version 1.1;
+      proxy_set_header Connection "";
+    }}
+  }}"""
+        self.nginx = self.start_nginx_instance("nginx", getattr(self.args, "backend_workers", "auto"),
+                                                 backend)
+        wait_until(lambda: request(self.backend_port, "GET", "/soap/0.5k.xml")[0] == 200, 10, "nginx")
+        self.nginx_proxy = self.start_nginx_instance("nginx-proxy", getattr(self.args, "proxy_workers", "auto"),
+                                                     proxy)
+        wait_until(lambda: request(self.proxy_port, "GET", "/soap/0.5k.xml")[0] == 200, 10, "nginx proxy")
+
+    def start_nginx_instance(self, name, workers, servers):
+        prefix = self.path(name)
         for d in ("body", "proxy", "fastcgi", "uwsgi", "scgi"):
             os.makedirs(os.path.join(prefix, "temp", d), exist_ok=True)
-        # A worker per core by default, as Debian's own nginx.conf: with one, the proxy had a
-        # single core (the other 70% idle) against the bus's two I/O threads (BENCHMARKS,
-        # thirteenth pass).
-        workers = getattr(self.args, "nginx_workers", "auto")
         conf = f"""
 worker_processes {workers};
 daemon off;
@@ -344,36 +378,13 @@ http {{
   client_body_buffer_size 256k;
   keepalive_requests 10000000;
   keepalive_timeout 300s;
-  # The SOAP back-end: one fixed reply per size. The static module refuses POST (405), so
-  # the 405 is turned into the file itself: the usual way to make nginx answer a POST
-  # with a fixed body.
-  server {{
-    listen 127.0.0.1:{self.backend_port} backlog=4096;
-    location /soap/ {{
-      root {prefix}/www;
-      types {{ }}
-      default_type "text/xml; charset=utf-8";
-      error_page 405 =200 $uri;
-    }}
-  }}
-  # A proxy that does no work: proxy_pass to the back-end, connections kept alive.
-  upstream soap_backend {{ server 127.0.0.1:{self.backend_port}; keepalive 512; }}
-  server {{
-    listen 127.0.0.1:{self.proxy_port} backlog=4096;
-    location / {{
-      proxy_pass http://soap_backend;
-      proxy_http_version 1.1;
-      proxy_set_header Connection "";
-    }}
-  }}
+{servers}
 }}
 """
         with open(os.path.join(prefix, "nginx.conf"), "w") as f:
             f.write(conf)
-        self.nginx = self.start("nginx", ["nginx", "-p", prefix + "/", "-e", prefix + "/error.log",
-                                          "-c", prefix + "/nginx.conf"])
-        wait_until(lambda: request(self.backend_port, "GET", "/soap/0.5k.xml")[0] == 200, 10, "nginx")
-        wait_until(lambda: request(self.proxy_port, "GET", "/soap/0.5k.xml")[0] == 200, 10, "nginx proxy")
+        return self.start(name, ["nginx", "-p", prefix + "/", "-e", prefix + "/error.log",
+                                 "-c", prefix + "/nginx.conf"])
 
     def bus_env(self, journal, db):
         base = f"http://127.0.0.1:{self.backend_port}/soap"
@@ -433,7 +444,7 @@ http {{
             "direct": (self.backend_port, f"/soap/{size}.xml", p["soap"], "text/xml; charset=utf-8",
                        SOAP_ACTION, self.nginx.pids()),
             "nginx_proxy": (self.proxy_port, f"/soap/{size}.xml", p["soap"], "text/xml; charset=utf-8",
-                            SOAP_ACTION, self.nginx.pids()),
+                            SOAP_ACTION, self.nginx_proxy.pids()),
             "bus": (self.bus_port, f"/api/v1/bari/{BUS_SERVICE[size]}", p["json"], "application/json",
                     None, [self.bus.pid]),
             "nodered": (self.node_red_port, f"/posizioni/{size}", p["json"], "application/json", None,

@@ -91,13 +91,13 @@ def main():
                         help="run the bus under eatmydata (Debian package): fsync and fdatasync "
                              "return at once, so the journal commits without waiting for the disk; "
                              "what B2 would be if durability cost nothing")
-    parser.add_argument("--nginx-workers", default="auto",
-                        help="nginx's worker_processes for the back-end (as bench.py's)")
+    parser.add_argument("--backend-workers", default="auto",
+                        help="worker_processes of the nginx SOAP back-end (as bench.py's)")
     parser.add_argument("--keep", action="store_true",
                         help="keep the temp folder (the bus's config, journal and logs)")
     args = parser.parse_args()
 
-    b = bench.Bench(types.SimpleNamespace(bin=args.bin, quick=True, nginx_workers=args.nginx_workers))
+    b = bench.Bench(types.SimpleNamespace(bin=args.bin, quick=True, backend_workers=args.backend_workers))
     try:
         b.write_payloads()
         b.start_nginx()

@@ -44,7 +44,8 @@ def table(r):
                  f"load average at start {m['loadavg_start'][0]:.2f} / {m['loadavg_start'][1]:.2f} / "
                  f"{m['loadavg_start'][2]:.2f}, at end {m['loadavg_end'][0]:.2f}. "
                  f"{r['settings']['duration_s']} s per run after {r['settings']['warmup_s']} s of warm-up, "
-                 f"wrk -t2; nginx worker_processes {r['settings'].get('nginx_workers', 1)}. "
+                 f"wrk -t2; nginx worker_processes: the proxy {r['settings'].get('nginx_proxy_workers', 1)}, "
+                 f"the back-end {r['settings'].get('nginx_backend_workers', 1)}. "
                  f"Tools: {v.get('nginx')}, {str(v.get('wrk')).split(' [')[0]}, Node-RED {v.get('node_red')} on node "
                  f"{v.get('node')}, SQLite {str(v.get('sqlite3')).split(' ')[0]}.")
     lines.append("")
