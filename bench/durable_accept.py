@@ -100,6 +100,12 @@ class DurableAccept:
             values = [pick(r) for r in runs]
             return None if not values or any(v is None for v in values) else statistics.median(values)
 
+        def idle_cores(runs):
+            # The cores' idle shares added, in cores: a route that leaves them idle under
+            # full load waits for something other than the CPU (BENCHMARKS, thirteenth pass).
+            return [round(sum(v for v in r.get("cores_idle_pct", {}).values() if v is not None) / 100, 2)
+                    for r in runs]
+
         def ratios(runs, pick):
             return [round(pick(d) / n["rps"], 3) if n["rps"] and pick(d) else None
                     for d, n in zip(runs, nondurable)]
@@ -121,7 +127,9 @@ class DurableAccept:
                    nondurable_ok=all(r["ok"] for r in nondurable),
                    journal_rows_added=stored, accepted=accepted, journal_states=states,
                    delivery_drain_s=durable[-1]["drained_s"],
-                   delivery_drain_s_runs=[r["drained_s"] for r in durable])
+                   delivery_drain_s_runs=[r["drained_s"] for r in durable],
+                   durable_idle_cores_runs=idle_cores(durable),
+                   nondurable_idle_cores_runs=idle_cores(nondurable))
         # Every 202 is a row in the journal (wrk counts completed responses; a row may be one
         # more when a request was in flight as wrk stopped).
         ratios_done = [r for r in out["ratio_runs"] if r is not None]
@@ -136,6 +144,7 @@ class DurableAccept:
                        nosync_delivered_cpu_ms_per_req=mid(unsynced, lambda r: r.get("delivered_cpu_ms_per_req")),
                        nosync_p99_ms=mid(unsynced, lambda r: r["latency_ms"]["p99"]),
                        nosync_ratio_runs=runs,
+                       nosync_idle_cores_runs=idle_cores(unsynced),
                        nosync_ratio=round(statistics.median(runs), 3) if None not in runs else None,
                        nosync_ok=all(r["ok"] for r in unsynced))
         out["sqlite_single_commit_rps"] = self.sqlite_single_commits()

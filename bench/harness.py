@@ -84,7 +84,7 @@ def core_ticks():
 
 def cores_idle_pct(before, after):
     """Each core's idle share (idle + iowait) between two core_ticks(), in %: a system under
-    test that leaves a core idle while it is driven flat out is held back by something else
+    test that leaves a core idle while it is driven flat out is held back by something other
     than the CPU (BENCHMARKS, thirteenth pass)."""
     shares = {}
     for core, ticks in after.items():

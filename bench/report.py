@@ -76,7 +76,7 @@ def table(r):
                              for system, label in names.items() if f"{system}_cores_idle_pct" in c)
             lines.append("")
             lines.append(f"Idle share of each core during the 64-connection runs, in %: {idle}. "
-                         f"A core left idle under full load means a system bound by something else "
+                         f"A core left idle under full load means a system bound by something other "
                          f"than the CPU.")
         if "bus_call_only_rps" in c:
             lines.append("")
@@ -143,6 +143,14 @@ def table(r):
                      f"{b2['journal_rows_added']} exchanges journaled for {b2['accepted']} 202s counted by wrk "
                      f"(every 202 journaled: {b2['every_202_journaled']}); the last delivered "
                      f"{', '.join(f'{d} s' for d in drains)} after each durable run ended ({b2['journal_states']}).")
+        if "durable_idle_cores_runs" in b2:
+            idle = [(label, b2.get(f"{key}_idle_cores_runs")) for key, label in
+                    (("nondurable", "without the journal"), ("durable", "durable"), ("nosync", "fsync skipped"))]
+            lines.append("")
+            lines.append("Idle during each round's runs, in cores (the two cores' idle shares added): "
+                         + "; ".join(f"{label} {', '.join(f'{v:.2f}' for v in runs)}" for label, runs in idle if runs)
+                         + ". A route that leaves the cores idle under full load waits for something "
+                           "other than the CPU (BENCHMARKS, thirteenth pass).")
         lines.append("")
     b3 = r.get("b3")
     if b3 and "sqlite_import_rows_per_s" in b3:
